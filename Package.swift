@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code must be compiled for a CPU with AVX2/FMA/F16C: without it SIMD lowers to scalar
+// library calls (17–200× slower, see TOOLCHAIN.md). `haswell` runs on every x86_64 server of the last decade.
+let numericFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let swiftSettings: [SwiftSetting] = [
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0335-existential-any.md
+    .enableUpcomingFeature("ExistentialAny"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "RadixServe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "radixserve", targets: ["radixserve"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: - Compute
+        .target(name: "Backends", swiftSettings: swiftSettings),
+        .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
+        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS"], swiftSettings: swiftSettings + numericFlags),
+        .target(
+            name: "Accelerators",
+            dependencies: ["Backends", "BackendReference", "BackendCPU"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Tokenizers", swiftSettings: swiftSettings),
+        .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
+        .target(
+            name: "Engine",
+            dependencies: ["Backends", "Models", "Tokenizers"],
+            swiftSettings: swiftSettings + numericFlags
+        ),
+
+        // MARK: - Executable
+        .executableTarget(
+            name: "radixserve",
+            dependencies: [
+                "Accelerators", "Engine", "Models", "Tokenizers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Test support and tests
+        .target(
+            name: "TestSupport",
+            dependencies: ["Backends", "Models"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackendConformanceTests",
+            dependencies: ["Accelerators", "Backends", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ModelsTests",
+            dependencies: ["Accelerators", "Backends", "Models", "Engine", "Tokenizers", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,20 @@
+import BackendCPU
+import BackendReference
+import Backends
+
+/// Every compiled-in device. A new accelerator registers here and must pass the conformance suite.
+public enum BackendRegistry {
+    /// All devices, the default first.
+    public static let allDevices: [any ComputeDevice] = [CPUDevice(), ReferenceDevice()]
+
+    /// Names accepted by `--backend`.
+    public static var names: [String] { allDevices.map(\.name) }
+
+    /// The device called `name`, or an error listing the known ones.
+    public static func device(named name: String) throws -> any ComputeDevice {
+        guard let device = allDevices.first(where: { $0.name == name }) else {
+            throw BackendError(.invalidArgument, "unknown backend '\(name)'; available: \(names.joined(separator: ", "))")
+        }
+        return device
+    }
+}

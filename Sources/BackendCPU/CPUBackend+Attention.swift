@@ -1,0 +1,79 @@
+import Backends
+import Synchronization
+
+extension CPUBackend {
+    /// Query rows per GEMM block in prefill; the block is `rows × heads-per-KV-head` tall.
+    static let attentionBlockRows = 128
+    /// Below this many query rows × heads per KV head a sequence is attended row by row.
+    static let attentionGEMMMinRows = 16
+
+    public func attention(query: Tensor, cache: KVCacheView, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor) {
+        let headCount = query.columns / cache.headDim
+        precondition(query.columns == headCount * cache.headDim && headCount % cache.kvHeadCount == 0, "attention heads")
+        precondition(out.rows == query.rows && out.columns == query.columns && query.rows == batch.tokenCount, "attention shape")
+        let op = AttentionOperands(
+            query: query.floats, queryStride: query.rowStride, out: out.floats, outStride: out.rowStride,
+            keys: cache.key.hostAddress!.assumingMemoryBound(to: Float.self),
+            values: cache.value.hostAddress!.assumingMemoryBound(to: Float.self),
+            cache: cache, layer: layer, headCount: headCount, scale: scale)
+        batch.pageIDs.withUnsafeBufferPointer { pageIDs in
+            planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
+            let (items, geometry, scratch) = (attentionItems, sequenceGeometry, self.scratch)
+            workCursor.store(0, ordering: .relaxed)
+            let run: (Int, Int) -> Void = { ith, _ in
+                while true {
+                    let index = self.workCursor.add(1, ordering: .relaxed).oldValue
+                    if index >= items.count { break }
+                    let item = items[index]
+                    let sequence = geometry[Int(item.sequence)]
+                    if Int(item.rowCount) * Int(item.headCount) >= Self.attentionGEMMMinRows {
+                        attendBlock(op, item, sequence, scratch: scratch[ith])
+                    } else {
+                        attendRows(op, item, sequence, scores: scratch[ith].scores(sequence.contextLength))
+                    }
+                }
+            }
+            if items.count == 1 { run(0, 1) } else { pool.run(run) }
+        }
+    }
+
+    /// Splits the step into work items: per sequence and KV head, blocks of query rows for long
+    /// chunks (GEMM path), or one item per query head for short ones (vector path).
+    private func planAttention(_ op: AttentionOperands, batch: AttentionBatch, pageIDs: UnsafePointer<Int32>) {
+        attentionItems.removeAll(keepingCapacity: true)
+        sequenceGeometry.removeAll(keepingCapacity: true)
+        let group = op.group
+        for s in 0..<batch.sequenceCount {
+            let rowStart = Int(batch.queryStarts[s])
+            let queryCount = Int(batch.queryStarts[s + 1]) - rowStart
+            let context = Int(batch.contextLengths[s])
+            precondition(Int(batch.pageTableStarts[s + 1] - batch.pageTableStarts[s]) * op.cache.pageSize >= context,
+                "page table of sequence \(s) too short for \(context) tokens")
+            sequenceGeometry.append(SequenceGeometry(
+                sequenceRowStart: rowStart, queryCount: queryCount, contextLength: context,
+                pages: pageIDs + Int(batch.pageTableStarts[s])))
+            guard queryCount > 0 else { continue }
+            if queryCount * group >= Self.attentionGEMMMinRows {
+                let blockRows = max(1, Self.attentionBlockRows / group)
+                for kvHead in 0..<op.cache.kvHeadCount {
+                    var start = 0
+                    while start < queryCount {
+                        let count = min(blockRows, queryCount - start)
+                        attentionItems.append(AttentionItem(
+                            sequence: Int32(s), kvHead: Int32(kvHead), headStart: Int32(kvHead * group),
+                            headCount: Int32(group), rowStart: Int32(rowStart + start), rowCount: Int32(count)))
+                        start += count
+                    }
+                }
+            } else {
+                for head in 0..<op.headCount {
+                    attentionItems.append(AttentionItem(
+                        sequence: Int32(s), kvHead: Int32(head / group), headStart: Int32(head), headCount: 1,
+                        rowStart: Int32(rowStart), rowCount: Int32(queryCount)))
+                }
+            }
+        }
+        // Longest items first so the dynamic schedule ends balanced.
+        attentionItems.sort { $0.rowCount > $1.rowCount }
+    }
+}

@@ -1,0 +1,85 @@
+import Backends
+import Synchronization
+
+/// The fast CPU backend. Every op dispatches on dtype and shape once, then runs raw-pointer
+/// kernels, split across the thread pool by output rows/columns (ggml's `ith/nth`).
+///
+/// Not thread-safe: one owning thread calls the ops. Steady-state decode allocates nothing: scratch
+/// memory and work lists grow to the largest shape seen and are reused.
+public final class CPUBackend: ComputeBackend {
+    let pool: ThreadPool
+    let scratch: [AttentionScratch]
+    let workCursor = Atomic<Int>(0)
+    var attentionItems: [AttentionItem] = []
+    var sequenceGeometry: [SequenceGeometry] = []
+
+    /// Rows at or below which matmul streams weights as matrix–vector products instead of GEMM.
+    static let gemvMaxRows = 4
+    /// Weight rows widened per block when f16/bf16 weights go through GEMM.
+    static let widenBlockRows = 64
+    /// Element count below which an elementwise op runs on the calling thread only.
+    static let parallelElementThreshold = 32 * 1024
+
+    init(threadCount: Int) {
+        pool = ThreadPool(threadCount: threadCount)
+        scratch = (0..<threadCount).map { _ in AttentionScratch() }
+    }
+
+    /// Threads used by ops.
+    public var threadCount: Int { pool.threadCount }
+
+    public var device: any ComputeDevice { CPUDevice() }
+
+    public func allocate(byteCount: Int, usage: BufferUsage) throws -> any DeviceBuffer {
+        guard byteCount >= 0 else { throw BackendError(.invalidArgument, "negative allocation of \(byteCount) bytes") }
+        return HostBuffer(byteCount: byteCount, usage: usage)
+    }
+
+    public func makeWeightBuffer(copying bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws -> any DeviceBuffer {
+        if let owner, let base = bytes.baseAddress, Int(bitPattern: base) % 4 == 0 {
+            return HostBuffer(borrowing: bytes, owner: owner, usage: .weights)
+        }
+        let buffer = HostBuffer(byteCount: bytes.count, usage: .weights)
+        if let base = bytes.baseAddress { buffer.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
+        return buffer
+    }
+
+    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
+        precondition(tensor.isContiguous && bytes.count == tensor.elementCount * tensor.dtype.byteSize, "upload size")
+        if let base = bytes.baseAddress { tensor.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
+    }
+
+    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
+        precondition(tensor.dtype == .f32 && bytes.count == tensor.elementCount * 4, "download size")
+        let source = tensor.floats
+        for r in 0..<tensor.rows {
+            (bytes.baseAddress! + r * tensor.columns * 4).copyMemory(
+                from: source + r * tensor.rowStride, byteCount: tensor.columns * 4)
+        }
+    }
+
+    public func synchronize() {}
+
+    /// Runs `body` over the pool when `elements` is large enough to pay for the dispatch.
+    @inline(__always)
+    func parallel(elements: Int, _ body: (_ ith: Int, _ nth: Int) -> Void) {
+        if elements < Self.parallelElementThreshold || pool.threadCount == 1 {
+            body(0, 1)
+        } else {
+            pool.run(body)
+        }
+    }
+}
+
+extension Tensor {
+    /// Host pointer to the first f32 element.
+    @inline(__always)
+    var floats: UnsafeMutablePointer<Float> {
+        precondition(dtype == .f32, "expected an f32 tensor")
+        return hostAddress!.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Host pointer to the first element, any dtype.
+    @inline(__always)
+    var raw: UnsafeRawPointer { UnsafeRawPointer(hostAddress!) }
+}

@@ -1,0 +1,186 @@
+import Backends
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Naive implementations of every op, written for clarity. Not thread-safe.
+public final class ReferenceBackend: ComputeBackend {
+    public init() {}
+
+    public var device: any ComputeDevice { ReferenceDevice() }
+
+    public func allocate(byteCount: Int, usage: BufferUsage) throws -> any DeviceBuffer {
+        HostBuffer(byteCount: byteCount, usage: usage)
+    }
+
+    public func makeWeightBuffer(copying bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws -> any DeviceBuffer {
+        let buffer = HostBuffer(byteCount: bytes.count, usage: .weights)
+        if let base = bytes.baseAddress { buffer.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
+        return buffer
+    }
+
+    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
+        precondition(tensor.isContiguous && bytes.count == tensor.elementCount * tensor.dtype.byteSize, "upload size")
+        if let base = bytes.baseAddress { tensor.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
+    }
+
+    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
+        precondition(tensor.dtype == .f32 && bytes.count == tensor.elementCount * 4, "download size")
+        for r in 0..<tensor.rows {
+            for c in 0..<tensor.columns {
+                bytes.storeBytes(of: get(tensor, r, c), toByteOffset: (r * tensor.columns + c) * 4, as: Float.self)
+            }
+        }
+    }
+
+    public func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor) {
+        precondition(out.rows == tokenIDs.count && out.columns == table.columns)
+        for (i, id) in tokenIDs.enumerated() {
+            precondition(id >= 0 && Int(id) < table.rows, "token id out of range")
+            for c in 0..<table.columns { set(out, i, c, get(table, Int(id), c)) }
+        }
+    }
+
+    public func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
+        precondition(x.columns == weight.columns && out.rows == x.rows && out.columns == weight.rows)
+        for m in 0..<x.rows {
+            for n in 0..<weight.rows {
+                var sum: Double = bias.map { Double(get($0, 0, n)) } ?? 0
+                for k in 0..<x.columns { sum += Double(get(x, m, k)) * Double(get(weight, n, k)) }
+                set(out, m, n, Float(sum))
+            }
+        }
+    }
+
+    public func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, out: Tensor) {
+        let group = weight.columns
+        precondition(x.columns % group == 0 && out.rows == x.rows && out.columns == x.columns)
+        for r in 0..<x.rows {
+            for g in stride(from: 0, to: x.columns, by: group) {
+                var sumSquares: Double = 0
+                for c in 0..<group { sumSquares += Double(get(x, r, g + c)) * Double(get(x, r, g + c)) }
+                // f32 rsqrt of the f32 mean, as the transformers implementation computes it.
+                let inverse = 1 / Float(sumSquares / Double(group) + Double(epsilon)).squareRoot()
+                for c in 0..<group { set(out, r, g + c, get(weight, 0, c) * (get(x, r, g + c) * inverse)) }
+            }
+        }
+    }
+
+    public func ropeTable(positions: [Int32], inverseFrequencies: [Float], scale: Float, out: Tensor) {
+        let half = inverseFrequencies.count
+        precondition(out.rows == positions.count && out.columns == 2 * half)
+        for (i, position) in positions.enumerated() {
+            for j in 0..<half {
+                let angle = Float(position) * inverseFrequencies[j]
+                set(out, i, j, cosf(angle) * scale)
+                set(out, i, half + j, sinf(angle) * scale)
+            }
+        }
+    }
+
+    public func rope(_ x: Tensor, table: Tensor, headDim: Int) {
+        let half = headDim / 2
+        precondition(x.columns % headDim == 0 && table.rows == x.rows && table.columns == headDim)
+        for r in 0..<x.rows {
+            for head in stride(from: 0, to: x.columns, by: headDim) {
+                for j in 0..<half {
+                    let (cosine, sine) = (get(table, r, j), get(table, r, half + j))
+                    let (a, b) = (get(x, r, head + j), get(x, r, head + half + j))
+                    set(x, r, head + j, a * cosine - b * sine)
+                    set(x, r, head + half + j, b * cosine + a * sine)
+                }
+            }
+        }
+    }
+
+    public func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: KVCacheView, layer: Int) {
+        let width = cache.kvHeadCount * cache.headDim
+        precondition(key.columns == width && value.columns == width && key.rows == slotMapping.count)
+        let keys = cache.key.hostAddress!.assumingMemoryBound(to: Float.self)
+        let values = cache.value.hostAddress!.assumingMemoryBound(to: Float.self)
+        for (i, slot) in slotMapping.enumerated() {
+            let page = Int(slot) / cache.pageSize
+            let offset = Int(slot) % cache.pageSize
+            precondition(page >= 0 && page < cache.pageCount, "slot out of range")
+            for h in 0..<cache.kvHeadCount {
+                let base = cache.elementOffset(layer: layer, page: page, head: h) + offset * cache.headDim
+                for d in 0..<cache.headDim {
+                    keys[base + d] = get(key, i, h * cache.headDim + d)
+                    values[base + d] = get(value, i, h * cache.headDim + d)
+                }
+            }
+        }
+    }
+
+    public func attention(query: Tensor, cache: KVCacheView, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor) {
+        let headDim = cache.headDim
+        let headCount = query.columns / headDim
+        let group = headCount / cache.kvHeadCount
+        let keys = cache.key.hostAddress!.assumingMemoryBound(to: Float.self)
+        let values = cache.value.hostAddress!.assumingMemoryBound(to: Float.self)
+        for s in 0..<batch.sequenceCount {
+            let rowStart = Int(batch.queryStarts[s])
+            let queryCount = Int(batch.queryStarts[s + 1]) - rowStart
+            let context = Int(batch.contextLengths[s])
+            let pages = batch.pageIDs[Int(batch.pageTableStarts[s])..<Int(batch.pageTableStarts[s + 1])]
+            for j in 0..<queryCount {
+                let position = context - queryCount + j
+                for h in 0..<headCount {
+                    let kvHead = h / group
+                    func slotBase(_ t: Int) -> Int {
+                        let page = Int(pages[pages.startIndex + t / cache.pageSize])
+                        return cache.elementOffset(layer: layer, page: page, head: kvHead) + (t % cache.pageSize) * headDim
+                    }
+                    var scores = [Double](repeating: 0, count: position + 1)
+                    for t in 0...position {
+                        var dot: Double = 0
+                        for d in 0..<headDim { dot += Double(get(query, rowStart + j, h * headDim + d)) * Double(keys[slotBase(t) + d]) }
+                        scores[t] = dot * Double(scale)
+                    }
+                    let maximum = scores.max()!
+                    let weights = scores.map { exp($0 - maximum) }
+                    let total = weights.reduce(0, +)
+                    for d in 0..<headDim {
+                        var sum: Double = 0
+                        for t in 0...position { sum += weights[t] * Double(values[slotBase(t) + d]) }
+                        set(out, rowStart + j, h * headDim + d, Float(sum / total))
+                    }
+                }
+            }
+        }
+    }
+
+    public func siluMul(_ x: Tensor, out: Tensor) {
+        precondition(x.columns == 2 * out.columns && x.rows == out.rows)
+        for r in 0..<x.rows {
+            for c in 0..<out.columns {
+                let gate = get(x, r, c)
+                set(out, r, c, gate / (1 + expf(-gate)) * get(x, r, c + out.columns))
+            }
+        }
+    }
+
+    public func add(_ x: Tensor, _ y: Tensor, out: Tensor) {
+        precondition(x.rows == y.rows && x.columns == y.columns && out.rows == x.rows && out.columns == x.columns)
+        for r in 0..<x.rows { for c in 0..<x.columns { set(out, r, c, get(x, r, c) + get(y, r, c)) } }
+    }
+
+    public func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor) {
+        precondition(out.rows == rows.count && out.columns == x.columns)
+        for (i, row) in rows.enumerated() { for c in 0..<x.columns { set(out, i, c, get(x, Int(row), c)) } }
+    }
+
+    public func synchronize() {}
+
+    // MARK: - Element access
+
+    private func get(_ t: Tensor, _ r: Int, _ c: Int) -> Float {
+        loadElement(t.hostAddress!, r * t.rowStride + c, t.dtype)
+    }
+
+    private func set(_ t: Tensor, _ r: Int, _ c: Int, _ value: Float) {
+        precondition(t.dtype == .f32, "outputs are f32")
+        t.hostAddress!.storeBytes(of: value, toByteOffset: (r * t.rowStride + c) * 4, as: Float.self)
+    }
+}

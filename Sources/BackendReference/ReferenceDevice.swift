@@ -1,0 +1,20 @@
+import Backends
+
+/// The naive, obviously correct device. Every other backend is tested against it.
+/// Single-threaded, accumulates in `Double`; slow on purpose.
+public struct ReferenceDevice: ComputeDevice {
+    public init() {}
+
+    public var name: String { "reference" }
+    public var kind: DeviceKind { .cpu }
+
+    public var capabilities: DeviceCapabilities {
+        DeviceCapabilities(weightDTypes: Set(DType.allCases), sharesHostMemory: true, maxThreads: 1)
+    }
+
+    public func memoryInfo() -> (free: Int, total: Int) { HostMemory.info() }
+
+    public func supports(_ op: OpDescriptor) -> Bool { true }
+
+    public func makeBackend(threads: Int) throws -> any ComputeBackend { ReferenceBackend() }
+}

@@ -1,0 +1,86 @@
+/// An execution stream on one device: allocates buffers and runs the forward-pass ops.
+///
+/// Owned by one thread (the engine thread); not thread-safe. Ops may run asynchronously; results
+/// are visible to the host after ``synchronize()`` (and ``download(_:into:)``, which synchronizes).
+/// Shapes are checked with preconditions: the model is responsible for passing consistent views.
+/// All activations are f32; `weight`/`table` operands may be any dtype the device supports.
+public protocol ComputeBackend: AnyObject {
+    /// The device this stream runs on.
+    var device: any ComputeDevice { get }
+
+    /// Allocates a zeroed buffer.
+    func allocate(byteCount: Int, usage: BufferUsage) throws -> any DeviceBuffer
+
+    /// Makes a weight buffer holding `bytes`. Devices that share host memory may borrow the
+    /// memory without copying (keeping `owner` alive); others copy it to the device.
+    func makeWeightBuffer(copying bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws -> any DeviceBuffer
+
+    /// Copies host bytes into `tensor`, which must be contiguous with `bytes.count` bytes.
+    func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor)
+
+    /// Copies `tensor` (contiguous rows, f32) to host memory after finishing pending work.
+    func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer)
+
+    /// `out[i, :] = table[tokenIDs[i], :]` widened to f32. Ids must be in range.
+    func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor)
+
+    /// `out = x · weightᵀ + bias` with x `[M, K]` f32, weight `[N, K]`, bias `[1, N]` f32, out `[M, N]`.
+    func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor)
+
+    /// For each row and each group of `weight.columns` consecutive columns `g`:
+    /// `out_g = g / sqrt(mean(g²) + epsilon) * weight`. `out` may alias `x`.
+    func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, out: Tensor)
+
+    /// Row `i` of `out` (`[tokens, headDim]`) becomes `[cos(p·f₀)…cos(p·f_{d/2-1}), sin(p·f₀)…]·scale`
+    /// with `p = positions[i]` and `f = inverseFrequencies`, computed in f32 like the reference.
+    func ropeTable(positions: [Int32], inverseFrequencies: [Float], scale: Float, out: Tensor)
+
+    /// Applies rotary embedding in place to every `headDim`-wide head of each row of `x`,
+    /// using row `i` of `table` (from ``ropeTable(positions:inverseFrequencies:scale:out:)``).
+    /// Rotate-half layout: `(x₁, x₂) → (x₁·cos − x₂·sin, x₂·cos + x₁·sin)`.
+    func rope(_ x: Tensor, table: Tensor, headDim: Int)
+
+    /// Writes row `i` of `key`/`value` (`[tokens, kvHeads × headDim]`) to slot `slotMapping[i]`
+    /// (= page × pageSize + offset) of `layer`.
+    func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: KVCacheView, layer: Int)
+
+    /// Causal attention of `query` (`[tokens, heads × headDim]`) over the cache, per ``AttentionBatch``.
+    /// Query head `h` reads KV head `h / (heads / kvHeads)`. Softmax of `scale · q·k`.
+    func attention(query: Tensor, cache: KVCacheView, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor)
+
+    /// `out[i, j] = silu(x[i, j]) · x[i, j + out.columns]`.
+    func siluMul(_ x: Tensor, out: Tensor)
+
+    /// `out = x + y` elementwise; `out` may alias either input.
+    func add(_ x: Tensor, _ y: Tensor, out: Tensor)
+
+    /// `out[i, :] = x[rows[i], :]`.
+    func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor)
+
+    /// Waits for all submitted work.
+    func synchronize()
+}
+
+extension ComputeBackend {
+    /// Allocates a contiguous f32 tensor.
+    public func makeTensor(rows: Int, columns: Int, usage: BufferUsage = .compute) throws -> Tensor {
+        let buffer = try allocate(byteCount: rows * columns * MemoryLayout<Float>.size, usage: usage)
+        return Tensor(buffer: buffer, dtype: .f32, rows: rows, columns: columns)
+    }
+
+    /// Uploads an f32 array into a new contiguous tensor.
+    public func makeTensor(_ values: [Float], rows: Int, columns: Int, usage: BufferUsage = .compute) throws -> Tensor {
+        precondition(values.count == rows * columns, "value count does not match shape")
+        let tensor = try makeTensor(rows: rows, columns: columns, usage: usage)
+        values.withUnsafeBytes { upload($0, to: tensor) }
+        return tensor
+    }
+
+    /// Downloads an f32 tensor into a new array.
+    public func read(_ tensor: Tensor) -> [Float] {
+        [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, count in
+            download(tensor, into: UnsafeMutableRawBufferPointer(buffer))
+            count = tensor.elementCount
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/// Settings that turn logits into a token. Temperature 0 means greedy.
+public struct SamplerSettings: Sendable, Hashable {
+    public var temperature: Float
+    /// Keep the `topK` most likely tokens (0 = off).
+    public var topK: Int
+    /// Keep the smallest set whose probability reaches `topP` (1 = off).
+    public var topP: Float
+    /// Drop tokens less likely than `minP` × the most likely one (0 = off).
+    public var minP: Float
+
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+    }
+
+    /// Below this temperature sampling is greedy (as in SGLang).
+    public static let greedyTemperature: Float = 1e-6
+
+    public var isGreedy: Bool { temperature < Self.greedyTemperature || topK == 1 }
+}
+
+/// Picks tokens from a row of logits. Keeps its candidate buffers between calls, so sampling
+/// allocates nothing after the first call. Not thread-safe.
+public struct Sampler {
+    private var candidates: [(id: Int32, value: Float)] = []
+
+    public init() {}
+
+    /// The index of the largest logit; the first one on ties (as `torch.argmax`).
+    public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        var best = 0
+        var bestValue = -Float.infinity
+        for (i, value) in logits.enumerated() where value > bestValue {
+            best = i
+            bestValue = value
+        }
+        return Int32(best)
+    }
+
+    /// Samples one token from `logits` with `settings`, drawing from `random`.
+    public mutating func sample(
+        _ logits: UnsafeBufferPointer<Float>, settings: SamplerSettings, random: inout SeededRandom
+    ) -> Int32 {
+        if settings.isGreedy { return Self.argmax(logits) }
+        candidates.removeAll(keepingCapacity: true)
+        let inverseTemperature = 1 / settings.temperature
+        for (i, value) in logits.enumerated() where value > -Float.infinity {
+            candidates.append((Int32(i), value * inverseTemperature))
+        }
+        guard !candidates.isEmpty else { return Self.argmax(logits) }
+        candidates.sort { $0.value > $1.value }
+        if settings.topK > 0 && settings.topK < candidates.count {
+            candidates.removeSubrange(settings.topK...)
+        }
+        // Softmax over what is left, in descending order.
+        let maximum = candidates[0].value
+        var total: Float = 0
+        for i in candidates.indices {
+            candidates[i].value = expf(candidates[i].value - maximum)
+            total += candidates[i].value
+        }
+        var keep = candidates.count
+        if settings.topP < 1 {
+            var cumulative: Float = 0
+            for i in candidates.indices {
+                cumulative += candidates[i].value / total
+                if cumulative >= settings.topP {
+                    keep = i + 1
+                    break
+                }
+            }
+        }
+        if settings.minP > 0 {
+            let threshold = settings.minP * candidates[0].value
+            keep = min(keep, candidates.prefix(keep).firstIndex { $0.value < threshold } ?? keep)
+        }
+        keep = max(1, keep)
+        let kept = candidates.prefix(keep).reduce(Float(0)) { $0 + $1.value }
+        var target = random.nextUnitFloat() * kept
+        for candidate in candidates.prefix(keep) {
+            target -= candidate.value
+            if target < 0 { return candidate.id }
+        }
+        return candidates[keep - 1].id
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,49 @@
+import Backends
+
+/// The inputs of one forward step: the new tokens of every sequence, where their keys and values
+/// go, what each sequence attends to, and which rows need logits.
+///
+/// Build it with ``append(tokens:startPosition:pages:pageSize:needsLogits:)`` once per sequence;
+/// ``removeAll()`` keeps capacity so steady-state steps do not allocate.
+public struct ForwardBatch: Sendable {
+    public var tokenIDs: [Int32] = []
+    public var positions: [Int32] = []
+    /// Cache slot (page × pageSize + offset) of each token.
+    public var slotMapping: [Int32] = []
+    public var attention = AttentionBatch()
+    /// Rows whose logits are computed (usually each sequence's last new token).
+    public var logitRows: [Int32] = []
+
+    public init() {}
+
+    /// Number of new tokens.
+    public var tokenCount: Int { tokenIDs.count }
+
+    public mutating func removeAll() {
+        tokenIDs.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        slotMapping.removeAll(keepingCapacity: true)
+        attention.removeAll()
+        logitRows.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds a sequence whose `tokens` occupy positions `startPosition ..< startPosition + tokens.count`;
+    /// `pages` must cover every position up to the last one.
+    public mutating func append(
+        tokens: some Collection<Int32>, startPosition: Int, pages: some Collection<Int32>, pageSize: Int, needsLogits: Bool
+    ) {
+        let count = tokens.count
+        precondition(count > 0, "a sequence in a step needs at least one token")
+        precondition(pages.count * pageSize >= startPosition + count, "page table too short")
+        tokenIDs.append(contentsOf: tokens)
+        var position = startPosition
+        for _ in 0..<count {
+            let page = pages[pages.index(pages.startIndex, offsetBy: position / pageSize)]
+            positions.append(Int32(position))
+            slotMapping.append(page * Int32(pageSize) + Int32(position % pageSize))
+            position += 1
+        }
+        attention.append(queryCount: count, contextLength: startPosition + count, pages: pages)
+        if needsLogits { logitRows.append(Int32(tokenIDs.count - 1)) }
+    }
+}

@@ -1,0 +1,116 @@
+import Backends
+import Foundation
+
+/// A Llama-family decoder (Llama 1–3, Mistral, Qwen2, Qwen3) running on a ``ComputeBackend``.
+///
+/// One ``forward(_:cache:)`` call runs one engine step over any mix of prefill chunks and decode
+/// tokens. Not thread-safe: owned by the engine thread, like its backend.
+public final class LlamaModel {
+    public let config: ModelConfig
+    public let shard: TensorParallelShard
+    public let backend: any ComputeBackend
+    public let weights: ModelWeights
+    private let workspace: ForwardWorkspace
+
+    /// Sums a row-parallel partial result across the tensor-parallel group, in place.
+    /// `nil` when the model is not sharded.
+    public var allReduce: ((Tensor) throws -> Void)?
+
+    /// Largest number of new tokens in one step.
+    public var maxStepTokens: Int { workspace.maxTokens }
+    /// Largest number of logit rows in one step.
+    public var maxLogitRows: Int { workspace.maxLogitRows }
+
+    /// Loads `directory` (config.json + safetensors) for `shard`.
+    public convenience init(
+        directory: URL, backend: any ComputeBackend, shard: TensorParallelShard = .single,
+        maxStepTokens: Int = 2048, maxLogitRows: Int = 256
+    ) throws {
+        let config = try ModelConfig.load(directory: directory)
+        let checkpoint = try Checkpoint(directory: directory)
+        try self.init(config: config, checkpoint: checkpoint, backend: backend, shard: shard,
+            maxStepTokens: maxStepTokens, maxLogitRows: maxLogitRows)
+    }
+
+    public init(
+        config: ModelConfig, checkpoint: Checkpoint, backend: any ComputeBackend, shard: TensorParallelShard = .single,
+        maxStepTokens: Int = 2048, maxLogitRows: Int = 256
+    ) throws {
+        for dtype in Set([DType.f32] + checkpoint.tensorNames.compactMap { try? checkpoint.tensorDType($0) }) {
+            guard backend.device.supportsAllOps(weightDType: dtype) else {
+                throw ModelError(.unsupportedDType, "backend '\(backend.device.name)' cannot compute with \(dtype) weights")
+            }
+        }
+        self.config = config
+        self.shard = shard
+        self.backend = backend
+        weights = try ModelWeights(config: config, checkpoint: checkpoint, shard: shard, backend: backend)
+        workspace = try ForwardWorkspace(
+            config: config, shard: shard, maxTokens: maxStepTokens, maxLogitRows: min(maxLogitRows, maxStepTokens),
+            backend: backend)
+    }
+
+    /// Runs one step and returns the logits of `batch.logitRows` (a `[rows, vocab]` view into the
+    /// workspace, valid until the next call). Writes the step's keys and values into `cache`.
+    public func forward(_ batch: ForwardBatch, cache: KVCacheView) throws -> Tensor {
+        let tokens = batch.tokenCount
+        precondition(tokens > 0 && tokens <= workspace.maxTokens, "step of \(tokens) tokens exceeds the workspace")
+        precondition(batch.logitRows.count <= workspace.maxLogitRows, "too many logit rows")
+        let b = backend
+        let w = workspace
+        let d = config.headDim
+        let headWidth = shard.localHeads(config).count * d
+        let kvWidth = shard.localKVHeads(config).count * d
+        let hidden = w.hidden.rows(0, count: tokens)
+        let normed = w.normed.rows(0, count: tokens)
+        let qkv = w.qkv.rows(0, count: tokens)
+        let query = qkv.columns(0, count: headWidth)
+        let key = qkv.columns(headWidth, count: kvWidth)
+        let value = qkv.columns(headWidth + kvWidth, count: kvWidth)
+        let attention = w.attention.rows(0, count: tokens)
+        let projected = w.projected.rows(0, count: tokens)
+        let gateUp = w.gateUp.rows(0, count: tokens)
+        let activated = w.activated.rows(0, count: tokens)
+        let ropeTable = w.ropeTable.rows(0, count: tokens)
+
+        b.embedding(tokenIDs: batch.tokenIDs, table: weights.embedding, out: hidden)
+        b.ropeTable(positions: batch.positions, inverseFrequencies: config.rope.inverseFrequencies,
+            scale: config.rope.attentionFactor, out: ropeTable)
+        for (index, layer) in weights.layers.enumerated() {
+            b.rmsNorm(hidden, weight: layer.inputNorm, epsilon: config.rmsNormEpsilon, out: normed)
+            b.matmul(normed, weight: layer.qkv, bias: layer.qkvBias, out: qkv)
+            if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+                b.rmsNorm(query, weight: queryNorm, epsilon: config.rmsNormEpsilon, out: query)
+                b.rmsNorm(key, weight: keyNorm, epsilon: config.rmsNormEpsilon, out: key)
+            }
+            b.rope(query, table: ropeTable, headDim: d)
+            b.rope(key, table: ropeTable, headDim: d)
+            b.storeKV(key: key, value: value, slotMapping: batch.slotMapping, cache: cache, layer: index)
+            b.attention(query: query, cache: cache, layer: index, batch: batch.attention, scale: config.attentionScale,
+                out: attention)
+            b.matmul(attention, weight: layer.output, bias: nil, out: projected)
+            try allReduce?(projected)
+            b.add(hidden, projected, out: hidden)
+            b.rmsNorm(hidden, weight: layer.postAttentionNorm, epsilon: config.rmsNormEpsilon, out: normed)
+            b.matmul(normed, weight: layer.gateUp, bias: nil, out: gateUp)
+            b.siluMul(gateUp, out: activated)
+            b.matmul(activated, weight: layer.down, bias: nil, out: projected)
+            try allReduce?(projected)
+            b.add(hidden, projected, out: hidden)
+        }
+        let rows = batch.logitRows.count
+        let last = w.lastHidden.rows(0, count: rows)
+        let logits = w.logits.rows(0, count: rows)
+        b.gatherRows(hidden, rows: batch.logitRows, out: last)
+        b.rmsNorm(last, weight: weights.finalNorm, epsilon: config.rmsNormEpsilon, out: last)
+        b.matmul(last, weight: weights.lmHead, bias: nil, out: logits)
+        return logits
+    }
+}
+
+extension Checkpoint {
+    /// The dtype of tensor `name`.
+    func tensorDType(_ name: String) throws -> DType {
+        try tensor(name, shape: nil).dtype
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Paths of the committed test fixtures (`Tests/Fixtures`), found relative to this source file so
+/// tests need neither resource bundles nor Python.
+public enum Fixtures {
+    /// `Tests/Fixtures` of this checkout.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Tests/Fixtures")
+
+    /// The directory of tiny checkpoint `name`.
+    public static func model(_ name: String) -> URL {
+        root.appendingPathComponent("models/\(name)")
+    }
+
+    /// Every tiny checkpoint, by name.
+    public static let modelNames: [String] = [
+        "llama-gqa", "llama-linear-bf16", "mistral-mqa-f16", "qwen2-bias", "qwen3-qknorm", "llama-sharded", "llama-tp4",
+    ]
+
+    /// A fresh empty temporary directory.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("radixserve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// transformers' outputs for one tiny checkpoint (`reference.json`, written by scripts/fixtures).
+public struct ModelReference: Decodable, Sendable {
+    public struct Prompt: Decodable, Sendable {
+        public var text: String
+        public var promptTokenIDs: [Int32]
+        /// f32 logits at the last prompt position, full vocabulary.
+        public var lastLogits: [Float]
+        /// 32 greedy tokens, never stopping at EOS.
+        public var greedyTokenIDs: [Int32]
+        public var greedyText: String
+        /// Smallest top-1 − top-2 logit gap over the greedy steps.
+        public var minMargin: Float
+
+        enum CodingKeys: String, CodingKey {
+            case text
+            case promptTokenIDs = "prompt_token_ids"
+            case lastLogits = "last_logits"
+            case greedyTokenIDs = "greedy_token_ids"
+            case greedyText = "greedy_text"
+            case minMargin = "min_margin"
+        }
+    }
+
+    public var prompts: [Prompt]
+
+    /// Loads the reference of checkpoint `name`.
+    public static func load(_ name: String) throws -> ModelReference {
+        let data = try Data(contentsOf: Fixtures.model(name).appendingPathComponent("reference.json"))
+        return try JSONDecoder().decode(ModelReference.self, from: data)
+    }
+}

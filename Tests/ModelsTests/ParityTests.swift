@@ -1,0 +1,43 @@
+import Accelerators
+import Backends
+import Engine
+import Foundation
+import Models
+import Testing
+import TestSupport
+
+/// Every tiny checkpoint on every backend against transformers' stored outputs.
+///
+/// Tolerance: logits come from f32 arithmetic in both implementations; only summation order and
+/// the exp/cos/sin implementations differ. With dot products of at most 176 terms through two
+/// layers, relative rounding error stays near 1e-6; we allow 2e-4 of the largest logit magnitude
+/// (at least 2e-4 absolute), two orders above that and still far below the smallest top-1 margin of
+/// the fixtures (≥ 6e-2), so a greedy mismatch cannot hide inside the tolerance.
+@Suite struct ParityTests {
+    static let cases: [(String, String)] = Fixtures.modelNames.flatMap { model in
+        BackendRegistry.names.map { (model, $0) }
+    }
+
+    @Test(arguments: cases)
+    func matchesTransformers(model name: String, backend backendName: String) throws {
+        let backend = try BackendRegistry.device(named: backendName).makeBackend(threads: 2)
+        let model = try LlamaModel(directory: Fixtures.model(name), backend: backend, maxStepTokens: 256)
+        let generator = try Generator(model: model, pageSize: 16)
+        let reference = try ModelReference.load(name)
+        for prompt in reference.prompts {
+            var batch = ForwardBatch()
+            let pages = (0..<Int32(64)).map { $0 }
+            batch.append(tokens: prompt.promptTokenIDs, startPosition: 0, pages: pages, pageSize: 4, needsLogits: true)
+            let cache = try KVCache.make(config: model.config, shard: .single, pageCount: 64, pageSize: 4, backend: backend)
+            let logits = backend.read(try model.forward(batch, cache: cache))
+            let scale = max(1, prompt.lastLogits.map(abs).max()!)
+            let difference = zip(logits, prompt.lastLogits).map { abs($0 - $1) }.max()!
+            #expect(logits.count == prompt.lastLogits.count)
+            #expect(difference <= 2e-4 * scale, "\(name)/\(backendName) '\(prompt.text.prefix(20))': max |Δlogit| = \(difference)")
+
+            let generation = try generator.generate(
+                prompt: prompt.promptTokenIDs, options: GenerationOptions(maxTokens: 32, ignoreEOS: true))
+            #expect(generation.tokenIDs == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
+        }
+    }
+}
