@@ -30,6 +30,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // MARK: - Policy (pure Swift, no Foundation)
+        .target(name: "RadixTree", swiftSettings: swiftSettings),
+        .target(name: "KVPaging", dependencies: ["RadixTree"], swiftSettings: swiftSettings),
+        .target(name: "Scheduling", dependencies: ["KVPaging"], swiftSettings: swiftSettings),
+
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
@@ -51,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "Engine", "Models", "Tokenizers",
+                "Accelerators", "BackendCPU", "Engine", "Models", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -60,9 +65,14 @@ let package = Package(
         // MARK: - Test support and tests
         .target(
             name: "TestSupport",
-            dependencies: ["Backends", "Models"],
+            dependencies: ["Backends", "Engine", "Models"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KVPagingTests", dependencies: ["KVPaging", "RadixTree", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SchedulingTests", dependencies: ["Scheduling", "KVPaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackendConformanceTests",
             dependencies: ["Accelerators", "Backends", "TestSupport"],
@@ -73,6 +83,6 @@ let package = Package(
             dependencies: ["Accelerators", "Backends", "Models", "Engine", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

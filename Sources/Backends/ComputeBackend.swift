@@ -59,9 +59,14 @@ public protocol ComputeBackend: AnyObject {
 
     /// Waits for all submitted work.
     func synchronize()
+
+    /// Host threads the backend computes with. Optional; defaults to 1.
+    var threadCount: Int { get }
 }
 
 extension ComputeBackend {
+    public var threadCount: Int { 1 }
+
     /// Allocates a contiguous f32 tensor.
     public func makeTensor(rows: Int, columns: Int, usage: BufferUsage = .compute) throws -> Tensor {
         let buffer = try allocate(byteCount: rows * columns * MemoryLayout<Float>.size, usage: usage)

@@ -1,1 +1,25 @@
-@main struct Main { static func main() {} }
+import ArgumentParser
+import BackendCPU
+
+/// Process entry: make OpenBLAS load its fast kernels, then parse the command line.
+@main
+enum Entry {
+    static func main() async {
+        OpenBLASCore.reexecIfNeeded()
+        await RadixServe.main()
+    }
+}
+
+/// The one executable: generation, benchmarks and (later) router, worker and cluster commands.
+struct RadixServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "radixserve",
+        abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
+        version: RadixServeVersion.string,
+        subcommands: [GenerateCommand.self, BenchCommand.self]
+    )
+}
+
+enum RadixServeVersion {
+    static let string = "0.1.0"
+}

@@ -1,6 +1,7 @@
 import KVPaging
 import RadixTree
 import Testing
+import TestSupport
 
 /// Thousands of random request lifecycles against a small pool, checking after every step
 /// that page accounting holds, matched pages hold the right (simulated) KV content, and the

@@ -1,5 +1,6 @@
 import RadixTree
 import Testing
+import TestSupport
 
 @Suite struct MinHeapTests {
     @Test func popsInSortedOrder() {

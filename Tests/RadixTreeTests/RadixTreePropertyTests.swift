@@ -1,5 +1,6 @@
 import RadixTree
 import Testing
+import TestSupport
 
 /// Randomized operations against a brute-force model: the set of stored page-aligned prefixes.
 @Suite struct RadixTreePropertyTests {

@@ -49,8 +49,10 @@ func exp8(_ x: Vec8) -> Vec8 {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let exponent = (SIMD8<Int32>(n) &+ 127) &<< 23
-    let scale = unsafeBitCast(exponent, to: Vec8.self)
+    // n is integral and |n| < 2^22: adding 1.5·2^23 puts it in the low mantissa bits, which avoids a
+    // per-lane float→int conversion.
+    let biased = unsafeBitCast(n + 12_582_912, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((biased &+ 127) &<< 23, to: Vec8.self)
     let result = p * scale
     return result.replacing(with: 0, where: x .< -87.3)
 }

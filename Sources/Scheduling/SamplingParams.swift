@@ -1,0 +1,96 @@
+// RadixServe: per-request sampling parameters.
+
+/// How to pick tokens for one request, and when to stop. OpenAI/SGLang semantics.
+///
+/// A plain value; ``validate()`` checks ranges once at admission so the sampler can trust them.
+public struct SamplingParams: Hashable, Sendable {
+    /// Maximum number of generated tokens. Range `1...`.
+    public var maxTokens: Int
+    /// Softmax temperature; `0` means greedy. Range `0...100`, finite.
+    public var temperature: Double
+    /// Keep the `topK` most likely tokens; `0` or `-1` disables. Range `-1...`.
+    public var topK: Int
+    /// Nucleus sampling mass. Range `(0, 1]`; `1` disables.
+    public var topP: Double
+    /// Drop tokens below `minP` times the top probability. Range `[0, 1]`; `0` disables.
+    public var minP: Double
+    /// Seed for reproducible sampling; `nil` uses the engine's generator.
+    public var seed: UInt64?
+    /// OpenAI frequency penalty. Range `[-2, 2]`.
+    public var frequencyPenalty: Double
+    /// OpenAI presence penalty. Range `[-2, 2]`.
+    public var presencePenalty: Double
+    /// Multiplicative repetition penalty (CTRL/HF style); `1` disables. Range `(0, 100]`.
+    public var repetitionPenalty: Double
+    /// Generation stops after any of these tokens (the token is kept). Non-negative ids.
+    public var stopTokenIDs: Set<Int32>
+    /// When true, the model's end-of-sequence tokens do not stop generation.
+    public var ignoreEOS: Bool
+    /// Number of top log-probabilities to return per token; `nil` returns none. Range `0...20`.
+    public var logprobs: Int?
+    /// Prefix-cache namespace (cache salt or adapter id); requests in different namespaces
+    /// never share cached KV.
+    public var namespace: UInt64
+
+    /// Creates parameters; defaults follow the OpenAI API.
+    public init(
+        maxTokens: Int = 16,
+        temperature: Double = 1,
+        topK: Int = 0,
+        topP: Double = 1,
+        minP: Double = 0,
+        seed: UInt64? = nil,
+        frequencyPenalty: Double = 0,
+        presencePenalty: Double = 0,
+        repetitionPenalty: Double = 1,
+        stopTokenIDs: Set<Int32> = [],
+        ignoreEOS: Bool = false,
+        logprobs: Int? = nil,
+        namespace: UInt64 = 0
+    ) {
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.seed = seed
+        self.frequencyPenalty = frequencyPenalty
+        self.presencePenalty = presencePenalty
+        self.repetitionPenalty = repetitionPenalty
+        self.stopTokenIDs = stopTokenIDs
+        self.ignoreEOS = ignoreEOS
+        self.logprobs = logprobs
+        self.namespace = namespace
+    }
+
+    /// True when sampling reduces to argmax.
+    public var isGreedy: Bool { temperature == 0 || topK == 1 }
+
+    /// Throws for the first out-of-range parameter, naming it and its allowed range.
+    /// NaN and infinities are rejected everywhere.
+    public func validate() throws(SchedulingError) {
+        func check(_ isValid: Bool, _ name: String, _ value: some Any, _ allowed: String) throws(SchedulingError) {
+            if !isValid { throw .invalidParameter(name: name, value: "\(value)", allowed: allowed) }
+        }
+        try check(maxTokens >= 1, "max_tokens", maxTokens, "[1, ∞)")
+        try check(temperature.isFinite && (0...100).contains(temperature), "temperature", temperature, "[0, 100]")
+        try check(topK >= -1, "top_k", topK, "{-1, 0} (disabled) or [1, ∞)")
+        try check(topP.isFinite && topP > 0 && topP <= 1, "top_p", topP, "(0, 1]")
+        try check(minP.isFinite && (0...1).contains(minP), "min_p", minP, "[0, 1]")
+        try check(
+            frequencyPenalty.isFinite && (-2...2).contains(frequencyPenalty), "frequency_penalty", frequencyPenalty,
+            "[-2, 2]")
+        try check(
+            presencePenalty.isFinite && (-2...2).contains(presencePenalty), "presence_penalty", presencePenalty,
+            "[-2, 2]")
+        try check(
+            repetitionPenalty.isFinite && repetitionPenalty > 0 && repetitionPenalty <= 100, "repetition_penalty",
+            repetitionPenalty, "(0, 100]")
+        if let negative = stopTokenIDs.first(where: { $0 < 0 }) {
+            try check(false, "stop_token_ids", negative, "[0, ∞)")
+        }
+        if let logprobs {
+            try check((0...20).contains(logprobs), "logprobs", logprobs, "[0, 20]")
+        }
+    }
+}

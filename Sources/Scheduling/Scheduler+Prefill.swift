@@ -1,0 +1,106 @@
+// RadixServe: scheduling entry point, chunked prefill and admission.
+
+import KVPaging
+
+extension Scheduler {
+    /// Plans the next step, or returns `nil` when there is nothing to run.
+    ///
+    /// Prefill first: chunks of admitted-but-unfinished prefills, then new admissions, up
+    /// to ``SchedulerConfig/maxBatchedTokens`` tokens. Only when no prefill can run does it
+    /// return a decode batch of every running request. Computed-token counts advance at
+    /// once, assuming the compute side writes the planned KV.
+    /// - Precondition: the previous batch was passed to ``postprocess(sampled:)``.
+    public func schedule() -> ScheduledBatch? {
+        precondition(pendingSamples == nil, "schedule() called before postprocess(sampled:) of the previous batch")
+        let batch = schedulePrefill() ?? scheduleDecode()
+        if let batch {
+            pendingSamples = Set(batch.entries.lazy.filter(\.shouldSample).map(\.requestID))
+            inFlight = Set(batch.entries.map(\.requestID))
+        }
+        return batch
+    }
+
+    /// Builds a prefill batch, or returns `nil` when nothing can be prefilled.
+    func schedulePrefill() -> ScheduledBatch? {
+        var budget = config.maxBatchedTokens
+        var entries: [BatchEntry] = []
+        // 1. Continue chunked prefills, oldest admission first.
+        for id in running where budget > 0 && requests[id]!.isPrefilling {
+            entries.append(nextChunk(of: id, budget: &budget))
+        }
+        // 2. Admit waiting requests while the budget, the running limit and the pool allow.
+        orderWaitingQueue()
+        while budget > 0, running.count < config.maxRunningRequests, let id = waiting.first {
+            guard admit(id) else { break }  // Head-of-line: never overtake a request that does not fit.
+            waiting.removeFirst()
+            running.append(id)
+            entries.append(nextChunk(of: id, budget: &budget))
+        }
+        return entries.isEmpty ? nil : ScheduledBatch(entries: entries, isPrefill: true)
+    }
+
+    /// The next prefill chunk of a running request, charged to `budget`.
+    func nextChunk(of id: RequestID, budget: inout Int) -> BatchEntry {
+        var request = requests[id]!
+        let start = request.computedTokenCount
+        let count = min(request.tokenIDs.count - start, budget)
+        assert(count > 0, "prefill chunk with no tokens")
+        budget -= count
+        request.computedTokenCount += count
+        let reachesEnd = request.computedTokenCount == request.tokenIDs.count
+        request.isPrefilling = !reachesEnd
+        let entry = BatchEntry(
+            requestID: id,
+            tokenIDs: Array(request.tokenIDs[start..<start + count]),
+            startPosition: start,
+            pageTable: Array(request.pageTable.prefix(pagesFor(start + count))),
+            isPrefill: true,
+            shouldSample: reachesEnd
+        )
+        requests[id] = request
+        return entry
+    }
+
+    /// Tries to admit `id`: match its known tokens against the prefix cache, lock the match,
+    /// then allocate pages for the rest (evicting unlocked cache if short) while keeping one
+    /// page of decode headroom per running decoder. On failure nothing changes but recency.
+    func admit(_ id: RequestID) -> Bool {
+        var request = requests[id]!
+        let match = cache.match(request.tokenIDs[...], namespace: request.params.namespace)
+        cache.lock(match.handle)
+        let needed = pagesFor(request.tokenIDs.count) - match.pages.count
+        let headroom = running.reduce(0) { $0 + (requests[$1]!.isPrefilling ? 0 : 1) }
+        let shortfall = needed + headroom - cache.pool.freePageCount
+        if shortfall > 0 { cache.evict(pageCount: shortfall) }
+        guard cache.pool.freePageCount >= needed + headroom, let pages = cache.pool.allocate(needed) else {
+            cache.unlock(match.handle)
+            return false
+        }
+        if request.retractionCount == 0 { request.cachedTokenCount = match.cachedTokenCount }
+        request.state = .running
+        request.pageTable = match.pages + pages
+        request.sharedPageCount = match.pages.count
+        request.prefixHandle = match.handle
+        request.computedTokenCount = match.cachedTokenCount
+        request.isPrefilling = true
+        admissionCounter += 1
+        request.admissionIndex = admissionCounter
+        requests[id] = request
+        return true
+    }
+
+    /// Under ``SchedulingPolicy/longestPrefixMatch``, sorts the waiting queue by cached
+    /// prefix length (longest first, then arrival order). Retracted requests keep no
+    /// priority of their own under this policy beyond their (usually long) cached prefix.
+    func orderWaitingQueue() {
+        guard config.policy == .longestPrefixMatch, waiting.count > 1,
+            waiting.count <= config.prefixOrderingLimit
+        else { return }
+        let keyed = waiting.map { id -> (id: RequestID, cached: Int, arrival: UInt64) in
+            let request = requests[id]!
+            let cached = cache.peekCachedTokenCount(request.tokenIDs[...], namespace: request.params.namespace)
+            return (id, cached, request.arrivalIndex)
+        }
+        waiting = keyed.sorted { ($0.cached, $1.arrival) > ($1.cached, $0.arrival) }.map(\.id)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Backends
+import Engine
+import Foundation
+import Models
+
+/// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process.
+/// Run it from a release build; debug builds are 10–100× slower.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prefill and decode tokens/s of a model (use a release build).")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Prompt length for the prefill measurement.")
+    var promptTokens: Int = 512
+
+    @Option(help: "Tokens decoded one at a time after the prompt.")
+    var decodeTokens: Int = 128
+
+    @Option(help: "Measured repetitions; the median is reported.")
+    var runs: Int = 3
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard promptTokens >= 1, decodeTokens >= 1, runs >= 1 else {
+            throw ValidationError("--prompt-tokens, --decode-tokens and --runs must be ≥ 1")
+        }
+    }
+
+    func run() throws {
+        let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
+        let context = promptTokens + decodeTokens + 1
+        guard context <= model.config.maxPositionEmbeddings else {
+            throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
+        }
+        let generator = try Generator(model: model, pageSize: modelOptions.pageSize, maxContext: context)
+        var random = SeededRandom(seed: 42)
+        let vocabulary = UInt64(model.config.vocabularySize)
+        let prompt = (0..<promptTokens).map { _ in Int32(random.next() % vocabulary) }
+        let prefillOnly = GenerationOptions(maxTokens: 1, ignoreEOS: true)
+        let decode = GenerationOptions(maxTokens: decodeTokens + 1, ignoreEOS: true)
+        _ = try generator.generate(prompt: prompt, options: decode)  // warm-up: grows every scratch buffer
+
+        var prefillRates: [Double] = []
+        var decodeRates: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            _ = try generator.generate(prompt: prompt, options: prefillOnly)
+            prefillRates.append(Double(promptTokens) / (ContinuousClock.now - start).seconds)
+
+            var firstTokenTime: ContinuousClock.Instant?
+            _ = try generator.generate(prompt: prompt, options: decode) { _ in
+                if firstTokenTime == nil { firstTokenTime = .now }
+                return true
+            }
+            decodeRates.append(Double(decodeTokens) / (ContinuousClock.now - firstTokenTime!).seconds)
+        }
+        let result = BenchResult(
+            model: modelOptions.model, backend: modelOptions.backend, threads: model.backend.threadCount,
+            weightDType: model.weights.layers[0].qkv.dtype.description, promptTokens: promptTokens,
+            decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
+            decodeTokensPerSecond: decodeRates.median)
+        StandardOutput.write(json ? try result.jsonLine() : result.summary)
+    }
+}
+
+struct BenchResult: Encodable {
+    var model: String
+    var backend: String
+    var threads: Int
+    var weightDType: String
+    var promptTokens: Int
+    var decodeTokens: Int
+    var prefillTokensPerSecond: Double
+    var decodeTokensPerSecond: Double
+
+    var summary: String {
+        """
+        model \(model) (\(weightDType) weights), backend \(backend), threads \(threads)
+        prefill \(promptTokens) tokens: \(String(format: "%.0f", prefillTokensPerSecond)) tok/s
+        decode batch 1, \(decodeTokens) tokens: \(String(format: "%.1f", decodeTokensPerSecond)) tok/s
+
+        """
+    }
+
+    func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+extension Array where Element == Double {
+    var median: Double { sorted()[count / 2] }
+}

@@ -1,0 +1,36 @@
+import Accelerators
+import ArgumentParser
+import Backends
+import Foundation
+import Models
+
+/// Where the model is and what runs it.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
+    var model: String
+
+    @Option(help: "Compute backend: \(BackendRegistry.names.joined(separator: ", ")).")
+    var backend: String = "cpu"
+
+    @Option(help: "Compute threads (0 = one per core).")
+    var threads: Int = 0
+
+    @Option(help: "Tokens per KV-cache page.")
+    var pageSize: Int = 16
+
+    func validate() throws {
+        guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
+        guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
+        guard BackendRegistry.names.contains(backend) else {
+            throw ValidationError("--backend '\(backend)' is unknown; available: \(BackendRegistry.names.joined(separator: ", "))")
+        }
+    }
+
+    var directory: URL { URL(fileURLWithPath: model) }
+
+    /// Loads the model onto a new backend.
+    func loadModel(maxStepTokens: Int = 2048) throws -> LlamaModel {
+        let backend = try BackendRegistry.device(named: backend).makeBackend(threads: threads)
+        return try LlamaModel(directory: directory, backend: backend, maxStepTokens: maxStepTokens)
+    }
+}

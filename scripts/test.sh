@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs build dependencies, then runs every test (unit, parity, multi-process).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build --build-tests
+swift test "$@"
