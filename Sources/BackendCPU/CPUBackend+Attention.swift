@@ -1,5 +1,4 @@
 import Backends
-import Synchronization
 
 extension CPUBackend {
     /// Query rows per GEMM block in prefill; the block is `rows × heads-per-KV-head` tall.
@@ -19,21 +18,15 @@ extension CPUBackend {
         batch.pageIDs.withUnsafeBufferPointer { pageIDs in
             planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
             let (items, geometry, scratch) = (attentionItems, sequenceGeometry, self.scratch)
-            workCursor.store(0, ordering: .relaxed)
-            let run: (Int, Int) -> Void = { ith, _ in
-                while true {
-                    let index = self.workCursor.add(1, ordering: .relaxed).oldValue
-                    if index >= items.count { break }
-                    let item = items[index]
-                    let sequence = geometry[Int(item.sequence)]
-                    if Int(item.rowCount) * Int(item.headCount) >= Self.attentionGEMMMinRows {
-                        attendBlock(op, item, sequence, scratch: scratch[ith])
-                    } else {
-                        attendRows(op, item, sequence, scores: scratch[ith].scores(sequence.contextLength))
-                    }
+            pool.run(parts: items.count) { index, _, thread in
+                let item = items[index]
+                let sequence = geometry[Int(item.sequence)]
+                if Int(item.rowCount) * Int(item.headCount) >= Self.attentionGEMMMinRows {
+                    attendBlock(op, item, sequence, scratch: scratch[thread])
+                } else {
+                    attendRows(op, item, sequence, scores: scratch[thread].scores(sequence.contextLength))
                 }
             }
-            if items.count == 1 { run(0, 1) } else { pool.run(run) }
         }
     }
 

@@ -13,23 +13,45 @@ extension CPUBackend {
     public func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
         precondition(x.columns == weight.columns && out.rows == x.rows && out.columns == weight.rows, "matmul shape")
         precondition(weight.isContiguous && bias.map { $0.columns == weight.rows } ?? true, "matmul weight/bias")
+        if x.rows <= Self.gemvMaxRows {
+            matVec(x, weight: weight, bias: bias, out: out)
+            return
+        }
         let op = MatMulOperands(
             x: x.floats, xStride: x.rowStride, weight: weight.raw, weightDType: weight.dtype,
             bias: bias.map { UnsafePointer($0.floats) }, out: out.floats, outStride: out.rowStride,
             rows: x.rows, outFeatures: weight.rows, inFeatures: weight.columns)
-        if x.rows <= Self.gemvMaxRows {
-            let work = weight.rows * weight.columns
-            parallel(elements: work) { ith, nth in
-                gemvRows(op, columns: ThreadPool.partition(op.outFeatures, ith: ith, nth: nth, alignment: 8))
-            }
-        } else {
-            let blockRows = Self.widenBlockRows
-            let scratch = self.scratch
-            pool.run { ith, nth in
-                let buffer = weight.dtype == .f32 ? scratch[ith].slot(0, 1) : scratch[ith].slot(0, blockRows * op.inFeatures)
-                gemmColumns(
-                    op, columns: ThreadPool.partition(op.outFeatures, ith: ith, nth: nth, alignment: 16),
-                    scratch: buffer, blockRows: blockRows)
+        let blockRows = Self.widenBlockRows
+        let scratch = self.scratch
+        pool.run { ith, nth, thread in
+            let buffer = weight.dtype == .f32 ? scratch[thread].slot(0, 1) : scratch[thread].slot(0, blockRows * op.inFeatures)
+            gemmColumns(
+                op, columns: ThreadPool.partition(op.outFeatures, ith: ith, nth: nth, alignment: 16),
+                scratch: buffer, blockRows: blockRows)
+        }
+    }
+
+    /// Few rows: stream the weights once through the matrix–vector kernels.
+    private func matVec(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
+        var op = MatVecOperands(
+            x: x.floats, xStride: x.rowStride, weight: weight.raw, bias: bias.map { UnsafePointer($0.floats) },
+            out: out.floats, outStride: out.rowStride, rows: x.rows, inFeatures: weight.columns)
+        if weight.dtype == .bf16 {
+            let k = weight.columns
+            let permuted = permutedInput.slot(0, x.rows * k)
+            for m in 0..<x.rows { permuteForPairs(x.floats + m * x.rowStride, permuted + m * k, k) }
+            op.x = UnsafePointer(permuted)
+            op.xStride = k
+        }
+        let dtype = weight.dtype
+        let outFeatures = weight.rows
+        // Memory-bound: several parts per thread keep both threads busy to the end.
+        parallel(elements: weight.elementCount, partsPerThread: 4) { ith, nth, _ in
+            let columns = ThreadPool.partition(outFeatures, ith: ith, nth: nth, alignment: 16)
+            switch dtype {
+            case .f32: matVecF32(op, columns: columns)
+            case .bf16: matVecBF16(op, columns: columns)
+            case .f16: matVecF16(op, columns: columns)
             }
         }
     }
@@ -39,7 +61,7 @@ extension CPUBackend {
         precondition(x.columns % group == 0 && out.rows == x.rows && out.columns == x.columns, "rmsNorm shape")
         let (source, target, w, dtype) = (x.floats, out.floats, weight.raw, weight.dtype)
         let (inStride, outStride, width) = (x.rowStride, out.rowStride, x.columns)
-        parallel(elements: x.elementCount) { ith, nth in
+        parallel(elements: x.elementCount) { ith, nth, _ in
             for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
                 var g = 0
                 while g < width {
@@ -63,7 +85,7 @@ extension CPUBackend {
     public func rope(_ x: Tensor, table: Tensor, headDim: Int) {
         precondition(x.columns % headDim == 0 && table.rows == x.rows && table.columns == headDim, "rope shape")
         let (base, stride, width, cosSin, tableStride) = (x.floats, x.rowStride, x.columns, table.floats, table.rowStride)
-        parallel(elements: x.elementCount) { ith, nth in
+        parallel(elements: x.elementCount) { ith, nth, _ in
             for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
                 ropeRow(base + r * stride, width, cosSin + r * tableStride, headDim)
             }
@@ -91,7 +113,7 @@ extension CPUBackend {
     public func siluMul(_ x: Tensor, out: Tensor) {
         precondition(x.columns == 2 * out.columns && x.rows == out.rows, "siluMul shape")
         let (source, stride, target, outStride, width) = (x.floats, x.rowStride, out.floats, out.rowStride, out.columns)
-        parallel(elements: out.elementCount) { ith, nth in
+        parallel(elements: out.elementCount) { ith, nth, _ in
             for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
                 siluMulRow(source + r * stride, source + r * stride + width, target + r * outStride, width)
             }
@@ -102,7 +124,7 @@ extension CPUBackend {
         precondition(x.rows == y.rows && x.columns == y.columns && out.rows == x.rows && out.columns == x.columns, "add shape")
         let (a, b, c) = (x.floats, y.floats, out.floats)
         let (aStride, bStride, cStride, width) = (x.rowStride, y.rowStride, out.rowStride, x.columns)
-        parallel(elements: x.elementCount) { ith, nth in
+        parallel(elements: x.elementCount) { ith, nth, _ in
             for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
                 addRow(a + r * aStride, b + r * bStride, c + r * cStride, width)
             }

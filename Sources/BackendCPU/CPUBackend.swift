@@ -1,5 +1,4 @@
 import Backends
-import Synchronization
 
 /// The fast CPU backend. Every op dispatches on dtype and shape once, then runs raw-pointer
 /// kernels, split across the thread pool by output rows/columns (ggml's `ith/nth`).
@@ -9,7 +8,8 @@ import Synchronization
 public final class CPUBackend: ComputeBackend {
     let pool: ThreadPool
     let scratch: [AttentionScratch]
-    let workCursor = Atomic<Int>(0)
+    /// The caller thread's copy of matrix–vector inputs in bf16 pair order.
+    let permutedInput = AttentionScratch()
     var attentionItems: [AttentionItem] = []
     var sequenceGeometry: [SequenceGeometry] = []
 
@@ -60,13 +60,14 @@ public final class CPUBackend: ComputeBackend {
 
     public func synchronize() {}
 
-    /// Runs `body` over the pool when `elements` is large enough to pay for the dispatch.
+    /// Runs `body(part, parts, thread)` over the pool in `partsPerThread` parts per thread when
+    /// `elements` is large enough to pay for the dispatch, else as one part on the caller.
     @inline(__always)
-    func parallel(elements: Int, _ body: (_ ith: Int, _ nth: Int) -> Void) {
+    func parallel(elements: Int, partsPerThread: Int = 1, _ body: (_ part: Int, _ parts: Int, _ thread: Int) -> Void) {
         if elements < Self.parallelElementThreshold || pool.threadCount == 1 {
-            body(0, 1)
+            body(0, 1, 0)
         } else {
-            pool.run(body)
+            pool.run(parts: pool.threadCount * partsPerThread, body)
         }
     }
 }

@@ -4,14 +4,17 @@ import Synchronization
 import Glibc
 #endif
 
-/// A fixed set of threads for data-parallel kernels, in ggml's `ith/nth` style.
+/// A fixed set of threads for data-parallel kernels.
 ///
-/// ``run(_:)`` calls `body(ith, nth)` once on each of `threadCount` threads — the caller is thread 0 —
-/// and returns when all calls have returned. Workers spin briefly after each job (ops follow each
-/// other within microseconds during a forward pass) and then sleep on a condition variable, so an
-/// idle engine does not burn cores. Dispatching allocates nothing.
+/// ``run(parts:_:)`` splits a job into `parts` pieces that the caller and the workers claim from
+/// an atomic counter (ggml's `ith/nth` partitioning, with dynamic assignment). A worker joins a job
+/// only while it is open; once the caller has claimed every part it closes the job and waits just
+/// for the workers that joined. So a worker the OS has descheduled — common when router, workers
+/// and ranks share a few cores — never stalls the caller: it simply does the parts itself.
 ///
-/// Not reentrant: call ``run(_:)`` from one thread at a time (the backend's owning thread).
+/// Workers spin briefly after each job (ops follow each other within microseconds during a forward
+/// pass) and then sleep on a condition variable, so an idle engine does not burn cores.
+/// Dispatching allocates nothing. Not reentrant: call `run` from one thread at a time.
 public final class ThreadPool: @unchecked Sendable {
     // @unchecked: all mutable state lives in `Shared`, whose invariants are documented there;
     // `threads` is written only in init and read in deinit.
@@ -25,17 +28,17 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a thread pool needs at least one thread")
         self.threadCount = threadCount
-        shared = Shared(threadCount: threadCount)
-        for ith in 1..<threadCount {
-            let context = Unmanaged.passRetained(WorkerContext(shared: shared, ith: ith)).toOpaque()
-            var thread = pthread_t()
-            let status = pthread_create(&thread, nil, { raw in
+        shared = Shared()
+        for thread in 1..<threadCount {
+            let context = Unmanaged.passRetained(WorkerContext(shared: shared, thread: thread)).toOpaque()
+            var handle = pthread_t()
+            let status = pthread_create(&handle, nil, { raw in
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.shared.workerLoop(ith: context.ith)
+                context.shared.workerLoop(thread: context.thread)
                 return nil
             }, context)
             precondition(status == 0, "pthread_create failed with \(status)")
-            threads.append(thread)
+            threads.append(handle)
         }
     }
 
@@ -44,36 +47,46 @@ public final class ThreadPool: @unchecked Sendable {
         for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Runs `body(ith, threadCount)` on every thread and waits for all of them.
-    public func run(_ body: (_ ith: Int, _ nth: Int) -> Void) {
-        if threadCount == 1 {
-            body(0, 1)
+    /// Calls `body(part, parts, thread)` once for every `part` in `0..<parts`, spread over the pool,
+    /// and returns when all calls have returned. `thread` (0 = the caller) indexes per-thread
+    /// scratch memory; no two concurrent calls share a `thread`.
+    public func run(parts: Int, _ body: (_ part: Int, _ parts: Int, _ thread: Int) -> Void) {
+        if threadCount == 1 || parts <= 1 {
+            for part in 0..<parts { body(part, parts, 0) }
             return
         }
-        withoutActuallyEscaping(body) { shared.run($0) }
+        withoutActuallyEscaping(body) { shared.run(parts: parts, $0) }
+    }
+
+    /// Splits a job into one part per thread: `body(ith, nth, thread)`.
+    public func run(_ body: (_ ith: Int, _ nth: Int, _ thread: Int) -> Void) {
+        run(parts: threadCount, body)
     }
 }
 
 /// The state workers share with the caller. Workers retain this object, never the pool, so the
 /// pool's deinit can stop and join them.
 private final class Shared: @unchecked Sendable {
-    // @unchecked: `body` is written only by the caller of `run` before `generation` is released and
-    // read by workers only after they acquire the new generation; the caller waits for every worker
-    // to finish before clearing it. The mutex and condition are only touched through pthread calls.
-    let threadCount: Int
+    // @unchecked: `body` and `partCount` are written only by the caller of `run` before it resets
+    // `jobState` and releases `generation`; a worker reads them only after joining the job (an
+    // acquiring compare-exchange on `jobState`), and the caller clears `body` only after every
+    // joined worker has left. The mutex and condition are only touched through pthread calls.
     private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
+    private let nextPart = Atomic<Int>(0)
+    /// Bit `closedBit` set once the caller stops admitting workers; low bits count joined workers.
+    private let jobState = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let isStopping = Atomic<Bool>(false)
-    private var body: ((Int, Int) -> Void)?
+    private var body: ((Int, Int, Int) -> Void)?
+    private var partCount = 0
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
+    private static let closedBit = 1 << 40
     /// Spin iterations before a worker sleeps (about 100–200 µs).
     private static let spinLimit = 100_000
 
-    init(threadCount: Int) {
-        self.threadCount = threadCount
+    init() {
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -87,14 +100,27 @@ private final class Shared: @unchecked Sendable {
         condition.deallocate()
     }
 
-    func run(_ job: @escaping (Int, Int) -> Void) {
+    func run(parts: Int, _ job: @escaping (Int, Int, Int) -> Void) {
         body = job
-        pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
+        partCount = parts
+        nextPart.store(0, ordering: .sequentiallyConsistent)
+        jobState.store(0, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 { wakeAll() }
-        job(0, threadCount)
-        while pending.load(ordering: .acquiring) != 0 {}
+        claimParts(job, thread: 0)
+        jobState.bitwiseOr(Self.closedBit, ordering: .sequentiallyConsistent)
+        while jobState.load(ordering: .acquiring) & (Self.closedBit - 1) != 0 {}
         body = nil
+    }
+
+    @inline(__always)
+    private func claimParts(_ job: (Int, Int, Int) -> Void, thread: Int) {
+        let parts = partCount
+        while true {
+            let part = nextPart.add(1, ordering: .relaxed).oldValue
+            if part >= parts { return }
+            job(part, parts, thread)
+        }
     }
 
     func stop() {
@@ -108,7 +134,7 @@ private final class Shared: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    func workerLoop(ith: Int) {
+    func workerLoop(thread: Int) {
         var seen = 0
         while true {
             var spins = 0
@@ -122,9 +148,28 @@ private final class Shared: @unchecked Sendable {
             }
             if isStopping.load(ordering: .relaxed) { return }
             seen = generation.load(ordering: .acquiring)
-            if let job = body { job(ith, threadCount) }
-            pending.subtract(1, ordering: .releasing)
+            if join() {
+                work(thread: thread)
+                jobState.subtract(1, ordering: .releasing)
+            }
         }
+    }
+
+    /// Registers this worker with the open job; false when the caller already closed it.
+    private func join() -> Bool {
+        var state = jobState.load(ordering: .acquiring)
+        while state & Self.closedBit == 0 {
+            let (exchanged, current) = jobState.compareExchange(
+                expected: state, desired: state + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            state = current
+        }
+        return false
+    }
+
+    private func work(thread: Int) {
+        guard let job = body else { return }
+        claimParts(job, thread: thread)
     }
 
     private func sleep(whileGenerationIs seen: Int) {
@@ -142,22 +187,22 @@ private final class Shared: @unchecked Sendable {
 
 private final class WorkerContext {
     let shared: Shared
-    let ith: Int
-    init(shared: Shared, ith: Int) {
+    let thread: Int
+    init(shared: Shared, thread: Int) {
         self.shared = shared
-        self.ith = ith
+        self.thread = thread
     }
 }
 
 extension ThreadPool {
-    /// The half-open slice `[start, end)` of `0..<count` that thread `ith` of `nth` handles,
-    /// with slice boundaries rounded to multiples of `alignment`.
+    /// The half-open slice `[start, end)` of `0..<count` that part `ith` of `nth` covers, with
+    /// boundaries at multiples of `alignment`.
     @inlinable
     public static func partition(_ count: Int, ith: Int, nth: Int, alignment: Int = 1) -> Range<Int> {
         let blocks = (count + alignment - 1) / alignment
-        let perThread = (blocks + nth - 1) / nth
-        let start = min(count, ith * perThread * alignment)
-        let end = min(count, (ith + 1) * perThread * alignment)
+        let perPart = (blocks + nth - 1) / nth
+        let start = min(count, ith * perPart * alignment)
+        let end = min(count, (ith + 1) * perPart * alignment)
         return start..<end
     }
 }

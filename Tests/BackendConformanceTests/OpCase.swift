@@ -1,0 +1,53 @@
+import Backends
+import TestSupport
+
+/// Random inputs for one op, built identically on the backend under test and on `reference`.
+struct OpInputs {
+    var random: SplitMix64
+
+    init(seed: UInt64) {
+        random = SplitMix64(seed: seed)
+    }
+
+    mutating func values(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -scale...scale, using: &random) }
+    }
+
+    /// A tensor of `dtype` holding `values` (rounded to the dtype), on `backend`.
+    static func tensor(_ values: [Float], rows: Int, columns: Int, dtype: DType, on backend: any ComputeBackend) throws -> Tensor {
+        let bytes: [UInt8]
+        switch dtype {
+        case .f32: bytes = values.withUnsafeBytes { Array($0) }
+        case .bf16: bytes = values.map(bf16FromFloat).withUnsafeBytes { Array($0) }
+        case .f16: bytes = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
+        }
+        let buffer = try bytes.withUnsafeBytes { try backend.makeWeightBuffer(copying: $0, owner: nil) }
+        return Tensor(buffer: buffer, dtype: dtype, rows: rows, columns: columns)
+    }
+}
+
+/// Runs the same op on two backends and returns both f32 outputs.
+func compare(
+    _ backends: (any ComputeBackend, any ComputeBackend), rows: Int, columns: Int,
+    _ body: (any ComputeBackend, Tensor) throws -> Void
+) throws -> ([Float], [Float]) {
+    var results: [[Float]] = []
+    for backend in [backends.0, backends.1] {
+        let out = try backend.makeTensor(rows: rows, columns: columns)
+        try body(backend, out)
+        backend.synchronize()
+        results.append(backend.read(out))
+    }
+    return (results[0], results[1])
+}
+
+/// Largest |a − b| relative to max(1, |b|).
+func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+        if x.isNaN != y.isNaN { return .infinity }
+        worst = max(worst, abs(x - y) / max(1, abs(y)))
+    }
+    return worst
+}
