@@ -83,6 +83,7 @@ let package = Package(
             dependencies: ["Accelerators", "Backends", "Models", "Engine", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

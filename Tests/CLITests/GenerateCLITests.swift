@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `radixserve generate` as a user runs it: the built executable, real checkpoints, stdout/stderr.
+@Suite struct GenerateCLITests {
+    struct Line: Decodable {
+        var promptTokenIDs: [Int32]
+        var tokenIDs: [Int32]
+        var text: String
+        var finishReason: String
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokenIDs = "prompt_token_ids"
+            case tokenIDs = "token_ids"
+            case text
+            case finishReason = "finish_reason"
+        }
+    }
+
+    @Test(arguments: ["llama-gqa", "qwen3-qknorm", "mistral-mqa-f16"])
+    func jsonOutputEqualsTransformers(model name: String) throws {
+        let reference = try ModelReference.load(name)
+        let prompts = reference.prompts.prefix(2)
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model(name).path, "--max-tokens", "32", "--ignore-eos", "--json", "--threads", "2"]
+                + prompts.flatMap { ["--prompt", $0.text] })
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let lines = outcome.standardOutput.split(separator: "\n")
+        #expect(lines.count == prompts.count)
+        for (line, prompt) in zip(lines, prompts) {
+            let result = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
+            #expect(result.promptTokenIDs == prompt.promptTokenIDs)
+            #expect(result.tokenIDs == prompt.greedyTokenIDs)
+            #expect(result.text == prompt.greedyText)
+            #expect(result.finishReason == "length")
+        }
+    }
+
+    @Test func streamsTheSameTextAsJSON() throws {
+        let prompt = try ModelReference.load("llama-gqa").prompts[1]
+        let model = Fixtures.model("llama-gqa").path
+        let streamed = try ProcessHarness.run(
+            ["generate", "--model", model, "--prompt", prompt.text, "--max-tokens", "32", "--ignore-eos"])
+        #expect(streamed.status == 0, "\(streamed.standardError)")
+        #expect(streamed.standardOutput == prompt.greedyText + "\n")
+    }
+
+    @Test(arguments: [
+        (["--temperature", "-1"], "--temperature"),
+        (["--temperature", "nan"], "--temperature"),
+        (["--top-p", "0"], "--top-p"),
+        (["--top-k", "-3"], "--top-k"),
+        (["--max-tokens", "0"], "--max-tokens"),
+        (["--backend", "tpu"], "tpu"),
+        (["--threads", "-2"], "--threads"),
+    ])
+    func invalidFlagsFailWithAMessageNamingTheFlag(flags: [String], expected: String) throws {
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model("llama-gqa").path, "--prompt", "hi"] + flags)
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains(expected), "\(outcome.standardError)")
+        #expect(outcome.standardOutput.isEmpty)
+    }
+
+    @Test func missingModelNamesTheDirectory() throws {
+        let outcome = try ProcessHarness.run(["generate", "--model", "/nonexistent/model", "--prompt", "hi"])
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains("/nonexistent/model"), "\(outcome.standardError)")
+    }
+
+    @Test func benchRunsOnATinyModel() throws {
+        let outcome = try ProcessHarness.run(
+            ["bench", "--model", Fixtures.model("llama-gqa").path, "--prompt-tokens", "20", "--decode-tokens", "4",
+             "--runs", "1", "--json"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
+        #expect((json?["prefill_tokens_per_second"] as? Double ?? 0) > 0)
+        #expect((json?["decode_tokens_per_second"] as? Double ?? 0) > 0)
+    }
+}
