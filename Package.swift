@@ -16,7 +16,9 @@ let package = Package(
     name: "RadixServe",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "radixserve", targets: ["radixserve"])
+        .executable(name: "radixserve", targets: ["radixserve"]),
+        // Preloaded by scripts/check-allocations.sh only; never linked into radixserve.
+        .library(name: "RadixServeMallocCounter", type: .dynamic, targets: ["CMallocCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -29,6 +31,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+
+        .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
 
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "RadixTree", swiftSettings: swiftSettings),

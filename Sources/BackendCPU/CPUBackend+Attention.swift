@@ -1,5 +1,13 @@
 import Backends
 
+/// Everything attention's pool threads read, passed by pointer.
+struct AttentionWork {
+    var operands: AttentionOperands
+    var items: UnsafePointer<AttentionItem>
+    var geometry: UnsafePointer<SequenceGeometry>
+    var scratch: [ScratchArena]
+}
+
 extension CPUBackend {
     /// Query rows per GEMM block in prefill; the block is `rows × heads-per-KV-head` tall.
     static let attentionBlockRows = 128
@@ -17,14 +25,22 @@ extension CPUBackend {
             cache: cache, layer: layer, headCount: headCount, scale: scale)
         batch.pageIDs.withUnsafeBufferPointer { pageIDs in
             planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
-            let (items, geometry, scratch) = (attentionItems, sequenceGeometry, self.scratch)
-            pool.run(parts: items.count) { index, _, thread in
-                let item = items[index]
-                let sequence = geometry[Int(item.sequence)]
-                if Int(item.rowCount) * Int(item.headCount) >= Self.attentionGEMMMinRows {
-                    attendBlock(op, item, sequence, scratch: scratch[thread])
-                } else {
-                    attendRows(op, item, sequence, scores: scratch[thread].scores(sequence.contextLength))
+            attentionItems.withUnsafeBufferPointer { items in
+                sequenceGeometry.withUnsafeBufferPointer { geometry in
+                    let work = AttentionWork(
+                        operands: op, items: items.baseAddress!, geometry: geometry.baseAddress!, scratch: scratch)
+                    withUnsafePointer(to: work) { pointer in
+                        pool.run(parts: items.count, context: pointer) { raw, index, _, thread in
+                            let work = raw.assumingMemoryBound(to: AttentionWork.self).pointee
+                            let item = work.items[index]
+                            let sequence = work.geometry[Int(item.sequence)]
+                            if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
+                                attendBlock(work.operands, item, sequence, scratch: work.scratch[thread])
+                            } else {
+                                attendRows(work.operands, item, sequence, scores: work.scratch[thread].scores(sequence.contextLength))
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -66,7 +82,10 @@ extension CPUBackend {
                 }
             }
         }
-        // Longest items first so the dynamic schedule ends balanced.
-        attentionItems.sort { $0.rowCount > $1.rowCount }
+        // Longest items first so the dynamic schedule ends balanced (only prefill has long items;
+        // decode items are all one row and need no sort).
+        if attentionItems.contains(where: { $0.rowCount > 1 }) {
+            attentionItems.sort { $0.rowCount > $1.rowCount }
+        }
     }
 }

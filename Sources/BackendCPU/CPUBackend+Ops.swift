@@ -1,11 +1,38 @@
 import Backends
 
+/// Operands of the row-wise elementwise kernels, passed to pool threads by pointer.
+struct RowwiseOperands {
+    var source: UnsafeMutablePointer<Float>
+    var sourceStride: Int
+    var other: UnsafeMutablePointer<Float>
+    var otherStride: Int
+    var target: UnsafeMutablePointer<Float>
+    var targetStride: Int
+    var weight: UnsafeRawPointer
+    var weightDType: DType
+    var rows: Int
+    var width: Int
+    /// Group width (rmsNorm) or head size (rope).
+    var group: Int
+    var epsilon: Float
+}
+
+/// Operands of a matrix–vector or GEMM call.
+struct MatMulWork {
+    var matVec: MatVecOperands
+    var gemm: MatMulOperands
+    var weightDType: DType
+    var outFeatures: Int
+    var scratch: [ScratchArena]
+    var blockRows: Int
+}
+
 extension CPUBackend {
     public func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor) {
         precondition(out.rows == tokenIDs.count && out.columns == table.columns, "embedding shape")
         let width = table.columns
         for (i, id) in tokenIDs.enumerated() {
-            precondition(id >= 0 && Int(id) < table.rows, "token id \(id) out of range 0..<\(table.rows)")
+            precondition(id >= 0 && Int(id) < table.rows, "token id out of range")
             widen(table.raw + Int(id) * table.rowStride * table.dtype.byteSize, table.dtype, into: out.floats + i * out.rowStride, width)
         }
     }
@@ -13,60 +40,62 @@ extension CPUBackend {
     public func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
         precondition(x.columns == weight.columns && out.rows == x.rows && out.columns == weight.rows, "matmul shape")
         precondition(weight.isContiguous && bias.map { $0.columns == weight.rows } ?? true, "matmul weight/bias")
-        if x.rows <= Self.gemvMaxRows {
-            matVec(x, weight: weight, bias: bias, out: out)
+        let biasPointer = bias.map { UnsafePointer($0.floats) }
+        var work = MatMulWork(
+            matVec: MatVecOperands(
+                x: x.floats, xStride: x.rowStride, weight: weight.raw, bias: biasPointer, out: out.floats,
+                outStride: out.rowStride, rows: x.rows, inFeatures: weight.columns),
+            gemm: MatMulOperands(
+                x: x.floats, xStride: x.rowStride, weight: weight.raw, weightDType: weight.dtype, bias: biasPointer,
+                out: out.floats, outStride: out.rowStride, rows: x.rows, outFeatures: weight.rows,
+                inFeatures: weight.columns),
+            weightDType: weight.dtype, outFeatures: weight.rows, scratch: scratch, blockRows: Self.widenBlockRows)
+        if x.rows > Self.gemvMaxRows {
+            // GEMM: one OpenBLAS call per part, f16/bf16 weights widened block by block.
+            withUnsafePointer(to: work) { pointer in
+                pool.run(parts: pool.threadCount, context: pointer) { raw, part, parts, thread in
+                    let work = raw.assumingMemoryBound(to: MatMulWork.self).pointee
+                    let k = work.gemm.inFeatures
+                    let buffer = work.weightDType == .f32 ? work.scratch[thread].slot(0, 1)
+                        : work.scratch[thread].slot(0, work.blockRows * k)
+                    gemmColumns(
+                        work.gemm, columns: ThreadPool.partition(work.outFeatures, ith: part, nth: parts, alignment: 16),
+                        scratch: buffer, blockRows: work.blockRows)
+                }
+            }
             return
         }
-        let op = MatMulOperands(
-            x: x.floats, xStride: x.rowStride, weight: weight.raw, weightDType: weight.dtype,
-            bias: bias.map { UnsafePointer($0.floats) }, out: out.floats, outStride: out.rowStride,
-            rows: x.rows, outFeatures: weight.rows, inFeatures: weight.columns)
-        let blockRows = Self.widenBlockRows
-        let scratch = self.scratch
-        pool.run { ith, nth, thread in
-            let buffer = weight.dtype == .f32 ? scratch[thread].slot(0, 1) : scratch[thread].slot(0, blockRows * op.inFeatures)
-            gemmColumns(
-                op, columns: ThreadPool.partition(op.outFeatures, ith: ith, nth: nth, alignment: 16),
-                scratch: buffer, blockRows: blockRows)
-        }
-    }
-
-    /// Few rows: stream the weights once through the matrix–vector kernels.
-    private func matVec(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
-        var op = MatVecOperands(
-            x: x.floats, xStride: x.rowStride, weight: weight.raw, bias: bias.map { UnsafePointer($0.floats) },
-            out: out.floats, outStride: out.rowStride, rows: x.rows, inFeatures: weight.columns)
         if weight.dtype == .bf16 {
+            // The bf16 kernel reads x in pair order (see MatVec.swift).
             let k = weight.columns
             let permuted = permutedInput.slot(0, x.rows * k)
             for m in 0..<x.rows { permuteForPairs(x.floats + m * x.rowStride, permuted + m * k, k) }
-            op.x = UnsafePointer(permuted)
-            op.xStride = k
+            work.matVec.x = UnsafePointer(permuted)
+            work.matVec.xStride = k
         }
-        let dtype = weight.dtype
-        let outFeatures = weight.rows
         // Memory-bound: several parts per thread keep both threads busy to the end.
-        parallel(elements: weight.elementCount, partsPerThread: 4) { ith, nth, _ in
-            let columns = ThreadPool.partition(outFeatures, ith: ith, nth: nth, alignment: 16)
-            switch dtype {
-            case .f32: matVecF32(op, columns: columns)
-            case .bf16: matVecBF16(op, columns: columns)
-            case .f16: matVecF16(op, columns: columns)
+        parallel(elements: weight.elementCount, partsPerThread: 4, context: work) { raw, part, parts, _ in
+            let work = raw.assumingMemoryBound(to: MatMulWork.self).pointee
+            let columns = ThreadPool.partition(work.outFeatures, ith: part, nth: parts, alignment: 16)
+            switch work.weightDType {
+            case .f32: matVecF32(work.matVec, columns: columns)
+            case .bf16: matVecBF16(work.matVec, columns: columns)
+            case .f16: matVecF16(work.matVec, columns: columns)
             }
         }
     }
 
     public func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, out: Tensor) {
-        let group = weight.columns
-        precondition(x.columns % group == 0 && out.rows == x.rows && out.columns == x.columns, "rmsNorm shape")
-        let (source, target, w, dtype) = (x.floats, out.floats, weight.raw, weight.dtype)
-        let (inStride, outStride, width) = (x.rowStride, out.rowStride, x.columns)
-        parallel(elements: x.elementCount) { ith, nth, _ in
-            for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
+        precondition(x.columns % weight.columns == 0 && out.rows == x.rows && out.columns == x.columns, "rmsNorm shape")
+        let operands = rowwise(x, other: x, out: out, weight: weight, group: weight.columns, epsilon: epsilon)
+        parallel(elements: x.elementCount, context: operands) { raw, part, parts, _ in
+            let o = raw.assumingMemoryBound(to: RowwiseOperands.self).pointee
+            for r in ThreadPool.partition(o.rows, ith: part, nth: parts) {
                 var g = 0
-                while g < width {
-                    rmsNormGroup(source + r * inStride + g, w, dtype, target + r * outStride + g, group, epsilon)
-                    g += group
+                while g < o.width {
+                    rmsNormGroup(o.source + r * o.sourceStride + g, o.weight, o.weightDType,
+                        o.target + r * o.targetStride + g, o.group, o.epsilon)
+                    g += o.group
                 }
             }
         }
@@ -84,10 +113,11 @@ extension CPUBackend {
 
     public func rope(_ x: Tensor, table: Tensor, headDim: Int) {
         precondition(x.columns % headDim == 0 && table.rows == x.rows && table.columns == headDim, "rope shape")
-        let (base, stride, width, cosSin, tableStride) = (x.floats, x.rowStride, x.columns, table.floats, table.rowStride)
-        parallel(elements: x.elementCount) { ith, nth, _ in
-            for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
-                ropeRow(base + r * stride, width, cosSin + r * tableStride, headDim)
+        let operands = rowwise(x, other: table, out: x, weight: nil, group: headDim, epsilon: 0)
+        parallel(elements: x.elementCount, context: operands) { raw, part, parts, _ in
+            let o = raw.assumingMemoryBound(to: RowwiseOperands.self).pointee
+            for r in ThreadPool.partition(o.rows, ith: part, nth: parts) {
+                ropeRow(o.target + r * o.targetStride, o.width, o.other + r * o.otherStride, o.group)
             }
         }
     }
@@ -101,7 +131,7 @@ extension CPUBackend {
         for (i, slot) in slotMapping.enumerated() {
             let page = Int(slot) / cache.pageSize
             let offset = Int(slot) % cache.pageSize
-            precondition(page >= 0 && page < cache.pageCount, "slot \(slot) outside the cache")
+            precondition(page >= 0 && page < cache.pageCount, "slot outside the cache")
             for h in 0..<cache.kvHeadCount {
                 let target = cache.elementOffset(layer: layer, page: page, head: h) + offset * d
                 (keys + target).update(from: key.floats + i * key.rowStride + h * d, count: d)
@@ -112,21 +142,23 @@ extension CPUBackend {
 
     public func siluMul(_ x: Tensor, out: Tensor) {
         precondition(x.columns == 2 * out.columns && x.rows == out.rows, "siluMul shape")
-        let (source, stride, target, outStride, width) = (x.floats, x.rowStride, out.floats, out.rowStride, out.columns)
-        parallel(elements: out.elementCount) { ith, nth, _ in
-            for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
-                siluMulRow(source + r * stride, source + r * stride + width, target + r * outStride, width)
+        let operands = rowwise(x, other: x, out: out, weight: nil, group: 0, epsilon: 0)
+        parallel(elements: out.elementCount, context: operands) { raw, part, parts, _ in
+            let o = raw.assumingMemoryBound(to: RowwiseOperands.self).pointee
+            let width = o.width / 2
+            for r in ThreadPool.partition(o.rows, ith: part, nth: parts) {
+                siluMulRow(o.source + r * o.sourceStride, o.source + r * o.sourceStride + width, o.target + r * o.targetStride, width)
             }
         }
     }
 
     public func add(_ x: Tensor, _ y: Tensor, out: Tensor) {
         precondition(x.rows == y.rows && x.columns == y.columns && out.rows == x.rows && out.columns == x.columns, "add shape")
-        let (a, b, c) = (x.floats, y.floats, out.floats)
-        let (aStride, bStride, cStride, width) = (x.rowStride, y.rowStride, out.rowStride, x.columns)
-        parallel(elements: x.elementCount) { ith, nth, _ in
-            for r in ThreadPool.partition(x.rows, ith: ith, nth: nth) {
-                addRow(a + r * aStride, b + r * bStride, c + r * cStride, width)
+        let operands = rowwise(x, other: y, out: out, weight: nil, group: 0, epsilon: 0)
+        parallel(elements: x.elementCount, context: operands) { raw, part, parts, _ in
+            let o = raw.assumingMemoryBound(to: RowwiseOperands.self).pointee
+            for r in ThreadPool.partition(o.rows, ith: part, nth: parts) {
+                addRow(o.source + r * o.sourceStride, o.other + r * o.otherStride, o.target + r * o.targetStride, o.width)
             }
         }
     }
@@ -134,8 +166,16 @@ extension CPUBackend {
     public func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor) {
         precondition(out.rows == rows.count && out.columns == x.columns, "gatherRows shape")
         for (i, row) in rows.enumerated() {
-            precondition(row >= 0 && Int(row) < x.rows, "row \(row) out of range")
+            precondition(row >= 0 && Int(row) < x.rows, "row out of range")
             (out.floats + i * out.rowStride).update(from: x.floats + Int(row) * x.rowStride, count: x.columns)
         }
+    }
+
+    /// Packs the operands of a row-wise kernel; `width` is `x.columns`.
+    private func rowwise(_ x: Tensor, other: Tensor, out: Tensor, weight: Tensor?, group: Int, epsilon: Float) -> RowwiseOperands {
+        RowwiseOperands(
+            source: x.floats, sourceStride: x.rowStride, other: other.floats, otherStride: other.rowStride,
+            target: out.floats, targetStride: out.rowStride, weight: weight.map(\.raw) ?? UnsafeRawPointer(x.floats),
+            weightDType: weight?.dtype ?? .f32, rows: x.rows, width: x.columns, group: group, epsilon: epsilon)
     }
 }

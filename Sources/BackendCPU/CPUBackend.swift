@@ -7,9 +7,9 @@ import Backends
 /// memory and work lists grow to the largest shape seen and are reused.
 public final class CPUBackend: ComputeBackend {
     let pool: ThreadPool
-    let scratch: [AttentionScratch]
+    let scratch: [ScratchArena]
     /// The caller thread's copy of matrix–vector inputs in bf16 pair order.
-    let permutedInput = AttentionScratch()
+    let permutedInput = ScratchArena()
     var attentionItems: [AttentionItem] = []
     var sequenceGeometry: [SequenceGeometry] = []
 
@@ -22,7 +22,7 @@ public final class CPUBackend: ComputeBackend {
 
     init(threadCount: Int) {
         pool = ThreadPool(threadCount: threadCount)
-        scratch = (0..<threadCount).map { _ in AttentionScratch() }
+        scratch = (0..<threadCount).map { _ in ScratchArena() }
     }
 
     /// Threads used by ops.
@@ -60,14 +60,20 @@ public final class CPUBackend: ComputeBackend {
 
     public func synchronize() {}
 
-    /// Runs `body(part, parts, thread)` over the pool in `partsPerThread` parts per thread when
-    /// `elements` is large enough to pay for the dispatch, else as one part on the caller.
+    /// Runs `body(context, part, parts, thread)` with a pointer to `context`, over the pool in
+    /// `partsPerThread` parts per thread when `elements` is large enough to pay for the dispatch,
+    /// else as one part on the caller. `body` must capture nothing (see ``ThreadPool/Body``).
     @inline(__always)
-    func parallel(elements: Int, partsPerThread: Int = 1, _ body: (_ part: Int, _ parts: Int, _ thread: Int) -> Void) {
-        if elements < Self.parallelElementThreshold || pool.threadCount == 1 {
-            body(0, 1, 0)
-        } else {
-            pool.run(parts: pool.threadCount * partsPerThread, body)
+    func parallel<Context>(
+        elements: Int, partsPerThread: Int = 1, context: Context, _ body: @escaping ThreadPool.Body
+    ) {
+        withUnsafePointer(to: context) { pointer in
+            let raw = UnsafeRawPointer(pointer)
+            if elements < Self.parallelElementThreshold || pool.threadCount == 1 {
+                body(raw, 0, 1, 0)
+            } else {
+                pool.run(parts: pool.threadCount * partsPerThread, context: raw, body)
+            }
         }
     }
 }

@@ -47,27 +47,28 @@ public final class ThreadPool: @unchecked Sendable {
         for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Calls `body(part, parts, thread)` once for every `part` in `0..<parts`, spread over the pool,
-    /// and returns when all calls have returned. `thread` (0 = the caller) indexes per-thread
-    /// scratch memory; no two concurrent calls share a `thread`.
-    public func run(parts: Int, _ body: (_ part: Int, _ parts: Int, _ thread: Int) -> Void) {
+    /// What a parallel job runs: `body(context, part, parts, thread)`. Pass a closure literal that
+    /// captures nothing (read everything through `context`): such a closure has no context of its own,
+    /// so dispatching a job allocates nothing.
+    public typealias Body = (_ context: UnsafeRawPointer, _ part: Int, _ parts: Int, _ thread: Int) -> Void
+
+    /// Calls `body(context, part, parts, thread)` once for every `part` in `0..<parts`, spread over
+    /// the pool, and returns when all calls have returned. `thread` (0 = the caller) indexes
+    /// per-thread scratch memory; no two concurrent calls share a `thread`. `context` must stay
+    /// valid until `run` returns.
+    public func run(parts: Int, context: UnsafeRawPointer, _ body: @escaping Body) {
         if threadCount == 1 || parts <= 1 {
-            for part in 0..<parts { body(part, parts, 0) }
+            for part in 0..<parts { body(context, part, parts, 0) }
             return
         }
-        withoutActuallyEscaping(body) { shared.run(parts: parts, $0) }
-    }
-
-    /// Splits a job into one part per thread: `body(ith, nth, thread)`.
-    public func run(_ body: (_ ith: Int, _ nth: Int, _ thread: Int) -> Void) {
-        run(parts: threadCount, body)
+        shared.run(parts: parts, context: context, body)
     }
 }
 
 /// The state workers share with the caller. Workers retain this object, never the pool, so the
 /// pool's deinit can stop and join them.
 private final class Shared: @unchecked Sendable {
-    // @unchecked: `body` and `partCount` are written only by the caller of `run` before it resets
+    // @unchecked: `body`, `context` and `partCount` are written only by the caller of `run` before it resets
     // `jobState` and releases `generation`; a worker reads them only after joining the job (an
     // acquiring compare-exchange on `jobState`), and the caller clears `body` only after every
     // joined worker has left. The mutex and condition are only touched through pthread calls.
@@ -77,7 +78,10 @@ private final class Shared: @unchecked Sendable {
     private let jobState = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let isStopping = Atomic<Bool>(false)
-    private var body: ((Int, Int, Int) -> Void)?
+    /// The current job and its context. Non-optional on purpose: an optional function is stored at
+    /// maximal abstraction, and converting to it allocates a reabstraction thunk on every dispatch.
+    private var body: ThreadPool.Body = { _, _, _, _ in }
+    private var context = UnsafeRawPointer(bitPattern: 1)!
     private var partCount = 0
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
@@ -100,26 +104,27 @@ private final class Shared: @unchecked Sendable {
         condition.deallocate()
     }
 
-    func run(parts: Int, _ job: @escaping (Int, Int, Int) -> Void) {
+    func run(parts: Int, context: UnsafeRawPointer, _ job: @escaping ThreadPool.Body) {
         body = job
+        self.context = context
         partCount = parts
         nextPart.store(0, ordering: .sequentiallyConsistent)
         jobState.store(0, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 { wakeAll() }
-        claimParts(job, thread: 0)
+        claimParts(job, context: context, thread: 0)
         jobState.bitwiseOr(Self.closedBit, ordering: .sequentiallyConsistent)
         while jobState.load(ordering: .acquiring) & (Self.closedBit - 1) != 0 {}
-        body = nil
+        body = { _, _, _, _ in }
     }
 
     @inline(__always)
-    private func claimParts(_ job: (Int, Int, Int) -> Void, thread: Int) {
+    private func claimParts(_ job: ThreadPool.Body, context: UnsafeRawPointer, thread: Int) {
         let parts = partCount
         while true {
             let part = nextPart.add(1, ordering: .relaxed).oldValue
             if part >= parts { return }
-            job(part, parts, thread)
+            job(context, part, parts, thread)
         }
     }
 
@@ -168,8 +173,7 @@ private final class Shared: @unchecked Sendable {
     }
 
     private func work(thread: Int) {
-        guard let job = body else { return }
-        claimParts(job, thread: thread)
+        claimParts(body, context: context, thread: thread)
     }
 
     private func sleep(whileGenerationIs seen: Int) {

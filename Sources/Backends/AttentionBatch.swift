@@ -41,6 +41,7 @@ public struct AttentionBatch: Sendable {
 
     /// Appends a sequence with `queryCount` new tokens, `contextLength` cached tokens in total after
     /// this step, and its page table.
+    @inlinable
     public mutating func append(queryCount: Int, contextLength: Int, pages: some Collection<Int32>) {
         precondition(queryCount >= 0 && queryCount <= contextLength, "query longer than context")
         queryStarts.append(queryStarts[queryStarts.count - 1] + Int32(queryCount))

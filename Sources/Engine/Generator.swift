@@ -84,6 +84,7 @@ public final class Generator {
         }
         var random = SeededRandom(seed: options.seed)
         var output: [Int32] = []
+        output.reserveCapacity(min(options.maxTokens, maxContext))
         var next = try prefill(prompt, options: options, random: &random)
         while true {
             output.append(next)

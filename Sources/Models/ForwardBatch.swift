@@ -28,7 +28,9 @@ public struct ForwardBatch: Sendable {
     }
 
     /// Adds a sequence whose `tokens` occupy positions `startPosition ..< startPosition + tokens.count`;
-    /// `pages` must cover every position up to the last one.
+    /// `pages` must cover every position up to the last one. Inlinable so callers specialize it:
+    /// unspecialized, the generic index arithmetic boxes and allocates on every step.
+    @inlinable
     public mutating func append(
         tokens: some Collection<Int32>, startPosition: Int, pages: some Collection<Int32>, pageSize: Int, needsLogits: Bool
     ) {

@@ -47,23 +47,35 @@ struct BenchCommand: ParsableCommand {
 
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
+        var allocationsPerStep: Double?
         for _ in 0..<runs {
             let start = ContinuousClock.now
             _ = try generator.generate(prompt: prompt, options: prefillOnly)
             prefillRates.append(Double(promptTokens) / (ContinuousClock.now - start).seconds)
 
             var firstTokenTime: ContinuousClock.Instant?
+            var allocationsAtFirstToken: Int?
+            var allocationsAtLastToken: Int?
             _ = try generator.generate(prompt: prompt, options: decode) { _ in
-                if firstTokenTime == nil { firstTokenTime = .now }
+                if firstTokenTime == nil {
+                    allocationsAtFirstToken = AllocationCounter.current()
+                    firstTokenTime = .now
+                } else {
+                    allocationsAtLastToken = AllocationCounter.current()
+                }
                 return true
             }
             decodeRates.append(Double(decodeTokens) / (ContinuousClock.now - firstTokenTime!).seconds)
+            // Between the first and the last token callbacks: exactly `decodeTokens` decode steps.
+            if let start = allocationsAtFirstToken, let end = allocationsAtLastToken {
+                allocationsPerStep = Double(end - start) / Double(decodeTokens)
+            }
         }
         let result = BenchResult(
             model: modelOptions.model, backend: modelOptions.backend, threads: model.backend.threadCount,
             weightDType: model.weights.layers[0].qkv.dtype.description, promptTokens: promptTokens,
             decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
-            decodeTokensPerSecond: decodeRates.median)
+            decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
         StandardOutput.write(json ? try result.jsonLine() : result.summary)
     }
 }
@@ -77,13 +89,15 @@ struct BenchResult: Encodable {
     var decodeTokens: Int
     var prefillTokensPerSecond: Double
     var decodeTokensPerSecond: Double
+    /// Heap allocations per decode step after warm-up (only with the counter library preloaded).
+    var decodeAllocationsPerStep: Double?
 
     var summary: String {
         """
         model \(model) (\(weightDType) weights), backend \(backend), threads \(threads)
         prefill \(promptTokens) tokens: \(String(format: "%.0f", prefillTokensPerSecond)) tok/s
         decode batch 1, \(decodeTokens) tokens: \(String(format: "%.1f", decodeTokensPerSecond)) tok/s
-
+        \(decodeAllocationsPerStep.map { String(format: "heap allocations per decode step: %.2f\n", $0) } ?? "")
         """
     }
 

@@ -91,7 +91,7 @@ func attendRows(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceG
 /// for every position the block can see into contiguous scratch, computes `S = scale·Q·Kᵀ`, applies
 /// the causal mask and a row softmax, then `O = S·V`. Query rows are ordered `[row][head]`.
 @inlinable
-func attendBlock(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, scratch: AttentionScratch) {
+func attendBlock(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, scratch: ScratchArena) {
     let d = op.headDim
     let heads = Int(item.headCount)
     let blockRows = Int(item.rowCount) &* heads

@@ -1,7 +1,8 @@
-/// Per-thread scratch memory for attention, grown on demand and reused across steps
-/// (no allocation once the largest shapes have been seen). Owned by one worker thread.
+/// Per-thread scratch memory (attention blocks, widened weight blocks, permuted inputs), grown on
+/// demand and reused across steps, so no allocation happens once the largest shapes have been seen.
+/// Owned by one thread at a time.
 @usableFromInline
-final class AttentionScratch {
+final class ScratchArena {
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var capacities: [Int] = []
 
@@ -21,6 +22,7 @@ final class AttentionScratch {
     @usableFromInline func values(_ count: Int) -> UnsafeMutablePointer<Float> { slot(2, count) }
     @usableFromInline func scores(_ count: Int) -> UnsafeMutablePointer<Float> { slot(3, count) }
 
+    /// Slot `index` (0..<4) with room for at least `count` floats; contents are not preserved.
     @usableFromInline
     func slot(_ index: Int, _ count: Int) -> UnsafeMutablePointer<Float> {
         if capacities[index] < count {
