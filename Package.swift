@@ -39,6 +39,11 @@ let package = Package(
         .target(name: "KVPaging", dependencies: ["RadixTree"], swiftSettings: swiftSettings),
         .target(name: "Scheduling", dependencies: ["KVPaging"], swiftSettings: swiftSettings),
 
+        // MARK: - Wire
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "Transport", dependencies: ["CZeroMQ"], swiftSettings: swiftSettings),
+        .target(name: "Collectives", dependencies: ["Transport"], swiftSettings: swiftSettings + numericFlags),
+
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
@@ -87,6 +92,9 @@ let package = Package(
             dependencies: ["Accelerators", "Backends", "Models", "Engine", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CollectivesTests", dependencies: ["Collectives", "Transport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
     ]

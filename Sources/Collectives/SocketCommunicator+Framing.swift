@@ -1,0 +1,140 @@
+// Header + payload framing on the per-peer data sockets.
+import Transport
+
+extension SocketCommunicator {
+    /// Queues a header frame and a payload frame for `peer`. Sends only block when the peer's
+    /// queue is full (high-water mark), which a live peer in lock-step never lets happen.
+    func sendMessage(
+        _ operation: CollectiveOperation, root: Int = 0, count: UInt64, payload: UnsafeRawBufferPointer,
+        to peer: Int, deadline: Deadline
+    ) throws {
+        guard let socket = peers[peer] else { throw closedSocket(operation, peer: peer) }
+        let header = FrameHeader(operation: operation, root: UInt8(truncatingIfNeeded: root), sequence: sequence, count: count)
+        do {
+            let wait = deadline.remaining
+            try header.withEncodedBytes { try socket.send($0, hasMore: true, timeout: wait) }
+            try socket.send(payload, hasMore: false, timeout: wait)
+        } catch let error as TransportError {
+            throw translate(error, operation, peer: peer, seconds: deadline.budgetSeconds)
+        }
+    }
+
+    /// Receives and validates the next header from `peer`. `count == nil` accepts any count.
+    /// An `abort` frame becomes `.peerClosed`; garbage becomes `.protocolViolation`.
+    @discardableResult
+    func receiveHeader(
+        _ operation: CollectiveOperation, root: Int = 0, count: UInt64?, from peer: Int, deadline: Deadline
+    ) throws -> FrameHeader {
+        guard let socket = peers[peer] else { throw closedSocket(operation, peer: peer) }
+        let received: (header: FrameHeader?, size: Int, hasMore: Bool)
+        do {
+            received = try socket.withReceivedFrame(timeout: deadline.remaining) { bytes, hasMore in
+                (FrameHeader(decoding: bytes), bytes.count, hasMore)
+            }
+        } catch let error as TransportError {
+            throw translate(error, operation, peer: peer, seconds: deadline.budgetSeconds)
+        }
+        guard let header = received.header, received.hasMore else {
+            socket.discardRemainingFrames()
+            throw violation(operation, peer: peer, "received a malformed \(received.size)-byte frame instead of a header")
+        }
+        if header.operation == .abort {
+            let reason = (try? socket.withReceivedFrame(timeout: .zero) { bytes, _ in String(decoding: bytes, as: UTF8.self) }) ?? ""
+            throw CollectivesError(
+                code: .peerClosed, message: "rank \(peer) left the group: \(reason)", operation: operation.name, peer: peer)
+        }
+        guard header.sequence == sequence, header.operation == operation, Int(header.root) == root else {
+            socket.discardRemainingFrames()
+            throw violation(
+                operation, peer: peer,
+                "rank \(peer) sent \(header.operation.name) #\(header.sequence) root \(header.root) while rank \(rank) "
+                    + "is in \(operation.name) #\(sequence) root \(root); the ranks lost lock-step")
+        }
+        if let count, header.count != count {
+            socket.discardRemainingFrames()
+            throw sizeMismatch(operation, peer: peer, theirs: Int(header.count), ours: Int(count))
+        }
+        return header
+    }
+
+    /// Receives the payload frame that follows a header straight into `destination`, which
+    /// must match the frame's size exactly.
+    func receivePayload(into destination: UnsafeMutableRawBufferPointer, from peer: Int, deadline: Deadline) throws {
+        guard let socket = peers[peer] else { throw closedSocket(currentOperation, peer: peer) }
+        let info: ZMQFrameInfo
+        do {
+            info = try socket.receive(into: destination, timeout: deadline.remaining)
+        } catch let error as TransportError {
+            throw translate(error, currentOperation, peer: peer, seconds: deadline.budgetSeconds)
+        }
+        if info.hasMore { socket.discardRemainingFrames() }
+        guard info.byteCount == destination.count, !info.hasMore else {
+            throw CollectivesError(
+                code: .sizeMismatch,
+                message: "rank \(peer) sent a \(info.byteCount)-byte payload, rank \(rank) expected \(destination.count)",
+                operation: currentOperation.name, peer: peer)
+        }
+    }
+
+    /// Receives the payload frame that follows a header and lends its (possibly unaligned) bytes to `body`.
+    func receivePayload<R>(
+        from peer: Int, deadline: Deadline, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
+        guard let socket = peers[peer] else { throw closedSocket(currentOperation, peer: peer) }
+        do {
+            return try socket.withReceivedFrame(timeout: deadline.remaining) { bytes, hasMore in
+                guard !hasMore else {
+                    socket.discardRemainingFrames()
+                    throw violation(currentOperation, peer: peer, "payload frame followed by extra frames")
+                }
+                return try body(bytes)
+            }
+        } catch let error as TransportError {
+            throw translate(error, currentOperation, peer: peer, seconds: deadline.budgetSeconds)
+        }
+    }
+
+    /// Best effort, never blocks: tells every peer this rank is out.
+    func sendAbort(reason: String) {
+        let text = Array(reason.utf8.prefix(2048))
+        for peer in otherRanks where peers[peer] != nil {
+            try? text.withUnsafeBytes {
+                try sendMessage(.abort, count: UInt64($0.count), payload: $0, to: peer, deadline: Deadline(.zero))
+            }
+        }
+    }
+
+    // MARK: - Error construction
+
+    func sizeMismatch(_ operation: CollectiveOperation, peer: Int, theirs: Int, ours: Int) -> CollectivesError {
+        CollectivesError(
+            code: .sizeMismatch, message: "rank \(peer) passed count \(theirs), rank \(rank) passed \(ours)",
+            operation: operation.name, peer: peer)
+    }
+
+    func violation(_ operation: CollectiveOperation, peer: Int, _ message: String) -> CollectivesError {
+        CollectivesError(code: .protocolViolation, message: message, operation: operation.name, peer: peer)
+    }
+
+    private func closedSocket(_ operation: CollectiveOperation, peer: Int) -> CollectivesError {
+        CollectivesError(
+            code: .peerClosed, message: "the socket to rank \(peer) is closed", operation: operation.name, peer: peer)
+    }
+
+    private func translate(
+        _ error: TransportError, _ operation: CollectiveOperation, peer: Int, seconds: Double
+    ) -> CollectivesError {
+        if error.code == .timeout {
+            return .timeout(operation.name, peer: peer, seconds: seconds)
+        }
+        return CollectivesError(code: .transport, message: error.description, operation: operation.name, peer: peer)
+    }
+}
+
+extension SocketCommunicator {
+    /// Test hook: sends arbitrary frames to `peer` on the data socket, bypassing the framing, to
+    /// check that receivers reject garbage. Never use it outside tests.
+    package func sendRawFramesForTesting(_ frames: [[UInt8]], to peer: Int) throws {
+        try peers[peer]?.send(frames, timeout: .seconds(1))
+    }
+}
