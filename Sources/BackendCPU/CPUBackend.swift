@@ -5,7 +5,7 @@ import Backends
 ///
 /// Not thread-safe: one owning thread calls the ops. Steady-state decode allocates nothing: scratch
 /// memory and work lists grow to the largest shape seen and are reused.
-public final class CPUBackend: ComputeBackend {
+public final class CPUBackend: HostMemoryBackend {
     let pool: ThreadPool
     let scratch: [ScratchArena]
     /// The caller thread's copy of matrix–vector inputs in bf16 pair order.
@@ -29,36 +29,6 @@ public final class CPUBackend: ComputeBackend {
     public var threadCount: Int { pool.threadCount }
 
     public var device: any ComputeDevice { CPUDevice() }
-
-    public func allocate(byteCount: Int, usage: BufferUsage) throws -> any DeviceBuffer {
-        guard byteCount >= 0 else { throw BackendError(.invalidArgument, "negative allocation of \(byteCount) bytes") }
-        return HostBuffer(byteCount: byteCount, usage: usage)
-    }
-
-    public func makeWeightBuffer(copying bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws -> any DeviceBuffer {
-        if let owner, let base = bytes.baseAddress, Int(bitPattern: base) % 4 == 0 {
-            return HostBuffer(borrowing: bytes, owner: owner, usage: .weights)
-        }
-        let buffer = HostBuffer(byteCount: bytes.count, usage: .weights)
-        if let base = bytes.baseAddress { buffer.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
-        return buffer
-    }
-
-    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
-        precondition(tensor.isContiguous && bytes.count == tensor.elementCount * tensor.dtype.byteSize, "upload size")
-        if let base = bytes.baseAddress { tensor.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
-    }
-
-    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
-        precondition(tensor.dtype == .f32 && bytes.count == tensor.elementCount * 4, "download size")
-        let source = tensor.floats
-        for r in 0..<tensor.rows {
-            (bytes.baseAddress! + r * tensor.columns * 4).copyMemory(
-                from: source + r * tensor.rowStride, byteCount: tensor.columns * 4)
-        }
-    }
-
-    public func synchronize() {}
 
     /// Runs `body(context, part, parts, thread)` with a pointer to `context`, over the pool in
     /// `partsPerThread` parts per thread when `elements` is large enough to pay for the dispatch,

@@ -5,34 +5,10 @@ import Glibc
 #endif
 
 /// Naive implementations of every op, written for clarity. Not thread-safe.
-public final class ReferenceBackend: ComputeBackend {
+public final class ReferenceBackend: HostMemoryBackend {
     public init() {}
 
     public var device: any ComputeDevice { ReferenceDevice() }
-
-    public func allocate(byteCount: Int, usage: BufferUsage) throws -> any DeviceBuffer {
-        HostBuffer(byteCount: byteCount, usage: usage)
-    }
-
-    public func makeWeightBuffer(copying bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws -> any DeviceBuffer {
-        let buffer = HostBuffer(byteCount: bytes.count, usage: .weights)
-        if let base = bytes.baseAddress { buffer.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
-        return buffer
-    }
-
-    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
-        precondition(tensor.isContiguous && bytes.count == tensor.elementCount * tensor.dtype.byteSize, "upload size")
-        if let base = bytes.baseAddress { tensor.hostAddress!.copyMemory(from: base, byteCount: bytes.count) }
-    }
-
-    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
-        precondition(tensor.dtype == .f32 && bytes.count == tensor.elementCount * 4, "download size")
-        for r in 0..<tensor.rows {
-            for c in 0..<tensor.columns {
-                bytes.storeBytes(of: get(tensor, r, c), toByteOffset: (r * tensor.columns + c) * 4, as: Float.self)
-            }
-        }
-    }
 
     public func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor) {
         precondition(out.rows == tokenIDs.count && out.columns == table.columns)
@@ -170,8 +146,6 @@ public final class ReferenceBackend: ComputeBackend {
         precondition(out.rows == rows.count && out.columns == x.columns)
         for (i, row) in rows.enumerated() { for c in 0..<x.columns { set(out, i, c, get(x, Int(row), c)) } }
     }
-
-    public func synchronize() {}
 
     // MARK: - Element access
 
