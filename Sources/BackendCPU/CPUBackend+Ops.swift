@@ -51,9 +51,10 @@ extension CPUBackend {
                 inFeatures: weight.columns),
             weightDType: weight.dtype, outFeatures: weight.rows, scratch: scratch, blockRows: Self.widenBlockRows)
         if x.rows > Self.gemvMaxRows {
-            // GEMM: one OpenBLAS call per part, f16/bf16 weights widened block by block.
+            // GEMM: one OpenBLAS call per part, f16/bf16 weights widened block by block. Several
+            // parts per thread let a thread that finishes early take over a slow thread's share.
             withUnsafePointer(to: work) { pointer in
-                pool.run(parts: pool.threadCount, context: pointer) { raw, part, parts, thread in
+                pool.run(parts: pool.threadCount * Self.gemmPartsPerThread, context: pointer) { raw, part, parts, thread in
                     let work = raw.assumingMemoryBound(to: MatMulWork.self).pointee
                     let k = work.gemm.inFeatures
                     let buffer = work.weightDType == .f32 ? work.scratch[thread].slot(0, 1)

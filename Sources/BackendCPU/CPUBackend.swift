@@ -15,6 +15,8 @@ public final class CPUBackend: HostMemoryBackend {
 
     /// Rows at or below which matmul streams weights as matrix–vector products instead of GEMM.
     static let gemvMaxRows = 4
+    /// GEMM parts per thread (output-column slices of at least 16 columns).
+    static let gemmPartsPerThread = 2
     /// Weight rows widened per block when f16/bf16 weights go through GEMM.
     static let widenBlockRows = 64
     /// Element count below which an elementwise op runs on the calling thread only.

@@ -147,7 +147,7 @@ func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
         var m = load8(x, 0)
         i = 8
         while i &+ 8 <= count {
-            m = pointwiseMax(m, load8(x, i))
+            m = lanewiseMax(m, load8(x, i))
             i &+= 8
         }
         maximum = m.max()

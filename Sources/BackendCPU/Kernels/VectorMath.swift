@@ -32,12 +32,20 @@ func loadF16x8(_ base: UnsafeRawPointer, _ index: Int) -> Vec8 {
         Float(halves[4]), Float(halves[5]), Float(halves[6]), Float(halves[7]))
 }
 
+/// Lane-wise maximum. The standard library's generic `pointwiseMax` is not inlined across the
+/// module boundary and costs a call per vector; a compare-and-select is one instruction each.
+@inlinable @inline(__always)
+func lanewiseMax(_ a: Vec8, _ b: Vec8) -> Vec8 {
+    a.replacing(with: b, where: a .< b)
+}
+
 /// exp(x) for 8 lanes: range reduction to r ∈ [-ln2/2, ln2/2], a degree-6 polynomial, and the
 /// power of two assembled in the exponent bits. Relative error below 2e-7 on [-87, 88];
 /// inputs below -87 give 0 (softmax and silu only need that range).
 @inlinable @inline(__always)
 func exp8(_ x: Vec8) -> Vec8 {
-    let clamped = x.clamped(lowerBound: Vec8(repeating: -87.3), upperBound: Vec8(repeating: 88.3))
+    let low = Vec8(repeating: -87.3), high = Vec8(repeating: 88.3)
+    let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
     let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
     // Cody–Waite: ln2 split into a part exact in f32 and a small correction.
     var r = clamped - n * 0.693_145_75
