@@ -43,6 +43,11 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "Transport", dependencies: ["CZeroMQ"], swiftSettings: swiftSettings),
         .target(name: "Collectives", dependencies: ["Transport"], swiftSettings: swiftSettings + numericFlags),
+        .target(name: "WireProtocol", swiftSettings: swiftSettings),
+
+        // MARK: - Router policy (pure Swift)
+        .target(name: "ChatTemplates", swiftSettings: swiftSettings),
+        .target(name: "RouterCore", dependencies: ["RadixTree"], swiftSettings: swiftSettings),
 
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
@@ -57,15 +62,21 @@ let package = Package(
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
-            dependencies: ["Backends", "Models", "Tokenizers"],
+            dependencies: ["Backends", "Models", "Tokenizers", "Scheduling", "KVPaging", "Collectives", "WireProtocol"],
             swiftSettings: swiftSettings + numericFlags
+        ),
+
+        .target(
+            name: "WorkerService",
+            dependencies: ["Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol"],
+            swiftSettings: swiftSettings
         ),
 
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "BackendCPU", "Engine", "Models", "Tokenizers",
+                "Accelerators", "BackendCPU", "Engine", "Models", "Scheduling", "Tokenizers", "Collectives", "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -92,9 +103,25 @@ let package = Package(
             dependencies: ["Accelerators", "Backends", "Models", "Engine", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CollectivesTests", dependencies: ["Collectives", "Transport", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WorkerServiceTests",
+            dependencies: ["WorkerService", "Engine", "Models", "Accelerators", "Backends", "Scheduling", "Transport",
+                "WireProtocol", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TensorParallelTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
+        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "RadixTree"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
     ]

@@ -1,5 +1,6 @@
 import Backends
 import Models
+import Scheduling
 
 /// What a generation asks for.
 public struct GenerationOptions: Sendable {
@@ -22,12 +23,6 @@ public struct GenerationOptions: Sendable {
     }
 }
 
-/// Why generation ended (OpenAI's `finish_reason`).
-public enum FinishReason: String, Sendable, Hashable {
-    case length
-    case stop
-}
-
 /// The result of one generation.
 public struct Generation: Sendable {
     public var promptTokenIDs: [Int32]
@@ -46,7 +41,7 @@ public struct EngineError: Error, Hashable, CustomStringConvertible {
 /// The simplest engine: the batched, continuously scheduled one builds on the same model calls.
 /// Not thread-safe.
 public final class Generator {
-    public let model: LlamaModel
+    public let model: any ForwardModel
     public let pageSize: Int
     public let maxContext: Int
     private let cache: KVCacheView
@@ -56,7 +51,7 @@ public final class Generator {
     /// End-of-sequence tokens of the model.
     public var eosTokenIDs: Set<Int32>
 
-    public init(model: LlamaModel, pageSize: Int = 16, maxContext: Int? = nil) throws {
+    public init(model: any ForwardModel, pageSize: Int = 16, maxContext: Int? = nil) throws {
         let context = min(maxContext ?? model.config.maxPositionEmbeddings, model.config.maxPositionEmbeddings)
         guard pageSize > 0, context > 0 else { throw EngineError("page size and context must be positive") }
         self.model = model
@@ -90,7 +85,7 @@ public final class Generator {
             output.append(next)
             let keepGoing = onToken(next)
             if options.stopTokenIDs.contains(next) || (!options.ignoreEOS && eosTokenIDs.contains(next)) {
-                return Generation(promptTokenIDs: prompt, tokenIDs: output, finishReason: .stop)
+                return Generation(promptTokenIDs: prompt, tokenIDs: output, finishReason: .stop(tokenID: next))
             }
             let length = prompt.count + output.count
             if output.count >= options.maxTokens || length >= maxContext || !keepGoing {

@@ -16,7 +16,9 @@ struct ForwardWorkspace {
     let lastHidden: Tensor
     let logits: Tensor
 
-    init(config: ModelConfig, shard: TensorParallelShard, maxTokens: Int, maxLogitRows: Int, backend: any ComputeBackend) throws {
+    init(config: ModelConfig, shard: TensorParallelShard, maxTokens: Int, maxLogitRows: Int, backend: any ComputeBackend,
+        logitColumns: Int? = nil
+    ) throws {
         let headWidth = shard.localHeads(config).count * config.headDim
         let kvWidth = shard.localKVHeads(config).count * config.headDim
         let mlp = shard.localIntermediate(config).count
@@ -31,6 +33,6 @@ struct ForwardWorkspace {
         activated = try backend.makeTensor(rows: maxTokens, columns: mlp)
         ropeTable = try backend.makeTensor(rows: maxTokens, columns: config.headDim)
         lastHidden = try backend.makeTensor(rows: maxLogitRows, columns: config.hiddenSize)
-        logits = try backend.makeTensor(rows: maxLogitRows, columns: config.vocabularySize)
+        logits = try backend.makeTensor(rows: maxLogitRows, columns: logitColumns ?? config.vocabularySize)
     }
 }

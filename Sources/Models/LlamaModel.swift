@@ -16,6 +16,10 @@ public final class LlamaModel {
     /// `nil` when the model is not sharded.
     public var allReduce: ((Tensor) throws -> Void)?
 
+    /// The vocabulary ids whose logits ``forward(_:cache:)`` returns: all of them, or this rank's
+    /// slice when the model was loaded with `isVocabParallel` (the group then gathers the slices).
+    public let vocabularyRange: Range<Int>
+
     /// Largest number of new tokens in one step.
     public var maxStepTokens: Int { workspace.maxTokens }
     /// Largest number of logit rows in one step.
@@ -32,9 +36,11 @@ public final class LlamaModel {
             maxStepTokens: maxStepTokens, maxLogitRows: maxLogitRows)
     }
 
+    /// Loads `checkpoint` for `shard`. With `isVocabParallel`, lm_head is split by vocabulary rows
+    /// (see ``TensorParallelShard/localVocabulary(_:)``) and logits cover ``vocabularyRange`` only.
     public init(
         config: ModelConfig, checkpoint: Checkpoint, backend: any ComputeBackend, shard: TensorParallelShard = .single,
-        maxStepTokens: Int = 2048, maxLogitRows: Int = 256
+        maxStepTokens: Int = 2048, maxLogitRows: Int = 256, isVocabParallel: Bool = false
     ) throws {
         for dtype in Set([DType.f32] + checkpoint.tensorNames.compactMap { try? checkpoint.tensorDType($0) }) {
             guard backend.device.supportsAllOps(weightDType: dtype) else {
@@ -44,10 +50,12 @@ public final class LlamaModel {
         self.config = config
         self.shard = shard
         self.backend = backend
-        weights = try ModelWeights(config: config, checkpoint: checkpoint, shard: shard, backend: backend)
+        vocabularyRange = isVocabParallel ? shard.localVocabulary(config) : 0..<config.vocabularySize
+        weights = try ModelWeights(
+            config: config, checkpoint: checkpoint, shard: shard, backend: backend, isVocabParallel: isVocabParallel)
         workspace = try ForwardWorkspace(
             config: config, shard: shard, maxTokens: maxStepTokens, maxLogitRows: min(maxLogitRows, maxStepTokens),
-            backend: backend)
+            backend: backend, logitColumns: vocabularyRange.count)
     }
 
     /// Runs one step and returns the logits of `batch.logitRows` (a `[rows, vocab]` view into the

@@ -22,8 +22,12 @@ public struct ModelWeights {
     public var finalNorm: Tensor
     public var lmHead: Tensor
 
-    /// Loads and shape-checks every tensor of `config` from `checkpoint` for `shard`.
-    public init(config: ModelConfig, checkpoint: Checkpoint, shard: TensorParallelShard, backend: any ComputeBackend) throws {
+    /// Loads and shape-checks every tensor of `config` from `checkpoint` for `shard`. With
+    /// `isVocabParallel`, `lmHead` holds only the rows of ``TensorParallelShard/localVocabulary(_:)``.
+    public init(
+        config: ModelConfig, checkpoint: Checkpoint, shard: TensorParallelShard, backend: any ComputeBackend,
+        isVocabParallel: Bool = false
+    ) throws {
         try shard.validate(config)
         let loader = WeightLoader(checkpoint: checkpoint, backend: backend)
         let (h, d) = (config.hiddenSize, config.headDim)
@@ -64,7 +68,13 @@ public struct ModelWeights {
         }
         self.layers = layers
         finalNorm = try loader.vector("model.norm.weight", count: h)
-        if config.tieWordEmbeddings && !checkpoint.contains("lm_head.weight") {
+        let isTied = config.tieWordEmbeddings && !checkpoint.contains("lm_head.weight")
+        if isVocabParallel {
+            let name = isTied ? "model.embed_tokens.weight" : "lm_head.weight"
+            let slice = try loader.rows(name, shape: [config.vocabularySize, h], shard.localVocabulary(config))
+            let buffer = try backend.makeWeightBuffer(copying: slice.bytes, owner: slice.file)
+            lmHead = Tensor(buffer: buffer, dtype: slice.dtype, rows: slice.shape[0], columns: h)
+        } else if isTied {
             lmHead = embedding
         } else {
             lmHead = try loader.matrix("lm_head.weight", shape: [config.vocabularySize, h])

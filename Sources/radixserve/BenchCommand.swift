@@ -4,7 +4,8 @@ import Engine
 import Foundation
 import Models
 
-/// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process.
+/// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
+/// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`).
 /// Run it from a release build; debug builds are 10–100× slower.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,31 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure prefill and decode tokens/s of a model (use a release build).")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(help: "single (prefill + batch-1 decode), offline (random prompts) or shared-prefix.")
+    var workload: String = "single"
+
+    @Option(help: "Requests of the offline workload.")
+    var requests: Int = 64
+
+    @Option(help: "Tokens generated per request (offline, shared-prefix).")
+    var outputTokens: Int = 128
+
+    @Option(help: "Comma-separated running-request limits to measure (offline, shared-prefix).")
+    var concurrency: String = "1,8,16,32"
+
+    @Option(help: "Shared-prefix groups.")
+    var groups: Int = 16
+
+    @Option(help: "Requests per shared-prefix group.")
+    var perGroup: Int = 8
+
+    @Option(help: "Tokens of each group's shared prefix.")
+    var sharedTokens: Int = 1024
+
+    @Option(help: "Private tokens after the shared prefix.")
+    var questionTokens: Int = 64
 
     @Option(help: "Prompt length for the prefill measurement.")
     var promptTokens: Int = 512
@@ -26,12 +52,19 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard promptTokens >= 1, decodeTokens >= 1, runs >= 1 else {
-            throw ValidationError("--prompt-tokens, --decode-tokens and --runs must be ≥ 1")
+        guard promptTokens >= 1, decodeTokens >= 1, runs >= 1, requests >= 1, outputTokens >= 1, groups >= 1,
+            perGroup >= 1, sharedTokens >= 1, questionTokens >= 1
+        else { throw ValidationError("token and request counts must be ≥ 1") }
+        guard ["single", "offline", "shared-prefix"].contains(workload) else {
+            throw ValidationError("--workload must be single, offline or shared-prefix, got '\(workload)'")
+        }
+        guard !concurrencyLevels.isEmpty, concurrencyLevels.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--concurrency must be a comma-separated list of positive integers")
         }
     }
 
     func run() throws {
+        if workload != "single" { return try runEngineWorkload() }
         let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
         let context = promptTokens + decodeTokens + 1
         guard context <= model.config.maxPositionEmbeddings else {

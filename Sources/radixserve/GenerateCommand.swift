@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import Scheduling
 import Tokenizers
 
 /// `radixserve generate`: run prompts through a model in this process and stream the text.
@@ -12,18 +13,28 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var tensorParallel: TensorParallelOptions
 
     @Option(name: .long, help: "Prompt text; repeat for several prompts.")
     var prompt: [String] = []
+
+    @Option(help: "JSONL file of {\"prompt\": ...} lines (optional per-line sampling fields), run as one batch.")
+    var promptsFile: String?
 
     @Flag(help: "Print one JSON object per prompt instead of streaming text.")
     var json = false
 
     func validate() throws {
-        guard !prompt.isEmpty else { throw ValidationError("give at least one --prompt") }
+        guard prompt.isEmpty != (promptsFile == nil) else {
+            throw ValidationError("give either --prompt (repeatable) or --prompts-file")
+        }
+        try sampling.samplingParams.validate()
     }
 
     func run() throws {
+        if tensorParallel.isEnabled { return try runTensorParallel() }
+        if let promptsFile { return try runBatch(path: promptsFile) }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
         let model = try modelOptions.loadModel()
         let generator = try Generator(model: model, pageSize: modelOptions.pageSize)
@@ -39,7 +50,7 @@ struct GenerateCommand: ParsableCommand {
                 let line = GenerationRecord(
                     promptTokenIDs: result.promptTokenIDs, tokenIDs: result.tokenIDs,
                     text: tokenizer.decode(result.tokenIDs.map(Int.init), skipSpecialTokens: false),
-                    finishReason: result.finishReason.rawValue)
+                    finishReason: result.finishReason.openAIName)
                 StandardOutput.write(try line.jsonLine())
             } else {
                 StandardOutput.write(detokenizer.finish() + "\n")
@@ -55,6 +66,7 @@ struct GenerationRecord: Encodable {
     var text: String
     var finishReason: String
     var cachedTokens: Int?
+    var error: String?
 
     enum CodingKeys: String, CodingKey {
         case promptTokenIDs = "prompt_token_ids"
@@ -62,6 +74,7 @@ struct GenerationRecord: Encodable {
         case text
         case finishReason = "finish_reason"
         case cachedTokens = "cached_tokens"
+        case error
     }
 
     func jsonLine() throws -> String {

@@ -16,7 +16,7 @@ struct RadixServe: AsyncParsableCommand {
         commandName: "radixserve",
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
         version: RadixServeVersion.string,
-        subcommands: [GenerateCommand.self, BenchCommand.self]
+        subcommands: [GenerateCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Scheduling
 
 /// Sampling flags shared by generation commands.
 struct SamplingOptions: ParsableArguments {
@@ -24,6 +25,18 @@ struct SamplingOptions: ParsableArguments {
     @Flag(help: "Keep generating past end-of-sequence tokens.")
     var ignoreEOS = false
 
+    @Option(help: "OpenAI frequency penalty in [-2, 2] (engine runs only).")
+    var frequencyPenalty: Double = 0
+
+    @Option(help: "OpenAI presence penalty in [-2, 2] (engine runs only).")
+    var presencePenalty: Double = 0
+
+    @Option(help: "Repetition penalty in (0, 100]; 1 is off (engine runs only).")
+    var repetitionPenalty: Double = 1
+
+    @Option(name: .customLong("stop-token-id"), help: "Stop after this token id; repeat for several.")
+    var stopTokenIDs: [Int32] = []
+
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be ≥ 1, got \(maxTokens)") }
         guard temperature.isFinite && temperature >= 0 && temperature <= 2 else {
@@ -37,6 +50,14 @@ struct SamplingOptions: ParsableArguments {
     var generationOptions: GenerationOptions {
         GenerationOptions(
             maxTokens: maxTokens, sampler: SamplerSettings(temperature: temperature, topK: topK, topP: topP, minP: minP),
-            seed: seed, ignoreEOS: ignoreEOS)
+            seed: seed, ignoreEOS: ignoreEOS, stopTokenIDs: Set(stopTokenIDs))
+    }
+
+    /// The engine's per-request parameters (prompts-file lines may override them).
+    var samplingParams: SamplingParams {
+        SamplingParams(
+            maxTokens: maxTokens, temperature: Double(temperature), topK: topK, topP: Double(topP), minP: Double(minP),
+            seed: seed, frequencyPenalty: frequencyPenalty, presencePenalty: presencePenalty,
+            repetitionPenalty: repetitionPenalty, stopTokenIDs: Set(stopTokenIDs), ignoreEOS: ignoreEOS)
     }
 }

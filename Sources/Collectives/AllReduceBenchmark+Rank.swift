@@ -1,0 +1,31 @@
+// All-reduce benchmark for one rank of a group whose ranks may be separate processes.
+
+/// Measures ``Communicator/allReduceSum(_:)`` for each size in `byteCounts` on this rank; every
+/// rank of the group calls it with the same arguments. Returns the rows as seen by this rank
+/// (report rank 0's). Each size runs ~`bytesPerSize` bytes (30…5000 iterations) after a warm-up
+/// of 10 % + 3 iterations, starting from a barrier.
+package func benchmarkAllReduce(
+    communicator: SocketCommunicator, medium: String, byteCounts: [Int], bytesPerSize: Int = 512 << 20
+) throws -> [AllReduceBenchmarkResult] {
+    var rows: [AllReduceBenchmarkResult] = []
+    for byteCount in byteCounts {
+        let iterations = min(5000, max(30, bytesPerSize / byteCount))
+        var values = [Float](repeating: Float(communicator.rank), count: byteCount / 4)
+        var samples: [Duration] = []
+        samples.reserveCapacity(iterations)
+        try communicator.barrier()
+        let warmup = iterations / 10 + 3
+        for iteration in 0..<(iterations + warmup) {
+            let start = ContinuousClock.now
+            try communicator.allReduceSum(&values)
+            if iteration >= warmup { samples.append(ContinuousClock.now - start) }
+        }
+        samples.sort()
+        rows.append(AllReduceBenchmarkResult(
+            medium: medium, worldSize: communicator.worldSize, byteCount: byteCount,
+            algorithm: byteCount <= communicator.directThresholdBytes ? "direct" : "ring", iterations: iterations,
+            p50: samples[samples.count / 2], p99: samples[min(samples.count - 1, samples.count * 99 / 100)]))
+    }
+    try communicator.barrier()
+    return rows
+}

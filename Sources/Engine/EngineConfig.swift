@@ -1,0 +1,137 @@
+// RadixServe: engine configuration and KV memory budgeting.
+
+import Foundation
+import Models
+import Scheduling
+
+/// How much memory the paged KV cache may take.
+public enum KVMemoryBudget: Sendable, Hashable {
+    /// A fixed number of bytes.
+    case bytes(Int)
+    /// A fraction in `(0, 1]` of the memory available now (`MemAvailable` on Linux), at most
+    /// ``fractionCapBytes``.
+    case fractionOfAvailable(Double)
+    /// Exactly this many pages (tests and experiments).
+    case pages(Int)
+
+    /// Default: 30% of available memory (at most ``fractionCapBytes``).
+    public static let `default` = KVMemoryBudget.fractionOfAvailable(0.3)
+
+    /// Upper bound of a fractional budget: the pool is zeroed at start, so an unbounded share of
+    /// a large host would cost seconds of start-up and resident memory a CPU engine cannot use.
+    public static let fractionCapBytes = 4 << 30
+
+    /// Parses a byte count with an optional binary suffix: `4096`, `512K`, `512M`, `2G`, `1.5G`
+    /// (`K`/`M`/`G`/`T`, optionally followed by `B` or `iB`, case-insensitive).
+    /// Returns `nil` for anything else or a non-positive value.
+    public static func parseBytes(_ text: String) -> Int? {
+        var number = text.trimmingCharacters(in: .whitespaces).uppercased()
+        for suffix in ["IB", "B"] where number.hasSuffix(suffix) {
+            number.removeLast(suffix.count)
+            break
+        }
+        var multiplier = 1.0
+        if let last = number.last, let power = ["K": 1.0, "M": 2.0, "G": 3.0, "T": 4.0][String(last)] {
+            multiplier = pow(1024, power)
+            number.removeLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+        let bytes = value * multiplier
+        guard bytes < Double(Int.max) else { return nil }
+        return Int(bytes)
+    }
+
+    /// Bytes of memory the kernel reports as available, or `nil` when unknown.
+    public static func availableMemoryBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else {
+            return Int(ProcessInfo.processInfo.physicalMemory)
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let fields = line.split(separator: " ")
+            if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
+        }
+        return nil
+    }
+
+    /// The page count this budget buys at `bytesPerPage`, at least 1 and at most `limit`.
+    public func pageCount(bytesPerPage: Int, limit: Int) -> Int {
+        precondition(bytesPerPage > 0 && limit > 0)
+        let pages: Int
+        switch self {
+        case .pages(let count):
+            return max(1, count)
+        case .bytes(let bytes):
+            pages = bytes / bytesPerPage
+        case .fractionOfAvailable(let fraction):
+            let available = Self.availableMemoryBytes() ?? (1 << 30)
+            pages = min(Int(Double(available) * fraction), Self.fractionCapBytes) / bytesPerPage
+        }
+        return min(max(1, pages), limit)
+    }
+}
+
+/// Static configuration of an ``EngineLoop``.
+public struct EngineConfig: Sendable {
+    /// Tokens per KV page.
+    public var pageSize: Int
+    /// KV pool size.
+    public var kvMemory: KVMemoryBudget
+    /// Token budget of one prefill step (capped by the model's `maxStepTokens`).
+    public var maxBatchedTokens: Int
+    /// Maximum admitted requests (capped by the model's `maxLogitRows`).
+    public var maxRunningRequests: Int
+    /// Admission order.
+    public var policy: SchedulingPolicy
+    /// When false, requests never share cached prefixes (each gets a private cache namespace;
+    /// retracted requests still reuse their own KV).
+    public var isPrefixCacheEnabled: Bool
+    /// Seed of the engine's generator, which seeds requests that carry no seed.
+    public var seed: UInt64
+    /// Extra end-of-sequence tokens (e.g. the tokenizer's), besides the model config's.
+    public var extraEOSTokenIDs: Set<Int32>
+    /// Run ``Scheduling/Scheduler/checkIntegrity()`` after every step (tests; O(pages)).
+    public var isCheckingIntegrity: Bool
+
+    /// Creates a configuration.
+    public init(
+        pageSize: Int = 16,
+        kvMemory: KVMemoryBudget = .default,
+        maxBatchedTokens: Int = 2048,
+        maxRunningRequests: Int = 64,
+        policy: SchedulingPolicy = .fcfs,
+        isPrefixCacheEnabled: Bool = true,
+        seed: UInt64 = 0,
+        extraEOSTokenIDs: Set<Int32> = [],
+        isCheckingIntegrity: Bool = false
+    ) {
+        self.pageSize = pageSize
+        self.kvMemory = kvMemory
+        self.maxBatchedTokens = maxBatchedTokens
+        self.maxRunningRequests = maxRunningRequests
+        self.policy = policy
+        self.isPrefixCacheEnabled = isPrefixCacheEnabled
+        self.seed = seed
+        self.extraEOSTokenIDs = extraEOSTokenIDs
+        self.isCheckingIntegrity = isCheckingIntegrity
+    }
+
+    /// The scheduler configuration for `model`: page count from the budget (never more than
+    /// every running request at full context could use, plus as much again for cached
+    /// prefixes), step limits clamped to the model's workspace.
+    func schedulerConfig(for model: any ForwardModel) -> SchedulerConfig {
+        let maxLength = model.config.maxPositionEmbeddings
+        let running = max(1, min(maxRunningRequests, model.maxLogitRows))
+        let bytesPerPage = KVCache.bytesPerPage(config: model.config, shard: model.shard, pageSize: pageSize)
+        let limit = 2 * running * ((maxLength + pageSize - 1) / pageSize)
+        return SchedulerConfig(
+            pageCount: kvMemory.pageCount(bytesPerPage: bytesPerPage, limit: limit),
+            pageSize: pageSize,
+            maxBatchedTokens: max(1, min(maxBatchedTokens, model.maxStepTokens)),
+            maxRunningRequests: running,
+            policy: policy,
+            eosTokenIDs: Set(model.config.eosTokenIDs.map(Int32.init)).union(extraEOSTokenIDs),
+            maxModelLength: maxLength,
+            isRecordingKVEvents: false
+        )
+    }
+}

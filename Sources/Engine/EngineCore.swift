@@ -1,0 +1,175 @@
+// RadixServe: the state the engine thread owns, and one engine step.
+// Step shape follows nano-vllm engine/llm_engine.py (schedule → run → postprocess).
+
+import Models
+import Scheduling
+
+/// The scheduler, model runner and counters, confined to the engine thread.
+///
+/// Not thread-safe and deliberately not `Sendable`: only the ``EngineLoop`` thread touches it.
+final class EngineCore {
+    let config: EngineConfig
+    let scheduler: Scheduler
+    let runner: ModelRunner
+    private let vocabularySize: Int
+    private let emit: (EngineEvent) -> Void
+    private var privateNamespaceCounter: UInt64 = 0
+    private(set) var stats = EngineStats()
+    private var rateWindow = RateWindow()
+
+    init(model: any ForwardModel, config: EngineConfig, emit: @escaping (EngineEvent) -> Void) throws {
+        let schedulerConfig = config.schedulerConfig(for: model)
+        self.config = config
+        scheduler = Scheduler(config: schedulerConfig)
+        runner = try ModelRunner(
+            model: model, pageCount: schedulerConfig.pageCount, pageSize: schedulerConfig.pageSize, seed: config.seed)
+        vocabularySize = model.config.vocabularySize
+        self.emit = emit
+    }
+
+    // MARK: - Commands
+
+    /// Applies one command; returns false for `.shutdown`.
+    func handle(_ command: EngineCommand) -> Bool {
+        switch command {
+        case .add(let request):
+            add(request)
+        case .abort(let id):
+            if let event = scheduler.abort(id) { deliver(event) }
+        case .flushCache(let completion):
+            completion(scheduler.flushCache())
+        case .shutdown:
+            return false
+        }
+        return true
+    }
+
+    private func add(_ request: EngineRequest) {
+        if let bad = request.promptTokenIDs.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+            let message = "prompt token id \(bad) is outside the vocabulary [0, \(vocabularySize))"
+            emit(.finished(requestID: request.id, reason: .error(message: message), usage: .init(
+                promptTokenCount: request.promptTokenIDs.count, completionTokenCount: 0, cachedTokenCount: 0)))
+            return
+        }
+        var params = request.params
+        if !config.isPrefixCacheEnabled {
+            // A namespace of its own: nothing matches across requests, but a retracted
+            // request still finds its own KV.
+            privateNamespaceCounter &+= 1
+            params.namespace = ~privateNamespaceCounter
+        }
+        if let refusal = scheduler.add(Request(id: request.id, promptTokenIDs: request.promptTokenIDs, params: params)) {
+            deliver(refusal)
+        } else {
+            runner.register(request)
+        }
+    }
+
+    /// Finishes every live request with `message` (shutdown).
+    func failAll(message: String) {
+        for id in scheduler.requests.keys.sorted() {
+            if let event = scheduler.abort(id) { deliver(event, overridingReason: .error(message: message)) }
+        }
+    }
+
+    // MARK: - Step
+
+    /// Runs one step; returns false when there was nothing to run.
+    func step() -> Bool {
+        let scheduleStart = ContinuousClock.now
+        guard let batch = scheduler.schedule() else { return false }
+        stats.schedulingSeconds += (ContinuousClock.now - scheduleStart).seconds
+        do {
+            try runner.run(batch)
+        } catch {
+            fail(batch, message: "the forward pass failed: \(error)")
+            return true
+        }
+        let postprocessStart = ContinuousClock.now
+        let events = scheduler.postprocess(sampled: runner.sampled)
+        stats.schedulingSeconds += (ContinuousClock.now - postprocessStart).seconds
+        for event in events { deliver(event) }
+        record(batch)
+        if config.isCheckingIntegrity {
+            do { try scheduler.checkIntegrity() } catch { preconditionFailure("scheduler integrity: \(error)") }
+        }
+        return true
+    }
+
+    /// Ends every request of a failed batch with an error (KV of the batch is not trusted).
+    private func fail(_ batch: ScheduledBatch, message: String) {
+        for event in scheduler.postprocess(sampled: []) {
+            deliver(event, overridingReason: .error(message: message))
+        }
+        for entry in batch.entries {
+            if let event = scheduler.abort(entry.requestID) {
+                deliver(event, overridingReason: .error(message: message))
+            }
+        }
+    }
+
+    private func record(_ batch: ScheduledBatch) {
+        stats.stepCount += 1
+        stats.sampledTokenCount += runner.sampled.count
+        if batch.isPrefill {
+            stats.prefillStepCount += 1
+            stats.prefillTokenCount += batch.scheduledTokenCount
+        }
+        stats.forwardSeconds = runner.forwardSeconds
+        stats.samplingSeconds = runner.samplingSeconds
+        rateWindow.add(
+            prefillTokens: batch.isPrefill ? batch.scheduledTokenCount : 0, sampledTokens: runner.sampled.count)
+    }
+
+    /// The current load snapshot.
+    var load: EngineLoad {
+        let schedulerLoad = scheduler.load
+        var load = EngineLoad()
+        load.runningCount = schedulerLoad.runningCount
+        load.waitingCount = schedulerLoad.waitingCount
+        load.freePageCount = schedulerLoad.freePageCount
+        load.evictablePageCount = schedulerLoad.evictablePageCount
+        load.cachedPageCount = schedulerLoad.cachedPageCount
+        load.totalPageCount = schedulerLoad.totalPageCount
+        load.recentPrefillTokensPerSecond = rateWindow.prefillRate
+        load.recentDecodeTokensPerSecond = rateWindow.sampleRate
+        load.retractionTotal = scheduler.retractionTotal
+        load.stats = stats
+        return load
+    }
+
+    // MARK: - Events
+
+    /// Converts a scheduler event, attaches logprobs, forgets finished requests, and emits.
+    private func deliver(_ event: SchedulerEvent, overridingReason: FinishReason? = nil) {
+        switch event {
+        case .token(let id, let token, let index):
+            emit(.token(requestID: id, tokenID: token, index: index, logprobs: runner.logprobs[id]))
+        case .finished(let id, let reason, let prompt, let completion, let cached):
+            runner.forget(id)
+            let usage = EngineUsage(promptTokenCount: prompt, completionTokenCount: completion, cachedTokenCount: cached)
+            emit(.finished(requestID: id, reason: overridingReason ?? reason, usage: usage))
+        }
+    }
+}
+
+/// Token rates over a window of about one second of steps.
+struct RateWindow {
+    private var start = ContinuousClock.now
+    private var prefillTokens = 0
+    private var sampledTokens = 0
+    private(set) var prefillRate = 0.0
+    private(set) var sampleRate = 0.0
+
+    mutating func add(prefillTokens prefill: Int, sampledTokens sampled: Int) {
+        prefillTokens += prefill
+        sampledTokens += sampled
+        let elapsed = (ContinuousClock.now - start).seconds
+        guard elapsed >= 1 else { return }
+        prefillRate = Double(prefillTokens) / elapsed
+        sampleRate = Double(sampledTokens) / elapsed
+        start = .now
+        prefillTokens = 0
+        sampledTokens = 0
+    }
+}

@@ -1,0 +1,105 @@
+// RadixServe: what goes into the engine loop and what comes out.
+
+import Scheduling
+
+/// One generation request submitted to an ``EngineLoop``.
+public struct EngineRequest: Sendable, Hashable {
+    /// The caller's id; must be unique among the engine's live requests.
+    public var id: RequestID
+    /// Prompt token ids (each in `0 ..< vocabularySize`).
+    public var promptTokenIDs: [Int32]
+    /// Sampling and stopping parameters, checked by ``SamplingParams/validate()`` on admission.
+    public var params: SamplingParams
+
+    /// Creates a request.
+    public init(id: RequestID, promptTokenIDs: [Int32], params: SamplingParams) {
+        self.id = id
+        self.promptTokenIDs = promptTokenIDs
+        self.params = params
+    }
+}
+
+/// Log-probabilities reported with a generated token.
+///
+/// Values are the log-softmax of the **raw model logits** (before penalties, temperature,
+/// top-k/top-p/min-p), as SGLang and vLLM report by default: they describe the model's
+/// distribution, not the one the token was drawn from.
+public struct TokenLogprobs: Sendable, Hashable {
+    /// Log-probability of the generated token.
+    public var logprob: Float
+    /// The `params.logprobs` most likely tokens with their log-probabilities, most likely first.
+    public var top: [TokenLogprob]
+
+    /// Creates a record.
+    public init(logprob: Float, top: [TokenLogprob]) {
+        self.logprob = logprob
+        self.top = top
+    }
+}
+
+/// A token id with its log-probability.
+public struct TokenLogprob: Sendable, Hashable {
+    /// The token.
+    public var tokenID: Int32
+    /// Its log-probability.
+    public var logprob: Float
+
+    /// Creates a pair.
+    public init(tokenID: Int32, logprob: Float) {
+        self.tokenID = tokenID
+        self.logprob = logprob
+    }
+}
+
+/// Token counts of a finished request (OpenAI `usage`, plus the prefix-cache hit).
+public struct EngineUsage: Sendable, Hashable {
+    /// Prompt tokens.
+    public var promptTokenCount: Int
+    /// Generated tokens.
+    public var completionTokenCount: Int
+    /// Prompt tokens whose KV came from the prefix cache at first admission.
+    public var cachedTokenCount: Int
+
+    /// Creates a record.
+    public init(promptTokenCount: Int, completionTokenCount: Int, cachedTokenCount: Int) {
+        self.promptTokenCount = promptTokenCount
+        self.completionTokenCount = completionTokenCount
+        self.cachedTokenCount = cachedTokenCount
+    }
+}
+
+/// An outcome of the engine loop. Each request gets zero or more `.token` events (in
+/// `index` order), then exactly one `.finished` event, after which its id is free again.
+public enum EngineEvent: Sendable, Hashable {
+    /// A generated token; `index` counts output tokens from 0. `logprobs` is set when the
+    /// request asked for them.
+    case token(requestID: RequestID, tokenID: Int32, index: Int, logprobs: TokenLogprobs?)
+    /// The request is done. Errors (invalid parameters, oversize prompts, engine failures,
+    /// shutdown) arrive as `.error(message:)`; client aborts as `.abort`.
+    case finished(requestID: RequestID, reason: FinishReason, usage: EngineUsage)
+
+    /// The request this event belongs to.
+    public var requestID: RequestID {
+        switch self {
+        case .token(let id, _, _, _), .finished(let id, _, _): id
+        }
+    }
+}
+
+extension FinishReason {
+    /// OpenAI's `finish_reason` string: `stop`, `length`, `abort` or `error`.
+    public var openAIName: String {
+        switch self {
+        case .stop: "stop"
+        case .length: "length"
+        case .abort: "abort"
+        case .error: "error"
+        }
+    }
+
+    /// The message of an `.error` reason, `nil` otherwise.
+    public var errorMessage: String? {
+        if case .error(let message) = self { return message }
+        return nil
+    }
+}

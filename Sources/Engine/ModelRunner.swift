@@ -1,0 +1,121 @@
+// RadixServe: turns a scheduled batch into a forward pass and sampled tokens.
+// Shape follows nano-vllm engine/model_runner.py (prepare → run → sample).
+
+import Backends
+import Models
+import Scheduling
+
+/// Runs scheduled batches on a model (local or tensor-parallel leader) over a paged KV cache whose page ids are the
+/// scheduler's ``KVPaging/PagePool`` ids, and samples one token per sampling entry.
+///
+/// Buffers (the forward batch, host logits, sampled list) are kept between steps, so a
+/// steady-state step allocates only what the scheduler hands over.
+/// Not thread-safe: owned by the engine thread.
+public final class ModelRunner {
+    /// The model.
+    public let model: any ForwardModel
+    /// Tokens per KV page.
+    public let pageSize: Int
+    private let cache: KVCacheView
+    private var forwardBatch = ForwardBatch()
+    private var hostLogits: [Float] = []
+    private var rawRow: [Float] = []
+    private var sampler = Sampler()
+    private var states: [RequestID: RequestSamplingState] = [:]
+    private var seeds: SeededRandom
+
+    /// Tokens sampled by the last ``run(_:)``, in batch order.
+    public private(set) var sampled: [(requestID: RequestID, tokenID: Int32)] = []
+    /// Log-probabilities of the last ``run(_:)``'s tokens, for requests that asked.
+    public private(set) var logprobs: [RequestID: TokenLogprobs] = [:]
+    /// Cumulative seconds in input preparation and the forward pass.
+    public private(set) var forwardSeconds = 0.0
+    /// Cumulative seconds downloading logits and sampling.
+    public private(set) var samplingSeconds = 0.0
+
+    /// Allocates a KV cache of `pageCount` pages of `pageSize` tokens on the model's backend.
+    /// `seed` seeds requests that carry no seed of their own.
+    public init(model: any ForwardModel, pageCount: Int, pageSize: Int, seed: UInt64) throws {
+        self.model = model
+        self.pageSize = pageSize
+        cache = try KVCache.make(
+            config: model.config, shard: model.shard, pageCount: pageCount, pageSize: pageSize, backend: model.backend)
+        seeds = SeededRandom(seed: seed)
+    }
+
+    /// Starts tracking a request's sampling state (call once, before it is scheduled).
+    public func register(_ request: EngineRequest) {
+        states[request.id] = RequestSamplingState(
+            params: request.params, promptTokenIDs: request.promptTokenIDs, fallbackSeed: seeds.next())
+    }
+
+    /// Stops tracking a finished request.
+    public func forget(_ id: RequestID) {
+        states[id] = nil
+    }
+
+    /// Runs `batch` and samples; results are in ``sampled`` and ``logprobs``.
+    /// Precondition: every entry's request was registered.
+    public func run(_ batch: ScheduledBatch) throws {
+        let start = ContinuousClock.now
+        prepare(batch)
+        let logits = try model.forward(forwardBatch, cache: cache)
+        let forwardEnd = ContinuousClock.now
+        sample(batch, logits: logits)
+        forwardSeconds += (forwardEnd - start).seconds
+        samplingSeconds += (ContinuousClock.now - forwardEnd).seconds
+    }
+
+    /// Fills the reused forward batch: one sequence per entry, logits for sampling entries.
+    private func prepare(_ batch: ScheduledBatch) {
+        forwardBatch.removeAll()
+        for entry in batch.entries {
+            forwardBatch.append(
+                tokens: entry.tokenIDs, startPosition: entry.startPosition, pages: entry.pageTable,
+                pageSize: pageSize, needsLogits: entry.shouldSample)
+        }
+    }
+
+    /// Downloads the logits rows and samples one token per sampling entry, in entry order.
+    private func sample(_ batch: ScheduledBatch, logits: Tensor) {
+        sampled.removeAll(keepingCapacity: true)
+        logprobs.removeAll(keepingCapacity: true)
+        guard logits.rows > 0 else { return }
+        if hostLogits.count < logits.elementCount {
+            hostLogits = [Float](repeating: 0, count: logits.elementCount)
+        }
+        let vocabulary = logits.columns
+        hostLogits.withUnsafeMutableBufferPointer { host in
+            model.backend.download(logits, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: host[..<logits.elementCount])))
+            var row = 0
+            for entry in batch.entries where entry.shouldSample {
+                let values = UnsafeMutableBufferPointer(rebasing: host[row * vocabulary..<(row + 1) * vocabulary])
+                sampled.append((entry.requestID, sampleRow(values, for: entry.requestID)))
+                row += 1
+            }
+        }
+    }
+
+    /// Samples one request's token from its logits row (modified in place by penalties).
+    private func sampleRow(_ values: UnsafeMutableBufferPointer<Float>, for id: RequestID) -> Int32 {
+        guard var state = states[id] else { preconditionFailure("Invalid state: \(id) was not registered") }
+        if state.isPlainGreedy { return Sampler.argmax(UnsafeBufferPointer(values)) }
+        let topCount = state.params.logprobs
+        if topCount != nil { rawRow.replaceSubrange(rawRow.indices, with: values) }
+        state.applyPenalties(values)
+        let token = sampler.sample(UnsafeBufferPointer(values), settings: state.settings, random: &state.random)
+        if let topCount {
+            logprobs[id] = rawRow.withUnsafeBufferPointer {
+                LogitsProcessor.logprobs($0, chosen: token, topCount: topCount)
+            }
+        }
+        state.record(token)
+        states[id] = state
+        return token
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

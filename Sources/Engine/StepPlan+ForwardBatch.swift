@@ -1,0 +1,28 @@
+// Conversions between the engine's ForwardBatch and the wire's StepPlan (arrays are shared, not copied).
+
+import Backends
+import Models
+import WireProtocol
+
+extension StepPlan {
+    /// The plan of `batch` over `cache`. Copy-on-write arrays: nothing is copied.
+    init(sequence: UInt64, batch: ForwardBatch, cache: KVCacheView) {
+        self.init(
+            sequence: sequence, pageCount: cache.pageCount, pageSize: cache.pageSize, tokenIDs: batch.tokenIDs,
+            positions: batch.positions, slotMapping: batch.slotMapping, queryStarts: batch.attention.queryStarts,
+            contextLengths: batch.attention.contextLengths, pageTableStarts: batch.attention.pageTableStarts,
+            pageIDs: batch.attention.pageIDs, logitRows: batch.logitRows)
+    }
+
+    /// The forward batch this plan describes.
+    var forwardBatch: ForwardBatch {
+        var batch = ForwardBatch()
+        batch.tokenIDs = tokenIDs
+        batch.positions = positions
+        batch.slotMapping = slotMapping
+        batch.attention = AttentionBatch(
+            queryStarts: queryStarts, contextLengths: contextLengths, pageTableStarts: pageTableStarts, pageIDs: pageIDs)
+        batch.logitRows = logitRows
+        return batch
+    }
+}

@@ -1,0 +1,82 @@
+// Ranks 1..<N of a tensor-parallel group: run the leader's steps in lock-step.
+
+import Backends
+import Collectives
+import Models
+import WireProtocol
+
+/// A follower rank: waits for the leader's messages and runs each step's shard locally.
+/// Keeps one KV cache with the geometry of the leader's steps. Not thread-safe.
+public final class TensorParallelFollower {
+    public let sharded: ShardedForward
+    private var cache: KVCacheView?
+    /// Steps run.
+    public private(set) var stepCount = 0
+
+    public init(_ sharded: ShardedForward) {
+        precondition(sharded.communicator.rank > 0, "followers are ranks 1..<N")
+        self.sharded = sharded
+    }
+
+    /// Runs steps until the leader says `shutdown` (returns its reason) or the group fails
+    /// (throws ``TensorParallelError``: `.peerLost` when the leader or another rank is gone,
+    /// `.invalidMessage` for a frame it cannot run).
+    public func run() throws -> String {
+        let rank = sharded.communicator.rank
+        while true {
+            var frame: [UInt8] = []
+            do {
+                try sharded.communicator.broadcast(&frame, root: 0)
+            } catch let error as CollectivesError {
+                throw TensorParallelError.lost(error, rank: rank)
+            }
+            let message: RankMessage
+            do {
+                message = try RankMessage.decode(frame)
+            } catch {
+                throw TensorParallelError(.invalidMessage, "rank \(rank) received an invalid frame from the leader: \(error)")
+            }
+            switch message {
+            case .step(let plan):
+                let cache = try self.cache(for: plan)
+                try check(plan)
+                do {
+                    _ = try sharded.run(plan.forwardBatch, cache: cache)
+                } catch let error as CollectivesError {
+                    throw TensorParallelError.lost(error, rank: rank)
+                }
+                stepCount += 1
+            case .heartbeat:
+                continue
+            case .shutdown(let reason):
+                (sharded.communicator as? SocketCommunicator)?.close()
+                return reason
+            case .hello:
+                throw TensorParallelError(.invalidMessage, "rank \(rank) received a hello after the group formed")
+            }
+        }
+    }
+
+    /// The cache the plan refers to, (re)allocated when its geometry changes.
+    private func cache(for plan: StepPlan) throws -> KVCacheView {
+        if let cache, cache.pageCount == plan.pageCount, cache.pageSize == plan.pageSize { return cache }
+        let model = sharded.model
+        let cache = try KVCache.make(
+            config: model.config, shard: model.shard, pageCount: plan.pageCount, pageSize: plan.pageSize,
+            backend: model.backend)
+        self.cache = cache
+        return cache
+    }
+
+    /// Checks what ``WireProtocol/StepPlan/validate()`` cannot: limits of this rank's model.
+    private func check(_ plan: StepPlan) throws {
+        let model = sharded.model
+        func fail(_ text: String) -> TensorParallelError { TensorParallelError(.invalidMessage, "step \(plan.sequence): \(text)") }
+        guard plan.tokenIDs.count <= model.maxStepTokens else { throw fail("\(plan.tokenIDs.count) tokens exceed \(model.maxStepTokens)") }
+        guard plan.logitRows.count <= model.maxLogitRows else { throw fail("\(plan.logitRows.count) logit rows exceed \(model.maxLogitRows)") }
+        let vocabulary = Int32(model.config.vocabularySize)
+        for token in plan.tokenIDs where token < 0 || token >= vocabulary {
+            throw fail("token id \(token) outside the vocabulary of \(vocabulary)")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+// RadixServe: one worker's connection to the router.
+
+import Engine
+import Foundation
+import Transport
+import WireProtocol
+
+/// Connects an ``Engine/EngineLoop`` to the router: a DEALER socket (routing id = worker id)
+/// driven by one dedicated thread that registers, forwards `submit`/`abort`/`flushCache`/
+/// `snapshotRequest` into the engine, and sends `tokens`, `finished`, `failed`, `kvEvents`
+/// and periodic `heartbeat`s back.
+///
+/// Wiring: create a ``WorkerOutbox``, pass its ``WorkerOutbox/sink`` to the engine, then
+/// create the endpoint with both and call ``start()``:
+/// ```
+/// let outbox = WorkerOutbox()
+/// let engine = try EngineLoop(model: model, config: config, sink: outbox.sink)
+/// let endpoint = WorkerEndpoint(config: endpointConfig, engine: engine, outbox: outbox, context: context)
+/// try endpoint.start()
+/// ```
+///
+/// Thread-safe: the sockets are confined to the endpoint's thread; the registration state is
+/// behind a condition lock. The endpoint does not own the engine: stop the endpoint, then shut
+/// the engine down (or the reverse; both are safe).
+public final class WorkerEndpoint: @unchecked Sendable {
+    /// The configuration the endpoint runs with.
+    public let config: WorkerEndpointConfig
+    private let engine: EngineLoop
+    private let outbox: WorkerOutbox
+    private let context: ZMQContext
+    private let condition = NSCondition()
+    private var currentState = WorkerRegistrationState.pending
+    private var isStopRequested = false
+    private var thread: pthread_t?
+
+    /// Creates a stopped endpoint. `outbox` must be the one whose sink `engine` was created with.
+    public init(config: WorkerEndpointConfig, engine: EngineLoop, outbox: WorkerOutbox, context: ZMQContext) {
+        self.config = config
+        self.engine = engine
+        self.outbox = outbox
+        self.context = context
+    }
+
+    deinit { stop() }
+
+    /// What the router said so far. Any thread.
+    public var state: WorkerRegistrationState {
+        condition.lock()
+        defer { condition.unlock() }
+        return currentState
+    }
+
+    /// Blocks until the state leaves `.pending` or `timeout` passes, and returns the state.
+    public func waitForRegistration(timeout: Duration) -> WorkerRegistrationState {
+        let deadline = Date().addingTimeInterval(timeout.seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while currentState == .pending, condition.wait(until: deadline) {}
+        return currentState
+    }
+
+    /// Starts the socket thread, which connects and registers. Call once.
+    /// - Throws: ``WorkerServiceError`` if the thread cannot be started.
+    public func start() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        precondition(thread == nil && !isStopRequested, "start() called twice")
+        let session = WorkerSession(
+            config: config, engine: engine, outbox: outbox, context: context, endpoint: Unmanaged.passUnretained(self))
+        let box = Unmanaged.passRetained(session).toOpaque()
+        var handle = pthread_t()
+        let status = pthread_create(&handle, nil, { raw in
+            Unmanaged<WorkerSession>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, box)
+        guard status == 0 else {
+            Unmanaged<WorkerSession>.fromOpaque(box).release()
+            throw WorkerServiceError("could not start the worker socket thread (pthread_create returned \(status))")
+        }
+        thread = handle
+    }
+
+    /// Stops the socket thread and waits for it; the sockets are closed by then. Requests the
+    /// engine is still running keep running (shut the engine down to end them). Idempotent.
+    public func stop() {
+        condition.lock()
+        isStopRequested = true
+        let handle = thread
+        thread = nil
+        condition.unlock()
+        outbox.post(.wake)
+        if let handle { pthread_join(handle, nil) }
+        update(.stopped(reason: "stopped"), onlyIfPending: false, keepingFinal: true)
+    }
+
+    // MARK: - Called by the session on the socket thread
+
+    var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return isStopRequested
+    }
+
+    /// Sets the state. With `onlyIfPending`, only leaves `.pending`; with `keepingFinal`, a
+    /// refusal or timeout already recorded is not overwritten by `.stopped`.
+    func update(_ state: WorkerRegistrationState, onlyIfPending: Bool = false, keepingFinal: Bool = false) {
+        condition.lock()
+        defer { condition.unlock() }
+        if onlyIfPending, currentState != .pending { return }
+        if keepingFinal {
+            switch currentState {
+            case .refused, .timedOut, .stopped: return
+            case .pending, .registered: break
+            }
+        }
+        currentState = state
+        condition.broadcast()
+    }
+}
+
+/// The module's error: the endpoint could not start.
+public struct WorkerServiceError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public let message: String
+
+    init(_ message: String) { self.message = message }
+
+    public var description: String { "WorkerServiceError: \(message)" }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,81 @@
+// RadixServe: how a worker reaches its router and introduces itself.
+
+import Foundation
+import Transport
+import WireProtocol
+
+/// Static configuration of a ``WorkerEndpoint``.
+public struct WorkerEndpointConfig: Sendable {
+    /// The router's ROUTER endpoint (`tcp://host:port` or `ipc://path`).
+    public var routerEndpoint: String
+    /// The worker's id; its ZeroMQ routing id is the 4 little-endian bytes of this value.
+    public var workerID: UInt32
+    /// Random per process start (a fresh value tells the router this worker's cache is empty).
+    public var incarnation: UInt64
+    /// The served model's name (for the router's model list and messages).
+    public var modelID: String
+    /// The checkpoint fingerprint the router compares (`ModelFingerprint.compute`).
+    public var modelFingerprint: String
+    /// Ranks in this worker's tensor-parallel group.
+    public var tensorParallelSize: Int
+    /// Give up registering after this long without an answer.
+    public var registrationTimeout: Duration
+    /// Resend `register` this often until answered.
+    public var registrationRetryInterval: Duration
+    /// Heartbeat interval until the router names one in `registered`.
+    public var heartbeatInterval: Duration
+    /// How long one send may wait for the router's queue before the message is dropped (and logged).
+    public var sendTimeout: Duration
+    /// Largest accepted frame from the router.
+    public var maxFrameBytes: Int
+    /// CURVE client keys and the router's public key; `nil` for plain traffic.
+    public var curve: (serverPublicKey: String, keyPair: CurveKeyPair)?
+    /// Where diagnostics go (any thread); standard error by default.
+    public var log: @Sendable (String) -> Void
+
+    /// Creates a configuration with a random incarnation.
+    public init(
+        routerEndpoint: String, workerID: UInt32, incarnation: UInt64 = .random(in: 1...(.max)), modelID: String,
+        modelFingerprint: String, tensorParallelSize: Int = 1, registrationTimeout: Duration = .seconds(30),
+        registrationRetryInterval: Duration = .milliseconds(500), heartbeatInterval: Duration = .seconds(1),
+        sendTimeout: Duration = .seconds(5), maxFrameBytes: Int = WireFrameHeader.defaultMaxFrameBytes,
+        curve: (serverPublicKey: String, keyPair: CurveKeyPair)? = nil,
+        log: @escaping @Sendable (String) -> Void = WorkerEndpointConfig.standardErrorLog
+    ) {
+        self.routerEndpoint = routerEndpoint
+        self.workerID = workerID
+        self.incarnation = incarnation
+        self.modelID = modelID
+        self.modelFingerprint = modelFingerprint
+        self.tensorParallelSize = tensorParallelSize
+        self.registrationTimeout = registrationTimeout
+        self.registrationRetryInterval = registrationRetryInterval
+        self.heartbeatInterval = heartbeatInterval
+        self.sendTimeout = sendTimeout
+        self.maxFrameBytes = maxFrameBytes
+        self.curve = curve
+        self.log = log
+    }
+
+    /// Writes one line to standard error.
+    public static let standardErrorLog: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(("radixserve worker: " + line + "\n").utf8))
+    }
+
+    /// The DEALER routing id for `workerID`.
+    public var routingID: [UInt8] { withUnsafeBytes(of: workerID.littleEndian) { Array($0) } }
+}
+
+/// Where a worker stands with its router.
+public enum WorkerRegistrationState: Sendable, Hashable {
+    /// Still sending `register`.
+    case pending
+    /// The router accepted the worker.
+    case registered
+    /// The router refused the worker; it serves nothing.
+    case refused(reason: String)
+    /// No answer within ``WorkerEndpointConfig/registrationTimeout``.
+    case timedOut
+    /// The endpoint stopped (by ``WorkerEndpoint/stop()`` or a transport failure, named here).
+    case stopped(reason: String)
+}

@@ -1,0 +1,240 @@
+// RadixServe: the worker's socket thread (register, relay commands, send engine output).
+
+import Engine
+import Foundation
+import Scheduling
+import Transport
+import WireProtocol
+
+/// The poll loop of one ``WorkerEndpoint``.
+///
+/// Not thread-safe: created by ``WorkerEndpoint/start()`` and then used only by the socket
+/// thread, which owns both sockets (the router DEALER and the wakeup PAIR's receiving end).
+final class WorkerSession {
+    private let config: WorkerEndpointConfig
+    private let engine: EngineLoop
+    private let outbox: WorkerOutbox
+    private let context: ZMQContext
+    /// Unretained: the endpoint joins this thread before it can be freed.
+    private let endpoint: Unmanaged<WorkerEndpoint>
+    private var writer = WireWriter(capacity: 4096)
+    private var isRegistered = false
+    private var heartbeatInterval: Duration
+    /// Requests submitted by the router and not yet finished (duplicate-id check).
+    private var liveRequests: Set<UInt64> = []
+    /// Sequence of the last `kvEvents` batch sent.
+    private var cacheSequence: UInt64 = 0
+
+    init(
+        config: WorkerEndpointConfig, engine: EngineLoop, outbox: WorkerOutbox, context: ZMQContext,
+        endpoint: Unmanaged<WorkerEndpoint>
+    ) {
+        self.config = config
+        self.engine = engine
+        self.outbox = outbox
+        self.context = context
+        self.endpoint = endpoint
+        heartbeatInterval = config.heartbeatInterval
+    }
+
+    private var registration: WorkerRegistration {
+        let scheduler = engine.schedulerConfig
+        return WorkerRegistration(
+            workerID: config.workerID, incarnation: config.incarnation, modelID: config.modelID,
+            modelFingerprint: config.modelFingerprint, pageSize: UInt32(scheduler.pageSize), hashSeed: scheduler.hashSeed,
+            tensorParallelSize: UInt32(config.tensorParallelSize), capacityPages: UInt32(scheduler.pageCount),
+            maxModelLength: UInt32(clamping: scheduler.maxModelLength))
+    }
+
+    func run() {
+        let reason: String
+        do {
+            reason = try serve()
+        } catch {
+            reason = "transport failure: \(error)"
+            config.log(reason)
+        }
+        outbox.close()
+        endpoint.takeUnretainedValue().update(.stopped(reason: reason), keepingFinal: true)
+    }
+
+    /// The loop; returns why it ended.
+    private func serve() throws -> String {
+        let dealer = try ZMQSocket(.dealer, context: context)
+        defer { dealer.close() }
+        try dealer.setRoutingID(config.routingID)
+        try dealer.setMaxMessageSize(config.maxFrameBytes)
+        if let curve = config.curve { try dealer.setCurveClient(serverPublicKey: curve.serverPublicKey, keyPair: curve.keyPair) }
+        try dealer.connect(config.routerEndpoint)
+
+        let wakeEndpoint = "inproc://radixserve-worker-wake-\(config.workerID)-\(config.incarnation)-\(UInt64.random(in: 0...(.max)))"
+        let wakeReceiver = try ZMQSocket(.pair, context: context)
+        defer { wakeReceiver.close() }
+        try wakeReceiver.bind(wakeEndpoint)
+        let wakeSender = try ZMQSocket(.pair, context: context)
+        try wakeSender.connect(wakeEndpoint)
+        outbox.install(waker: wakeSender)  // closed by outbox.close()
+
+        let poller = ZMQPoller()
+        let dealerIndex = poller.register(dealer)
+        let wakeIndex = poller.register(wakeReceiver)
+        let clock = ContinuousClock()
+        let registrationDeadline = clock.now.advanced(by: config.registrationTimeout)
+        var nextRegistration = clock.now
+        var nextHeartbeat = clock.now
+
+        while !endpoint.takeUnretainedValue().isStopping {
+            let now = clock.now
+            if !isRegistered {
+                if now >= registrationDeadline {
+                    endpoint.takeUnretainedValue().update(.timedOut, onlyIfPending: true)
+                    config.log("no answer from \(config.routerEndpoint) within \(config.registrationTimeout)")
+                    return "registration timed out"
+                }
+                if now >= nextRegistration {
+                    send(.register(registration), on: dealer)
+                    nextRegistration = now.advanced(by: config.registrationRetryInterval)
+                }
+            } else if now >= nextHeartbeat {
+                send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load)), on: dealer)
+                nextHeartbeat = now.advanced(by: heartbeatInterval)
+            }
+            let due = isRegistered ? nextHeartbeat : min(nextRegistration, registrationDeadline)
+            _ = try poller.poll(timeout: max(.zero, min(due - clock.now, .milliseconds(200))))
+
+            if poller.isReadable(at: wakeIndex) {
+                while (try? wakeReceiver.receive(timeout: .zero)) != nil {}
+            }
+            if poller.isReadable(at: dealerIndex) {
+                while let frames = try? dealer.receive(timeout: .zero) {
+                    if let refusal = handle(frames, on: dealer) { return refusal }
+                }
+            }
+            relayOutbox(on: dealer)
+        }
+        relayOutbox(on: dealer)
+        return "stopped"
+    }
+
+    // MARK: - Router → worker
+
+    /// Handles one message; returns a reason when the router refused the worker.
+    private func handle(_ frames: [[UInt8]], on dealer: ZMQSocket) -> String? {
+        guard frames.count == 1 else {
+            config.log("dropped a \(frames.count)-frame message from the router (expected 1 frame)")
+            return nil
+        }
+        let message: RouterToWorker
+        do {
+            message = try RouterToWorker.decode(frames[0], maxFrameBytes: config.maxFrameBytes)
+        } catch {
+            config.log("dropped a malformed message from the router: \(error)")
+            if let requestID = RouterToWorker.requestID(ofMalformed: frames[0]) {
+                send(.failed(requestID: requestID, code: .malformedMessage, message: "malformed message: \(error.message)"), on: dealer)
+            }
+            return nil
+        }
+        switch message {
+        case .registered(let workerID, let heartbeatMilliseconds):
+            if workerID != config.workerID {
+                config.log("router registered worker id \(workerID), but this worker is \(config.workerID)")
+            }
+            if heartbeatMilliseconds > 0 { heartbeatInterval = .milliseconds(max(heartbeatMilliseconds, 10)) }
+            if !isRegistered { config.log("registered with \(config.routerEndpoint) as worker \(config.workerID)") }
+            isRegistered = true
+            endpoint.takeUnretainedValue().update(.registered, onlyIfPending: true)
+        case .refused(let reason):
+            config.log("the router refused this worker: \(reason)")
+            endpoint.takeUnretainedValue().update(.refused(reason: reason), onlyIfPending: true)
+            return "refused: \(reason)"
+        case .submit(let submit):
+            accept(submit, on: dealer)
+        case .abort(let requestID):
+            engine.abort(RequestID(requestID))
+        case .flushCache:
+            let outbox = self.outbox
+            engine.flushCache { outbox.post(.flushDone(isFlushed: $0)) }
+        case .snapshotRequest:
+            // NOTE: the engine does not expose its cached chains yet, and it publishes no cache
+            // events either, so the router's view of this worker is empty: an empty snapshot at
+            // the current sequence is consistent with everything sent so far.
+            send(.snapshot(CacheSnapshot(incarnation: config.incarnation, sequence: cacheSequence, chains: [])), on: dealer)
+        }
+        return nil
+    }
+
+    private func accept(_ submit: WorkerSubmit, on dealer: ZMQSocket) {
+        guard isRegistered else {
+            return send(.failed(requestID: submit.requestID, code: .unavailable, message: "worker is not registered"), on: dealer)
+        }
+        guard liveRequests.insert(submit.requestID).inserted else {
+            return send(.failed(
+                requestID: submit.requestID, code: .duplicateRequest,
+                message: "request \(submit.requestID) is already running on this worker"), on: dealer)
+        }
+        do {
+            try engine.submit(EngineRequest(
+                id: RequestID(submit.requestID), promptTokenIDs: submit.tokenIDs, params: SamplingParams(submit.params)))
+        } catch {
+            liveRequests.remove(submit.requestID)
+            send(.failed(requestID: submit.requestID, code: .unavailable, message: "\(error)"), on: dealer)
+        }
+    }
+
+    // MARK: - Worker → router
+
+    /// Sends everything queued by the engine: tokens batched per drain (one engine step or
+    /// more), each request's tokens before its `finished`.
+    private func relayOutbox(on dealer: ZMQSocket) {
+        var outputs: [TokenOutput] = []
+        var positions: [UInt64: Int] = [:]
+        func flushTokens() {
+            guard !outputs.isEmpty else { return }
+            send(.tokens(outputs), on: dealer)
+            outputs.removeAll()
+            positions.removeAll()
+        }
+        for item in outbox.drain() {
+            switch item {
+            case .engine(.token(let id, let tokenID, let index, let logprobs)):
+                let wireLogprobs = logprobs.map(WireTokenLogprobs.init)
+                if let position = positions[id.rawValue],
+                    outputs[position].logprobs.isEmpty == (wireLogprobs == nil),
+                    Int(outputs[position].firstIndex) + outputs[position].tokenIDs.count == index
+                {
+                    outputs[position].tokenIDs.append(tokenID)
+                    if let wireLogprobs { outputs[position].logprobs.append(wireLogprobs) }
+                } else {
+                    positions[id.rawValue] = outputs.count
+                    outputs.append(TokenOutput(
+                        requestID: id.rawValue, firstIndex: UInt32(clamping: index), tokenIDs: [tokenID],
+                        logprobs: wireLogprobs.map { [$0] } ?? []))
+                }
+            case .engine(.finished(let id, let reason, let usage)):
+                flushTokens()
+                liveRequests.remove(id.rawValue)
+                send(.finished(RequestFinish(requestID: id, reason: reason, usage: usage)), on: dealer)
+            case .cacheEvents(let events):
+                flushTokens()
+                cacheSequence += 1
+                send(.kvEvents(KVEventBatch(
+                    incarnation: config.incarnation, sequence: cacheSequence, events: events.map(WireKVEvent.init))), on: dealer)
+            case .flushDone(let isFlushed):
+                if !isFlushed { config.log("cache flush refused: running requests hold cached pages") }
+            case .wake:
+                break
+            }
+        }
+        flushTokens()
+    }
+
+    private func send(_ message: WorkerToRouter, on dealer: ZMQSocket) {
+        message.encode(into: &writer)
+        do {
+            try dealer.send(writer.bytes, timeout: config.sendTimeout)
+        } catch {
+            let kind = UInt16(writer.bytes[6]) | UInt16(writer.bytes[7]) << 8
+            config.log("dropped a message of kind 0x\(String(kind, radix: 16)) to the router: \(error)")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Models
+import Scheduling
+
+/// Throughput workloads through the engine loop (`radixserve bench --workload offline|shared-prefix`).
+struct EngineBench {
+    var modelOptions: ModelOptions
+    var engineOptions: EngineOptions
+    var maxBatchedTokens: Int
+
+    /// One measured run.
+    struct Outcome: Encodable {
+        var workload: String
+        var concurrency: Int
+        var prefixCache: Bool
+        var requests: Int
+        var seconds: Double
+        var outputTokensPerSecond: Double
+        var totalTokensPerSecond: Double
+        var cacheHitRate: Double
+        var retractions: Int
+        var steps: Int
+        var forwardSeconds: Double
+        var samplingSeconds: Double
+        var schedulingSeconds: Double
+        var pages: Int
+
+        var summary: String {
+            String(
+                format: "%@ c=%d cache=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
+                    + "retractions %d, steps %d (forward %.2f s, sampling %.2f s, scheduling %.2f s), %d pages\n",
+                workload, concurrency, prefixCache ? "on" : "off", requests, seconds, outputTokensPerSecond,
+                totalTokensPerSecond, cacheHitRate * 100, retractions, steps, forwardSeconds, samplingSeconds,
+                schedulingSeconds, pages)
+        }
+    }
+
+    /// Runs `prompts` (each generating `outputTokens`, greedy, ignoring EOS) with at most
+    /// `concurrency` running, after a short warm-up on the same engine.
+    func measure(workload: String, prompts: [[Int32]], outputTokens: Int, concurrency: Int) throws -> Outcome {
+        let model = try modelOptions.loadModel(maxStepTokens: maxBatchedTokens)
+        var options = engineOptions
+        options.maxRunningRequests = concurrency
+        options.maxBatchedTokens = maxBatchedTokens
+        let collector = EventCollector()
+        let engine = try EngineLoop(model: model, config: options.engineConfig(pageSize: modelOptions.pageSize),
+            sink: collector.receive)
+        defer { engine.shutdown() }
+        let params = SamplingParams(maxTokens: outputTokens, temperature: 0, ignoreEOS: true)
+
+        // Warm-up: grow every scratch buffer, then forget the cache.
+        let warmUp = prompts.prefix(min(concurrency, prompts.count)).enumerated().map { index, prompt in
+            EngineRequest(id: RequestID(UInt64(1_000_000 + index)), promptTokenIDs: Array(prompt.reversed()),
+                params: SamplingParams(maxTokens: 4, temperature: 0, ignoreEOS: true))
+        }
+        for request in warmUp { try engine.submit(request) }
+        collector.waitForFinishes(warmUp.count)
+        let flushed = DispatchSemaphore(value: 0)
+        engine.flushCache { _ in flushed.signal() }
+        flushed.wait()
+        let before = engine.load.stats
+        let retractionsBefore = engine.load.retractionTotal
+
+        let start = ContinuousClock.now
+        for (index, prompt) in prompts.enumerated() {
+            try engine.submit(EngineRequest(id: RequestID(UInt64(index)), promptTokenIDs: prompt, params: params))
+        }
+        collector.waitForFinishes(warmUp.count + prompts.count)
+        let seconds = (ContinuousClock.now - start).seconds
+        let outputs = prompts.indices.map { collector.output(RequestID(UInt64($0))) }
+        if let failed = outputs.first(where: { $0.reason?.errorMessage != nil }) {
+            throw EngineError("a request failed: \(failed.reason!.errorMessage!)")
+        }
+        let outputCount = outputs.reduce(0) { $0 + $1.tokenIDs.count }
+        let promptCount = prompts.reduce(0) { $0 + $1.count }
+        let cached = outputs.reduce(0) { $0 + ($1.usage?.cachedTokenCount ?? 0) }
+        let load = engine.load
+        return Outcome(
+            workload: workload, concurrency: concurrency, prefixCache: !engineOptions.noPrefixCache,
+            requests: prompts.count, seconds: seconds, outputTokensPerSecond: Double(outputCount) / seconds,
+            totalTokensPerSecond: Double(outputCount + promptCount - cached) / seconds,
+            cacheHitRate: Double(cached) / Double(max(1, promptCount)),
+            retractions: load.retractionTotal - retractionsBefore, steps: load.stats.stepCount - before.stepCount,
+            forwardSeconds: load.stats.forwardSeconds - before.forwardSeconds,
+            samplingSeconds: load.stats.samplingSeconds - before.samplingSeconds,
+            schedulingSeconds: load.stats.schedulingSeconds - before.schedulingSeconds, pages: load.totalPageCount)
+    }
+
+    /// Random prompts: `count` of `length` tokens from ids `3 ..< vocabulary`.
+    static func randomPrompts(count: Int, length: Int, vocabulary: Int, random: inout SeededRandom) -> [[Int32]] {
+        (0..<count).map { _ in (0..<length).map { _ in Int32(3 + random.next() % UInt64(vocabulary - 3)) } }
+    }
+
+    /// `groups × perGroup` prompts: a shared prefix per group followed by a private question.
+    static func sharedPrefixPrompts(
+        groups: Int, perGroup: Int, sharedTokens: Int, questionTokens: Int, vocabulary: Int, random: inout SeededRandom
+    ) -> [[Int32]] {
+        let prefixes = randomPrompts(count: groups, length: sharedTokens, vocabulary: vocabulary, random: &random)
+        var prompts: [[Int32]] = []
+        for _ in 0..<perGroup {
+            for group in 0..<groups {
+                prompts.append(
+                    prefixes[group]
+                        + randomPrompts(count: 1, length: questionTokens, vocabulary: vocabulary, random: &random)[0])
+            }
+        }
+        return prompts
+    }
+}
+
+extension BenchCommand {
+    var concurrencyLevels: [Int] { concurrency.split(separator: ",").compactMap { Int($0) } }
+
+    /// Runs the offline or shared-prefix workload once per concurrency level.
+    func runEngineWorkload() throws {
+        let config = try ModelConfig.load(directory: modelOptions.directory)
+        var random = SeededRandom(seed: 42)
+        let prompts = workload == "offline"
+            ? EngineBench.randomPrompts(
+                count: requests, length: promptTokens, vocabulary: config.vocabularySize, random: &random)
+            : EngineBench.sharedPrefixPrompts(
+                groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
+                vocabulary: config.vocabularySize, random: &random)
+        let bench = EngineBench(
+            modelOptions: modelOptions, engineOptions: engineOptions, maxBatchedTokens: engineOptions.maxBatchedTokens)
+        for level in concurrencyLevels {
+            let outcome = try bench.measure(
+                workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)
+            StandardOutput.write(json ? try outcome.jsonLine() : outcome.summary)
+        }
+    }
+}
+
+extension EngineBench.Outcome {
+    func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Engine
+
+/// KV pool and batching flags shared by commands that run the engine loop.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "KV cache memory, in bytes with an optional K/M/G/T suffix (e.g. 512M, 2G).")
+    var kvMemory: String?
+
+    @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
+    var kvFraction: Double = 0.3
+
+    @Option(help: "Largest number of requests running at once.")
+    var maxRunningRequests: Int = 64
+
+    @Option(help: "Token budget of one prefill step (longer prompts are prefilled in chunks).")
+    var maxBatchedTokens: Int = 2048
+
+    @Flag(help: "Do not share cached prefixes between requests.")
+    var noPrefixCache = false
+
+    func validate() throws {
+        if let kvMemory, KVMemoryBudget.parseBytes(kvMemory) == nil {
+            throw ValidationError("--kv-memory '\(kvMemory)' is not a byte count like 512M or 2G")
+        }
+        guard kvFraction.isFinite, kvFraction > 0, kvFraction <= 0.9 else {
+            throw ValidationError("--kv-fraction must be in (0, 0.9], got \(kvFraction)")
+        }
+        guard maxRunningRequests >= 1 else { throw ValidationError("--max-running-requests must be ≥ 1") }
+        guard maxBatchedTokens >= 1 else { throw ValidationError("--max-batched-tokens must be ≥ 1") }
+    }
+
+    /// The engine configuration for pages of `pageSize` tokens.
+    func engineConfig(pageSize: Int, seed: UInt64 = 0) -> EngineConfig {
+        let budget = kvMemory.flatMap(KVMemoryBudget.parseBytes).map(KVMemoryBudget.bytes)
+            ?? .fractionOfAvailable(kvFraction)
+        return EngineConfig(
+            pageSize: pageSize, kvMemory: budget, maxBatchedTokens: maxBatchedTokens,
+            maxRunningRequests: maxRunningRequests, isPrefixCacheEnabled: !noPrefixCache, seed: seed)
+    }
+}

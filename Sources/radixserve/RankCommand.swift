@@ -1,0 +1,68 @@
+import Accelerators
+import ArgumentParser
+import Backends
+import Engine
+import Foundation
+import WireProtocol
+
+/// `radixserve rank`: one follower (rank ≥ 1) of a tensor-parallel group. It joins the leader's
+/// rendezvous, checks protocol, model and group size, then runs the leader's steps until it
+/// says shutdown; it exits with an error when the leader or another rank is gone.
+struct RankCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rank",
+        abstract: "Run one tensor-parallel rank (1..<N) of a group led by `generate --tp N`.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "This rank, in 1..<tp.")
+    var rank: Int
+
+    @Option(help: "Ranks in the group.")
+    var tp: Int
+
+    @Option(help: "The leader's rendezvous endpoint (ipc://PATH or tcp://HOST:PORT).")
+    var leader: String
+
+    @Option(help: "Where to bind this rank's data sockets, e.g. tcp://10.0.0.2:* across hosts.")
+    var dataEndpoint: String?
+
+    @Option(help: "Seconds to wait for the leader or a peer before failing.")
+    var timeout: Double = 30
+
+    @Flag(help: "Keep lm_head replicated (must match the leader's --tp-replicated-lm-head).")
+    var replicatedLMHead = false
+
+    @Option(help: .hidden)
+    var parentPid: Int32?
+
+    @Option(help: .hidden)
+    var wireVersion: UInt16?
+
+    func validate() throws {
+        guard tp >= 2, (1..<tp).contains(rank) else { throw ValidationError("--rank must be in 1..<--tp (\(tp)), got \(rank)") }
+        guard timeout.isFinite && timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
+        let backend = try BackendRegistry.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
+        var configuration = TensorParallelConfiguration(
+            rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
+            timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
+            isVocabParallel: !replicatedLMHead)
+        configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
+        do {
+            let sharded = try TensorParallelBootstrap.join(configuration, directory: modelOptions.directory, backend: backend)
+            _ = try TensorParallelFollower(sharded).run()
+        } catch let error as TensorParallelError {
+            throw CommandFailure(message: "rank \(rank): \(error.message)")
+        }
+    }
+}
+
+/// An error printed as its message alone (ArgumentParser prints `Error: <description>`).
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+
+/// Ranks 1..<N of a tensor-parallel group running as child processes of rank 0.
+///
+/// Children never outlive the leader: ``finish(grace:)`` waits for them after a shutdown and
+/// kills stragglers; SIGINT/SIGTERM of the leader kill them before it exits; and each child
+/// watches its parent pid (`rank --parent-pid`) and exits when the leader is gone, even after a
+/// SIGKILL. Thread-safe: the signal handlers run on a dispatch queue.
+final class RankProcessGroup: @unchecked Sendable {
+    // @unchecked: `processes` is behind a Mutex; `signalSources` is written once in `init`, and
+    // dispatch sources may be cancelled from any thread.
+    private let processes: Mutex<[Process]>
+    private var signalSources: [any DispatchSourceSignal] = []
+    /// The children's pids, rank 1 first.
+    let pids: [Int32]
+
+    /// Starts `radixserve rank` for ranks 1..<size with `arguments(rank)` (this executable).
+    init(size: Int, arguments: (Int) -> [String]) throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var started: [Process] = []
+        for rank in 1..<size {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments(rank)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                for child in started { kill(child.processIdentifier, SIGKILL) }
+                throw error
+            }
+            started.append(process)
+        }
+        pids = started.map(\.processIdentifier)
+        processes = Mutex(started)
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                killAll(SIGKILL)
+                FileHandle.standardError.write(Data("radixserve: interrupted; stopped tensor-parallel ranks\n".utf8))
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// Sends `signal` to every child still running.
+    func killAll(_ signalNumber: Int32) {
+        processes.withLock { list in
+            for process in list where process.isRunning { kill(process.processIdentifier, signalNumber) }
+        }
+    }
+
+    /// Waits up to `grace` for the children to exit on their own, then kills and reaps the rest.
+    /// Returns the exit statuses, rank 1 first.
+    @discardableResult
+    func finish(grace: Duration) -> [Int32] {
+        let deadline = ContinuousClock.now + grace
+        let list = processes.withLock { $0 }
+        while list.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(5_000) }
+        for process in list where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in list { process.waitUntilExit() }
+        for source in signalSources { source.cancel() }
+        for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) }
+        return list.map(\.terminationStatus)
+    }
+}
+
+/// Makes this process exit when its parent is no longer `parent` (the leader died, even by
+/// SIGKILL, and the child was re-parented). Polls every 100 ms on a background thread.
+enum ParentWatchdog {
+    static func start(parent: Int32, rank: Int) {
+        let thread = Thread {
+            while getppid() == parent { usleep(100_000) }
+            FileHandle.standardError.write(Data("radixserve rank \(rank): the leader process \(parent) is gone; exiting\n".utf8))
+            _exit(3)
+        }
+        thread.start()
+    }
+}

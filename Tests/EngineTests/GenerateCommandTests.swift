@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs the built `radixserve` executable on small prompts files.
+@Suite struct GenerateCommandTests {
+    /// The executable, next to the test bundle in the products directory.
+    static let executable = Bundle.main.bundleURL.appendingPathComponent("radixserve")
+
+    struct Run {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    static func writeFile(_ text: String) throws -> URL {
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("prompts.jsonl")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    @Test func promptsFilePrintsOneJSONLinePerPromptInOrder() throws {
+        let reference = try ModelReference.load("llama-gqa")
+        let prompts = reference.prompts.map(\.text)
+        var lines = prompts.map { "{\"prompt\": \(Self.quoted($0))}" }
+        lines.append("")
+        lines.append("{\"prompt\": \(Self.quoted(prompts[0])), \"max_tokens\": 3, \"temperature\": 0.8, \"seed\": 5}")
+        let file = try Self.writeFile(lines.joined(separator: "\n") + "\n")
+        let run = try Self.run([
+            "generate", "--model", Fixtures.model("llama-gqa").path, "--prompts-file", file.path, "--json",
+            "--max-tokens", "32", "--ignore-eos", "--kv-memory", "8M",
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let records = try run.standardOutput.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        try #require(records.count == prompts.count + 1)
+        for (record, prompt) in zip(records, reference.prompts) {
+            #expect(record["prompt_token_ids"] as? [Int] == prompt.promptTokenIDs.map(Int.init))
+            #expect(record["token_ids"] as? [Int] == prompt.greedyTokenIDs.map(Int.init))
+            #expect(record["finish_reason"] as? String == "length")
+            #expect(record["cached_tokens"] as? Int != nil)
+            #expect(record["text"] as? String != nil)
+        }
+        #expect((records.last!["token_ids"] as? [Int])?.count == 3)
+    }
+
+    @Test(arguments: [
+        ("{\"prompt\": \"a\"}\n{\"prompt\": 3}\n", "line 2"),
+        ("{\"prompt\": \"a\"}\n\n{\"prompt\": \"b\", \"temperature\": -1}\n", "line 3"),
+        ("not json\n", "line 1"),
+        ("{\"prompt\": \"a\", \"top_q\": 1}\n", "line 1"),
+    ])
+    func badPromptsFileFailsNamingTheLine(contents: String, expected: String) throws {
+        let file = try Self.writeFile(contents)
+        let run = try Self.run(["generate", "--model", Fixtures.model("llama-gqa").path, "--prompts-file", file.path, "--json"])
+        #expect(run.status != 0)
+        #expect(run.standardError.contains(expected), "\(run.standardError)")
+        #expect(run.standardOutput.isEmpty)
+    }
+
+    static func quoted(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast()
+            .description
+    }
+}

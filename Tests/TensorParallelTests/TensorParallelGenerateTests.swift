@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `generate --tp N` as users run it: rank 0 plus N-1 child rank processes of the built executable.
+@Suite(.serialized) struct TensorParallelGenerateTests {
+    struct Line: Decodable {
+        var tokenIDs: [Int32]
+        enum CodingKeys: String, CodingKey { case tokenIDs = "token_ids" }
+    }
+
+    static let cases: [(String, Int)] = Fixtures.modelNames.flatMap { name in [1, 2, 4].map { (name, $0) } }
+
+    @Test(arguments: cases)
+    func greedyTokensEqualTransformers(model name: String, tp: Int) throws {
+        let reference = try ModelReference.load(name)
+        let prompts = reference.prompts.prefix(2)
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model(name).path, "--max-tokens", "32", "--ignore-eos", "--json",
+             "--threads", "1", "--tp", "\(tp)", "--tp-timeout", "20"] + prompts.flatMap { ["--prompt", $0.text] },
+            timeout: 90)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let lines = outcome.standardOutput.split(separator: "\n")
+        #expect(lines.count == prompts.count)
+        for (line, prompt) in zip(lines, prompts) {
+            let result = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
+            #expect(result.tokenIDs == prompt.greedyTokenIDs, "\(name) at tp \(tp)")
+        }
+    }
+
+    @Test func replicatedLMHeadGivesTheSameTokens() throws {
+        let prompt = try ModelReference.load("llama-tp4").prompts[0]
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model("llama-tp4").path, "--max-tokens", "32", "--ignore-eos", "--json",
+             "--threads", "1", "--tp", "4", "--tp-replicated-lm-head", "--prompt", prompt.text], timeout: 90)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let line = try JSONDecoder().decode(Line.self, from: Data(outcome.standardOutput.utf8))
+        #expect(line.tokenIDs == prompt.greedyTokenIDs)
+    }
+
+    @Test func indivisibleHeadsFailWithAClearMessage() throws {
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model("llama-gqa").path, "--prompt", "hi", "--tp", "3", "--tp-timeout", "10"],
+            timeout: 60)
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains("not divisible by the tensor-parallel size 3"), "\(outcome.standardError)")
+    }
+}
