@@ -8,15 +8,22 @@ public enum Fixtures {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Tests/Fixtures")
 
-    /// The directory of tiny checkpoint `name`.
+    /// The bundled demo model (`models/demo` of the repository).
+    public static let demoModel: URL = root.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("models/demo")
+
+    /// The directory of tiny checkpoint `name`; `demo` is the bundled demo model.
     public static func model(_ name: String) -> URL {
-        root.appendingPathComponent("models/\(name)")
+        name == "demo" ? demoModel : root.appendingPathComponent("models/\(name)")
     }
 
     /// Every tiny checkpoint, by name.
     public static let modelNames: [String] = [
         "llama-gqa", "llama-linear-bf16", "mistral-mqa-f16", "qwen2-bias", "qwen3-qknorm", "llama-sharded", "llama-tp4",
     ]
+
+    /// Every checkpoint with transformers' reference outputs: the tiny fixtures and the demo model.
+    public static let parityModelNames: [String] = modelNames + ["demo"]
 
     /// A fresh empty temporary directory.
     public static func temporaryDirectory() throws -> URL {

@@ -66,8 +66,7 @@ extension GenerateCommand {
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
         let generator = try Generator(model: leader, pageSize: modelOptions.pageSize)
         generator.eosTokenIDs.formUnion(tokenizer.eosTokenIDs.map(Int32.init))
-        for text in prompt {
-            let ids = tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
+        for ids in try promptTokenIDs(tokenizer: tokenizer) {
             var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
             var first: (time: ContinuousClock.Instant, step: Double, communication: Double)?
             let result = try generator.generate(prompt: ids, options: sampling.generationOptions) { token in
@@ -81,18 +80,10 @@ extension GenerateCommand {
                     statistics.base = (statistics.seconds, statistics.stepSeconds, statistics.communicationSeconds)
                     first = (.now, leader.stepSeconds, leader.communicationTimes.total)
                 }
-                if !json { StandardOutput.write(detokenizer.append(Int(token))) }
+                stream(token, generator: generator, into: &detokenizer)
                 return true
             }
-            if json {
-                let line = GenerationRecord(
-                    promptTokenIDs: result.promptTokenIDs, tokenIDs: result.tokenIDs,
-                    text: tokenizer.decode(result.tokenIDs.map(Int.init), skipSpecialTokens: false),
-                    finishReason: result.finishReason.openAIName)
-                StandardOutput.write(try line.jsonLine())
-            } else {
-                StandardOutput.write(detokenizer.finish() + "\n")
-            }
+            try finish(result, tokenizer: tokenizer, detokenizer: &detokenizer)
         }
     }
 

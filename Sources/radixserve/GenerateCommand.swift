@@ -19,6 +19,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Prompt text; repeat for several prompts.")
     var prompt: [String] = []
 
+    @Option(name: .long, help: "A user message, rendered with the model's chat template; repeat for several.")
+    var chat: [String] = []
+
+    @Option(help: "System message placed before each --chat message.")
+    var system: String?
+
     @Option(help: "JSONL file of {\"prompt\": ...} lines (optional per-line sampling fields), run as one batch.")
     var promptsFile: String?
 
@@ -26,8 +32,8 @@ struct GenerateCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard prompt.isEmpty != (promptsFile == nil) else {
-            throw ValidationError("give either --prompt (repeatable) or --prompts-file")
+        guard (prompt.isEmpty && chat.isEmpty) != (promptsFile == nil) else {
+            throw ValidationError("give --prompt or --chat (both repeatable), or --prompts-file")
         }
         try sampling.samplingParams.validate()
     }
@@ -39,22 +45,47 @@ struct GenerateCommand: ParsableCommand {
         let model = try modelOptions.loadModel()
         let generator = try Generator(model: model, pageSize: modelOptions.pageSize)
         generator.eosTokenIDs.formUnion(tokenizer.eosTokenIDs.map(Int32.init))
-        for text in prompt {
-            let ids = tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
+        for ids in try promptTokenIDs(tokenizer: tokenizer) {
             var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
             let result = try generator.generate(prompt: ids, options: sampling.generationOptions) { token in
-                if !json { StandardOutput.write(detokenizer.append(Int(token))) }
+                stream(token, generator: generator, into: &detokenizer)
                 return true
             }
-            if json {
-                let line = GenerationRecord(
-                    promptTokenIDs: result.promptTokenIDs, tokenIDs: result.tokenIDs,
-                    text: tokenizer.decode(result.tokenIDs.map(Int.init), skipSpecialTokens: false),
-                    finishReason: result.finishReason.openAIName)
-                StandardOutput.write(try line.jsonLine())
-            } else {
-                StandardOutput.write(detokenizer.finish() + "\n")
-            }
+            try finish(result, tokenizer: tokenizer, detokenizer: &detokenizer)
+        }
+    }
+}
+
+extension GenerateCommand {
+    /// Token ids of every `--prompt` (encoded with the tokenizer's special tokens), then of every
+    /// `--chat` message (rendered with the model's chat template).
+    func promptTokenIDs(tokenizer: any Tokenizer) throws -> [[Int32]] {
+        var prompts = prompt.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
+        if !chat.isEmpty {
+            let chatPrompt = try ChatPrompt(directory: modelOptions.directory, tokenizer: tokenizer)
+            prompts += try chat.map { try chatPrompt.tokenIDs(user: $0, system: system, tokenizer: tokenizer) }
+        }
+        return prompts
+    }
+
+    /// Streams `token`'s text to stdout (unless `--json`). The token that ends generation (EOS or a
+    /// stop id) is not part of the answer on a terminal and is not printed.
+    func stream(_ token: Int32, generator: Generator, into detokenizer: inout StreamingDetokenizer) {
+        let options = sampling.generationOptions
+        let isStop = options.stopTokenIDs.contains(token) || (!options.ignoreEOS && generator.eosTokenIDs.contains(token))
+        if !json && !isStop { StandardOutput.write(detokenizer.append(Int(token))) }
+    }
+
+    /// Ends one prompt's output: the `--json` line, or the rest of the streamed text and a newline.
+    func finish(_ result: Generation, tokenizer: any Tokenizer, detokenizer: inout StreamingDetokenizer) throws {
+        if json {
+            let line = GenerationRecord(
+                promptTokenIDs: result.promptTokenIDs, tokenIDs: result.tokenIDs,
+                text: tokenizer.decode(result.tokenIDs.map(Int.init), skipSpecialTokens: false),
+                finishReason: result.finishReason.openAIName)
+            StandardOutput.write(try line.jsonLine())
+        } else {
+            StandardOutput.write(detokenizer.finish() + "\n")
         }
     }
 }

@@ -6,8 +6,11 @@ import Models
 
 /// Where the model is and what runs it.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json).")
-    var model: String
+    @Option(help: """
+        Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json). \
+        Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
+        """)
+    var model: String = BundledModel.defaultPath
 
     @Option(help: "Compute backend: \(BackendRegistry.names.joined(separator: ", ")).")
     var backend: String = "cpu"
@@ -21,6 +24,9 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
         guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
+        }
         guard BackendRegistry.names.contains(backend) else {
             throw ValidationError("--backend '\(backend)' is unknown; available: \(BackendRegistry.names.joined(separator: ", "))")
         }
