@@ -50,7 +50,8 @@ extension CPUBackend {
                 out: out.floats, outStride: out.rowStride, rows: x.rows, outFeatures: weight.rows,
                 inFeatures: weight.columns),
             weightDType: weight.dtype, outFeatures: weight.rows, scratch: scratch, blockRows: Self.widenBlockRows)
-        if x.rows > Self.gemvMaxRows {
+        let streamsWeights = x.rows <= Self.gemvMaxRows || (weight.dtype == .f32 && x.rows <= Self.batchedMatVecMaxRows)
+        if !streamsWeights {
             // GEMM: one OpenBLAS call per part, f16/bf16 weights widened block by block. Several
             // parts per thread let a thread that finishes early take over a slow thread's share.
             withUnsafePointer(to: work) { pointer in
@@ -79,7 +80,8 @@ extension CPUBackend {
             let work = raw.assumingMemoryBound(to: MatMulWork.self).pointee
             let columns = ThreadPool.partition(work.outFeatures, ith: part, nth: parts, alignment: 16)
             switch work.weightDType {
-            case .f32: matVecF32(work.matVec, columns: columns)
+            case .f32:
+                if work.matVec.rows >= 2 { matVecF32Batched(work.matVec, columns: columns) } else { matVecF32(work.matVec, columns: columns) }
             case .bf16: matVecBF16(work.matVec, columns: columns)
             case .f16: matVecF16(work.matVec, columns: columns)
             }

@@ -15,6 +15,9 @@ public final class CPUBackend: HostMemoryBackend {
 
     /// Rows at or below which matmul streams weights as matrix–vector products instead of GEMM.
     static let gemvMaxRows = 4
+    /// Rows up to which f32 matmuls stream the weights with the batched matrix–vector kernel
+    /// instead of OpenBLAS (whose per-call weight packing dominates at small row counts).
+    static let batchedMatVecMaxRows = 32
     /// GEMM parts per thread (output-column slices of at least 16 columns).
     static let gemmPartsPerThread = 2
     /// Weight rows widened per block when f16/bf16 weights go through GEMM.

@@ -191,3 +191,63 @@ func storeFour(_ op: MatVecOperands, _ m: Int, _ n: Int, _ s0: Float, _ s1: Floa
         out[3] = s3
     }
 }
+
+/// f32 weights for a few rows of `x` (batched decode): 4 weight rows × 2 rows of `x` per pass, so
+/// each 8-wide step does 8 FMAs for 6 loads, and every weight byte still comes from memory once.
+/// OpenBLAS would instead copy (pack) the whole weight matrix on every call, which at these row
+/// counts costs as much as the multiplication itself.
+@inlinable
+func matVecF32Batched(_ op: MatVecOperands, columns: Range<Int>) {
+    let k = op.inFeatures
+    let w = op.weight.assumingMemoryBound(to: Float.self)
+    let vectorEnd = k & ~7
+    var n = columns.lowerBound
+    while n &+ 4 <= columns.upperBound {
+        let r0 = w + n &* k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+        var m = 0
+        while m &+ 2 <= op.rows {
+            let x0 = op.x + m &* op.xStride, x1 = x0 + op.xStride
+            var a00 = Vec8(), a10 = Vec8(), a20 = Vec8(), a30 = Vec8()
+            var a01 = Vec8(), a11 = Vec8(), a21 = Vec8(), a31 = Vec8()
+            var i = 0
+            while i < vectorEnd {
+                let v0 = load8(x0, i), v1 = load8(x1, i)
+                let w0 = load8(r0, i), w1 = load8(r1, i), w2 = load8(r2, i), w3 = load8(r3, i)
+                a00.addProduct(w0, v0)
+                a01.addProduct(w0, v1)
+                a10.addProduct(w1, v0)
+                a11.addProduct(w1, v1)
+                a20.addProduct(w2, v0)
+                a21.addProduct(w2, v1)
+                a30.addProduct(w3, v0)
+                a31.addProduct(w3, v1)
+                i &+= 8
+            }
+            var s00 = a00.sum(), s10 = a10.sum(), s20 = a20.sum(), s30 = a30.sum()
+            var s01 = a01.sum(), s11 = a11.sum(), s21 = a21.sum(), s31 = a31.sum()
+            while i < k {
+                s00 += r0[i] * x0[i]
+                s10 += r1[i] * x0[i]
+                s20 += r2[i] * x0[i]
+                s30 += r3[i] * x0[i]
+                s01 += r0[i] * x1[i]
+                s11 += r1[i] * x1[i]
+                s21 += r2[i] * x1[i]
+                s31 += r3[i] * x1[i]
+                i &+= 1
+            }
+            storeFour(op, m, n, s00, s10, s20, s30)
+            storeFour(op, m &+ 1, n, s01, s11, s21, s31)
+            m &+= 2
+        }
+        if m < op.rows {
+            var single = op
+            single.x = op.x + m &* op.xStride
+            single.out = op.out + m &* op.outStride
+            single.rows = 1
+            matVecF32(single, columns: n..<(n &+ 4))
+        }
+        n &+= 4
+    }
+    if n < columns.upperBound { matVecF32(op, columns: n..<columns.upperBound) }
+}
