@@ -76,8 +76,8 @@ let package = Package(
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "Scheduling", "Tokenizers", "Collectives",
-                "WireProtocol",
+                "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "RouterCore", "Scheduling", "Tokenizers",
+                "Collectives", "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Backends
 import Models
+import RadixTree
 import Scheduling
 
 /// What a generation asks for.

@@ -3,6 +3,7 @@
 
 import Backends
 import Models
+import RadixTree
 import Scheduling
 
 /// Runs scheduled batches on a model (local or tensor-parallel leader) over a paged KV cache whose page ids are the

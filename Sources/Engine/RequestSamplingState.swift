@@ -1,5 +1,6 @@
 // RadixServe: per-request sampling state (random stream and penalty counts).
 
+import RadixTree
 import Scheduling
 
 /// What sampling remembers about one request between steps.

@@ -1,3 +1,5 @@
+import RadixTree
+
 /// Settings that turn logits into a token. Temperature 0 means greedy.
 public struct SamplerSettings: Sendable, Hashable {
     public var temperature: Float

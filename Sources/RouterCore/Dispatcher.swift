@@ -1,3 +1,5 @@
+import RadixTree
+
 // RadixServe: applies a dispatch policy to a list of candidates.
 
 /// The outcome of one decision.

@@ -1,4 +1,5 @@
 import Engine
+import RadixTree
 
 /// The seeded generator property tests use: the engine's own SplitMix64 (``SeededRandom``), so a
 /// seed reproduces a failure on any machine.

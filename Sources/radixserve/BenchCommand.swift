@@ -3,6 +3,8 @@ import Backends
 import Engine
 import Foundation
 import Models
+import RadixTree
+import RouterCore
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`).
@@ -15,7 +17,10 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var engineOptions: EngineOptions
 
-    @Option(help: "single (prefill + batch-1 decode), offline (random prompts) or shared-prefix.")
+    @Option(help: """
+        single (prefill + batch-1 decode), offline (random prompts), shared-prefix, or router-index \
+        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model).
+        """)
     var workload: String = "single"
 
     @Option(help: "Requests of the offline workload.")
@@ -55,8 +60,8 @@ struct BenchCommand: ParsableCommand {
         guard promptTokens >= 1, decodeTokens >= 1, runs >= 1, requests >= 1, outputTokens >= 1, groups >= 1,
             perGroup >= 1, sharedTokens >= 1, questionTokens >= 1
         else { throw ValidationError("token and request counts must be ≥ 1") }
-        guard ["single", "offline", "shared-prefix"].contains(workload) else {
-            throw ValidationError("--workload must be single, offline or shared-prefix, got '\(workload)'")
+        guard ["single", "offline", "shared-prefix", "router-index"].contains(workload) else {
+            throw ValidationError("--workload must be single, offline, shared-prefix or router-index, got '\(workload)'")
         }
         guard !concurrencyLevels.isEmpty, concurrencyLevels.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--concurrency must be a comma-separated list of positive integers")
@@ -64,6 +69,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if workload == "router-index" {
+            // The router's prefix index and dispatch decision, no model involved.
+            StandardOutput.write(benchmarkPrefixIndex(workerCount: groups, promptTokens: sharedTokens).description + "\n")
+            return
+        }
         if workload != "single" { return try runEngineWorkload() }
         let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
         let context = promptTokens + decodeTokens + 1

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import RadixTree
 import Scheduling
 
 /// Throughput workloads through the engine loop (`radixserve bench --workload offline|shared-prefix`).

@@ -1,3 +1,4 @@
+import RadixTree
 import RouterCore
 import Testing
 
