@@ -20,25 +20,7 @@ OUT_DIR="${OUT_DIR:-models/demo}"
 WORK_DIR="${WORK_DIR:-$(mktemp -d -t demo-model.XXXXXX)}"
 NICE="${NICE:-19}"
 
-have_pinned_deps() {
-    "$PYTHON" - <<'PY'
-import importlib.metadata as md, sys
-want = {"torch": "2.13.0+cpu", "transformers": "5.24.0", "tokenizers": "0.23.3", "safetensors": None}
-try:
-    ok = all(v is None or md.version(k) == v for k, v in want.items())
-except md.PackageNotFoundError:
-    ok = False
-sys.exit(0 if ok else 1)
-PY
-}
-
-if ! have_pinned_deps; then
-    echo "installing pinned dependencies" >&2
-    "$PYTHON" -m pip install -r scripts/requirements-fixtures.txt
-fi
-
-export TOKENIZERS_PARALLELISM=false
-export PYTHONDONTWRITEBYTECODE=1
+source scripts/python-env.sh
 export PYTHONHASHSEED=0
 OUT_ABS="$(mkdir -p "$OUT_DIR" && cd "$OUT_DIR" && pwd)"
 mkdir -p "$WORK_DIR"
