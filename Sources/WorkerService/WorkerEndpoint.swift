@@ -128,9 +128,3 @@ public struct WorkerServiceError: Error, CustomStringConvertible, Sendable {
     public var description: String { "WorkerServiceError: \(message)" }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collectives
+import Engine
 import Foundation
 
 /// `radixserve collectives`: multi-process checks and benchmarks of the socket communicator.

@@ -133,12 +133,3 @@ extension BenchCommand {
         }
     }
 }
-
-extension EngineBench.Outcome {
-    func jsonLine() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
-    }
-}
