@@ -119,7 +119,7 @@ let package = Package(
                 "WireProtocol", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TensorParallelTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TensorParallelTests", dependencies: ["Collectives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "RadixTree"], swiftSettings: swiftSettings),

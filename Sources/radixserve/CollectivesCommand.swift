@@ -24,19 +24,6 @@ struct CollectivesCheckCommand: ParsableCommand {
     @Option(help: "Comma-separated element counts.") var sizes: String = "1,7,1000"
     @Option var timeout: Double = 30
 
-    static func value(rank: Int, index: Int) -> Float { Float((rank + 1) * (index % 251 + 1)) * 0.5 }
-
-    static func hash(_ values: [Float]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for value in values {
-            var bits = value.bitPattern
-            for _ in 0..<4 {
-                hash = (hash ^ UInt64(bits & 0xff)) &* 0x100_0000_01b3
-                bits >>= 8
-            }
-        }
-        return String(hash, radix: 16)
-    }
 
     func run() throws {
         let communicator = try SocketCommunicator.connect(
@@ -45,14 +32,14 @@ struct CollectivesCheckCommand: ParsableCommand {
         defer { communicator.close() }
         var lines = ""
         for count in sizes.split(separator: ",").compactMap({ Int($0) }) {
-            var values = (0..<count).map { Self.value(rank: rank, index: $0) }
+            var values = (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
             try communicator.allReduceSum(&values)
-            lines += "allreduce \(count) \(Self.hash(values))\n"
-            let gathered = try communicator.allGather((0..<count).map { Self.value(rank: rank, index: $0) })
-            lines += "allgather \(count) \(Self.hash(gathered))\n"
-            var broadcast = (0..<count).map { Self.value(rank: rank, index: $0) }
+            lines += "allreduce \(count) \(CollectiveCheckData.hash(values))\n"
+            let gathered = try communicator.allGather((0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) })
+            lines += "allgather \(count) \(CollectiveCheckData.hash(gathered))\n"
+            var broadcast = (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
             try communicator.broadcast(&broadcast, root: count % tp)
-            lines += "broadcast \(count) \(Self.hash(broadcast))\n"
+            lines += "broadcast \(count) \(CollectiveCheckData.hash(broadcast))\n"
         }
         try communicator.barrier()
         StandardOutput.write(lines)

@@ -1,3 +1,4 @@
+import Collectives
 import Foundation
 import Testing
 import TestSupport
@@ -7,28 +8,19 @@ import TestSupport
 @Suite struct CollectivesProcessTests {
     static let counts = [1, 7, 1000, 16383, 16385, 1_000_003]
 
-    static func value(rank: Int, index: Int) -> Float { Float((rank + 1) * (index % 251 + 1)) * 0.5 }
-
-    static func hash(_ values: [Float]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for value in values {
-            var bits = value.bitPattern
-            for _ in 0..<4 {
-                hash = (hash ^ UInt64(bits & 0xff)) &* 0x100_0000_01b3
-                bits >>= 8
-            }
-        }
-        return String(hash, radix: 16)
-    }
 
     static func expectedLines(tp: Int) -> String {
         var lines = ""
         for count in counts {
-            let sum = (0..<count).map { i in (0..<tp).reduce(Float(0)) { $0 + value(rank: $1, index: i) } }
-            lines += "allreduce \(count) \(hash(sum))\n"
-            let gathered = (0..<tp).flatMap { rank in (0..<count).map { value(rank: rank, index: $0) } }
-            lines += "allgather \(count) \(hash(gathered))\n"
-            lines += "broadcast \(count) \(hash((0..<count).map { value(rank: count % tp, index: $0) }))\n"
+            let sum = (0..<count).map { i in
+                (0..<tp).reduce(Float(0)) { $0 + CollectiveCheckData.value(rank: $1, index: i) }
+            }
+            lines += "allreduce \(count) \(CollectiveCheckData.hash(sum))\n"
+            let gathered = (0..<tp).flatMap { rank in
+                (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
+            }
+            lines += "allgather \(count) \(CollectiveCheckData.hash(gathered))\n"
+            lines += "broadcast \(count) \(CollectiveCheckData.hash((0..<count).map { CollectiveCheckData.value(rank: count % tp, index: $0) }))\n"
         }
         return lines
     }
