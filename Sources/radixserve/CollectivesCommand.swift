@@ -32,12 +32,13 @@ struct CollectivesCheckCommand: ParsableCommand {
         defer { communicator.close() }
         var lines = ""
         for count in sizes.split(separator: ",").compactMap({ Int($0) }) {
-            var values = (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
+            let input = (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
+            var values = input
             try communicator.allReduceSum(&values)
             lines += "allreduce \(count) \(CollectiveCheckData.hash(values))\n"
-            let gathered = try communicator.allGather((0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) })
+            let gathered = try communicator.allGather(input)
             lines += "allgather \(count) \(CollectiveCheckData.hash(gathered))\n"
-            var broadcast = (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
+            var broadcast = input
             try communicator.broadcast(&broadcast, root: count % tp)
             lines += "broadcast \(count) \(CollectiveCheckData.hash(broadcast))\n"
         }
