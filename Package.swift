@@ -101,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["Accelerators", "Backends", "Models", "Engine", "Tokenizers", "TestSupport"],
+            dependencies: ["Accelerators", "Backends", "Models", "Engine", "Scheduling", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

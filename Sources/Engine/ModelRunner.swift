@@ -100,17 +100,15 @@ public final class ModelRunner {
     /// Samples one request's token from its logits row (modified in place by penalties).
     private func sampleRow(_ values: UnsafeMutableBufferPointer<Float>, for id: RequestID) -> Int32 {
         guard var state = states[id] else { preconditionFailure("Invalid state: \(id) was not registered") }
-        if state.isPlainGreedy { return Sampler.argmax(UnsafeBufferPointer(values)) }
         let topCount = state.params.logprobs
+        // Logprobs describe the raw model distribution, so keep the row before penalties touch it.
         if topCount != nil { rawRow.replaceSubrange(rawRow.indices, with: values) }
-        state.applyPenalties(values)
-        let token = sampler.sample(UnsafeBufferPointer(values), settings: state.settings, random: &state.random)
+        let token = state.sample(values, using: &sampler)
         if let topCount {
             logprobs[id] = rawRow.withUnsafeBufferPointer {
                 LogitsProcessor.logprobs($0, chosen: token, topCount: topCount)
             }
         }
-        state.record(token)
         states[id] = state
         return token
     }

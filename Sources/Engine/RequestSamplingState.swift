@@ -46,6 +46,17 @@ struct RequestSamplingState {
             counts: outputCounts)
     }
 
+    /// Picks this request's next token from its logits row: the argmax when plain greedy, else
+    /// penalties (applied to `logits` in place), then `sampler` with the request's settings and random
+    /// stream. Records the token for later penalties.
+    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, using sampler: inout Sampler) -> Int32 {
+        if isPlainGreedy { return Sampler.argmax(UnsafeBufferPointer(logits)) }
+        applyPenalties(logits)
+        let token = sampler.sample(UnsafeBufferPointer(logits), settings: settings, random: &random)
+        record(token)
+        return token
+    }
+
     /// Records a generated token.
     mutating func record(_ token: Int32) {
         if usesRepetitionPenalty { seenTokens.insert(token) }

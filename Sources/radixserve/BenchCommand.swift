@@ -5,6 +5,7 @@ import Foundation
 import Models
 import RadixTree
 import RouterCore
+import Scheduling
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`).
@@ -84,22 +85,22 @@ struct BenchCommand: ParsableCommand {
         var random = SeededRandom(seed: 42)
         let vocabulary = UInt64(model.config.vocabularySize)
         let prompt = (0..<promptTokens).map { _ in Int32(random.next() % vocabulary) }
-        let prefillOnly = GenerationOptions(maxTokens: 1, ignoreEOS: true)
-        let decode = GenerationOptions(maxTokens: decodeTokens + 1, ignoreEOS: true)
-        _ = try generator.generate(prompt: prompt, options: decode)  // warm-up: grows every scratch buffer
+        let prefillOnly = SamplingParams(maxTokens: 1, temperature: 0, ignoreEOS: true)
+        let decode = SamplingParams(maxTokens: decodeTokens + 1, temperature: 0, ignoreEOS: true)
+        _ = try generator.generate(prompt: prompt, params: decode)  // warm-up: grows every scratch buffer
 
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
         var allocationsPerStep: Double?
         for _ in 0..<runs {
             let start = ContinuousClock.now
-            _ = try generator.generate(prompt: prompt, options: prefillOnly)
+            _ = try generator.generate(prompt: prompt, params: prefillOnly)
             prefillRates.append(Double(promptTokens) / (ContinuousClock.now - start).seconds)
 
             var firstTokenTime: ContinuousClock.Instant?
             var allocationsAtFirstToken: Int?
             var allocationsAtLastToken: Int?
-            _ = try generator.generate(prompt: prompt, options: decode) { _ in
+            _ = try generator.generate(prompt: prompt, params: decode) { _ in
                 if firstTokenTime == nil {
                     allocationsAtFirstToken = AllocationCounter.current()
                     firstTokenTime = .now

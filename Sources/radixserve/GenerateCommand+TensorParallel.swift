@@ -69,7 +69,7 @@ extension GenerateCommand {
         for ids in try promptTokenIDs(tokenizer: tokenizer) {
             var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
             var first: (time: ContinuousClock.Instant, step: Double, communication: Double)?
-            let result = try generator.generate(prompt: ids, options: sampling.generationOptions) { token in
+            let result = try generator.generate(prompt: ids, params: sampling.samplingParams) { token in
                 if let first {
                     statistics.tokens += 1
                     statistics.seconds = statistics.base.seconds + (ContinuousClock.now - first.time).seconds

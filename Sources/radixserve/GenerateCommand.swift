@@ -47,7 +47,7 @@ struct GenerateCommand: ParsableCommand {
         generator.eosTokenIDs.formUnion(tokenizer.eosTokenIDs.map(Int32.init))
         for ids in try promptTokenIDs(tokenizer: tokenizer) {
             var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-            let result = try generator.generate(prompt: ids, options: sampling.generationOptions) { token in
+            let result = try generator.generate(prompt: ids, params: sampling.samplingParams) { token in
                 stream(token, generator: generator, into: &detokenizer)
                 return true
             }
@@ -71,7 +71,7 @@ extension GenerateCommand {
     /// Streams `token`'s text to stdout (unless `--json`). The token that ends generation (EOS or a
     /// stop id) is not part of the answer on a terminal and is not printed.
     func stream(_ token: Int32, generator: Generator, into detokenizer: inout StreamingDetokenizer) {
-        let options = sampling.generationOptions
+        let options = sampling.samplingParams
         let isStop = options.stopTokenIDs.contains(token) || (!options.ignoreEOS && generator.eosTokenIDs.contains(token))
         if !json && !isStop { StandardOutput.write(detokenizer.append(Int(token))) }
     }

@@ -79,3 +79,31 @@ import TestSupport
         #expect((json?["decode_tokens_per_second"] as? Double ?? 0) > 0)
     }
 }
+
+/// `--prompt` (single-sequence generator) and `--prompts-file` (batched engine) share one sampling
+/// path, so the same flags give the same tokens, penalties included.
+@Suite struct SamplingFlagsCLITests {
+    struct Line: Decodable {
+        var tokenIDs: [Int32]
+        enum CodingKeys: String, CodingKey { case tokenIDs = "token_ids" }
+    }
+
+    func tokens(_ outcome: ProcessHarness.Outcome) throws -> [Int32] {
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        return try JSONDecoder().decode(Line.self, from: Data(outcome.standardOutput.utf8)).tokenIDs
+    }
+
+    @Test func penaltiesApplyOnBothPathsAlike() throws {
+        let reference = try ModelReference.load("llama-gqa").prompts[1]
+        let model = Fixtures.model("llama-gqa").path
+        let common = ["generate", "--model", model, "--max-tokens", "32", "--ignore-eos", "--json",
+                      "--repetition-penalty", "1.8", "--frequency-penalty", "0.5"]
+        let single = try tokens(try ProcessHarness.run(common + ["--prompt", reference.text]))
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("prompts.jsonl")
+        let line = String(decoding: try JSONSerialization.data(withJSONObject: ["prompt": reference.text]), as: UTF8.self)
+        try (line + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let batched = try tokens(try ProcessHarness.run(common + ["--prompts-file", file.path]))
+        #expect(single == batched)
+        #expect(single != reference.greedyTokenIDs, "penalties must change the greedy continuation")
+    }
+}

@@ -3,8 +3,9 @@ import Backends
 import Engine
 import Foundation
 import Models
-import Testing
+import Scheduling
 import TestSupport
+import Testing
 
 /// Every tiny checkpoint on every backend against transformers' stored outputs.
 ///
@@ -36,7 +37,7 @@ import TestSupport
             #expect(difference <= 2e-4 * scale, "\(name)/\(backendName) '\(prompt.text.prefix(20))': max |Δlogit| = \(difference)")
 
             let generation = try generator.generate(
-                prompt: prompt.promptTokenIDs, options: GenerationOptions(maxTokens: 32, ignoreEOS: true))
+                prompt: prompt.promptTokenIDs, params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true))
             #expect(generation.tokenIDs == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
         }
     }

@@ -47,12 +47,6 @@ struct SamplingOptions: ParsableArguments {
         guard minP.isFinite && minP >= 0 && minP <= 1 else { throw ValidationError("--min-p must be in [0, 1], got \(minP)") }
     }
 
-    var generationOptions: GenerationOptions {
-        GenerationOptions(
-            maxTokens: maxTokens, sampler: SamplerSettings(temperature: temperature, topK: topK, topP: topP, minP: minP),
-            seed: seed, ignoreEOS: ignoreEOS, stopTokenIDs: Set(stopTokenIDs))
-    }
-
     /// The engine's per-request parameters (prompts-file lines may override them).
     var samplingParams: SamplingParams {
         SamplingParams(
