@@ -21,7 +21,8 @@ let package = Package(
         .library(name: "RadixServeMallocCounter", type: .dynamic, targets: ["CMallocCounter"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: - System libraries
@@ -72,12 +73,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Serving (router process, HTTP API, client)
+        .target(
+            name: "RouterService",
+            dependencies: ["RouterCore", "RadixTree", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RouterHTTP",
+            dependencies: ["RouterService", "RouterCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "ServingClient", swiftSettings: swiftSettings),
+
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
                 "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "RouterCore", "Scheduling", "Tokenizers",
-                "Collectives", "WireProtocol",
+                "Collectives", "WireProtocol", "WorkerService", "RouterService", "RouterHTTP", "ServingClient", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -124,6 +138,13 @@ let package = Package(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "RadixTree"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RouterServiceTests",
+            dependencies: ["RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

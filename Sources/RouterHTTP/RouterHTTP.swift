@@ -1,0 +1,1 @@
+// RadixServe: RouterHTTP (module overview; see README "Modules").

@@ -1,0 +1,1 @@
+// RadixServe: RouterService (module overview; see README "Modules").

@@ -1,0 +1,1 @@
+// RadixServe: ServingClient (module overview; see README "Modules").

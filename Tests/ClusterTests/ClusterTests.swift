@@ -1,0 +1,1 @@
+// RadixServe: ClusterTests (module overview; see README "Modules").

@@ -1,0 +1,1 @@
+// RadixServe: RouterServiceTests (module overview; see README "Modules").

@@ -1,0 +1,1 @@
+// RadixServe: ServingClientTests (module overview; see README "Modules").
