@@ -81,7 +81,10 @@ let package = Package(
         ),
         .target(
             name: "RouterHTTP",
-            dependencies: ["RouterService", "RouterCore", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "RouterService", "RouterCore", "Scheduling", "Tokenizers", "WireProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "ServingClient", swiftSettings: swiftSettings),

@@ -10,13 +10,16 @@ enum Entry {
     }
 }
 
-/// The one executable: generation, benchmarks and (later) router, worker and cluster commands.
+/// The one executable: local cluster, router, worker, generation, benchmarks and tensor-parallel ranks.
 struct RadixServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "radixserve",
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
         version: RadixServeVersion.string,
-        subcommands: [GenerateCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self]
+        subcommands: [
+            UpCommand.self, RouterCommand.self, GenerateCommand.self, BenchCommand.self, RankCommand.self,
+            CollectivesCommand.self,
+        ]
     )
 }
 

@@ -1,0 +1,130 @@
+// RadixServe: POST /generate (SGLang's native API).
+
+import HTTPTypes
+import Foundation
+import Hummingbird
+import RouterService
+import Tokenizers
+import WireProtocol
+
+/// The `/generate` response (and each streamed event, cumulative as SGLang sends them).
+struct GenerateResponse: Encodable, Sendable {
+    var text: String
+    var outputIDs: [Int32]
+    var metaInfo: MetaInfo
+
+    struct MetaInfo: Encodable, Sendable {
+        var id: String
+        var promptTokens: Int
+        var completionTokens: Int
+        var cachedTokens: Int
+        var finishReason: FinishReason?
+        var outputTokenLogprobs: [Float]?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(promptTokens, forKey: .promptTokens)
+            try container.encode(completionTokens, forKey: .completionTokens)
+            try container.encode(cachedTokens, forKey: .cachedTokens)
+            try container.encode(finishReason, forKey: .finishReason)
+            try container.encodeIfPresent(outputTokenLogprobs, forKey: .outputTokenLogprobs)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+            case cachedTokens = "cached_tokens"
+            case finishReason = "finish_reason"
+            case outputTokenLogprobs = "output_token_logprobs"
+        }
+    }
+
+    struct FinishReason: Encodable, Sendable {
+        var type: String
+        var matched: Matched?
+
+        enum Matched: Encodable, Sendable {
+            case token(Int32)
+            case text(String)
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.singleValueContainer()
+                switch self {
+                case .token(let id): try container.encode(id)
+                case .text(let text): try container.encode(text)
+                }
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case text
+        case outputIDs = "output_ids"
+        case metaInfo = "meta_info"
+    }
+}
+
+extension RouterHTTPServer {
+    func generate(_ request: Request) async -> Response {
+        var request = request
+        do {
+            let body = try await JSONBody.decode(GenerateRequest.self, from: &request)
+            let tokens: [Int32]
+            switch (body.text, body.inputIDs) {
+            case (let text?, nil): tokens = model.tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
+            case (nil, let ids?): tokens = ids.map { Int32(clamping: $0) }
+            case (.some, .some): throw APIError.invalid("give either text or input_ids, not both", param: "text")
+            case (nil, nil): throw APIError.invalid("missing required parameter 'text' (or 'input_ids')", param: "text")
+            }
+            let sampling = try body.sampling ?? JSONBody.decode(SamplingFields.self, from: Data("{}".utf8))
+            let logprobs = body.returnLogprob ? (body.topLogprobsNumber ?? 0) : nil
+            let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs)
+            try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+            let handle = try driver.start(tokens, params)
+            let id = "\(handle.id)"
+            let returnLogprob = body.returnLogprob
+            @Sendable func response(_ outcome: GenerationOutcome?, text: String, ids: [Int32], logprobs: [Float], usage: Usage?) -> GenerateResponse {
+                let reason = outcome.map { outcome in
+                    GenerateResponse.FinishReason(
+                        type: outcome.finishReason,
+                        matched: outcome.matchedStop.map {
+                            switch $0 {
+                            case .string(let text): .text(text)
+                            case .token(let id): .token(id)
+                            }
+                        })
+                }
+                return GenerateResponse(
+                    text: text, outputIDs: ids,
+                    metaInfo: .init(
+                        id: id, promptTokens: usage?.promptTokens ?? tokens.count, completionTokens: usage?.completionTokens ?? ids.count,
+                        cachedTokens: usage?.promptTokensDetails.cachedTokens ?? 0, finishReason: reason,
+                        outputTokenLogprobs: returnLogprob ? logprobs : nil))
+            }
+            guard body.stream else {
+                let outcome = try await driver.run(handle, stopStrings: sampling.stop)
+                return JSONBody.response(response(
+                    outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage))
+            }
+            return Self.eventStream { writer in
+                var text = ""
+                var ids: [Int32] = []
+                var logprobs: [Float] = []
+                let outcome = try await driver.run(handle, stopStrings: sampling.stop) { piece in
+                    text += piece.text
+                    ids += piece.tokenIDs
+                    logprobs += piece.logprobs.map(\.logprob)
+                    try await writer.write(JSONBody.event(response(nil, text: text, ids: ids, logprobs: logprobs, usage: nil)))
+                }
+                try await writer.write(JSONBody.event(response(
+                    outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage)))
+            }
+        } catch let error as APIError {
+            return error.response
+        } catch {
+            return APIError(.internalServerError, "\(error)").response
+        }
+    }
+}

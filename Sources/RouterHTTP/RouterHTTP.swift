@@ -1,1 +1,0 @@
-// RadixServe: RouterHTTP (module overview; see README "Modules").

@@ -1,0 +1,63 @@
+// RadixServe: the router's HTTP server (Hummingbird).
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RouterService
+import UnixSignals
+
+/// The OpenAI-compatible and operator endpoints in front of a ``RouterCoordinator``.
+package struct RouterHTTPServer: Sendable {
+    package let coordinator: RouterCoordinator
+    package let model: ServedModel
+    let driver: GenerationDriver
+
+    package init(coordinator: RouterCoordinator, model: ServedModel) {
+        self.coordinator = coordinator
+        self.model = model
+        driver = GenerationDriver(coordinator: coordinator, model: model)
+    }
+
+    /// The routes.
+    package func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/completions") { request, _ in await completions(request) }
+        router.post("/v1/chat/completions") { request, _ in await chatCompletions(request) }
+        router.post("/generate") { request, _ in await generate(request) }
+        router.get("/v1/models") { _, _ in models() }
+        router.get("/health") { _, _ in health() }
+        router.get("/metrics") { _, _ in metrics() }
+        router.get("/workers") { _, _ in listWorkers() }
+        router.post("/workers") { request, _ in await addWorker(request) }
+        router.delete("/workers/:id") { _, context in removeWorker(id: context.parameters.get("id")) }
+        router.post("/flush_cache") { _, _ in flushCache() }
+        return router
+    }
+
+    /// Serves on `host:port` until SIGINT/SIGTERM; `onListening` gets the bound port (useful with port 0).
+    package func run(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void) async throws {
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "radixserve"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) })
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// A Server-Sent Events response whose body `produce` writes; `data: [DONE]` is appended, and
+    /// an ``APIError`` raised mid-stream is sent as an error event first.
+    static func eventStream(_ produce: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            do {
+                try await produce(&writer)
+            } catch let error as APIError {
+                try await writer.write(JSONBody.event(error.body))
+            }
+            try await writer.write(JSONBody.done)
+            try await writer.finish(nil)
+        })
+    }
+}

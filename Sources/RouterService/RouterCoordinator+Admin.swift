@@ -1,0 +1,148 @@
+// RadixServe: operator-facing views and actions (worker list, add, remove, flush, metrics).
+
+import Foundation
+import RouterCore
+import Synchronization
+import WireProtocol
+
+/// One worker as `GET /workers` shows it.
+package struct WorkerStatus: Sendable, Hashable, Codable {
+    package var id: UInt32
+    package var endpoint: String?
+    package var routable: Bool
+    package var incarnation: UInt64
+    package var model: String
+    package var tensorParallelSize: Int
+    package var maxModelLength: Int
+    package var running: Int
+    package var waiting: Int
+    package var freePages: Int
+    package var evictablePages: Int
+    package var cachedPages: Int
+    package var totalPages: Int
+    package var prefillTokensPerSecond: Double
+    package var decodeTokensPerSecond: Double
+    package var inFlight: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, endpoint, routable, incarnation, model, running, waiting
+        case tensorParallelSize = "tensor_parallel_size"
+        case maxModelLength = "max_model_len"
+        case freePages = "free_pages"
+        case evictablePages = "evictable_pages"
+        case cachedPages = "cached_pages"
+        case totalPages = "total_pages"
+        case prefillTokensPerSecond = "prefill_tokens_per_second"
+        case decodeTokensPerSecond = "decode_tokens_per_second"
+        case inFlight = "in_flight"
+    }
+}
+
+extension RouterCoordinator {
+    /// Every registered worker, by id.
+    package func workers() -> [WorkerStatus] {
+        core.withLock { core in
+            core.workers.keys.sorted().map { worker in
+                let entry = core.workers[worker]!
+                let load = core.state.registry.load(of: worker)
+                let heartbeat = entry.lastHeartbeat
+                return WorkerStatus(
+                    id: worker.rawValue, endpoint: entry.endpoint, routable: core.state.registry.isRoutable(worker),
+                    incarnation: entry.registration.incarnation, model: entry.registration.modelID,
+                    tensorParallelSize: Int(entry.registration.tensorParallelSize),
+                    maxModelLength: Int(entry.registration.maxModelLength),
+                    running: Int(heartbeat?.runningCount ?? 0), waiting: Int(heartbeat?.waitingCount ?? 0),
+                    freePages: Int(heartbeat?.freePages ?? entry.registration.capacityPages),
+                    evictablePages: Int(heartbeat?.evictablePages ?? 0), cachedPages: Int(heartbeat?.cachedPages ?? 0),
+                    totalPages: Int(heartbeat?.totalPages ?? entry.registration.capacityPages),
+                    prefillTokensPerSecond: load?.prefillTokensPerSecond ?? 0,
+                    decodeTokensPerSecond: heartbeat?.decodeTokensPerSecond ?? 0, inFlight: load?.inFlightCount ?? 0)
+            }
+        }
+    }
+
+    /// Workers that can take requests now.
+    package var routableWorkerCount: Int { core.withLock { $0.state.registry.routableWorkers.count } }
+
+    /// Connects to a worker listening on `endpoint` (`worker --listen`) and waits up to
+    /// `timeout` for it to register. Returns its status.
+    /// - Throws: ``RouterServiceError`` naming the endpoint when the connection or the
+    ///   registration fails.
+    package func connectWorker(endpoint: String, timeout: Duration = .seconds(10)) async throws -> WorkerStatus {
+        let isNew = core.withLock { core -> Bool in
+            guard core.connectedEndpoints[endpoint] == nil else { return false }
+            core.connectedEndpoints[endpoint] = .some(nil)
+            return true
+        }
+        guard isNew else { throw RouterServiceError("the router is already connected to \(endpoint)") }
+        let failure: String? = await withCheckedContinuation { continuation in
+            link.post(.connect(endpoint: endpoint, completion: { continuation.resume(returning: $0) }))
+        }
+        if let failure {
+            core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
+            throw RouterServiceError(failure)
+        }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if let worker = core.withLock({ $0.connectedEndpoints[endpoint] ?? nil }),
+                let status = workers().first(where: { $0.id == worker.rawValue })
+            {
+                return status
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
+        link.post(.disconnect(endpoint: endpoint))
+        throw RouterServiceError("no worker registered from \(endpoint) within \(timeout) (is `radixserve worker --listen \(endpoint)` running?)")
+    }
+
+    /// Removes a worker: it stops receiving requests, its in-flight requests move to other
+    /// workers, and it is told it was removed (a worker then exits). Returns false if unknown.
+    package func removeWorker(_ id: UInt32) -> Bool {
+        core.withLock { core in
+            let worker = WorkerID(id)
+            guard let entry = core.workers.removeValue(forKey: worker) else { return false }
+            workerGone(worker, reason: "\(worker) was removed", in: &core)
+            post(.refused(reason: "removed from the router by the operator"), to: worker)
+            if let endpoint = entry.endpoint {
+                core.connectedEndpoints[endpoint] = nil
+                link.post(.disconnect(endpoint: endpoint))
+            }
+            config.log("removed \(worker)")
+            return true
+        }
+    }
+
+    /// Asks every worker to drop its prefix cache (each reports `cleared` when done).
+    /// Returns how many workers were asked.
+    package func flushCache() -> Int {
+        core.withLock { core in
+            for worker in core.workers.keys { post(.flushCache, to: worker) }
+            return core.workers.count
+        }
+    }
+
+    /// The Prometheus exposition text.
+    package func metricsText() -> String {
+        core.withLock { core in
+            var gauges = RouterGauges()
+            gauges.routableWorkers = core.state.registry.routableWorkers.count
+            gauges.inFlightRequests = core.flights.count
+            var usedPages = 0
+            var totalPages = 0
+            for (worker, entry) in core.workers {
+                gauges.inFlightByWorker[worker.rawValue] = core.state.registry.load(of: worker)?.inFlightCount ?? 0
+                if let heartbeat = entry.lastHeartbeat {
+                    gauges.waitingRequests += Int(heartbeat.waitingCount)
+                    usedPages += Int(heartbeat.totalPages) - Int(heartbeat.freePages) - Int(heartbeat.evictablePages)
+                    totalPages += Int(heartbeat.totalPages)
+                }
+            }
+            gauges.tokenUsage = totalPages == 0 ? 0 : Double(max(usedPages, 0)) / Double(totalPages)
+            return core.metrics.render(gauges: gauges)
+        }
+    }
+
+    /// Prompt tokens served from cache over all prompt tokens so far.
+    package var cacheHitRate: Double { core.withLock { $0.metrics.cacheHitRate } }
+}

@@ -1,0 +1,268 @@
+// RadixServe: what the router does with each message a worker sends.
+
+import RouterCore
+import Synchronization
+import WireProtocol
+
+extension RouterCoordinator: WorkerLinkDelegate {
+    func link(received frames: [[UInt8]]) {
+        guard frames.count == 2 else {
+            config.log("dropped a \(frames.count)-frame message from a worker (expected routing id + 1 frame)")
+            return
+        }
+        let routingID = frames[0]
+        let message: WorkerToRouter
+        do {
+            message = try WorkerToRouter.decode(frames[1], maxFrameBytes: config.maxFrameBytes)
+        } catch {
+            config.log("dropped a malformed message from \(describe(routingID)): \(error)")
+            return
+        }
+        core.withLock { core in handle(message, from: routingID, in: &core) }
+    }
+
+    func linkTick() {
+        core.withLock { core in
+            for action in core.state.tick(now: now) { perform(action, in: &core) }
+        }
+    }
+
+    private func describe(_ routingID: [UInt8]) -> String {
+        WorkerLink.workerID(routingID: routingID).map { "worker \($0)" } ?? "a peer with routing id \(routingID)"
+    }
+
+    private func handle(_ message: WorkerToRouter, from routingID: [UInt8], in core: inout CoordinatorCore) {
+        if case .register(let registration) = message { return register(registration, from: routingID, in: &core) }
+        guard let raw = WorkerLink.workerID(routingID: routingID), let entry = core.workers[WorkerID(raw)] else {
+            if core.loggedStrangers.insert(routingID).inserted {
+                config.log("ignoring messages from unregistered \(describe(routingID))")
+            }
+            return
+        }
+        let worker = WorkerID(raw)
+        let incarnation = entry.registration.incarnation
+        switch message {
+        case .register:
+            break
+        case .heartbeat(let heartbeat):
+            guard heartbeat.incarnation == incarnation else { return }
+            core.workers[worker]?.lastHeartbeat = heartbeat
+            let batch = WorkerEventBatch(worker: worker, incarnation: incarnation, sequence: heartbeat.sequence, events: [])
+            for action in core.state.apply(batch, report: WorkerLoadReport(heartbeat), now: now) { perform(action, in: &core) }
+        case .kvEvents(let batch):
+            guard batch.incarnation == incarnation else { return }
+            let events = WorkerEventBatch(
+                worker: worker, incarnation: incarnation, sequence: batch.sequence, events: batch.events.map(WorkerCacheEvent.init))
+            for action in core.state.apply(events, now: now) { perform(action, in: &core) }
+        case .snapshot(let snapshot):
+            guard snapshot.incarnation == incarnation else { return }
+            let chains = snapshot.chains.map { (parentHash: $0.parentHash, pageHashes: $0.pageHashes) }
+            let converted = WorkerSnapshot(worker: worker, incarnation: incarnation, sequence: snapshot.sequence, chains: chains)
+            for action in core.state.applySnapshot(converted, now: now) { perform(action, in: &core) }
+        case .tokens(let outputs):
+            for output in outputs { deliver(output, from: worker, in: &core) }
+        case .finished(let finish):
+            finished(finish, from: worker, in: &core)
+        case .failed(let requestID, let code, let message):
+            failed(requestID, code: code, message: message, from: worker, in: &core)
+        }
+    }
+
+    // MARK: - Membership
+
+    private func register(_ registration: WorkerRegistration, from routingID: [UInt8], in core: inout CoordinatorCore) {
+        let refusal: String?
+        if WorkerLink.workerID(routingID: routingID) != registration.workerID {
+            refusal = "worker \(registration.workerID) refused: its routing id \(routingID) does not encode its worker id"
+        } else {
+            refusal = registration.incompatibility(
+                modelFingerprint: config.modelFingerprint, pageSize: UInt32(config.pageSize), hashSeed: config.hashSeed)
+        }
+        if let refusal {
+            config.log(refusal)
+            var writer = WireWriter(capacity: 256)
+            RouterToWorker.refused(reason: refusal).encode(into: &writer)
+            link.post(.send(routingID: routingID, frame: writer.bytes))
+            return
+        }
+        let worker = WorkerID(registration.workerID)
+        let heartbeatMilliseconds = UInt32(clamping: Int(config.heartbeatInterval.secondsValue * 1000))
+        if let known = core.workers[worker], known.registration.incarnation == registration.incarnation {
+            // A retried `register` whose answer crossed it: answer again.
+            post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker)
+            return
+        }
+        var endpoint: String?
+        if let known = core.workers[worker] {
+            config.log("\(worker) restarted (incarnation \(known.registration.incarnation) → \(registration.incarnation))")
+            endpoint = known.endpoint
+            workerGone(worker, reason: "\(worker) restarted", in: &core)
+        } else if let waiting = core.connectedEndpoints.first(where: { $0.value == nil })?.key {
+            // The first unknown worker after a connect is taken to be the one listening there.
+            endpoint = waiting
+            core.connectedEndpoints[waiting] = worker
+        }
+        core.workers[worker] = WorkerEntry(registration: registration, endpoint: endpoint)
+        let actions = core.state.addWorker(
+            worker, incarnation: registration.incarnation, totalPages: Int(registration.capacityPages), lastSequence: 0, now: now)
+        for action in actions { perform(action, in: &core) }
+        post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker)
+        config.log(
+            "registered \(worker) (model \(registration.modelID), tp \(registration.tensorParallelSize), "
+                + "\(registration.capacityPages) KV pages)")
+    }
+
+    func perform(_ action: RouterAction, in core: inout CoordinatorCore) {
+        switch action {
+        case .requestSnapshot(let worker, let reason):
+            config.log("resynchronising \(worker) from a snapshot (\(reason))")
+            post(.snapshotRequest, to: worker)
+        case .workerLost(let worker):
+            config.log("\(worker) missed \(config.missedHeartbeatLimit) heartbeats; moving its requests elsewhere")
+            moveFlights(off: worker, reason: "\(worker) stopped responding", in: &core)
+        }
+    }
+
+    /// Forgets a worker (restart or removal) and moves its requests elsewhere.
+    func workerGone(_ worker: WorkerID, reason: String, in core: inout CoordinatorCore) {
+        core.state.removeWorker(worker)
+        moveFlights(off: worker, reason: reason, in: &core)
+    }
+
+    // MARK: - Request progress
+
+    private func deliver(_ output: TokenOutput, from worker: WorkerID, in core: inout CoordinatorCore) {
+        guard var flight = core.flights[output.requestID], flight.decision.worker == worker, !flight.isCancelled else { return }
+        // Indices count from the start of the current attempt; drop anything already delivered.
+        let expected = flight.generated.count - flight.resumeOffset
+        let skip = expected - Int(output.firstIndex)
+        guard skip >= 0, skip < output.tokenIDs.count else { return }
+        let tokens = Array(output.tokenIDs[skip...])
+        let logprobs = output.logprobs.count == output.tokenIDs.count ? Array(output.logprobs[skip...]) : []
+        let arrival = now
+        if flight.generated.isEmpty {
+            core.state.prefillCompleted(flight.decision)
+            core.metrics.timeToFirstToken.observe(arrival.seconds(since: flight.admittedAt))
+        } else if let last = flight.lastTokenAt {
+            let perToken = arrival.seconds(since: last) / Double(tokens.count)
+            for _ in tokens { core.metrics.interTokenLatency.observe(perToken) }
+        }
+        flight.lastTokenAt = arrival
+        flight.generated += tokens
+        core.flights[output.requestID] = flight
+        flight.continuation.yield(.tokens(tokens, logprobs: logprobs))
+    }
+
+    private func finished(_ finish: RequestFinish, from worker: WorkerID, in core: inout CoordinatorCore) {
+        guard let flight = core.flights[finish.requestID], flight.decision.worker == worker else { return }
+        core.flights[finish.requestID] = nil
+        core.state.finish(flight.decision)
+        core.metrics.processedRequests[worker.rawValue, default: 0] += 1
+        if flight.isCancelled {
+            core.metrics.abortedRequestsTotal += 1
+            return
+        }
+        let completion = flight.resumeOffset + Int(finish.completionTokens)
+        let cached = min(Int(finish.cachedTokens), flight.prompt.count)
+        if case .error = finish.reason {
+            core.metrics.failedRequestsTotal += 1
+        } else {
+            core.metrics.promptTokensTotal += UInt64(flight.prompt.count)
+            core.metrics.generationTokensTotal += UInt64(completion)
+            core.metrics.cachedTokensTotal += UInt64(cached)
+            core.metrics.endToEndLatency.observe(now.seconds(since: flight.admittedAt))
+        }
+        flight.continuation.yield(.finished(RoutedFinish(
+            reason: finish.reason, promptTokens: flight.prompt.count, completionTokens: completion, cachedTokens: cached,
+            workerID: worker.rawValue, attempts: flight.attempts)))
+        flight.continuation.finish()
+    }
+
+    private func failed(_ id: UInt64, code: WorkerFailureCode, message: String, from worker: WorkerID, in core: inout CoordinatorCore) {
+        guard let flight = core.flights[id], flight.decision.worker == worker else { return }
+        if code == .invalidRequest || flight.isCancelled {
+            return fail(id, .failed(message), in: &core)
+        }
+        config.log("\(worker) could not run request \(id) (\(code)): \(message)")
+        retry(id, after: "\(worker): \(message)", in: &core)
+    }
+
+    /// Moves every request of `worker` to another one: re-dispatched if nothing streamed yet,
+    /// re-prefilled with its generated tokens otherwise.
+    private func moveFlights(off worker: WorkerID, reason: String, in core: inout CoordinatorCore) {
+        let ids = core.flights.filter { $0.value.decision.worker == worker }.keys.sorted()
+        for id in ids {
+            guard let flight = core.flights[id] else { continue }
+            if flight.isCancelled {
+                core.state.finish(flight.decision)
+                core.flights[id] = nil
+                core.metrics.abortedRequestsTotal += 1
+                continue
+            }
+            if flight.isStopping {
+                // Nothing more is wanted from it: finish with what was streamed.
+                core.state.finish(flight.decision)
+                core.flights[id] = nil
+                flight.continuation.yield(.finished(RoutedFinish(
+                    reason: .abort, promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
+                    cachedTokens: 0, workerID: worker.rawValue, attempts: flight.attempts)))
+                flight.continuation.finish()
+                continue
+            }
+            if !flight.generated.isEmpty { core.metrics.recoveredAfterStreamingTotal += 1 }
+            retry(id, after: reason, in: &core)
+        }
+    }
+
+    /// Releases the current attempt and dispatches again, excluding the workers that failed.
+    private func retry(_ id: UInt64, after reason: String, in core: inout CoordinatorCore) {
+        guard var flight = core.flights[id] else { return }
+        core.state.finish(flight.decision)
+        flight.excluded.insert(flight.decision.worker)
+        guard flight.attempts < config.maxAttempts else {
+            core.flights[id] = flight
+            return fail(id, .failed("the request failed on \(flight.attempts) workers; last: \(reason)"), in: &core)
+        }
+        let remaining = Int(flight.params.maxTokens) - flight.generated.count
+        guard remaining > 0 else {
+            // Everything asked for was streamed before the worker went away.
+            core.flights[id] = nil
+            flight.continuation.yield(.finished(RoutedFinish(
+                reason: .length, promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
+                cachedTokens: 0, workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
+            flight.continuation.finish()
+            return
+        }
+        guard let decision = route(flight.prompt + flight.generated, flight.params, excluding: flight.excluded, in: &core) else {
+            core.flights[id] = flight
+            return fail(id, .failed("no other worker could take the request after \(reason)"), in: &core)
+        }
+        core.metrics.retriesTotal += 1
+        flight.decision = decision
+        core.flights[id] = flight
+        send(id, in: &core)
+    }
+}
+
+extension WorkerLoadReport {
+    /// The router's view of a heartbeat.
+    init(_ heartbeat: WorkerHeartbeat) {
+        self.init(
+            runningCount: Int(heartbeat.runningCount), waitingCount: Int(heartbeat.waitingCount),
+            waitingPrefillTokens: Int(heartbeat.waitingPrefillTokens), freePages: Int(heartbeat.freePages),
+            evictablePages: Int(heartbeat.evictablePages),
+            prefillTokensPerSecond: heartbeat.prefillTokensPerSecond > 0 ? heartbeat.prefillTokensPerSecond : nil,
+            decodeInterferenceSeconds: heartbeat.decodeTokensPerSecond > 0 ? 1 / heartbeat.decodeTokensPerSecond : 0)
+    }
+}
+
+extension WorkerCacheEvent {
+    /// The index's view of a wire event (the namespace is already folded into the first hash).
+    init(_ event: WireKVEvent) {
+        switch event {
+        case .stored(_, let parentHash, let pageHashes): self = .stored(parentHash: parentHash, pageHashes: pageHashes)
+        case .removed(let pageHashes): self = .removed(pageHashes: pageHashes)
+        case .cleared: self = .cleared
+        }
+    }
+}

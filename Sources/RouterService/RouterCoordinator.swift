@@ -1,0 +1,231 @@
+// RadixServe: the router core — worker membership, dispatch, and every in-flight request.
+
+import Foundation
+import RadixTree
+import RouterCore
+import Synchronization
+import Transport
+import WireProtocol
+
+/// Owns the router's decision state (``RouterCore/RouterState``), its workers and its
+/// in-flight requests, and talks to workers through a ``WorkerLink``.
+///
+/// HTTP handlers call ``submit(_:)`` and read the returned stream; the socket thread delivers
+/// worker messages and periodic ticks. Every request leaves through exactly one finish or
+/// error, and its load reservation is released on every path (finish, failure, retry, worker
+/// loss, cancellation).
+///
+/// Thread-safe: all state sits in one `Mutex`; stream continuations are yielded and link
+/// commands posted while it is held (both are non-blocking), so a request's updates keep
+/// their order.
+package final class RouterCoordinator: Sendable {
+    package let config: RouterServiceConfig
+    let link: WorkerLink
+    let core: Mutex<CoordinatorCore>
+    private let origin = ContinuousClock.now
+
+    /// Creates a stopped coordinator; ``start()`` binds the worker socket.
+    package init(config: RouterServiceConfig, context: ZMQContext) {
+        self.config = config
+        link = WorkerLink(
+            context: context, bindEndpoint: config.workerEndpoint, maxFrameBytes: config.maxFrameBytes,
+            tickInterval: config.heartbeatInterval / 2, curveSecretKey: config.curveSecretKey, log: config.log)
+        var registry = WorkerRegistry(heartbeatInterval: config.heartbeatInterval, missedHeartbeatLimit: config.missedHeartbeatLimit)
+        registry.defaultPrefillTokensPerSecond = 2_000
+        let state = RouterState(
+            hasher: PageHasher(seed: config.hashSeed, pageSize: config.pageSize),
+            dispatcher: Dispatcher(policy: config.policy, seed: config.seed), registry: registry)
+        core = Mutex(CoordinatorCore(state: state))
+    }
+
+    /// Binds the worker endpoint and starts the socket thread.
+    /// - Throws: ``RouterServiceError`` when the endpoint cannot be bound.
+    package func start() throws {
+        try link.start(delegate: self)
+    }
+
+    /// The endpoint workers connect to, with the port resolved.
+    package var boundWorkerEndpoint: String { link.boundEndpoint }
+
+    /// Fails every in-flight request and stops the socket thread.
+    package func shutdown() {
+        core.withLock { core in
+            for id in core.flights.keys.sorted() { fail(id, .shuttingDown, in: &core) }
+        }
+        link.stop()
+    }
+
+    var now: RouterInstant {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return RouterInstant(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    // MARK: - Requests
+
+    /// Chooses a worker, reserves its load and sends the request. The stream yields tokens and
+    /// then one finish; it throws ``RoutedRequestError`` when every attempt failed. Cancelling
+    /// the consuming task (or dropping the stream) aborts the request on its worker.
+    /// - Throws: ``RoutedRequestError`` when no worker can take it now.
+    package func submit(_ request: RoutedRequest) throws(RoutedRequestError) -> RoutedRequestHandle {
+        let (stream, continuation) = AsyncThrowingStream<RoutedUpdate, any Error>.makeStream()
+        let result: Result<UInt64, RoutedRequestError> = core.withLock { core in
+            guard core.flights.count < config.maxInFlightRequests else { return .failure(.overloaded(limit: config.maxInFlightRequests)) }
+            let id = core.nextRequestID
+            core.nextRequestID += 1
+            let admitted = now
+            guard let decision = route(request.tokenIDs, request.params, excluding: [], in: &core) else { return .failure(.noWorkers) }
+            core.metrics.requestsTotal += 1
+            core.flights[id] = Flight(
+                prompt: request.tokenIDs, params: request.params, decision: decision, admittedAt: admitted,
+                continuation: continuation)
+            send(id, in: &core)
+            return .success(id)
+        }
+        let id: UInt64
+        switch result {
+        case .success(let value): id = value
+        case .failure(let error):
+            continuation.finish(throwing: error)
+            throw error
+        }
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.cancel(id) }
+        }
+        return RoutedRequestHandle(id: id, updates: stream)
+    }
+
+    /// Aborts a request: the worker is told to stop; the stream ends. Unknown ids are ignored.
+    package func cancel(_ id: UInt64) {
+        core.withLock { core in
+            guard var flight = core.flights[id], !flight.isCancelled else { return }
+            flight.isCancelled = true
+            core.flights[id] = flight
+            flight.continuation.finish()
+            post(.abort(requestID: id), to: flight.decision.worker)
+        }
+    }
+
+    /// Stops generation early (e.g. a stop string matched at the router) but keeps the stream
+    /// open: the worker's `finished` (reason `abort`, with its usage) still arrives.
+    package func stopGenerating(_ id: UInt64) {
+        core.withLock { core in
+            guard var flight = core.flights[id], !flight.isCancelled, !flight.isStopping else { return }
+            flight.isStopping = true
+            core.flights[id] = flight
+            post(.abort(requestID: id), to: flight.decision.worker)
+        }
+    }
+
+    /// Routes under the lock, timing the decision. Returns nil when no worker can take it.
+    func route(
+        _ tokens: [Int32], _ params: WireSamplingParams, excluding: Set<WorkerID>, in core: inout CoordinatorCore
+    ) -> RouteDecision? {
+        let start = ContinuousClock.now
+        let decision = core.state.route(
+            tokens: tokens[...], namespace: params.namespace, outputTokens: Int(params.maxTokens), now: now,
+            excluding: excluding)
+        core.metrics.decisionLatency.observe((ContinuousClock.now - start).secondsValue)
+        if let decision {
+            if decision.matchedPages > 0 { core.metrics.cacheHitsTotal += 1 } else { core.metrics.cacheMissesTotal += 1 }
+        }
+        return decision
+    }
+
+    /// Sends the flight's current attempt to its worker.
+    func send(_ id: UInt64, in core: inout CoordinatorCore) {
+        guard var flight = core.flights[id] else { return }
+        flight.attempts += 1
+        flight.dispatchedAt = now
+        flight.resumeOffset = flight.generated.count
+        core.flights[id] = flight
+        var params = flight.params
+        params.maxTokens -= UInt32(flight.generated.count)
+        post(.submit(WorkerSubmit(requestID: id, tokenIDs: flight.prompt + flight.generated, params: params)), to: flight.decision.worker)
+    }
+
+    /// Ends a flight with an error, releasing its load.
+    func fail(_ id: UInt64, _ error: RoutedRequestError, in core: inout CoordinatorCore) {
+        guard let flight = core.flights.removeValue(forKey: id) else { return }
+        core.state.finish(flight.decision)
+        if !flight.isCancelled { core.metrics.failedRequestsTotal += 1 }
+        flight.continuation.finish(throwing: error)
+    }
+
+    /// Queues a message for `worker`.
+    func post(_ message: RouterToWorker, to worker: WorkerID) {
+        var writer = WireWriter(capacity: 256)
+        message.encode(into: &writer)
+        link.post(.send(routingID: WorkerLink.routingID(workerID: worker.rawValue), frame: writer.bytes))
+    }
+}
+
+/// A submitted request: its router id and its updates.
+package struct RoutedRequestHandle: Sendable {
+    /// Unique among the router's requests.
+    package let id: UInt64
+    /// Tokens, then one finish; throws ``RoutedRequestError``.
+    package let updates: AsyncThrowingStream<RoutedUpdate, any Error>
+}
+
+/// Everything behind the coordinator's lock.
+struct CoordinatorCore {
+    var state: RouterState
+    var workers: [WorkerID: WorkerEntry] = [:]
+    var flights: [UInt64: Flight] = [:]
+    var metrics = RouterMetrics()
+    var nextRequestID: UInt64 = 1
+    /// Endpoints the router connected to (`worker --listen`), awaiting or holding a worker.
+    var connectedEndpoints: [String: WorkerID?] = [:]
+    /// Unknown senders already logged (one line per routing id).
+    var loggedStrangers: Set<[UInt8]> = []
+
+    init(state: RouterState) { self.state = state }
+}
+
+/// A registered worker as the router knows it beyond ``RouterCore/WorkerRegistry``.
+struct WorkerEntry: Sendable {
+    var registration: WorkerRegistration
+    var lastHeartbeat: WorkerHeartbeat?
+    /// Set when the router connected to the worker (it listens).
+    var endpoint: String?
+}
+
+/// One request between admission and its finish.
+struct Flight: Sendable {
+    var prompt: [Int32]
+    var params: WireSamplingParams
+    /// Every token streamed to the client so far (kept for re-prefill after a worker loss).
+    var generated: [Int32] = []
+    var decision: RouteDecision
+    var admittedAt: RouterInstant
+    var dispatchedAt = RouterInstant(nanoseconds: 0)
+    var lastTokenAt: RouterInstant?
+    var attempts = 0
+    var excluded: Set<WorkerID> = []
+    /// `generated.count` when the current attempt started.
+    var resumeOffset = 0
+    /// The client went away: the stream is finished and the worker was told to abort.
+    var isCancelled = false
+    /// The router asked the worker to stop; the finish is still delivered.
+    var isStopping = false
+    let continuation: AsyncThrowingStream<RoutedUpdate, any Error>.Continuation
+
+    init(
+        prompt: [Int32], params: WireSamplingParams, decision: RouteDecision, admittedAt: RouterInstant,
+        continuation: AsyncThrowingStream<RoutedUpdate, any Error>.Continuation
+    ) {
+        self.prompt = prompt
+        self.params = params
+        self.decision = decision
+        self.admittedAt = admittedAt
+        self.continuation = continuation
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var secondsValue: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,1 +1,0 @@
-// RadixServe: RouterService (module overview; see README "Modules").

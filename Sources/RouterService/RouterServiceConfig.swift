@@ -1,0 +1,70 @@
+// RadixServe: how the router process listens for workers and what it requires of them.
+
+import Foundation
+import RouterCore
+import WireProtocol
+
+/// Static configuration of a ``RouterCoordinator``.
+package struct RouterServiceConfig: Sendable {
+    /// Where the ROUTER socket binds for workers (`tcp://*:5557`, `ipc:///tmp/x`).
+    package var workerEndpoint: String
+    /// The served model's name (`/v1/models`, the `model` field of responses).
+    package var modelID: String
+    /// The checkpoint fingerprint workers must match.
+    package var modelFingerprint: String
+    /// Tokens per KV page; workers must match.
+    package var pageSize: Int
+    /// Seed of the page-hash chains; workers must match.
+    package var hashSeed: UInt64
+    /// Longest prompt + output the model takes.
+    package var maxModelLength: Int
+    /// Dispatch policy.
+    package var policy: DispatchPolicy
+    /// Interval the router asks workers to heartbeat at; also the housekeeping tick.
+    package var heartbeatInterval: Duration
+    /// Missed intervals after which a worker is unroutable and its requests move elsewhere.
+    package var missedHeartbeatLimit: Int
+    /// Dispatch attempts per request before it fails (first try included).
+    package var maxAttempts: Int
+    /// Requests admitted at once; more get a "too many requests" error.
+    package var maxInFlightRequests: Int
+    /// Largest frame accepted from a worker.
+    package var maxFrameBytes: Int
+    /// CURVE secret key of the router; nil for plain traffic.
+    package var curveSecretKey: String?
+    /// Seed of the dispatcher's random choices.
+    package var seed: UInt64
+    /// Where diagnostics go (any thread).
+    package var log: @Sendable (String) -> Void
+
+    /// Creates a configuration.
+    package init(
+        workerEndpoint: String, modelID: String, modelFingerprint: String, pageSize: Int, hashSeed: UInt64,
+        maxModelLength: Int, policy: DispatchPolicy = .cacheAware, heartbeatInterval: Duration = .milliseconds(250),
+        missedHeartbeatLimit: Int = 4, maxAttempts: Int = 3, maxInFlightRequests: Int = 4096,
+        maxFrameBytes: Int = WireFrameHeader.defaultMaxFrameBytes, curveSecretKey: String? = nil,
+        seed: UInt64 = .random(in: 0...(.max)),
+        log: @escaping @Sendable (String) -> Void = RouterServiceConfig.standardErrorLog
+    ) {
+        self.workerEndpoint = workerEndpoint
+        self.modelID = modelID
+        self.modelFingerprint = modelFingerprint
+        self.pageSize = pageSize
+        self.hashSeed = hashSeed
+        self.maxModelLength = maxModelLength
+        self.policy = policy
+        self.heartbeatInterval = heartbeatInterval
+        self.missedHeartbeatLimit = missedHeartbeatLimit
+        self.maxAttempts = maxAttempts
+        self.maxInFlightRequests = maxInFlightRequests
+        self.maxFrameBytes = maxFrameBytes
+        self.curveSecretKey = curveSecretKey
+        self.seed = seed
+        self.log = log
+    }
+
+    /// Writes one line to standard error.
+    package static let standardErrorLog: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(("radixserve router: " + line + "\n").utf8))
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import RouterCore
+import RouterHTTP
+import RouterService
+
+/// `radixserve router`: the HTTP front end and cache-aware dispatcher; workers connect to it.
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router",
+        abstract: "Run the router: OpenAI-compatible HTTP API, global prefix index, dispatch to workers over ZeroMQ."
+    )
+
+    @OptionGroup var routing: RouterOptions
+
+    @Option(help: "Where workers connect (ZeroMQ endpoint). Default: tcp://*:<worker-port>.")
+    var workerEndpoint: String?
+
+    @Option(help: "TCP port for workers (used when --worker-endpoint is not given).")
+    var workerPort: Int = 5557
+
+    func validate() throws {
+        guard (0...65535).contains(workerPort) else { throw ValidationError("--worker-port must be in 0...65535, got \(workerPort)") }
+        if let workerEndpoint, !(workerEndpoint.hasPrefix("tcp://") || workerEndpoint.hasPrefix("ipc://")) {
+            throw ValidationError("--worker-endpoint '\(workerEndpoint)' must start with tcp:// or ipc://")
+        }
+    }
+
+    func run() async throws {
+        let launcher = try routing.launcher(workerEndpoint: workerEndpoint ?? "tcp://*:\(workerPort)")
+        let workers = launcher.coordinator.boundWorkerEndpoint
+        let host = routing.host
+        try await launcher.serve(host: host, port: routing.httpPort) { port in
+            StandardOutput.write("radixserve router: serving \(launcher.model.id) on http://\(host):\(port); workers connect to \(workers)" + "\n")
+        }
+    }
+}
+
+/// Flags shared by `router` and `up`.
+struct RouterOptions: ParsableArguments {
+    @Option(help: """
+        Checkpoint directory (tokenizer, chat template, config; the router loads no weights). \
+        Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
+        """)
+    var model: String = BundledModel.defaultPath
+
+    @Option(help: "HTTP address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "HTTP port (0: any free port, printed at start).")
+    var httpPort: Int = 8000
+
+    @Option(help: "Dispatch policy: \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var policy: String = DispatchPolicy.cacheAware.rawValue
+
+    @Option(help: "Tokens per KV page (workers must use the same).")
+    var pageSize: Int = 16
+
+    @Option(help: "Seed of the page-hash chains (workers must use the same).")
+    var hashSeed: UInt64 = 0
+
+    @Option(help: "Heartbeat interval asked of workers, in milliseconds.")
+    var heartbeatMs: Int = 250
+
+    @Option(help: "Missed heartbeats before a worker is unroutable and its requests move.")
+    var missedHeartbeats: Int = 4
+
+    @Option(help: "Dispatch attempts per request (first included) when workers fail.")
+    var maxAttempts: Int = 3
+
+    @Option(help: "Seed of the dispatcher's random choices (default: random).")
+    var routerSeed: UInt64?
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
+        }
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535, got \(httpPort)") }
+        guard DispatchPolicy(rawValue: policy) != nil else {
+            throw ValidationError("--policy '\(policy)' is unknown; choose one of \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
+        guard (10...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be in 10...60000, got \(heartbeatMs)") }
+        guard (1...100).contains(missedHeartbeats) else { throw ValidationError("--missed-heartbeats must be in 1...100, got \(missedHeartbeats)") }
+        guard (1...10).contains(maxAttempts) else { throw ValidationError("--max-attempts must be in 1...10, got \(maxAttempts)") }
+    }
+
+    func launcher(workerEndpoint: String) throws -> RouterLauncher {
+        try RouterLauncher(
+            modelDirectory: URL(fileURLWithPath: model), workerEndpoint: workerEndpoint, pageSize: pageSize, hashSeed: hashSeed,
+            policy: DispatchPolicy(rawValue: policy)!, heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats,
+            maxAttempts: maxAttempts, seed: routerSeed)
+    }
+}
