@@ -1,0 +1,209 @@
+import Foundation
+import RadixTree
+import RouterCore
+import RouterService
+import Testing
+import Transport
+import WireProtocol
+
+/// The router core against scripted workers on real ZeroMQ sockets.
+@Suite(.serialized) struct RouterCoordinatorTests {
+    let context: ZMQContext
+    let coordinator: RouterCoordinator
+
+    init() throws {
+        context = try ZMQContext()
+        coordinator = RouterCoordinator(
+            config: RouterServiceConfig(
+                workerEndpoint: "tcp://127.0.0.1:*", modelID: "fake", modelFingerprint: "fp", pageSize: 4, hashSeed: 0,
+                maxModelLength: 4096, heartbeatInterval: .milliseconds(50), missedHeartbeatLimit: 4, maxAttempts: 3,
+                seed: 1, log: { _ in }),
+            context: context)
+        try coordinator.start()
+    }
+
+    func worker(_ id: UInt32) throws -> FakeWorker {
+        let worker = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: id)
+        #expect(try worker.register())
+        try waitUntil { coordinator.routableWorkerCount >= 1 && coordinator.workers().contains { $0.id == id } }
+        return worker
+    }
+
+    func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            usleep(5_000)
+        }
+    }
+
+    /// Polls `workers` (heartbeating all of them, so none looks dead) until one gets a `submit`.
+    func firstSubmit(among workers: [FakeWorker], timeout: Duration = .seconds(10)) throws -> (FakeWorker, WorkerSubmit)? {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            for worker in workers {
+                try worker.heartbeat()
+                if let submit = try worker.nextSubmit(timeout: .milliseconds(10)) { return (worker, submit) }
+            }
+        }
+        return nil
+    }
+
+    /// Collects a request's updates.
+    func collect(_ handle: RoutedRequestHandle) async throws -> (tokens: [Int32], finish: RoutedFinish?) {
+        var tokens: [Int32] = []
+        var finish: RoutedFinish?
+        for try await update in handle.updates {
+            switch update {
+            case .tokens(let ids, _): tokens += ids
+            case .finished(let value): finish = value
+            }
+        }
+        return (tokens, finish)
+    }
+
+    static let params = WireSamplingParams(maxTokens: 4, temperature: 0)
+
+    @Test func refusesAWorkerWithAnotherModel() throws {
+        let worker = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: 9)
+        try worker.send(.register(worker.registration(fingerprint: "other")))
+        let reason = try worker.expect { message -> String? in
+            if case .refused(let reason) = message { return reason }
+            return nil
+        }
+        #expect(reason?.contains("fingerprint other") == true)
+        #expect(coordinator.workers().isEmpty)
+        defer { coordinator.shutdown() }
+    }
+
+    @Test func streamsTokensAndFinishesWithUsage() async throws {
+        defer { coordinator.shutdown() }
+        let worker = try worker(1)
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3, 4, 5], params: Self.params))
+        let submit = try #require(try worker.nextSubmit())
+        #expect(submit.tokenIDs == [1, 2, 3, 4, 5] && submit.params == Self.params)
+        try worker.complete(submit, tokens: [7, 8, 9, 10], cached: 4)
+        let (tokens, finish) = try await collect(handle)
+        #expect(tokens == [7, 8, 9, 10])
+        #expect(finish?.promptTokens == 5 && finish?.completionTokens == 4 && finish?.cachedTokens == 4)
+        #expect(finish?.reason == .length && finish?.attempts == 1 && finish?.workerID == 1)
+        try waitUntil { coordinator.workers().first?.inFlight == 0 }
+        #expect(coordinator.metricsText().contains("sglang:generation_tokens_total 4"))
+    }
+
+    @Test func noWorkerIsAClearError() throws {
+        defer { coordinator.shutdown() }
+        #expect(throws: RoutedRequestError.noWorkers) {
+            try coordinator.submit(RoutedRequest(tokenIDs: [1], params: Self.params))
+        }
+    }
+
+    @Test func failedDispatchIsRetriedOnAnotherWorker() async throws {
+        defer { coordinator.shutdown() }
+        let first = try worker(1)
+        let second = try worker(2)
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: Self.params))
+        // Whichever got it refuses; the other must get it next.
+        let (failing, refused) = try #require(try firstSubmit(among: [first, second]))
+        let other = failing === first ? second : first
+        try failing.send(.failed(requestID: refused.requestID, code: .unavailable, message: "shutting down"))
+        let (retriedOn, retried) = try #require(try firstSubmit(among: [other]))
+        #expect(retriedOn === other)
+        #expect(retried.requestID == refused.requestID && retried.tokenIDs == [1, 2, 3])
+        try other.complete(retried, tokens: [4])
+        let (tokens, finish) = try await collect(handle)
+        #expect(tokens == [4] && finish?.attempts == 2 && finish?.workerID == other.workerID)
+    }
+
+    @Test func aSilentWorkersRequestsMoveAndStreamedOnesArePrefilledAgain() async throws {
+        defer { coordinator.shutdown() }
+        let first = try worker(1)
+        let second = try worker(2)
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: Self.params))
+        let (dying, placed) = try #require(try firstSubmit(among: [first, second]))
+        let survivor = dying === first ? second : first
+        try dying.send(.tokens([TokenOutput(requestID: placed.requestID, firstIndex: 0, tokenIDs: [40, 41])]))
+        // The dying worker goes silent; the survivor keeps beating.
+        let (_, recovered) = try #require(try firstSubmit(among: [survivor]))
+        #expect(recovered.tokenIDs == [1, 2, 3, 40, 41])
+        #expect(recovered.params.maxTokens == 2)
+        try survivor.complete(recovered, tokens: [42, 43])
+        let (tokens, finish) = try await collect(handle)
+        #expect(tokens == [40, 41, 42, 43])
+        #expect(finish?.completionTokens == 4 && finish?.promptTokens == 3 && finish?.attempts == 2)
+        #expect(coordinator.metricsText().contains("radixserve_recovered_after_streaming_total 1"))
+    }
+
+    @Test func cancellingTheStreamAbortsOnTheWorker() async throws {
+        defer { coordinator.shutdown() }
+        let worker = try worker(1)
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2], params: Self.params))
+        let submit = try #require(try worker.nextSubmit())
+        let task = Task { for try await _ in handle.updates {} }
+        task.cancel()
+        let aborted = try worker.expect { message -> UInt64? in
+            if case .abort(let id) = message { return id }
+            return nil
+        }
+        #expect(aborted == submit.requestID)
+        try worker.send(.finished(RequestFinish(requestID: submit.requestID, reason: .abort, promptTokens: 2, completionTokens: 0, cachedTokens: 0)))
+        try waitUntil { coordinator.workers().first?.inFlight == 0 }
+    }
+
+    @Test func storedEventsSteerSharedPrefixesToTheirWorker() async throws {
+        defer { coordinator.shutdown() }
+        let first = try worker(1)
+        let second = try worker(2)
+        let prompt: [Int32] = Array(1...64)
+        let hasher = PageHasher(seed: 0, pageSize: 4)
+        let chain = hasher.chain(prompt[...], namespace: 0)
+        // Worker 2 reports the whole prompt cached; worker 1 nothing.
+        try second.send(.kvEvents(KVEventBatch(
+            incarnation: second.incarnation, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: chain)])))
+        try second.heartbeat(sequence: 1)
+        usleep(100_000)
+        for _ in 0..<4 {
+            try first.heartbeat()
+            try second.heartbeat(sequence: 1)
+            #expect(coordinator.routableWorkerCount == 2)
+            let handle = try coordinator.submit(RoutedRequest(tokenIDs: prompt + [99], params: Self.params))
+            let submit = try #require(try second.nextSubmit(timeout: .seconds(2)), "the request should go to the worker holding the prefix")
+            try second.complete(submit, tokens: [5], cached: 64)
+            _ = try await collect(handle)
+        }
+        #expect(try first.nextSubmit(timeout: .milliseconds(100)) == nil)
+    }
+
+    @Test func garbageFramesAreDroppedAndServiceContinues() async throws {
+        defer { coordinator.shutdown() }
+        let worker = try worker(1)
+        try worker.sendRaw([0xde, 0xad, 0xbe, 0xef])
+        try worker.sendRaw(Array(repeating: 0x52, count: 64))
+        let stranger = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: 77)
+        try stranger.heartbeat()
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1], params: Self.params))
+        let submit = try #require(try worker.nextSubmit())
+        try worker.complete(submit, tokens: [2])
+        let (tokens, _) = try await collect(handle)
+        #expect(tokens == [2])
+        #expect(coordinator.workers().map(\.id) == [1])
+    }
+
+    @Test func removingAWorkerTellsItAndMovesItsRequests() async throws {
+        defer { coordinator.shutdown() }
+        let first = try worker(1)
+        let second = try worker(2)
+        _ = second
+        #expect(coordinator.removeWorker(1))
+        #expect(!coordinator.removeWorker(1))
+        let reason = try first.expect { message -> String? in
+            if case .refused(let reason) = message { return reason }
+            return nil
+        }
+        #expect(reason?.contains("removed") == true)
+        #expect(coordinator.workers().map(\.id) == [2])
+    }
+}

@@ -1,1 +1,0 @@
-// RadixServe: RouterServiceTests (module overview; see README "Modules").
