@@ -15,3 +15,10 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 command -v swift >/dev/null || { echo "error: swift (6.0 or newer) is not on PATH" >&2; exit 1; }
+
+# The cluster tests drive the router with the official OpenAI Python client.
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c "import openai" 2>/dev/null; then
+    echo "installing the openai Python client (for the cluster tests)"
+    "$PYTHON" -m pip install -q "openai==3.57.0"
+fi

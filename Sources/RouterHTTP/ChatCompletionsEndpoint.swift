@@ -38,7 +38,7 @@ extension RouterHTTPServer {
                 let outcome = try await driver.run(handle, stopStrings: stops)
                 let choice = ChatCompletionResponse.Choice(
                     message: .init(content: outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
-                    finishReason: outcome.finishReason)
+                    finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
                 return JSONBody.response(ChatCompletionResponse(
                     id: id, object: "chat.completion", created: created, model: model.id, choices: [choice], usage: outcome.usage))
             }
@@ -47,11 +47,13 @@ extension RouterHTTPServer {
             }
             let includeUsage = body.includeUsage
             let wantsLogprobs = body.logprobs
+            let returnTokenIDs = body.returnTokenIDs
             return Self.eventStream { writer in
                 try await writer.write(JSONBody.event(chunk([.init(delta: .init(role: "assistant", content: ""))])))
                 let outcome = try await driver.run(handle, stopStrings: stops) { piece in
                     let logprobs = wantsLogprobs ? chatLogprobs(piece.tokenIDs, piece.logprobs) : nil
-                    try await writer.write(JSONBody.event(chunk([.init(delta: .init(content: piece.text), logprobs: logprobs)])))
+                    try await writer.write(JSONBody.event(chunk([.init(
+                        delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
                 }
                 try await writer.write(JSONBody.event(chunk([.init(delta: .init(), finishReason: outcome.finishReason)])))
                 if includeUsage { try await writer.write(JSONBody.event(chunk([], usage: outcome.usage))) }

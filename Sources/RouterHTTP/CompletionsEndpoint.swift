@@ -27,11 +27,14 @@ extension RouterHTTPServer {
             guard body.stream else {
                 let outcome = try await driver.run(handle, stopStrings: stops)
                 let logprobs = body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) }
-                let choice = CompletionResponse.Choice(text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason)
+                let choice = CompletionResponse.Choice(
+                    text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason,
+                    tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
                 return JSONBody.response(response([choice], usage: outcome.usage))
             }
             let includeUsage = body.includeUsage
             let wantsLogprobs = body.logprobs != nil
+            let returnTokenIDs = body.returnTokenIDs
             return Self.eventStream { writer in
                 if !echoed.isEmpty {
                     try await writer.write(JSONBody.event(response([.init(text: echoed, logprobs: nil, finishReason: nil)])))
@@ -46,7 +49,8 @@ extension RouterHTTPServer {
                                 tokenIDs: piece.tokenIDs, logprobs: piece.logprobs), offset: offset)
                     }
                     offset += piece.text.utf8.count
-                    try await writer.write(JSONBody.event(response([.init(text: piece.text, logprobs: logprobs, finishReason: nil)])))
+                    try await writer.write(JSONBody.event(response([.init(
+                        text: piece.text, logprobs: logprobs, finishReason: nil, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
                 }
                 try await writer.write(JSONBody.event(response([.init(text: "", logprobs: nil, finishReason: outcome.finishReason)])))
                 if includeUsage { try await writer.write(JSONBody.event(response([], usage: outcome.usage))) }

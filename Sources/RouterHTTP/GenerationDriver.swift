@@ -74,7 +74,7 @@ package struct GenerationDriver: Sendable {
                         logprobs: tokenLogprobs.isEmpty ? [] : Array(tokenLogprobs.prefix(used)))
                     logprobs += piece.logprobs
                     if stream.matchedStop != nil { coordinator.stopGenerating(handle.id) }
-                    if !piece.text.isEmpty || !piece.logprobs.isEmpty { try await onPiece(piece) }
+                    if !piece.text.isEmpty || !piece.tokenIDs.isEmpty { try await onPiece(piece) }
                 case .finished(let value):
                     finish = value
                 }

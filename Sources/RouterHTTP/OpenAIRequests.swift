@@ -8,11 +8,14 @@ package struct CompletionRequest: Decodable, Sendable {
     package var includeUsage: Bool
     package var logprobs: Int?
     package var echo: Bool
+    /// Return the generated token ids on each choice (`token_ids`, as vLLM's extension does).
+    package var returnTokenIDs: Bool
     package var sampling: SamplingFields
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, stream, logprobs, echo
         case streamOptions = "stream_options"
+        case returnTokenIDs = "return_token_ids"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -23,6 +26,7 @@ package struct CompletionRequest: Decodable, Sendable {
         includeUsage = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage ?? false
         logprobs = try container.decodeIfPresent(Int.self, forKey: .logprobs)
         echo = try container.decodeIfPresent(Bool.self, forKey: .echo) ?? false
+        returnTokenIDs = try container.decodeIfPresent(Bool.self, forKey: .returnTokenIDs) ?? false
         sampling = try SamplingFields(from: decoder)
     }
 }
@@ -35,12 +39,14 @@ package struct ChatCompletionRequest: Decodable, Sendable {
     package var includeUsage: Bool
     package var logprobs: Bool
     package var topLogprobs: Int?
+    package var returnTokenIDs: Bool
     package var sampling: SamplingFields
 
     enum CodingKeys: String, CodingKey {
         case model, messages, stream, logprobs
         case streamOptions = "stream_options"
         case topLogprobs = "top_logprobs"
+        case returnTokenIDs = "return_token_ids"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -51,6 +57,7 @@ package struct ChatCompletionRequest: Decodable, Sendable {
         includeUsage = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage ?? false
         logprobs = try container.decodeIfPresent(Bool.self, forKey: .logprobs) ?? false
         topLogprobs = try container.decodeIfPresent(Int.self, forKey: .topLogprobs)
+        returnTokenIDs = try container.decodeIfPresent(Bool.self, forKey: .returnTokenIDs) ?? false
         sampling = try SamplingFields(from: decoder)
     }
 }

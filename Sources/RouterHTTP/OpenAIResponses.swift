@@ -41,6 +41,8 @@ package struct CompletionResponse: Encodable, Sendable {
         package var text: String
         package var logprobs: CompletionLogprobs?
         package var finishReason: String?
+        /// Generated token ids, when the request set `return_token_ids`.
+        package var tokenIDs: [Int32]?
 
         package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -48,11 +50,13 @@ package struct CompletionResponse: Encodable, Sendable {
             try container.encode(text, forKey: .text)
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
+            try container.encodeIfPresent(tokenIDs, forKey: .tokenIDs)
         }
 
         enum CodingKeys: String, CodingKey {
             case index, text, logprobs
             case finishReason = "finish_reason"
+            case tokenIDs = "token_ids"
         }
     }
 
@@ -101,6 +105,8 @@ package struct ChatCompletionResponse: Encodable, Sendable {
         package var delta: Delta?
         package var logprobs: ChatLogprobs?
         package var finishReason: String?
+        /// Generated token ids, when the request set `return_token_ids`.
+        package var tokenIDs: [Int32]?
 
         package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -109,11 +115,13 @@ package struct ChatCompletionResponse: Encodable, Sendable {
             try container.encodeIfPresent(delta, forKey: .delta)
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
+            try container.encodeIfPresent(tokenIDs, forKey: .tokenIDs)
         }
 
         enum CodingKeys: String, CodingKey {
             case index, message, delta, logprobs
             case finishReason = "finish_reason"
+            case tokenIDs = "token_ids"
         }
     }
 
