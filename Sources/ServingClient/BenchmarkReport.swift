@@ -2,7 +2,8 @@
 ///
 /// Token counts come from each response's `usage`; throughputs divide by the wall time of the
 /// measured phase; the cache hit rate is Σ `cached_tokens` / Σ `prompt_tokens` over completed
-/// requests. Failed requests are counted and their messages kept, never dropped.
+/// requests. Failed requests are counted and their messages kept, never dropped. Encodes as
+/// snake_case JSON with latencies in milliseconds.
 public struct BenchmarkReport: Sendable, Encodable {
     /// A distinct failure message and how many requests ended with it.
     public struct Failure: Sendable, Equatable, Encodable {
@@ -49,6 +50,26 @@ public struct BenchmarkReport: Sendable, Encodable {
     public var timePerOutputToken: LatencySummary
     /// Most frequent first.
     public var failures: [Failure]
+
+    enum CodingKeys: String, CodingKey {
+        case workload, url, model, concurrency, requests, completed, failed, failures
+        case outputTokensPerRequest = "output_tokens_per_request"
+        case notSent = "not_sent"
+        case durationSeconds = "duration_seconds"
+        case requestsPerSecond = "requests_per_second"
+        case outputTokensPerSecond = "output_tokens_per_second"
+        case inputTokensPerSecond = "input_tokens_per_second"
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case cachedTokens = "cached_tokens"
+        case cacheHitRate = "cache_hit_rate"
+        case requestsWithoutCachedTokens = "requests_without_cached_tokens"
+        case turnsWithoutOutputTokenIDs = "turns_without_output_token_ids"
+        case timeToFirstToken = "time_to_first_token"
+        case interTokenLatency = "inter_token_latency"
+        case endToEndLatency = "end_to_end_latency"
+        case timePerOutputToken = "time_per_output_token"
+    }
 }
 
 /// One measured request.

@@ -62,8 +62,8 @@ public enum BenchmarkWorkload: Sendable, Equatable {
             return conversations
         case .multiTurn(let count, let turns, let systemTokens, let questionTokens):
             return (0..<count).map { _ in
-                BenchmarkConversation(
-                    turns: [tokens(systemTokens) + tokens(questionTokens)] + (1..<max(turns, 1)).map { _ in tokens(questionTokens) })
+                let first = tokens(systemTokens) + tokens(questionTokens)
+                return BenchmarkConversation(turns: [first] + (1..<max(turns, 1)).map { _ in tokens(questionTokens) })
             }
         case .random(let requests, let promptTokens):
             return (0..<requests).map { _ in BenchmarkConversation(turns: [tokens(promptTokens)]) }

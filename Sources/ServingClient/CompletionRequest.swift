@@ -10,7 +10,8 @@ public struct CompletionRequest: Sendable, Encodable {
     public var model: String?
     public var prompt: Prompt
     public var sampling: SamplingFields
-    /// Set by the client: ``RouterClient/complete(_:)`` sends `false`, ``RouterClient/streamCompletion(_:onDelta:)`` `true`.
+    /// Set by the client: ``RouterClient/complete(_:)`` sends `false`,
+    /// ``RouterClient/streamCompletion(_:onText:)`` `true`.
     public var stream: Bool = false
     /// Ask for the final usage chunk of a stream (`stream_options.include_usage`); on by default.
     public var includeUsage: Bool = true

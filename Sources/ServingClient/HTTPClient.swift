@@ -47,7 +47,8 @@ public struct HTTPClient: Sendable {
         var reader = ResponseReader(connection: connection, timeout: readTimeout, request: request)
         let head = try reader.readHead()
         guard head.isSuccess else {
-            throw HTTPResponse.error(status: head.status, reason: head.reason, body: Data(try reader.readBody()), request: request)
+            let body = Data(try reader.readBody())
+            throw HTTPResponse.error(status: head.status, reason: head.reason, body: body, request: request)
         }
         if let type = head.value(for: "Content-Type"), !type.lowercased().hasPrefix("text/event-stream") {
             let body = String(decoding: try reader.readBody().prefix(200), as: UTF8.self)

@@ -6,6 +6,14 @@ public struct LatencySummary: Sendable, Equatable, Encodable {
     public var p90Ms: Double?
     public var p99Ms: Double?
 
+    enum CodingKeys: String, CodingKey {
+        case count
+        case meanMs = "mean_ms"
+        case p50Ms = "p50_ms"
+        case p90Ms = "p90_ms"
+        case p99Ms = "p99_ms"
+    }
+
     public init(_ durations: [Duration]) {
         let milliseconds = durations.map(\.milliseconds).sorted()
         count = milliseconds.count

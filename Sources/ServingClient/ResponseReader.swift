@@ -83,7 +83,9 @@ package struct ResponseReader {
             case .chunkSize:
                 guard let line = try readLine() else { throw closedEarly("before a chunk") }
                 let digits = line.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
-                guard let size = Int(digits, radix: 16), size >= 0 else { throw malformed("bad chunk size '\(line.prefix(40))'") }
+                guard let size = Int(digits, radix: 16), size >= 0 else {
+                    throw malformed("bad chunk size '\(line.prefix(40))'")
+                }
                 if size == 0 {
                     while let trailer = try readLine(), !trailer.isEmpty {}
                     framing = .finished

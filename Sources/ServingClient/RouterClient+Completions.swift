@@ -39,7 +39,9 @@ extension RouterClient {
         let request = "POST \(path)"
         let response = try http.send("POST", path, json: body).checked(request)
         let decoded = try decode(CompletionBody.self, from: response, request: request)
-        if let error = decoded.error { throw ServingClientError.server("\(request) failed: \(error.message ?? "unknown error")") }
+        if let error = decoded.error {
+            throw ServingClientError.server("\(request) failed: \(error.message ?? "unknown error")")
+        }
         return try Completion(body: decoded, request: request)
     }
 

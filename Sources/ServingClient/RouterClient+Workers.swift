@@ -12,7 +12,8 @@ extension RouterClient {
     public func addWorker(endpoint: String) throws -> WorkerStatus {
         let request = "POST /workers"
         let body = try encode(["endpoint": endpoint])
-        return try decode(WorkerStatus.self, from: http.send("POST", "/workers", json: body).checked(request), request: request)
+        let response = try http.send("POST", "/workers", json: body).checked(request)
+        return try decode(WorkerStatus.self, from: response, request: request)
     }
 
     /// `DELETE /workers/{id}`: stops routing to the worker and disconnects it.

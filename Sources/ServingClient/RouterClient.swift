@@ -24,7 +24,8 @@ public struct RouterClient: Sendable {
 
     /// `GET /v1/models`: the served models.
     public func models() throws -> [ModelCard] {
-        try decode(ModelList.self, from: http.send("GET", "/v1/models").checked("GET /v1/models"), request: "GET /v1/models").data
+        let request = "GET /v1/models"
+        return try decode(ModelList.self, from: http.send("GET", "/v1/models").checked(request), request: request).data
     }
 
     /// `GET /health`: true on 200, false on 503 (no routable worker); other statuses throw.

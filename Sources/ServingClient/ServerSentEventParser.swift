@@ -19,7 +19,9 @@ package struct ServerSentEventParser {
     package init() {}
 
     /// Consumes `bytes` and returns the events they complete, stamped with `arrival`.
-    package mutating func feed(_ bytes: some Sequence<UInt8>, arrival: ContinuousClock.Instant = .now) -> [ServerSentEvent] {
+    package mutating func feed(
+        _ bytes: some Sequence<UInt8>, arrival: ContinuousClock.Instant = .now
+    ) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         for byte in bytes {
             if isAfterCarriageReturn {

@@ -23,10 +23,13 @@ public struct ServingBenchmark: Sendable {
         public var warmUpRequests: Int
         /// Token ids are drawn from this range; keep it inside the model's ordinary tokens.
         public var vocabulary: Range<Int>
+        /// `POST /flush_cache` after the warm-up, so prompts cached by an earlier run with the same
+        /// seed do not count as hits.
+        public var flushesCache: Bool
 
         public init(
             workload: BenchmarkWorkload, model: String? = nil, outputTokens: Int = 32, concurrency: Int = 16,
-            warmUpRequests: Int = 2, vocabulary: Range<Int> = 100..<1000
+            warmUpRequests: Int = 2, vocabulary: Range<Int> = 100..<1000, flushesCache: Bool = false
         ) {
             self.workload = workload
             self.model = model
@@ -34,6 +37,7 @@ public struct ServingBenchmark: Sendable {
             self.concurrency = concurrency
             self.warmUpRequests = warmUpRequests
             self.vocabulary = vocabulary
+            self.flushesCache = flushesCache
         }
     }
 
@@ -58,8 +62,9 @@ public struct ServingBenchmark: Sendable {
         return try run(conversations: conversations, warmUpPrompts: warmUp)
     }
 
-    /// Sends `warmUpPrompts` (throwing if any fails: the server is not serving), then measures
-    /// `conversations`. Failures in the measured phase are counted in the report, not thrown.
+    /// Sends `warmUpPrompts` (throwing if any fails: the server is not serving), flushes the cache
+    /// if configured, then measures `conversations`. Failures in the measured phase are counted in
+    /// the report, not thrown.
     public func run(conversations: [BenchmarkConversation], warmUpPrompts: [[Int]]) throws -> BenchmarkReport {
         let warmUpFailures = Shared<[String]>([])
         Self.onThreads(min(configuration.concurrency, warmUpPrompts.count), jobs: warmUpPrompts.count) { index in
@@ -72,6 +77,7 @@ public struct ServingBenchmark: Sendable {
         if let failure = warmUpFailures.value.withLock({ $0.first }) {
             throw ServingClientError.server("a warm-up request failed, so nothing was measured: \(failure)")
         }
+        if configuration.flushesCache { try client.flushCache() }
 
         let records = Shared<[[RequestRecord]]>(Array(repeating: [], count: conversations.count))
         let start = ContinuousClock.now

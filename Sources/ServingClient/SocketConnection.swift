@@ -104,7 +104,9 @@ package final class SocketConnection {
         while true {
             let remaining = deadline - .now
             let components = remaining.components
-            let milliseconds = max(0, min(Int64(Int32.max), components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 + 1))
+            // Rounded up, so a wait never ends a fraction of a millisecond before the deadline.
+            let rounded = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 + 1
+            let milliseconds = max(0, min(Int64(Int32.max), rounded))
             var entry = pollfd(fd: descriptor, events: events, revents: 0)
             let ready = systemPoll(&entry, 1, remaining <= .zero ? 0 : Int32(milliseconds))
             if ready > 0 { return true }

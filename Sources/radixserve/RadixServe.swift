@@ -10,13 +10,17 @@ enum Entry {
     }
 }
 
-/// The one executable: generation, benchmarks and (later) router, worker and cluster commands.
+/// The one executable: generation (local or through a router), chat, benchmarks, worker administration
+/// and (later) router, worker and cluster commands.
 struct RadixServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "radixserve",
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
         version: RadixServeVersion.string,
-        subcommands: [GenerateCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self]
+        subcommands: [
+            GenerateCommand.self, ChatCommand.self, BenchCommand.self, WorkersCommand.self, RankCommand.self,
+            CollectivesCommand.self,
+        ]
     )
 }
 

@@ -4,7 +4,8 @@ import TestSupport
 
 /// A scripted `/v1/completions` server with a real (if tiny) prefix cache: each request's
 /// `cached_tokens` is its longest common prefix with any earlier prompt + output, and its output
-/// is `max_tokens` ids derived from the prompt, streamed one token per event.
+/// is `max_tokens` ids derived from the prompt, streamed one token per event. `POST /flush_cache`
+/// empties the cache.
 final class FakeCompletionServer: Sendable {
     struct Options: Sendable {
         /// Send `token_ids` on each choice when the request asks for `return_token_ids`.
@@ -51,6 +52,10 @@ private final class Responder: Sendable {
     }
 
     func answer(_ request: ScriptedHTTPServer.Request) -> [ScriptedHTTPServer.Step] {
+        if request.path == "/flush_cache" {
+            state.withLock { $0.sequences.removeAll() }
+            return [.send(ScriptedHTTPServer.response(body: "{}"))]
+        }
         let number = state.withLock { state in
             state.requestCount += 1
             return state.requestCount

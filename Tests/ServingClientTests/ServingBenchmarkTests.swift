@@ -87,6 +87,22 @@ import TestSupport
         }
     }
 
+    @Test func flushingAfterWarmUpForgetsAnEarlierRunWithTheSameSeed() throws {
+        let fake = try FakeCompletionServer()
+        defer { fake.stop() }
+        let workload = BenchmarkWorkload.random(requests: 4, promptTokens: 32)
+        func run(flushing: Bool) throws -> BenchmarkReport {
+            var random = SplitMix64(seed: 6)
+            var bench = try benchmark(fake, workload: workload, warmUpRequests: 0)
+            bench.configuration.flushesCache = flushing
+            return try bench.run(using: &random)
+        }
+        let first = try run(flushing: false)
+        #expect(try run(flushing: false).cacheHitRate == 1)
+        #expect(try run(flushing: true).cachedTokens == first.cachedTokens)
+        #expect(fake.server.requests.filter { $0.path == "/flush_cache" }.count == 1)
+    }
+
     @Test func multiTurnSendsThePreviousPromptAndOutputBeforeEachQuestion() throws {
         let fake = try FakeCompletionServer()
         defer { fake.stop() }
