@@ -13,7 +13,8 @@ import Darwin
 ///
 /// An accept thread hands each connection to its own thread, which reads one request (head and
 /// `Content-Length` body), records it, runs the handler's steps and closes the connection.
-/// ``stop()`` ends the accept loop, wakes stalled connections and waits for every thread.
+/// ``stop()`` ends the accept loop, wakes stalled connections and waits for every thread; call it
+/// (e.g. in a `defer`): the accept thread keeps the server alive until then.
 public final class ScriptedHTTPServer: Sendable {
     /// One received request.
     public struct Request: Sendable {
@@ -96,8 +97,6 @@ public final class ScriptedHTTPServer: Sendable {
         threads.wait()
         close(listener)
     }
-
-    deinit { stop() }
 
     /// A port on 127.0.0.1 that nothing listens on (bound, then released).
     public static func unusedPort() throws -> Int {
