@@ -86,6 +86,7 @@ struct BenchCommand: ParsableCommand {
         try modelOptions.validateModelExists()
     }
 
+    // The flags whose defaults differ between local runs and `--url` (the router load test).
     var workload: String { workloadName ?? (server.url == nil ? "single" : "shared-prefix") }
     var outputTokens: Int { outputTokensValue ?? (server.url == nil ? 128 : 32) }
     var concurrency: String { concurrencyValue ?? (server.url == nil ? "1,8,16,32" : "16") }
