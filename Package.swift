@@ -141,7 +141,7 @@ let package = Package(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "RadixTree"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],

@@ -8,44 +8,55 @@ import RouterCore
 import Scheduling
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
-/// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`).
+/// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a
+/// load test of a router (`shared-prefix`, `multi-turn`, `random`; see `BenchCommand+Server.swift`).
 /// Run it from a release build; debug builds are 10–100× slower.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure prefill and decode tokens/s of a model (use a release build).")
+        abstract: "Measure prefill and decode tokens/s of a model (use a release build), or load-test a router with --url.")
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var server: ServerOptions
 
-    @Option(help: """
+    @Option(name: .customLong("workload"), help: """
         single (prefill + batch-1 decode), offline (random prompts), shared-prefix, or router-index \
-        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model).
+        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model). \
+        With --url: shared-prefix (default), multi-turn or random.
         """)
-    var workload: String = "single"
+    var workloadName: String?
 
-    @Option(help: "Requests of the offline workload.")
+    @Option(help: "Requests of the offline workload and of the --url random workload.")
     var requests: Int = 64
 
-    @Option(help: "Tokens generated per request (offline, shared-prefix).")
-    var outputTokens: Int = 128
+    @Option(
+        name: .customLong("output-tokens"),
+        help: "Tokens generated per request (offline, shared-prefix; default 128, 32 with --url).")
+    var outputTokensValue: Int?
 
-    @Option(help: "Comma-separated running-request limits to measure (offline, shared-prefix).")
-    var concurrency: String = "1,8,16,32"
+    @Option(name: .customLong("concurrency"), help: """
+        Comma-separated running-request limits to measure (offline, shared-prefix; default 1,8,16,32); \
+        with --url, one number of requests in flight (default 16).
+        """)
+    var concurrencyValue: String?
 
-    @Option(help: "Shared-prefix groups.")
-    var groups: Int = 16
+    @Option(
+        name: .customLong("groups"), help: "Shared-prefix groups, or multi-turn conversations (default 16; 32 with --url).")
+    var groupsValue: Int?
 
     @Option(help: "Requests per shared-prefix group.")
     var perGroup: Int = 8
 
-    @Option(help: "Tokens of each group's shared prefix.")
-    var sharedTokens: Int = 1024
+    @Option(
+        name: [.customLong("shared-tokens"), .customLong("system-tokens")],
+        help: "Tokens of each group's shared prefix or conversation's system prompt (default 1024; 512 with --url).")
+    var sharedTokensValue: Int?
 
-    @Option(help: "Private tokens after the shared prefix.")
+    @Option(help: "Private tokens after the shared prefix, or new tokens of each multi-turn question.")
     var questionTokens: Int = 64
 
-    @Option(help: "Prompt length for the prefill measurement.")
+    @Option(help: "Prompt length for the prefill measurement, and of --url random prompts.")
     var promptTokens: Int = 512
 
     @Option(help: "Tokens decoded one at a time after the prompt.")
@@ -54,6 +65,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Measured repetitions; the median is reported.")
     var runs: Int = 3
 
+    @OptionGroup var served: ServedBenchOptions
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -61,15 +74,27 @@ struct BenchCommand: ParsableCommand {
         guard promptTokens >= 1, decodeTokens >= 1, runs >= 1, requests >= 1, outputTokens >= 1, groups >= 1,
             perGroup >= 1, sharedTokens >= 1, questionTokens >= 1
         else { throw ValidationError("token and request counts must be ≥ 1") }
-        guard ["single", "offline", "shared-prefix", "router-index"].contains(workload) else {
-            throw ValidationError("--workload must be single, offline, shared-prefix or router-index, got '\(workload)'")
-        }
         guard !concurrencyLevels.isEmpty, concurrencyLevels.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--concurrency must be a comma-separated list of positive integers")
         }
+        if server.url != nil { return try validateServed() }
+        guard ["single", "offline", "shared-prefix", "router-index"].contains(workload) else {
+            throw ValidationError(
+                "--workload must be single, offline, shared-prefix or router-index (multi-turn and random need --url), "
+                    + "got '\(workload)'")
+        }
+        try modelOptions.validateModelExists()
     }
 
+    // The flags whose defaults differ between local runs and `--url` (the router load test).
+    var workload: String { workloadName ?? (server.url == nil ? "single" : "shared-prefix") }
+    var outputTokens: Int { outputTokensValue ?? (server.url == nil ? 128 : 32) }
+    var concurrency: String { concurrencyValue ?? (server.url == nil ? "1,8,16,32" : "16") }
+    var groups: Int { groupsValue ?? (server.url == nil ? 16 : 32) }
+    var sharedTokens: Int { sharedTokensValue ?? (server.url == nil ? 1024 : 512) }
+
     func run() throws {
+        if server.url != nil { return try runServed() }
         if workload == "router-index" {
             // The router's prefix index and dispatch decision, no model involved.
             StandardOutput.write(benchmarkPrefixIndex(workerCount: groups, promptTokens: sharedTokens).description + "\n")

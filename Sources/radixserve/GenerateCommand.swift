@@ -5,16 +5,19 @@ import Models
 import Scheduling
 import Tokenizers
 
-/// `radixserve generate`: run prompts through a model in this process and stream the text.
+/// `radixserve generate`: run prompts through a model in this process and stream the text, or
+/// send them to a router with `--url` (see `GenerateCommand+Server.swift`).
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate text from prompts with a local model, streaming to stdout.")
+        abstract: "Generate text from prompts with a local model, or a router's with --url, streaming to stdout.")
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var engine: EngineOptions
     @OptionGroup var tensorParallel: TensorParallelOptions
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var served: ServedRequestOptions
 
     @Option(name: .long, help: "Prompt text; repeat for several prompts.")
     var prompt: [String] = []
@@ -36,9 +39,13 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("give --prompt or --chat (both repeatable), or --prompts-file")
         }
         try sampling.samplingParams.validate()
+        if server.url != nil { return try validateServed() }
+        guard !served.isAnyGiven else { throw ValidationError("--model-name, --stop and --no-stream need --url") }
+        try modelOptions.validateModelExists()
     }
 
     func run() throws {
+        if server.url != nil { return try runServed() }
         if tensorParallel.isEnabled { return try runTensorParallel() }
         if let promptsFile { return try runBatch(path: promptsFile) }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)

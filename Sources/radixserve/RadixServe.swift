@@ -10,14 +10,16 @@ enum Entry {
     }
 }
 
-/// The one executable: local cluster, router, worker, generation, benchmarks and tensor-parallel ranks.
+/// The one executable: local cluster, router, worker, generation (local or through a router), chat,
+/// worker administration, benchmarks and tensor-parallel ranks.
 struct RadixServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "radixserve",
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
         version: RadixServeVersion.string,
         subcommands: [
-            UpCommand.self, RouterCommand.self, GenerateCommand.self, BenchCommand.self, RankCommand.self,
+            UpCommand.self, RouterCommand.self, GenerateCommand.self, ChatCommand.self, WorkersCommand.self,
+            BenchCommand.self, RankCommand.self,
             CollectivesCommand.self,
         ]
     )

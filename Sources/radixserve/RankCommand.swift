@@ -40,6 +40,7 @@ struct RankCommand: ParsableCommand {
     var wireVersion: UInt16?
 
     func validate() throws {
+        try modelOptions.validateModelExists()
         guard tp >= 2, (1..<tp).contains(rank) else { throw ValidationError("--rank must be in 1..<--tp (\(tp)), got \(rank)") }
         guard timeout.isFinite && timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }

@@ -24,13 +24,21 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
         guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
-        }
         guard BackendRegistry.names.contains(backend) else {
             throw ValidationError("--backend '\(backend)' is unknown; available: \(BackendRegistry.names.joined(separator: ", "))")
         }
     }
+
+    /// Throws unless `--model` exists. Commands call it from their own `validate()` when they
+    /// load the model here, and skip it when they send requests to a server (`--url`) instead.
+    func validateModelExists() throws {
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
+        }
+    }
+
+    /// Whether `--model` was given (its value differs from the default path).
+    var isModelGiven: Bool { model != BundledModel.defaultPath }
 
     var directory: URL { URL(fileURLWithPath: model) }
 

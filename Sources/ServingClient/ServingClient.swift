@@ -1,1 +1,0 @@
-// RadixServe: ServingClient (module overview; see README "Modules").

@@ -1,1 +1,0 @@
-// RadixServe: ServingClientTests (module overview; see README "Modules").
