@@ -91,6 +91,11 @@ public struct EngineConfig: Sendable {
     public var extraEOSTokenIDs: Set<Int32>
     /// Run ``Scheduling/Scheduler/checkIntegrity()`` after every step (tests; O(pages)).
     public var isCheckingIntegrity: Bool
+    /// Record prefix-cache changes and hand them to the ``EngineLoop``'s cache-event sink once
+    /// per step (for a router's global index). Off: nothing is recorded.
+    public var isPublishingKVEvents: Bool
+    /// Seed of the published page-hash chains (``RadixTree/PageHasher``); must equal the router's.
+    public var hashSeed: UInt64
 
     /// Creates a configuration.
     public init(
@@ -102,7 +107,9 @@ public struct EngineConfig: Sendable {
         isPrefixCacheEnabled: Bool = true,
         seed: UInt64 = 0,
         extraEOSTokenIDs: Set<Int32> = [],
-        isCheckingIntegrity: Bool = false
+        isCheckingIntegrity: Bool = false,
+        isPublishingKVEvents: Bool = false,
+        hashSeed: UInt64 = SchedulerConfig(pageCount: 1).hashSeed
     ) {
         self.pageSize = pageSize
         self.kvMemory = kvMemory
@@ -113,6 +120,8 @@ public struct EngineConfig: Sendable {
         self.seed = seed
         self.extraEOSTokenIDs = extraEOSTokenIDs
         self.isCheckingIntegrity = isCheckingIntegrity
+        self.isPublishingKVEvents = isPublishingKVEvents
+        self.hashSeed = hashSeed
     }
 
     /// The scheduler configuration for `model`: page count from the budget (never more than
@@ -131,7 +140,8 @@ public struct EngineConfig: Sendable {
             policy: policy,
             eosTokenIDs: Set(model.config.eosTokenIDs.map(Int32.init)).union(extraEOSTokenIDs),
             maxModelLength: maxLength,
-            isRecordingKVEvents: false
+            hashSeed: hashSeed,
+            isRecordingKVEvents: isPublishingKVEvents
         )
     }
 }
