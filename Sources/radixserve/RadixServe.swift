@@ -10,13 +10,13 @@ enum Entry {
     }
 }
 
-/// The one executable: generation, benchmarks and (later) router, worker and cluster commands.
+/// The one executable: generation, the worker, benchmarks and (later) router and cluster commands.
 struct RadixServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "radixserve",
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
         version: RadixServeVersion.string,
-        subcommands: [GenerateCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self]
+        subcommands: [GenerateCommand.self, WorkerCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self]
     )
 }
 
