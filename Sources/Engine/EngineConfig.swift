@@ -23,7 +23,7 @@ public enum KVMemoryBudget: Sendable, Hashable {
 
     /// Parses a byte count with an optional binary suffix: `4096`, `512K`, `512M`, `2G`, `1.5G`
     /// (`K`/`M`/`G`/`T`, optionally followed by `B` or `iB`, case-insensitive).
-    /// Returns `nil` for anything else or a non-positive value.
+    /// Returns `nil` for anything else or for less than one byte.
     public static func parseBytes(_ text: String) -> Int? {
         var number = text.trimmingCharacters(in: .whitespaces).uppercased()
         for suffix in ["IB", "B"] where number.hasSuffix(suffix) {
@@ -37,8 +37,18 @@ public enum KVMemoryBudget: Sendable, Hashable {
         }
         guard let value = Double(number), value.isFinite, value > 0 else { return nil }
         let bytes = value * multiplier
-        guard bytes < Double(Int.max) else { return nil }
+        guard bytes >= 1, bytes < Double(Int.max) else { return nil }
         return Int(bytes)
+    }
+
+    /// Parses a budget given as one value: a plain number in `(0, 1)` is a fraction of available
+    /// memory (`0.3`), anything else a byte count as ``parseBytes(_:)`` reads it (`512M`).
+    /// Returns `nil` when it is neither.
+    public static func parse(_ text: String) -> KVMemoryBudget? {
+        if let fraction = Double(text.trimmingCharacters(in: .whitespaces)), fraction > 0, fraction < 1 {
+            return .fractionOfAvailable(fraction)
+        }
+        return parseBytes(text).map(KVMemoryBudget.bytes)
     }
 
     /// Bytes of memory the kernel reports as available, or `nil` when unknown.
@@ -91,6 +101,11 @@ public struct EngineConfig: Sendable {
     public var extraEOSTokenIDs: Set<Int32>
     /// Run ``Scheduling/Scheduler/checkIntegrity()`` after every step (tests; O(pages)).
     public var isCheckingIntegrity: Bool
+    /// Record prefix-cache changes and hand them to the ``EngineLoop``'s cache-event sink once
+    /// per step (for a router's global index). Off: nothing is recorded.
+    public var isPublishingKVEvents: Bool
+    /// Seed of the published page-hash chains (``RadixTree/PageHasher``); must equal the router's.
+    public var hashSeed: UInt64
 
     /// Creates a configuration.
     public init(
@@ -102,7 +117,9 @@ public struct EngineConfig: Sendable {
         isPrefixCacheEnabled: Bool = true,
         seed: UInt64 = 0,
         extraEOSTokenIDs: Set<Int32> = [],
-        isCheckingIntegrity: Bool = false
+        isCheckingIntegrity: Bool = false,
+        isPublishingKVEvents: Bool = false,
+        hashSeed: UInt64 = SchedulerConfig(pageCount: 1).hashSeed
     ) {
         self.pageSize = pageSize
         self.kvMemory = kvMemory
@@ -113,6 +130,8 @@ public struct EngineConfig: Sendable {
         self.seed = seed
         self.extraEOSTokenIDs = extraEOSTokenIDs
         self.isCheckingIntegrity = isCheckingIntegrity
+        self.isPublishingKVEvents = isPublishingKVEvents
+        self.hashSeed = hashSeed
     }
 
     /// The scheduler configuration for `model`: page count from the budget (never more than
@@ -131,7 +150,8 @@ public struct EngineConfig: Sendable {
             policy: policy,
             eosTokenIDs: Set(model.config.eosTokenIDs.map(Int32.init)).union(extraEOSTokenIDs),
             maxModelLength: maxLength,
-            isRecordingKVEvents: false
+            hashSeed: hashSeed,
+            isRecordingKVEvents: isPublishingKVEvents
         )
     }
 }

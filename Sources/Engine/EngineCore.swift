@@ -1,6 +1,7 @@
 // RadixServe: the state the engine thread owns, and one engine step.
 // Step shape follows nano-vllm engine/llm_engine.py (schedule → run → postprocess).
 
+import KVPaging
 import Models
 import Scheduling
 
@@ -13,11 +14,17 @@ final class EngineCore {
     let runner: ModelRunner
     private let vocabularySize: Int
     private let emit: (EngineEvent) -> Void
+    private let cacheEventSink: (([KVEvent]) -> Void)?
     private var privateNamespaceCounter: UInt64 = 0
     private(set) var stats = EngineStats()
     private var rateWindow = RateWindow()
+    /// Why the model can no longer run (see ``ForwardModel/failure``), once known.
+    private(set) var modelFailure: String?
 
-    init(model: any ForwardModel, config: EngineConfig, emit: @escaping (EngineEvent) -> Void) throws {
+    init(
+        model: any ForwardModel, config: EngineConfig, emit: @escaping (EngineEvent) -> Void,
+        cacheEventSink: (([KVEvent]) -> Void)? = nil
+    ) throws {
         let schedulerConfig = config.schedulerConfig(for: model)
         self.config = config
         scheduler = Scheduler(config: schedulerConfig)
@@ -25,6 +32,7 @@ final class EngineCore {
             model: model, pageCount: schedulerConfig.pageCount, pageSize: schedulerConfig.pageSize, seed: config.seed)
         vocabularySize = model.config.vocabularySize
         self.emit = emit
+        self.cacheEventSink = cacheEventSink
     }
 
     // MARK: - Commands
@@ -38,6 +46,11 @@ final class EngineCore {
             if let event = scheduler.abort(id) { deliver(event) }
         case .flushCache(let completion):
             completion(scheduler.flushCache())
+        case .snapshotCache(let completion):
+            // NOTE: publish first, so every event the listing already reflects reaches the sink
+            // before the listing reaches whoever asked.
+            publishCacheEvents()
+            completion(scheduler.cachedChains())
         case .shutdown:
             return false
         }
@@ -83,6 +96,7 @@ final class EngineCore {
             try runner.run(batch)
         } catch {
             fail(batch, message: "the forward pass failed: \(error)")
+            if modelFailure == nil, let failure = runner.model.failure { modelFailure = "\(failure)" }
             return true
         }
         let postprocessStart = ContinuousClock.now
@@ -94,6 +108,25 @@ final class EngineCore {
             do { try scheduler.checkIntegrity() } catch { preconditionFailure("scheduler integrity: \(error)") }
         }
         return true
+    }
+
+    /// Hands the prefix-cache changes recorded since the last call to the cache-event sink (when
+    /// publishing is on and there are any). Call once per loop iteration, after the step.
+    func publishCacheEvents() {
+        guard config.isPublishingKVEvents else { return }
+        let events = scheduler.drainKVEvents()
+        if !events.isEmpty { cacheEventSink?(events) }
+    }
+
+    /// Lets an idle model tell its peers it is alive (a tensor-parallel heartbeat when due);
+    /// a failure is recorded in ``modelFailure``.
+    func keepModelAlive() {
+        guard modelFailure == nil, runner.model.keepAliveInterval != nil else { return }
+        do {
+            try runner.model.keepAlive()
+        } catch {
+            modelFailure = "\(error)"
+        }
     }
 
     /// Ends every request of a failed batch with an error (KV of the batch is not trusted).

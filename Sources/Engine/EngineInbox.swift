@@ -2,6 +2,7 @@
 // Pattern of llama.cpp tools/server/server-queue.h: post from any thread, drain all at once.
 
 import Foundation
+import KVPaging
 import Scheduling
 
 /// A message to the engine thread.
@@ -12,6 +13,8 @@ enum EngineCommand: Sendable {
     case abort(RequestID)
     /// Drop the prefix cache; `completion` receives false when running requests hold locks.
     case flushCache(completion: @Sendable (Bool) -> Void)
+    /// Publish pending cache events, then list the cached chains (`nil`: the engine stopped).
+    case snapshotCache(completion: @Sendable ([CachedPageChain]?) -> Void)
     /// Finish every live request with an error and stop the loop.
     case shutdown
 }
@@ -47,11 +50,17 @@ final class EngineInbox: @unchecked Sendable {
         return true
     }
 
-    /// Takes every queued command, oldest first; with `waitingIfEmpty`, blocks until one arrives.
-    func drain(waitingIfEmpty: Bool) -> [EngineCommand] {
+    /// Takes every queued command, oldest first; with `waitingIfEmpty`, blocks until one arrives
+    /// or `timeout` (if any) passes, and then returns what there is (possibly nothing).
+    func drain(waitingIfEmpty: Bool, timeout: Duration? = nil) -> [EngineCommand] {
         condition.lock()
         defer { condition.unlock() }
-        while waitingIfEmpty && commands.isEmpty { condition.wait() }
+        if waitingIfEmpty, let timeout {
+            let deadline = Date().addingTimeInterval(timeout.seconds)
+            while commands.isEmpty && condition.wait(until: deadline) {}
+        } else {
+            while waitingIfEmpty && commands.isEmpty { condition.wait() }
+        }
         let drained = commands
         commands.removeAll(keepingCapacity: true)
         return drained

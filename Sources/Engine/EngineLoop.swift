@@ -1,6 +1,7 @@
 // RadixServe: the engine loop on its own OS thread.
 
 import Foundation
+import KVPaging
 import Models
 import Scheduling
 import Synchronization
@@ -18,6 +19,12 @@ import Synchronization
 /// Every accepted request gets exactly one `.finished` event: on shutdown, live requests finish
 /// with an error reason.
 ///
+/// With ``EngineConfig/isPublishingKVEvents``, the prefix-cache changes of each loop iteration
+/// (commands, then one step) go to `cacheEventSink` as one list, on the engine thread, after that
+/// iteration's events went to `sink`. While idle the loop wakes every
+/// ``ForwardModel/keepAliveInterval`` to call ``ForwardModel/keepAlive()``; when it stops it
+/// calls ``ForwardModel/shutdown(reason:)`` (a tensor-parallel leader then releases its ranks).
+///
 /// Thread-safe: the scheduler, cache and runner are confined to the engine thread; the inbox,
 /// the load snapshot and the stream table are behind locks.
 public final class EngineLoop: @unchecked Sendable {
@@ -29,12 +36,24 @@ public final class EngineLoop: @unchecked Sendable {
     private let thread = Mutex<pthread_t?>(nil)
 
     /// Takes ownership of `model` (the caller must not use it afterwards), allocates the KV pool
-    /// from `config.kvMemory`, and starts the engine thread.
+    /// from `config.kvMemory`, and starts the engine thread. If this throws, the model has
+    /// already been shut down.
+    ///
+    /// - Parameter cacheEventSink: receives each iteration's non-empty list of cache changes when
+    ///   `config.isPublishingKVEvents` is set (they are dropped when it is `nil`); called on the
+    ///   engine thread, so keep it short.
     public init(
-        model: sending any ForwardModel, config: EngineConfig = .init(), sink: @escaping @Sendable (EngineEvent) -> Void = { _ in }
+        model: sending any ForwardModel, config: EngineConfig = .init(), sink: @escaping @Sendable (EngineEvent) -> Void = { _ in },
+        cacheEventSink: (@Sendable ([KVEvent]) -> Void)? = nil
     ) throws {
         let outbox = EngineOutbox(sink: sink)
-        let core = try EngineCore(model: model, config: config, emit: outbox.route)
+        let core: EngineCore
+        do {
+            core = try EngineCore(model: model, config: config, emit: outbox.route, cacheEventSink: cacheEventSink)
+        } catch {
+            model.shutdown(reason: "the engine could not start: \(error)")
+            throw error
+        }
         self.outbox = outbox
         schedulerConfig = core.scheduler.config
         outbox.publish(core.load)
@@ -73,8 +92,21 @@ public final class EngineLoop: @unchecked Sendable {
         if !inbox.post(.flushCache(completion: completion)) { completion(false) }
     }
 
+    /// Lists the prefix cache between steps. On the engine thread, first hands every pending cache
+    /// change to the cache-event sink, then calls `completion` with the chains (parents first; see
+    /// ``KVPaging/RadixPrefixCache/cachedChains()``), so a consumer fed by both in call order sees
+    /// all earlier events before the listing that includes them. `completion` receives `nil` when
+    /// the engine is shut down.
+    public func snapshotCache(completion: @escaping @Sendable ([CachedPageChain]?) -> Void) {
+        if !inbox.post(.snapshotCache(completion: completion)) { completion(nil) }
+    }
+
     /// The load published after the latest step. Any thread.
     public var load: EngineLoad { outbox.load }
+
+    /// Why the model can no longer run (e.g. a tensor-parallel rank was lost), or `nil`. Once set,
+    /// every request fails; owners should shut the engine down. Any thread.
+    public var modelFailure: String? { outbox.modelFailure }
 
     /// Finishes every live request with an error event, stops the engine thread and waits for
     /// it. Commands posted before this call are handled first. Idempotent; from the engine
@@ -99,6 +131,7 @@ final class EngineOutbox: Sendable {
 
     let streams = Mutex<[RequestID: Continuation]>([:])
     private let published = Mutex(EngineLoad())
+    private let failure = Mutex<String?>(nil)
     private let sink: @Sendable (EngineEvent) -> Void
 
     init(sink: @escaping @Sendable (EngineEvent) -> Void) {
@@ -109,6 +142,13 @@ final class EngineOutbox: Sendable {
 
     func publish(_ load: EngineLoad) {
         published.withLock { $0 = load }
+    }
+
+    var modelFailure: String? { failure.withLock { $0 } }
+
+    func publish(modelFailure: String?) {
+        guard let modelFailure else { return }
+        failure.withLock { $0 = $0 ?? modelFailure }
     }
 
     /// Sends an event to its request's stream (finishing the stream after `.finished`), or to the sink.
@@ -139,18 +179,28 @@ private final class CoreHandOff: @unchecked Sendable {
     }
 
     func run() {
+        let keepAliveInterval = core.runner.model.keepAliveInterval
         var isRunning = true
         while isRunning {
-            for command in inbox.drain(waitingIfEmpty: core.scheduler.isIdle) where isRunning {
+            let commands = inbox.drain(waitingIfEmpty: core.scheduler.isIdle, timeout: keepAliveInterval)
+            for command in commands where isRunning {
                 isRunning = core.handle(command)
             }
-            if isRunning { _ = core.step() }
+            if isRunning && !core.step() { core.keepModelAlive() }
+            core.publishCacheEvents()
             outbox.publish(core.load)
+            outbox.publish(modelFailure: core.modelFailure)
         }
         core.failAll(message: "the engine shut down before the request finished")
+        core.publishCacheEvents()
         for command in inbox.drain(waitingIfEmpty: false) {
-            if case .flushCache(let completion) = command { completion(false) }
+            switch command {
+            case .flushCache(let completion): completion(false)
+            case .snapshotCache(let completion): completion(nil)
+            case .add, .abort, .shutdown: break
+            }
         }
+        core.runner.model.shutdown(reason: "the engine shut down")
         outbox.publish(core.load)
     }
 }

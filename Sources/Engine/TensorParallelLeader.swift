@@ -10,7 +10,8 @@ import WireProtocol
 /// lock-step with them and returns the full logits.
 ///
 /// Liveness: followers give up after their collective timeout without a message, so an idle
-/// owner calls ``heartbeatIfIdle(interval:)`` from its wait loop (e.g. every timeout / 4).
+/// owner calls ``keepAlive()`` every ``keepAliveInterval`` (a quarter of that timeout), or
+/// ``heartbeatIfIdle(interval:)`` with its own interval, from its wait loop.
 /// Always end with ``shutdown(reason:)`` so followers exit at once instead of timing out.
 /// Not thread-safe: engine thread only.
 public final class TensorParallelLeader: ForwardModel {
@@ -52,10 +53,23 @@ public final class TensorParallelLeader: ForwardModel {
     }
 
     /// Sends a heartbeat when nothing was sent for `interval`, so followers can tell an idle
-    /// leader from a dead one.
+    /// leader from a dead one. Does nothing after ``shutdown(reason:)``.
     public func heartbeatIfIdle(interval: Duration) throws {
-        guard ContinuousClock.now - lastMessage >= interval else { return }
+        guard !isShutDown, ContinuousClock.now - lastMessage >= interval else { return }
         try send(.heartbeat(sequence: sequence))
+    }
+
+    /// A quarter of the collectives timeout: followers then see several heartbeats per timeout.
+    public var keepAliveInterval: Duration? { sharded.communicator.timeout / 4 }
+
+    /// ``heartbeatIfIdle(interval:)`` at ``keepAliveInterval``.
+    public func keepAlive() throws {
+        try heartbeatIfIdle(interval: sharded.communicator.timeout / 4)
+    }
+
+    /// The collective failure that broke the group (as ``TensorParallelError``), or `nil`.
+    public var failure: (any Error)? {
+        sharded.communicator.failure.map { TensorParallelError.lost($0, rank: 0) }
     }
 
     /// Tells the followers to exit and closes the group. Idempotent; best effort when the group

@@ -65,7 +65,8 @@ public struct PrefixInsertion: Hashable, Sendable {
 ///   recently used first, so if a prefix is cached all its shorter page-aligned prefixes are.
 /// - **Namespaces.** Prefixes in different namespaces never share pages or match each other.
 /// - **Events.** Every structural change is recorded as a ``KVEvent`` until
-///   ``drainEvents()`` hands the pending list over.
+///   ``drainEvents()`` hands the pending list over; ``cachedChains()`` lists the current
+///   contents in the same terms, for consumers that lost events and must resynchronise.
 ///
 /// Not thread-safe: confined to the engine thread like the scheduler that owns it.
 public protocol PrefixCache {
@@ -114,4 +115,9 @@ public protocol PrefixCache {
 
     /// Returns the pending events, oldest first, and forgets them.
     mutating func drainEvents() -> [KVEvent]
+
+    /// The whole cached set as chains, each chain listed after the chain holding its parent
+    /// page. Replaying one `stored` event per chain from an empty cache yields exactly the
+    /// cached pages; the listing includes the effects of events not drained yet.
+    func cachedChains() -> [CachedPageChain]
 }

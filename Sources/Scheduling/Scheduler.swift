@@ -142,6 +142,10 @@ public final class Scheduler {
     /// Prefix-cache changes since the last call, oldest first (see ``KVPaging/KVEvent``).
     public func drainKVEvents() -> [KVEvent] { cache.drainEvents() }
 
+    /// The whole prefix cache as page-hash chains, parents first (see
+    /// ``KVPaging/RadixPrefixCache/cachedChains()``); includes changes not yet drained.
+    public func cachedChains() -> [CachedPageChain] { cache.cachedChains() }
+
     /// Drops the prefix cache; refused (false) while any running request holds a lock.
     public func flushCache() -> Bool { cache.flush() }
 

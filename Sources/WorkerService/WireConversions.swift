@@ -73,6 +73,13 @@ extension WireKVEvent {
     }
 }
 
+extension CachedChain {
+    /// The wire form of one listed chain of the engine's prefix cache.
+    package init(_ chain: CachedPageChain) {
+        self.init(namespace: chain.namespace, parentHash: chain.parentHash, pageHashes: chain.pageHashes)
+    }
+}
+
 extension WorkerHeartbeat {
     package init(incarnation: UInt64, sequence: UInt64, load: EngineLoad) {
         self.init(

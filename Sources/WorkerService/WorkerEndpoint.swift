@@ -7,14 +7,19 @@ import WireProtocol
 
 /// Connects an ``Engine/EngineLoop`` to the router: a DEALER socket (routing id = worker id)
 /// driven by one dedicated thread that registers, forwards `submit`/`abort`/`flushCache`/
-/// `snapshotRequest` into the engine, and sends `tokens`, `finished`, `failed`, `kvEvents`
-/// and periodic `heartbeat`s back.
+/// `snapshotRequest` into the engine, and sends `tokens`, `finished`, `failed`, one `kvEvents`
+/// batch per engine step that changed the cache, `snapshot`s and periodic `heartbeat`s back.
+/// The socket connects to the router, or binds and waits for a router to connect
+/// (``WorkerEndpointConfig/connection``).
 ///
-/// Wiring: create a ``WorkerOutbox``, pass its ``WorkerOutbox/sink`` to the engine, then
-/// create the endpoint with both and call ``start()``:
+/// Wiring: create a ``WorkerOutbox``, pass its ``WorkerOutbox/sink`` and
+/// ``WorkerOutbox/cacheEventSink`` to an engine configured with
+/// ``Engine/EngineConfig/isPublishingKVEvents`` (without it the router's index of this worker stays
+/// empty), then create the endpoint with both and call ``start()``:
 /// ```
 /// let outbox = WorkerOutbox()
-/// let engine = try EngineLoop(model: model, config: config, sink: outbox.sink)
+/// let engine = try EngineLoop(
+///     model: model, config: config, sink: outbox.sink, cacheEventSink: outbox.cacheEventSink)
 /// let endpoint = WorkerEndpoint(config: endpointConfig, engine: engine, outbox: outbox, context: context)
 /// try endpoint.start()
 /// ```

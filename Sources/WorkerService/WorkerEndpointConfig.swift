@@ -6,8 +6,11 @@ import WireProtocol
 
 /// Static configuration of a ``WorkerEndpoint``.
 public struct WorkerEndpointConfig: Sendable {
-    /// The router's ROUTER endpoint (`tcp://host:port` or `ipc://path`).
+    /// The router's ROUTER endpoint (`tcp://host:port` or `ipc://path`), or with
+    /// ``RouterConnection/bind`` the endpoint this worker listens on.
     public var routerEndpoint: String
+    /// Whether the worker dials the router or waits for the router to dial it.
+    public var connection: RouterConnection
     /// The worker's id; its ZeroMQ routing id is the 4 little-endian bytes of this value.
     public var workerID: UInt32
     /// Random per process start (a fresh value tells the router this worker's cache is empty).
@@ -18,7 +21,8 @@ public struct WorkerEndpointConfig: Sendable {
     public var modelFingerprint: String
     /// Ranks in this worker's tensor-parallel group.
     public var tensorParallelSize: Int
-    /// Give up registering after this long without an answer.
+    /// Give up registering after this long without an answer. Ignored with
+    /// ``RouterConnection/bind``: a listening worker waits for a router indefinitely.
     public var registrationTimeout: Duration
     /// Resend `register` this often until answered.
     public var registrationRetryInterval: Duration
@@ -35,7 +39,8 @@ public struct WorkerEndpointConfig: Sendable {
 
     /// Creates a configuration with a random incarnation.
     public init(
-        routerEndpoint: String, workerID: UInt32, incarnation: UInt64 = .random(in: 1...(.max)), modelID: String,
+        routerEndpoint: String, connection: RouterConnection = .connect, workerID: UInt32,
+        incarnation: UInt64 = .random(in: 1...(.max)), modelID: String,
         modelFingerprint: String, tensorParallelSize: Int = 1, registrationTimeout: Duration = .seconds(30),
         registrationRetryInterval: Duration = .milliseconds(500), heartbeatInterval: Duration = .seconds(1),
         sendTimeout: Duration = .seconds(5), maxFrameBytes: Int = WireFrameHeader.defaultMaxFrameBytes,
@@ -43,6 +48,7 @@ public struct WorkerEndpointConfig: Sendable {
         log: @escaping @Sendable (String) -> Void = WorkerEndpointConfig.standardErrorLog
     ) {
         self.routerEndpoint = routerEndpoint
+        self.connection = connection
         self.workerID = workerID
         self.incarnation = incarnation
         self.modelID = modelID
@@ -64,6 +70,18 @@ public struct WorkerEndpointConfig: Sendable {
 
     /// The DEALER routing id for `workerID`.
     public var routingID: [UInt8] { withUnsafeBytes(of: workerID.littleEndian) { Array($0) } }
+}
+
+/// How a worker's DEALER socket meets the router's ROUTER socket.
+public enum RouterConnection: Sendable, Hashable {
+    /// Connect to the router, which has bound ``WorkerEndpointConfig/routerEndpoint``.
+    case connect
+    /// Bind ``WorkerEndpointConfig/routerEndpoint`` and wait for a router to connect (for
+    /// routers that discover workers, e.g. behind a service address). The routing id still
+    /// travels in the ZeroMQ handshake, so the router addresses the worker the same way.
+    /// `register` is resent until a router answers, without a deadline. Serve one router at a
+    /// time: a DEALER spreads its messages over every connected peer.
+    case bind
 }
 
 /// Where a worker stands with its router.

@@ -9,6 +9,8 @@ import Transport
 enum WorkerOutboxItem: Sendable {
     case engine(EngineEvent)
     case cacheEvents([KVEvent])
+    /// The engine's cache listing for a `snapshotRequest` (`nil`: the engine is shut down).
+    case snapshot([CachedPageChain]?)
     case flushDone(isFlushed: Bool)
     /// Nothing to send: only wakes the socket thread (e.g. to notice a stop request).
     case wake
@@ -16,9 +18,10 @@ enum WorkerOutboxItem: Sendable {
 
 /// A multi-producer queue with a wakeup for the worker's socket thread.
 ///
-/// Use ``sink`` as the `EngineLoop`'s event sink and ``post(cacheEvents:)`` for the
-/// scheduler's drained KV events; both may be called from any thread (normally the engine
-/// thread) and never block on I/O.
+/// Use ``sink`` as the `EngineLoop`'s event sink and ``cacheEventSink`` as its cache-event sink;
+/// both may be called from any thread (normally the engine thread) and never block on I/O.
+/// Items are sent in the order they were posted, which is what makes a snapshot's sequence
+/// number exact: every cache event the engine published before listing its cache is sent first.
 ///
 /// `@unchecked Sendable`: `items`, `waker` and `isClosed` are only touched with `lock` held.
 /// The waker is an `inproc` PAIR socket created by the socket thread; it migrates between
@@ -36,6 +39,11 @@ public final class WorkerOutbox: @unchecked Sendable {
     /// The closure to pass as `EngineLoop(sink:)`.
     public var sink: @Sendable (EngineEvent) -> Void {
         { [self] event in post(.engine(event)) }
+    }
+
+    /// The closure to pass as `EngineLoop(cacheEventSink:)`: ``post(cacheEvents:)``.
+    public var cacheEventSink: @Sendable ([KVEvent]) -> Void {
+        { [self] events in post(cacheEvents: events) }
     }
 
     /// Queues the prefix-cache changes of one engine step (`Scheduler.drainKVEvents()`); the

@@ -22,8 +22,10 @@ final class WorkerSession {
     private var heartbeatInterval: Duration
     /// Requests submitted by the router and not yet finished (duplicate-id check).
     private var liveRequests: Set<UInt64> = []
-    /// Sequence of the last `kvEvents` batch sent.
+    /// Sequence of the last `kvEvents` batch sent (0 before the first).
     private var cacheSequence: UInt64 = 0
+    /// How the router is named in logs: its endpoint, or the one this worker listens on.
+    private var routerDescription: String
 
     init(
         config: WorkerEndpointConfig, engine: EngineLoop, outbox: WorkerOutbox, context: ZMQContext,
@@ -35,6 +37,7 @@ final class WorkerSession {
         self.context = context
         self.endpoint = endpoint
         heartbeatInterval = config.heartbeatInterval
+        routerDescription = config.routerEndpoint
     }
 
     private var registration: WorkerRegistration {
@@ -65,7 +68,14 @@ final class WorkerSession {
         try dealer.setRoutingID(config.routingID)
         try dealer.setMaxMessageSize(config.maxFrameBytes)
         if let curve = config.curve { try dealer.setCurveClient(serverPublicKey: curve.serverPublicKey, keyPair: curve.keyPair) }
-        try dealer.connect(config.routerEndpoint)
+        switch config.connection {
+        case .connect:
+            try dealer.connect(config.routerEndpoint)
+        case .bind:
+            let bound = try dealer.bind(config.routerEndpoint)
+            routerDescription = "a router connected to \(bound)"
+            config.log("listening on \(bound); waiting for a router to connect")
+        }
 
         let wakeEndpoint = "inproc://radixserve-worker-wake-\(config.workerID)-\(config.incarnation)-\(UInt64.random(in: 0...(.max)))"
         let wakeReceiver = try ZMQSocket(.pair, context: context)
@@ -79,27 +89,29 @@ final class WorkerSession {
         let dealerIndex = poller.register(dealer)
         let wakeIndex = poller.register(wakeReceiver)
         let clock = ContinuousClock()
-        let registrationDeadline = clock.now.advanced(by: config.registrationTimeout)
+        // A listening worker waits for a router for as long as it runs.
+        let registrationDeadline: ContinuousClock.Instant? =
+            config.connection == .bind ? nil : clock.now.advanced(by: config.registrationTimeout)
         var nextRegistration = clock.now
         var nextHeartbeat = clock.now
 
         while !endpoint.takeUnretainedValue().isStopping {
             let now = clock.now
             if !isRegistered {
-                if now >= registrationDeadline {
+                if let registrationDeadline, now >= registrationDeadline {
                     endpoint.takeUnretainedValue().update(.timedOut, onlyIfPending: true)
                     config.log("no answer from \(config.routerEndpoint) within \(config.registrationTimeout)")
                     return "registration timed out"
                 }
                 if now >= nextRegistration {
-                    send(.register(registration), on: dealer)
+                    sendRegistration(on: dealer)
                     nextRegistration = now.advanced(by: config.registrationRetryInterval)
                 }
             } else if now >= nextHeartbeat {
                 send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load)), on: dealer)
                 nextHeartbeat = now.advanced(by: heartbeatInterval)
             }
-            let due = isRegistered ? nextHeartbeat : min(nextRegistration, registrationDeadline)
+            let due = isRegistered ? nextHeartbeat : min(nextRegistration, registrationDeadline ?? nextRegistration)
             _ = try poller.poll(timeout: max(.zero, min(due - clock.now, .milliseconds(200))))
 
             if poller.isReadable(at: wakeIndex) {
@@ -140,7 +152,7 @@ final class WorkerSession {
                 config.log("router registered worker id \(workerID), but this worker is \(config.workerID)")
             }
             if heartbeatMilliseconds > 0 { heartbeatInterval = .milliseconds(max(heartbeatMilliseconds, 10)) }
-            if !isRegistered { config.log("registered with \(config.routerEndpoint) as worker \(config.workerID)") }
+            if !isRegistered { config.log("registered with \(routerDescription) as worker \(config.workerID)") }
             isRegistered = true
             endpoint.takeUnretainedValue().update(.registered, onlyIfPending: true)
         case .refused(let reason):
@@ -155,10 +167,10 @@ final class WorkerSession {
             let outbox = self.outbox
             engine.flushCache { outbox.post(.flushDone(isFlushed: $0)) }
         case .snapshotRequest:
-            // NOTE: the engine does not expose its cached chains yet, and it publishes no cache
-            // events either, so the router's view of this worker is empty: an empty snapshot at
-            // the current sequence is consistent with everything sent so far.
-            send(.snapshot(CacheSnapshot(incarnation: config.incarnation, sequence: cacheSequence, chains: [])), on: dealer)
+            // The engine publishes pending cache events before listing, and both go through the
+            // ordered outbox, so the snapshot is sent right after the last batch it includes.
+            let outbox = self.outbox
+            engine.snapshotCache { outbox.post(.snapshot($0)) }
         }
         return nil
     }
@@ -219,6 +231,12 @@ final class WorkerSession {
                 cacheSequence += 1
                 send(.kvEvents(KVEventBatch(
                     incarnation: config.incarnation, sequence: cacheSequence, events: events.map(WireKVEvent.init))), on: dealer)
+            case .snapshot(let chains?):
+                flushTokens()
+                send(.snapshot(CacheSnapshot(
+                    incarnation: config.incarnation, sequence: cacheSequence, chains: chains.map(CachedChain.init))), on: dealer)
+            case .snapshot(nil):
+                config.log("cannot answer a snapshot request: the engine is shut down")
             case .flushDone(let isFlushed):
                 if !isFlushed { config.log("cache flush refused: running requests hold cached pages") }
             case .wake:
@@ -226,6 +244,14 @@ final class WorkerSession {
             }
         }
         flushTokens()
+    }
+
+    /// Sends `register`. A listening worker has no peer until a router connects, and a send
+    /// would block until then, so it tries without waiting and retries on the next interval.
+    private func sendRegistration(on dealer: ZMQSocket) {
+        guard config.connection == .bind else { return send(.register(registration), on: dealer) }
+        WorkerToRouter.register(registration).encode(into: &writer)
+        _ = try? dealer.send(writer.bytes, timeout: .zero)
     }
 
     private func send(_ message: WorkerToRouter, on dealer: ZMQSocket) {

@@ -6,11 +6,21 @@ import Tokenizers
 
 extension GenerateCommand {
     /// Submits every prompt of a JSONL file to the engine loop at once and prints one result
-    /// per prompt, in file order (as JSON lines with `--json`, else as text blocks).
+    /// per prompt, in file order (as JSON lines with `--json`, else as text blocks). With `--tp N`
+    /// the engine drives the leader of a tensor-parallel group, which it shuts down when done.
     func runBatch(path: String) throws {
         let lines = try PromptLine.load(path: path, defaults: sampling.samplingParams)
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let model = try modelOptions.loadModel(maxStepTokens: max(engine.maxBatchedTokens, 16))
+        let maxStepTokens = max(engine.maxBatchedTokens, 16)
+        let ranks = tensorParallel.isEnabled
+            ? try TensorParallelRanks(options: tensorParallel, modelOptions: modelOptions, handlesSignals: true) : nil
+        defer { ranks?.finish() }
+        let model: any ForwardModel
+        if let ranks {
+            model = try ranks.joinAsLeader(modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+        } else {
+            model = try modelOptions.loadModel(maxStepTokens: maxStepTokens)
+        }
         var config = engine.engineConfig(pageSize: modelOptions.pageSize, seed: sampling.seed)
         config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
         let collector = EventCollector()

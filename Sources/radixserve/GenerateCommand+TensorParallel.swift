@@ -1,52 +1,14 @@
-import Accelerators
-import ArgumentParser
-import Backends
 import Engine
 import Foundation
 import Tokenizers
 
 extension GenerateCommand {
-    /// `generate --tp N`: rank 0 of a tensor-parallel group. Spawns ranks 1..<N on this host
-    /// (ipc:// rendezvous in a fresh temp directory) unless `--tp-endpoint` names an endpoint for
-    /// ranks started by hand, generates like the single-process path, then shuts the group down.
+    /// `generate --tp N` with `--prompt`/`--chat`: rank 0 of a tensor-parallel group (see
+    /// ``TensorParallelRanks``) generates like the single-process path, then shuts the group down.
     func runTensorParallel() throws {
-        guard promptsFile == nil else {
-            throw ValidationError("--prompts-file runs the batched engine, which does not support --tp yet")
-        }
-        let tp = tensorParallel
-        let threads = tp.threadsPerRank(requested: modelOptions.threads)
-        var rendezvous = tp.tpEndpoint ?? ""
-        var children: RankProcessGroup?
-        var socketDirectory: URL?
-        if tp.tpEndpoint == nil && tp.size > 1 {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rxs-tp-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            socketDirectory = directory
-            rendezvous = "ipc://\(directory.path)/rendezvous"
-            let parent = getpid()
-            children = try RankProcessGroup(size: tp.size) { rank in
-                ["rank", "--rank", "\(rank)", "--tp", "\(tp.size)", "--leader", rendezvous, "--model", modelOptions.model,
-                 "--backend", modelOptions.backend, "--threads", "\(threads)", "--timeout", "\(tp.tpTimeout)",
-                 "--parent-pid", "\(parent)"] + (tp.tpReplicatedLMHead ? ["--replicated-lm-head"] : [])
-            }
-            for (index, pid) in children!.pids.enumerated() {
-                FileHandle.standardError.write(Data("radixserve: started tensor-parallel rank \(index + 1) as pid \(pid)\n".utf8))
-            }
-        } else if rendezvous.isEmpty {
-            rendezvous = "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-tp-\(UUID().uuidString.prefix(8))"
-        }
-        defer {
-            children?.finish(grace: .seconds(5))
-            if let socketDirectory { try? FileManager.default.removeItem(at: socketDirectory) }
-        }
-        let backend = try BackendRegistry.device(named: modelOptions.backend).makeBackend(threads: threads)
-        let leader: TensorParallelLeader
-        do {
-            leader = TensorParallelLeader(try TensorParallelBootstrap.join(
-                tp.configuration(rank: 0, rendezvous: rendezvous), directory: modelOptions.directory, backend: backend))
-        } catch let error as TensorParallelError {
-            throw CommandFailure(message: "rank 0: \(error.message)")
-        }
+        let ranks = try TensorParallelRanks(options: tensorParallel, modelOptions: modelOptions, handlesSignals: true)
+        defer { ranks.finish() }
+        let leader = try ranks.joinAsLeader(modelOptions: modelOptions, maxStepTokens: 2048)
         var decode = DecodeStatistics()
         do {
             try generate(with: leader, statistics: &decode)
@@ -58,7 +20,7 @@ extension GenerateCommand {
             leader.shutdown(reason: "rank 0 failed: \(error)")
             throw error
         }
-        if tp.tpStats { printStatistics(leader, decode: decode) }
+        if tensorParallel.tpStats { printStatistics(leader, decode: decode) }
     }
 
     /// The prompt loop of ``run()`` over the group's leader.

@@ -46,8 +46,8 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         if server.url != nil { return try runServed() }
-        if tensorParallel.isEnabled { return try runTensorParallel() }
         if let promptsFile { return try runBatch(path: promptsFile) }
+        if tensorParallel.isEnabled { return try runTensorParallel() }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
         let model = try modelOptions.loadModel()
         let generator = try Generator(model: model, pageSize: modelOptions.pageSize)

@@ -18,9 +18,8 @@ struct RadixServe: AsyncParsableCommand {
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
         version: RadixServeVersion.string,
         subcommands: [
-            UpCommand.self, RouterCommand.self, GenerateCommand.self, ChatCommand.self, WorkersCommand.self,
-            BenchCommand.self, RankCommand.self,
-            CollectivesCommand.self,
+            UpCommand.self, RouterCommand.self, WorkerCommand.self, GenerateCommand.self, ChatCommand.self,
+            WorkersCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self,
         ]
     )
 }

@@ -4,7 +4,8 @@ import Synchronization
 /// Ranks 1..<N of a tensor-parallel group running as child processes of rank 0.
 ///
 /// Children never outlive the leader: ``finish(grace:)`` waits for them after a shutdown and
-/// kills stragglers; SIGINT/SIGTERM of the leader kill them before it exits; and each child
+/// kills stragglers; SIGINT/SIGTERM of the leader kill them before it exits (unless the leader
+/// shuts down gracefully on its own, `handlesSignals: false`); and each child
 /// watches its parent pid (`rank --parent-pid`) and exits when the leader is gone, even after a
 /// SIGKILL. Thread-safe: the signal handlers run on a dispatch queue.
 final class RankProcessGroup: @unchecked Sendable {
@@ -15,8 +16,9 @@ final class RankProcessGroup: @unchecked Sendable {
     /// The children's pids, rank 1 first.
     let pids: [Int32]
 
-    /// Starts `radixserve rank` for ranks 1..<size with `arguments(rank)` (this executable).
-    init(size: Int, arguments: (Int) -> [String]) throws {
+    /// Starts `radixserve rank` for ranks 1..<size with `arguments(rank)` (this executable). With
+    /// `handlesSignals`, SIGINT and SIGTERM kill the children and exit this process at once.
+    init(size: Int, handlesSignals: Bool = true, arguments: (Int) -> [String]) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var started: [Process] = []
         for rank in 1..<size {
@@ -35,7 +37,7 @@ final class RankProcessGroup: @unchecked Sendable {
         }
         pids = started.map(\.processIdentifier)
         processes = Mutex(started)
-        for signalNumber in [SIGINT, SIGTERM] {
+        for signalNumber in [SIGINT, SIGTERM] where handlesSignals {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
@@ -65,7 +67,9 @@ final class RankProcessGroup: @unchecked Sendable {
         for process in list where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for process in list { process.waitUntilExit() }
         for source in signalSources { source.cancel() }
-        for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) }
+        if !signalSources.isEmpty {
+            for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) }
+        }
         return list.map(\.terminationStatus)
     }
 }
@@ -74,9 +78,14 @@ final class RankProcessGroup: @unchecked Sendable {
 /// SIGKILL, and the child was re-parented). Polls every 100 ms on a background thread.
 enum ParentWatchdog {
     static func start(parent: Int32, rank: Int) {
+        start(parent: parent, name: "rank \(rank)")
+    }
+
+    /// `name` prefixes the message printed when the parent is gone (e.g. `worker 3`).
+    static func start(parent: Int32, name: String) {
         let thread = Thread {
             while getppid() == parent { usleep(100_000) }
-            FileHandle.standardError.write(Data("radixserve rank \(rank): the leader process \(parent) is gone; exiting\n".utf8))
+            FileHandle.standardError.write(Data("radixserve \(name): the parent process \(parent) is gone; exiting\n".utf8))
             _exit(3)
         }
         thread.start()

@@ -2,7 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// Tensor-parallel flags of `generate`.
+/// Tensor-parallel flags of `generate` and `worker`.
 struct TensorParallelOptions: ParsableArguments {
     @Option(name: .customLong("tp"), help: "Tensor-parallel ranks; ranks 1..<N run as child processes unless --tp-endpoint is given.")
     var size: Int = 1
@@ -19,7 +19,7 @@ struct TensorParallelOptions: ParsableArguments {
     @Flag(help: "Keep lm_head replicated on every rank instead of splitting it by vocabulary.")
     var tpReplicatedLMHead = false
 
-    @Flag(help: "Print step and communication times of the tensor-parallel group to stderr.")
+    @Flag(help: "Print step and communication times of the tensor-parallel group to stderr (generate --prompt/--chat).")
     var tpStats = false
 
     func validate() throws {

@@ -56,9 +56,22 @@ import Testing
         #expect(KVMemoryBudget.parseBytes(text) == bytes)
     }
 
-    @Test(arguments: ["", "abc", "-1G", "0", "12Q", "G"])
+    @Test(arguments: ["", "abc", "-1G", "0", "12Q", "G", "0.5"])
     func rejectsMalformedByteCounts(text: String) {
         #expect(KVMemoryBudget.parseBytes(text) == nil)
+    }
+
+    @Test(arguments: [
+        ("0.3", KVMemoryBudget.fractionOfAvailable(0.3)), (" 0.05 ", .fractionOfAvailable(0.05)), ("1", .bytes(1)),
+        ("512M", .bytes(512 << 20)), ("0.5K", .bytes(512)),
+    ])
+    func parsesFractionsAndByteCounts(text: String, budget: KVMemoryBudget) {
+        #expect(KVMemoryBudget.parse(text) == budget)
+    }
+
+    @Test(arguments: ["", "0", "-0.3", "0.3B", "half"])
+    func rejectsValuesThatAreNeither(text: String) {
+        #expect(KVMemoryBudget.parse(text) == nil)
     }
 
     @Test func pageCountIsClampedToTheLimit() {

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Thousands of random request lifecycles against a small pool, checking after every step
 /// that page accounting holds, matched pages hold the right (simulated) KV content, and the
-/// router's view rebuilt from events equals the cache.
+/// router's view rebuilt from events equals both the cache and its snapshot listing.
 @Suite struct RadixPrefixCachePropertyTests {
     struct Holder {
         var tokens: [Int32]
@@ -15,23 +15,42 @@ import TestSupport
         var sharedPageCount: Int
     }
 
-    /// The router's view of the cache, rebuilt from events alone.
-    struct RouterView {
-        var routerHashes: Set<UInt64> = []
+    /// Where a page sits: its namespace and the page above it (`nil` at the root).
+    struct PagePlace: Hashable {
+        var namespace: UInt64
+        var parentHash: UInt64?
+    }
+
+    /// The router's view of the cache, rebuilt from events or from a snapshot listing alone.
+    struct RouterView: Equatable {
+        var pages: [UInt64: PagePlace] = [:]
+
+        /// A view built by replaying one `stored` event per listed chain into an empty view.
+        init(chains: [CachedPageChain]) {
+            applyEvents(chains.map { .stored(namespace: $0.namespace, pageHashes: $0.pageHashes, parentHash: $0.parentHash, tokenIDs: []) })
+        }
+
+        init() {}
 
         mutating func applyEvents(_ events: [KVEvent]) {
-        for event in events {
-            switch event {
-            case .stored(_, let hashes, let parent, _):
-                if let parent { #expect(routerHashes.contains(parent), "stored under an unknown parent") }
-                for hash in hashes { #expect(routerHashes.insert(hash).inserted) }
-            case .removed(let hashes):
-                for hash in hashes { #expect(routerHashes.remove(hash) != nil) }
-            case .cleared:
-                routerHashes = []
+            for event in events {
+                switch event {
+                case .stored(let namespace, let hashes, let parent, _):
+                    if let parent { #expect(pages[parent]?.namespace == namespace, "stored under an unknown parent") }
+                    var above = parent
+                    for hash in hashes {
+                        #expect(pages.updateValue(PagePlace(namespace: namespace, parentHash: above), forKey: hash) == nil)
+                        above = hash
+                    }
+                case .removed(let hashes):
+                    for hash in hashes { #expect(pages.removeValue(forKey: hash) != nil) }
+                    let parents = Set(pages.values.compactMap(\.parentHash))
+                    #expect(hashes.allSatisfy { !parents.contains($0) }, "removed a page that still has children")
+                case .cleared:
+                    pages = [:]
+                }
             }
         }
-    }
     }
 
     @Test(arguments: [(1, UInt64(1)), (2, 2), (4, 3), (16, 4)])
@@ -106,9 +125,13 @@ import TestSupport
             try cache.checkIntegrity()
             let privatePages = holders.reduce(0) { $0 + $1.table.count - $1.sharedPageCount }
             #expect(cache.pool.inUsePageCount == privatePages)
+            // The listing already includes the pending events' effects, so it must equal the
+            // view after replaying everything emitted so far, page by page and parent by parent.
+            let snapshot = RouterView(chains: cache.cachedChains())
             router.applyEvents(cache.drainEvents())
             let cachedHashes = Set(cache.trees.values.flatMap { tree in tree.allNodes().flatMap { tree.value(of: $0)!.hashes } })
-            #expect(cachedHashes == router.routerHashes)
+            #expect(cachedHashes == Set(router.pages.keys))
+            #expect(snapshot == router)
         }
         #expect(hitCount > 100, "the workload must exercise prefix hits")
         #expect(duplicateCount > 10, "the workload must exercise duplicate pages")

@@ -189,6 +189,32 @@ import Testing
         #expect(events4 == [.cleared])
     }
 
+    @Test func chainsListEveryEdgeAfterItsParent() throws {
+        var cache = RadixPrefixCache(pageCount: 16, pageSize: 2, hashSeed: 5)
+        let hasher = PageHasher(seed: 5, pageSize: 2)
+        #expect(cache.cachedChains().isEmpty)
+        try Self.cache([1, 2, 3, 4, 5, 6], in: &cache, namespace: 9)
+        try Self.cache([1, 2, 3, 4, 7, 8, 9, 9], in: &cache, namespace: 9)
+        try Self.cache([1, 2], in: &cache, namespace: 3)
+        let long = hasher.chain([1, 2, 3, 4, 7, 8, 9, 9], namespace: 9)
+        let short = hasher.chain([1, 2, 3, 4, 5, 6], namespace: 9)
+        let chains = cache.cachedChains()
+        #expect(chains.count == 4)
+        #expect(chains[0] == CachedPageChain(namespace: 3, parentHash: nil, pageHashes: hasher.chain([1, 2], namespace: 3)))
+        #expect(chains[1] == CachedPageChain(namespace: 9, parentHash: nil, pageHashes: Array(long[..<2])))
+        #expect(Set(chains[2...]) == [
+            CachedPageChain(namespace: 9, parentHash: long[1], pageHashes: [short[2]]),
+            CachedPageChain(namespace: 9, parentHash: long[1], pageHashes: Array(long[2...])),
+        ])
+        // A split by a partial match changes edges, not pages: the listing covers the same hashes.
+        _ = cache.match([1, 2, 3, 4, 7, 8, 0], namespace: 9)
+        let split = cache.cachedChains()
+        #expect(split.count == 5)
+        #expect(Set(split.flatMap(\.pageHashes)) == Set(chains.flatMap(\.pageHashes)))
+        let events = cache.drainEvents().count
+        #expect(events == 3)
+    }
+
     @Test func eventsCanBeSwitchedOff() throws {
         var cache = RadixPrefixCache(pageCount: 4, pageSize: 1, isRecordingEvents: false)
         try Self.cache([1, 2], in: &cache)

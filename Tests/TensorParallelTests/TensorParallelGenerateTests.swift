@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `generate --tp N` as users run it: rank 0 plus N-1 child rank processes of the built executable.
+/// `generate --tp N` as users run it: rank 0 plus N-1 child rank processes of the built executable,
+/// for single prompts (the sequential generator) and prompt files (the batched engine).
 @Suite(.serialized) struct TensorParallelGenerateTests {
     struct Line: Decodable {
         var tokenIDs: [Int32]
@@ -36,6 +37,31 @@ import TestSupport
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let line = try JSONDecoder().decode(Line.self, from: Data(outcome.standardOutput.utf8))
         #expect(line.tokenIDs == prompt.greedyTokenIDs)
+    }
+
+    /// `--prompts-file` runs the batched engine; with `--tp` the engine drives rank 0 of the group.
+    @Test(arguments: ["llama-gqa", "qwen3-qknorm"])
+    func batchedEngineGivesTheSameTokensAcrossGroupSizes(model name: String) throws {
+        let reference = try ModelReference.load(name)
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("prompts.jsonl")
+        let lines = try reference.prompts.map { prompt in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["prompt": prompt.text]), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        var outputs: [[[Int32]]] = []
+        for tp in [1, 2] {
+            let outcome = try ProcessHarness.run(
+                ["generate", "--model", Fixtures.model(name).path, "--prompts-file", file.path, "--max-tokens", "32",
+                 "--ignore-eos", "--json", "--threads", "1", "--kv-memory", "4M", "--tp", "\(tp)", "--tp-timeout", "20"],
+                timeout: 120)
+            #expect(outcome.status == 0, "tp \(tp): \(outcome.standardError)")
+            outputs.append(try outcome.standardOutput.split(separator: "\n").map {
+                try JSONDecoder().decode(Line.self, from: Data($0.utf8)).tokenIDs
+            })
+            #expect(outcome.standardError.contains("started tensor-parallel rank 1") == (tp == 2))
+        }
+        #expect(outputs[0] == reference.prompts.map(\.greedyTokenIDs))
+        #expect(outputs[1] == outputs[0])
     }
 
     @Test func indivisibleHeadsFailWithAClearMessage() throws {

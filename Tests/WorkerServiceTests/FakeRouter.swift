@@ -18,11 +18,21 @@ final class FakeRouter {
     /// The routing id of the last worker heard from.
     private(set) var peer: [UInt8]?
 
+    /// A router that binds a fresh `ipc://` endpoint for workers to connect to.
     init(context: ZMQContext) throws {
         self.context = context
         socket = try ZMQSocket(.router, context: context)
-        endpoint = try socket.bind("ipc:///tmp/rxs-worker-\(UUID().uuidString.prefix(13))")
+        endpoint = try socket.bind(Self.uniqueEndpoint())
     }
+
+    /// A router that connects to a listening worker at `workerEndpoint`.
+    init(context: ZMQContext, connectingTo workerEndpoint: String) throws {
+        self.context = context
+        socket = try ZMQSocket(.router, context: context)
+        endpoint = try socket.connect(workerEndpoint)
+    }
+
+    static func uniqueEndpoint() -> String { "ipc:///tmp/rxs-worker-\(UUID().uuidString.prefix(13))" }
 
     deinit { socket.close() }
 
@@ -93,25 +103,29 @@ final class FakeRouter {
 
 enum WorkerServiceTestError: Error { case noPeer }
 
-/// A running worker (engine + endpoint) on fixture `llama-gqa`.
+/// A running worker (engine publishing cache events + endpoint) on fixture `llama-gqa`.
 final class WorkerUnderTest {
     let engine: EngineLoop
     let endpoint: WorkerEndpoint
     let outbox: WorkerOutbox
 
     init(
-        routerEndpoint: String, context: ZMQContext, workerID: UInt32 = 7, pages: Int = 256,
-        registrationTimeout: Duration = .seconds(30), heartbeatInterval: Duration = .seconds(1)
+        routerEndpoint: String, connection: RouterConnection = .connect, context: ZMQContext, workerID: UInt32 = 7,
+        pages: Int = 256, registrationTimeout: Duration = .seconds(30), heartbeatInterval: Duration = .seconds(1)
     ) throws {
         let backend = try BackendRegistry.device(named: "cpu").makeBackend(threads: 1)
         let model = try LlamaModel(directory: Fixtures.model("llama-gqa"), backend: backend, maxStepTokens: 256)
         outbox = WorkerOutbox()
         engine = try EngineLoop(
-            model: model, config: EngineConfig(pageSize: 4, kvMemory: .pages(pages), maxBatchedTokens: 64, isCheckingIntegrity: true),
-            sink: outbox.sink)
+            model: model,
+            config: EngineConfig(
+                pageSize: 4, kvMemory: .pages(pages), maxBatchedTokens: 64, isCheckingIntegrity: true,
+                isPublishingKVEvents: true),
+            sink: outbox.sink, cacheEventSink: outbox.cacheEventSink)
         endpoint = WorkerEndpoint(
             config: WorkerEndpointConfig(
-                routerEndpoint: routerEndpoint, workerID: workerID, modelID: "llama-gqa", modelFingerprint: "fixture",
+                routerEndpoint: routerEndpoint, connection: connection, workerID: workerID, modelID: "llama-gqa",
+                modelFingerprint: "fixture",
                 registrationTimeout: registrationTimeout, registrationRetryInterval: .milliseconds(100),
                 heartbeatInterval: heartbeatInterval, log: { _ in }),
             engine: engine, outbox: outbox, context: context)

@@ -3,7 +3,7 @@ import Engine
 
 /// KV pool and batching flags shared by commands that run the engine loop.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "KV cache memory, in bytes with an optional K/M/G/T suffix (e.g. 512M, 2G).")
+    @Option(help: "KV cache memory: bytes with an optional K/M/G/T suffix (e.g. 512M, 2G), or a fraction of available RAM below 1 (e.g. 0.3).")
     var kvMemory: String?
 
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
@@ -19,8 +19,15 @@ struct EngineOptions: ParsableArguments {
     var noPrefixCache = false
 
     func validate() throws {
-        if let kvMemory, KVMemoryBudget.parseBytes(kvMemory) == nil {
-            throw ValidationError("--kv-memory '\(kvMemory)' is not a byte count like 512M or 2G")
+        if let kvMemory {
+            switch KVMemoryBudget.parse(kvMemory) {
+            case nil:
+                throw ValidationError("--kv-memory '\(kvMemory)' is neither a byte count like 512M or 2G nor a fraction like 0.3")
+            case .fractionOfAvailable(let fraction) where fraction > 0.9:
+                throw ValidationError("--kv-memory as a fraction of available RAM must be at most 0.9, got \(kvMemory)")
+            default:
+                break
+            }
         }
         guard kvFraction.isFinite, kvFraction > 0, kvFraction <= 0.9 else {
             throw ValidationError("--kv-fraction must be in (0, 0.9], got \(kvFraction)")
@@ -31,8 +38,7 @@ struct EngineOptions: ParsableArguments {
 
     /// The engine configuration for pages of `pageSize` tokens.
     func engineConfig(pageSize: Int, seed: UInt64 = 0) -> EngineConfig {
-        let budget = kvMemory.flatMap(KVMemoryBudget.parseBytes).map(KVMemoryBudget.bytes)
-            ?? .fractionOfAvailable(kvFraction)
+        let budget = kvMemory.flatMap(KVMemoryBudget.parse) ?? .fractionOfAvailable(kvFraction)
         return EngineConfig(
             pageSize: pageSize, kvMemory: budget, maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunningRequests, isPrefixCacheEnabled: !noPrefixCache, seed: seed)

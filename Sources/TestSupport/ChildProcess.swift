@@ -1,17 +1,20 @@
 import Foundation
-import TestSupport
 
-/// A `radixserve` child running in the background, with its output collected.
-final class ChildProcess: @unchecked Sendable {
+/// A `radixserve` child running in the background, with its output collected (for tests that
+/// signal it, kill its ranks or talk to it while it runs; ``ProcessHarness`` runs to completion).
+public final class ChildProcess: @unchecked Sendable {
     // @unchecked: output is only touched under `lock`; `process` is used from the test thread.
-    let process = Process()
+    /// The running executable.
+    public let process = Process()
     private let lock = NSLock()
     private var output = Data()
     private var error = Data()
 
-    init(_ arguments: [String]) throws {
+    /// Starts `radixserve arguments…` from the products directory.
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = ProcessHarness.executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -27,19 +30,21 @@ final class ChildProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var standardOutput: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
-    var standardError: String { lock.withLock { String(decoding: error, as: UTF8.self) } }
+    /// Standard output so far.
+    public var standardOutput: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
+    /// Standard error so far.
+    public var standardError: String { lock.withLock { String(decoding: error, as: UTF8.self) } }
 
     /// Waits until `condition` holds or `timeout` seconds pass; returns whether it held.
     @discardableResult
-    func wait(until condition: () -> Bool, timeout: Double) -> Bool {
+    public func wait(until condition: () -> Bool, timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() && Date() < deadline { usleep(10_000) }
         return condition()
     }
 
     /// Waits for exit up to `timeout` seconds (killing it then); returns the status, nil if killed.
-    func finish(timeout: Double) -> Int32? {
+    public func finish(timeout: Double) -> Int32? {
         let exited = wait(until: { !process.isRunning }, timeout: timeout)
         if !exited { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
@@ -48,7 +53,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Whether `pid` still names a live (non-zombie) process.
-    static func isAlive(_ pid: Int32) -> Bool {
+    public static func isAlive(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
@@ -58,7 +63,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Pids of ranks the leader reported on stderr ("started tensor-parallel rank K as pid P").
-    var rankPIDs: [Int32] {
+    public var rankPIDs: [Int32] {
         standardError.split(separator: "\n").compactMap { line in
             guard line.contains("started tensor-parallel rank"), let last = line.split(separator: " ").last else { return nil }
             return Int32(last)

@@ -1,0 +1,51 @@
+import Engine
+import Foundation
+import Transport
+import WorkerService
+
+extension WorkerCommand {
+    /// Connects `loop` to the router and blocks until SIGINT/SIGTERM (a graceful stop) or a
+    /// failure, thrown as ``CommandFailure``: the router refused the worker or never answered, the
+    /// connection ended, or the model failed. The engine is shut down either way.
+    func serve(_ loop: EngineLoop, outbox: WorkerOutbox, endpointConfig: WorkerEndpointConfig) throws {
+        let context = try ZMQContext()
+        let endpoint = WorkerEndpoint(config: endpointConfig, engine: loop, outbox: outbox, context: context)
+        let signals = TerminationSignals()
+        defer { signals.restore() }
+        do {
+            try endpoint.start()
+        } catch {
+            loop.shutdown()
+            throw error
+        }
+        let failure = waitForEnd(of: endpoint, loop: loop, signals: signals)
+        // The engine first: requests it ends still reach the router (as error finishes) through
+        // the endpoint, which stops once they are sent.
+        loop.shutdown()
+        endpoint.stop()
+        if let failure { throw CommandFailure(message: failure) }
+        endpointConfig.log("stopped")
+    }
+
+    /// Polls for the end of service; returns why it failed, or `nil` after a signal.
+    private func waitForEnd(of endpoint: WorkerEndpoint, loop: EngineLoop, signals: TerminationSignals) -> String? {
+        while true {
+            if let signal = signals.caught {
+                endpoint.config.log("received \(TerminationSignals.name(of: signal)); shutting down")
+                return nil
+            }
+            switch endpoint.state {
+            case .refused(let reason):
+                return "the router refused this worker: \(reason)"
+            case .timedOut:
+                return "no answer from the router at \(endpoint.config.routerEndpoint) within \(registrationTimeout) s"
+            case .stopped(let reason):
+                return "the worker endpoint stopped: \(reason)"
+            case .pending, .registered:
+                break
+            }
+            if let failure = loop.modelFailure { return "the model can no longer run: \(failure)" }
+            usleep(50_000)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// RadixServe: ClusterTests (module overview; see README "Modules").

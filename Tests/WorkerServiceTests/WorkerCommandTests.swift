@@ -1,0 +1,117 @@
+import Engine
+import Foundation
+import Models
+import RadixTree
+import Testing
+import TestSupport
+import Transport
+import WireProtocol
+
+/// The built `radixserve worker` executable against a fake router: registration, serving, cache
+/// events, refusal, listening, tensor parallelism and graceful shutdown.
+@Suite(.serialized) struct WorkerCommandTests {
+    static let model = Fixtures.model("llama-gqa")
+
+    static func worker(_ connection: [String], extra: [String] = []) throws -> ChildProcess {
+        try ChildProcess(
+            ["worker", "--model", model.path, "--page-size", "4", "--kv-memory", "1M", "--threads", "1",
+             "--worker-id", "42"] + connection + extra)
+    }
+
+    /// Runs the reference prompts greedily and checks the tokens and the `stored` events they cause.
+    static func expectServesReferenceTokens(_ router: FakeRouter) throws {
+        let reference = try ModelReference.load("llama-gqa")
+        var stored: Set<UInt64> = []
+        for (index, prompt) in reference.prompts.prefix(2).enumerated() {
+            let id = UInt64(index + 1)
+            try router.send(.submit(WorkerSubmit(
+                requestID: id, tokenIDs: prompt.promptTokenIDs,
+                params: WireSamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true))))
+            var tokens: [Int32] = []
+            let finish = try router.receive { message -> RequestFinish? in
+                switch message {
+                case .tokens(let outputs):
+                    for output in outputs where output.requestID == id { tokens += output.tokenIDs }
+                case .kvEvents(let batch):
+                    for case .stored(_, _, let hashes) in batch.events { stored.formUnion(hashes) }
+                case .finished(let finish) where finish.requestID == id:
+                    return finish
+                default:
+                    break
+                }
+                return nil
+            }
+            #expect(finish?.reason == .length)
+            #expect(tokens == prompt.greedyTokenIDs)
+        }
+        // The first request's pages (published after its finish) name its prompt's prefixes.
+        let first = reference.prompts[0]
+        let hashes = PageHasher(seed: 0, pageSize: 4).chain(first.promptTokenIDs[...], namespace: 0)
+        #expect(!hashes.isEmpty && stored.isSuperset(of: hashes))
+    }
+
+    @Test func registersServesAndStopsGracefullyOnSIGTERM() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try Self.worker(["--router", router.endpoint])
+        defer { _ = worker.finish(timeout: 1) }
+        let registration = try #require(try router.acceptRegistration())
+        #expect(registration.workerID == 42 && registration.pageSize == 4 && registration.tensorParallelSize == 1)
+        #expect(registration.modelID == "llama-gqa")
+        let checkpoint = try Checkpoint(directory: Self.model)
+        #expect(registration.modelFingerprint == (try ModelFingerprint.compute(directory: Self.model, checkpoint: checkpoint)))
+        #expect(worker.wait(until: { worker.standardError.contains("registered with \(router.endpoint) as worker 42") }, timeout: 10))
+        try Self.expectServesReferenceTokens(router)
+        kill(worker.process.processIdentifier, SIGTERM)
+        #expect(worker.finish(timeout: 20) == 0, "\(worker.standardError)")
+        #expect(worker.standardError.contains("received SIGTERM; shutting down"), "\(worker.standardError)")
+    }
+
+    @Test func refusedWorkerExitsWithTheReason() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try Self.worker(["--router", router.endpoint])
+        defer { _ = worker.finish(timeout: 1) }
+        _ = try #require(try router.receive { message -> WorkerRegistration? in
+            if case .register(let registration) = message { return registration }
+            return nil
+        })
+        try router.send(.refused(reason: "model fingerprint differs"))
+        let status = worker.finish(timeout: 20)
+        #expect(status != nil && status != 0)
+        #expect(worker.standardError.contains("the router refused this worker: model fingerprint differs"), "\(worker.standardError)")
+    }
+
+    @Test func listeningWorkerServesARouterThatConnectsToIt() throws {
+        let context = try ZMQContext()
+        let endpoint = FakeRouter.uniqueEndpoint()
+        let worker = try Self.worker(["--listen", endpoint])
+        defer { _ = worker.finish(timeout: 1) }
+        #expect(worker.wait(until: { worker.standardError.contains("listening on \(endpoint)") }, timeout: 30), "\(worker.standardError)")
+        let router = try FakeRouter(context: context, connectingTo: endpoint)
+        let registration = try #require(try router.acceptRegistration())
+        #expect(registration.workerID == 42 && router.peer == [42, 0, 0, 0])
+        try Self.expectServesReferenceTokens(router)
+        kill(worker.process.processIdentifier, SIGINT)
+        #expect(worker.finish(timeout: 20) == 0, "\(worker.standardError)")
+    }
+
+    /// Rank 0 drives the batched engine; with a 2-second collectives timeout, an idle spell three
+    /// times as long only survives if the idle engine keeps its follower alive.
+    @Test func tensorParallelWorkerKeepsItsRankAliveWhileIdle() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try Self.worker(["--router", router.endpoint], extra: ["--tp", "2", "--tp-timeout", "2"])
+        defer { _ = worker.finish(timeout: 1) }
+        let registration = try #require(try router.acceptRegistration())
+        #expect(registration.tensorParallelSize == 2)
+        let ranks = worker.rankPIDs
+        #expect(ranks.count == 1)
+        usleep(6_000_000)
+        #expect(ranks.allSatisfy(ChildProcess.isAlive), "\(worker.standardError)")
+        try Self.expectServesReferenceTokens(router)
+        kill(worker.process.processIdentifier, SIGTERM)
+        #expect(worker.finish(timeout: 20) == 0, "\(worker.standardError)")
+        for pid in ranks { #expect(!ChildProcess.isAlive(pid), "rank pid \(pid) outlived its worker") }
+    }
+}
