@@ -103,7 +103,7 @@ final class EngineCore {
         let events = scheduler.postprocess(sampled: runner.sampled)
         stats.schedulingSeconds += (ContinuousClock.now - postprocessStart).seconds
         for event in events { deliver(event) }
-        record(batch)
+        record(batch, seconds: (ContinuousClock.now - scheduleStart).seconds)
         if config.isCheckingIntegrity {
             do { try scheduler.checkIntegrity() } catch { preconditionFailure("scheduler integrity: \(error)") }
         }
@@ -141,7 +141,7 @@ final class EngineCore {
         }
     }
 
-    private func record(_ batch: ScheduledBatch) {
+    private func record(_ batch: ScheduledBatch, seconds: Double) {
         stats.stepCount += 1
         stats.sampledTokenCount += runner.sampled.count
         if batch.isPrefill {
@@ -151,7 +151,8 @@ final class EngineCore {
         stats.forwardSeconds = runner.forwardSeconds
         stats.samplingSeconds = runner.samplingSeconds
         rateWindow.add(
-            prefillTokens: batch.isPrefill ? batch.scheduledTokenCount : 0, sampledTokens: runner.sampled.count)
+            prefillTokens: batch.isPrefill ? batch.scheduledTokenCount : 0, sampledTokens: runner.sampled.count,
+            stepSeconds: seconds, isPrefill: batch.isPrefill)
     }
 
     /// The current load snapshot.
@@ -186,23 +187,33 @@ final class EngineCore {
     }
 }
 
-/// Token rates over a window of about one second of steps.
+/// Token rates measured over the time steps actually took (idle time excluded), refreshed about
+/// once per second of work. The prefill rate is what a router's cost model needs: how fast this
+/// worker turns prompt tokens into KV. It is only updated from windows with enough prefill tokens
+/// that fixed per-step costs do not dominate.
 struct RateWindow {
-    private var start = ContinuousClock.now
+    /// Fewer prefill tokens than this in a window leave the prefill rate unchanged.
+    static let minimumPrefillTokens = 64
     private var prefillTokens = 0
+    private var prefillSeconds = 0.0
     private var sampledTokens = 0
+    private var busySeconds = 0.0
     private(set) var prefillRate = 0.0
     private(set) var sampleRate = 0.0
 
-    mutating func add(prefillTokens prefill: Int, sampledTokens sampled: Int) {
-        prefillTokens += prefill
+    mutating func add(prefillTokens prefill: Int, sampledTokens sampled: Int, stepSeconds: Double, isPrefill: Bool) {
+        if isPrefill {
+            prefillTokens += prefill
+            prefillSeconds += stepSeconds
+        }
         sampledTokens += sampled
-        let elapsed = (ContinuousClock.now - start).seconds
-        guard elapsed >= 1 else { return }
-        prefillRate = Double(prefillTokens) / elapsed
-        sampleRate = Double(sampledTokens) / elapsed
-        start = .now
+        busySeconds += stepSeconds
+        guard busySeconds >= 1 else { return }
+        if prefillTokens >= Self.minimumPrefillTokens, prefillSeconds > 0 { prefillRate = Double(prefillTokens) / prefillSeconds }
+        sampleRate = Double(sampledTokens) / busySeconds
         prefillTokens = 0
+        prefillSeconds = 0
         sampledTokens = 0
+        busySeconds = 0
     }
 }

@@ -14,9 +14,10 @@ public struct EngineLoad: Sendable, Hashable {
     public var cachedPageCount = 0
     /// Pool size.
     public var totalPageCount = 0
-    /// Prefill tokens per second over the last measurement window (about one second of work).
+    /// Prefill tokens per second of prefill-step time over the last measurement window (about
+    /// one second of work, idle time excluded); 0 until measured.
     public var recentPrefillTokensPerSecond = 0.0
-    /// Generated tokens per second over the last measurement window.
+    /// Generated tokens per second of step time over the last measurement window.
     public var recentDecodeTokensPerSecond = 0.0
     /// Retractions since start.
     public var retractionTotal = 0

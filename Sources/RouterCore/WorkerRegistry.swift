@@ -23,9 +23,15 @@ package struct WorkerRegistry: Sendable {
         var isRoutable = true
         var report = WorkerLoadReport()
         var prefillTokensPerSecond: Double
+        /// False until a report or an observation gave this worker a speed of its own.
+        var isSpeedMeasured = false
         var inFlightCount = 0
         var reservedPrefillTokens = 0
         var reservedPages = 0
+        /// This router's requests that finished on the worker since its last report.
+        var finishedSinceReport = 0
+        /// Prompt tokens of this router's requests whose prefill completed since the last report.
+        var prefilledSinceReport = 0
     }
 
     struct Outstanding: Sendable {
@@ -103,6 +109,8 @@ package struct WorkerRegistry: Sendable {
         record.isRoutable = true
         if let report {
             record.report = report
+            record.finishedSinceReport = 0
+            record.prefilledSinceReport = 0
             if let speed = report.prefillTokensPerSecond, speed > 0 { record.blendSpeed(speed, prefillSpeedSmoothing) }
         }
         records[worker] = record
@@ -130,10 +138,23 @@ package struct WorkerRegistry: Sendable {
     /// The load view of `worker`, or nil if unknown.
     package func load(of worker: WorkerID) -> WorkerLoad? {
         guard let record = records[worker] else { return nil }
+        // A report lags: take out what this router saw finish since it was sent, so a worker that
+        // just drained does not look busy until its next heartbeat.
+        var report = record.report
+        report.runningCount = max(report.runningCount - record.finishedSinceReport, 0)
+        report.waitingPrefillTokens = max(report.waitingPrefillTokens - record.prefilledSinceReport, 0)
         return WorkerLoad(
-            worker: worker, report: record.report, inFlightCount: record.inFlightCount,
+            worker: worker, report: report, inFlightCount: record.inFlightCount,
             reservedPrefillTokens: record.reservedPrefillTokens, reservedPages: record.reservedPages,
-            prefillTokensPerSecond: record.prefillTokensPerSecond)
+            prefillTokensPerSecond: record.isSpeedMeasured ? record.prefillTokensPerSecond : unmeasuredSpeed)
+    }
+
+    /// The speed assumed for a worker not measured yet: the mean of the measured workers (they
+    /// serve the same model, usually on the same hardware), else the configured default. An
+    /// optimistic guess would pull cached-prefix requests away from measured workers.
+    private var unmeasuredSpeed: Double {
+        let measured = records.values.filter(\.isSpeedMeasured).map(\.prefillTokensPerSecond)
+        return measured.isEmpty ? defaultPrefillTokensPerSecond : measured.reduce(0, +) / Double(measured.count)
     }
 
     // MARK: - Reservations
@@ -156,6 +177,7 @@ package struct WorkerRegistry: Sendable {
     package mutating func prefillCompleted(_ reservation: LoadReservation) {
         guard var entry = outstanding[reservation.id], entry.load.prefillTokens > 0 else { return }
         records[entry.worker]?.reservedPrefillTokens -= entry.load.prefillTokens
+        records[entry.worker]?.prefilledSinceReport += entry.load.prefillTokens
         entry.load.prefillTokens = 0
         outstanding[reservation.id] = entry
     }
@@ -169,6 +191,8 @@ package struct WorkerRegistry: Sendable {
             record.inFlightCount -= 1
             record.reservedPrefillTokens -= entry.load.prefillTokens
             record.reservedPages -= entry.load.pages
+            record.prefilledSinceReport += entry.load.prefillTokens
+            record.finishedSinceReport += 1
             assert(record.inFlightCount >= 0 && record.reservedPrefillTokens >= 0 && record.reservedPages >= 0)
             records[entry.worker] = record
         }
@@ -181,6 +205,8 @@ package struct WorkerRegistry: Sendable {
 
 extension WorkerRegistry.Record {
     mutating func blendSpeed(_ observed: Double, _ weight: Double) {
-        prefillTokensPerSecond = weight * observed + (1 - weight) * prefillTokensPerSecond
+        // The first measurement replaces the default outright.
+        prefillTokensPerSecond = isSpeedMeasured ? weight * observed + (1 - weight) * prefillTokensPerSecond : observed
+        isSpeedMeasured = true
     }
 }

@@ -82,13 +82,7 @@ package struct SamplingFields: Decodable, Sendable {
             if case .invalidParameter(let name, _, _) = error { param = name }
             throw APIError.invalid(error.description, param: param)
         }
-        return WireSamplingParams(
-            maxTokens: UInt32(clamping: sampling.maxTokens), temperature: sampling.temperature,
-            topK: Int32(clamping: sampling.topK), topP: sampling.topP, minP: sampling.minP, seed: sampling.seed,
-            frequencyPenalty: sampling.frequencyPenalty, presencePenalty: sampling.presencePenalty,
-            repetitionPenalty: sampling.repetitionPenalty, stopTokenIDs: sampling.stopTokenIDs.sorted(),
-            ignoreEOS: sampling.ignoreEOS, logprobs: sampling.logprobs.map { UInt32(clamping: $0) },
-            namespace: sampling.namespace)
+        return WireSamplingParams(sampling)
     }
 
     /// The cache namespace of a salt: never 0, the namespace of unsalted requests.
@@ -106,5 +100,18 @@ package struct OneOrMany<Element: Decodable & Sendable>: Decodable, Sendable {
         } else {
             values = try container.decode([Element].self)
         }
+    }
+}
+
+extension WireSamplingParams {
+    /// The wire form of validated engine parameters (the worker converts back on admission).
+    init(_ params: SamplingParams) {
+        self.init(
+            maxTokens: UInt32(clamping: params.maxTokens), temperature: params.temperature,
+            topK: Int32(clamping: params.topK), topP: params.topP, minP: params.minP, seed: params.seed,
+            frequencyPenalty: params.frequencyPenalty, presencePenalty: params.presencePenalty,
+            repetitionPenalty: params.repetitionPenalty, stopTokenIDs: params.stopTokenIDs.sorted(),
+            ignoreEOS: params.ignoreEOS, logprobs: params.logprobs.map { UInt32(clamping: $0) },
+            namespace: params.namespace)
     }
 }

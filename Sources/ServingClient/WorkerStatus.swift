@@ -8,8 +8,8 @@ public struct WorkerStatus: Sendable, Equatable, Codable {
     public var endpoint: String?
     /// Whether the router sends it requests now.
     public var isRoutable: Bool?
-    /// Bumped each time the worker restarts behind the same endpoint.
-    public var incarnation: Int?
+    /// Random per worker process start: a new value means the worker restarted.
+    public var incarnation: UInt64?
     public var model: String?
     public var tensorParallelSize: Int?
     /// Requests decoding or prefilling on the worker.
@@ -51,7 +51,7 @@ public struct WorkerStatus: Sendable, Equatable, Codable {
         }
         endpoint = try container.decodeIfPresent(String.self, forKey: .endpoint)
         isRoutable = try container.decodeIfPresent(Bool.self, forKey: .isRoutable)
-        incarnation = try container.decodeIfPresent(Int.self, forKey: .incarnation)
+        incarnation = try container.decodeIfPresent(UInt64.self, forKey: .incarnation)
         model = try container.decodeIfPresent(String.self, forKey: .model)
         tensorParallelSize = try container.decodeIfPresent(Int.self, forKey: .tensorParallelSize)
         running = try container.decodeIfPresent(Int.self, forKey: .running)

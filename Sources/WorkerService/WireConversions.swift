@@ -18,19 +18,6 @@ extension SamplingParams {
     }
 }
 
-extension WireSamplingParams {
-    /// The wire form of engine parameters (router side and tests).
-    package init(_ params: SamplingParams) {
-        self.init(
-            maxTokens: UInt32(clamping: params.maxTokens), temperature: params.temperature,
-            topK: Int32(clamping: params.topK), topP: params.topP, minP: params.minP, seed: params.seed,
-            frequencyPenalty: params.frequencyPenalty, presencePenalty: params.presencePenalty,
-            repetitionPenalty: params.repetitionPenalty, stopTokenIDs: params.stopTokenIDs.sorted(),
-            ignoreEOS: params.ignoreEOS, logprobs: params.logprobs.map { UInt32(clamping: $0) },
-            namespace: params.namespace)
-    }
-}
-
 extension WireTokenLogprobs {
     package init(_ logprobs: TokenLogprobs) {
         self.init(

@@ -21,7 +21,7 @@ struct WorkerTable {
                 Self.number(worker.waiting), Self.number(worker.inFlight),
                 "\(Self.number(worker.freePages))/\(Self.number(worker.totalPages))", Self.number(worker.cachedPages),
                 Self.number(worker.evictablePages),
-                worker.prefillTokensPerSecond.map { String(format: "%.0f", $0) } ?? "-", Self.number(worker.incarnation),
+                worker.prefillTokensPerSecond.map { String(format: "%.0f", $0) } ?? "-", worker.incarnation.map { String($0, radix: 16) } ?? "-",
             ]
         }
     }
@@ -42,5 +42,5 @@ struct WorkerTable {
         .joined(separator: "\n") + "\n"
     }
 
-    private static func number(_ value: Int?) -> String { value.map(String.init) ?? "-" }
+    private static func number(_ value: (some BinaryInteger)?) -> String { value.map { "\($0)" } ?? "-" }
 }

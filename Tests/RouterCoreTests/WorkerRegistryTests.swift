@@ -23,6 +23,24 @@ import Testing
         #expect(!outcome3)
     }
 
+    @Test func aLaggingReportIsCorrectedByWhatFinishedSinceIt() {
+        var registry = WorkerRegistry()
+        let worker = WorkerID(3)
+        registry.add(worker, incarnation: 1, now: .seconds(0))
+        let reservation = registry.reserve(worker: worker, prefillTokens: 195, pages: 13)!
+        // The worker reported while the request was still waiting for prefill.
+        registry.heartbeat(worker, now: .seconds(0.1), report: WorkerLoadReport(runningCount: 1, waitingPrefillTokens: 195))
+        #expect(registry.load(of: worker)!.queuedPrefillTokens == 195)
+        registry.prefillCompleted(reservation)
+        #expect(registry.load(of: worker)!.queuedPrefillTokens == 0)
+        #expect(registry.load(of: worker)!.report.runningCount == 1)
+        registry.release(reservation)
+        #expect(registry.load(of: worker)!.report.runningCount == 0)
+        // The next report is taken as is again.
+        registry.heartbeat(worker, now: .seconds(0.2), report: WorkerLoadReport(runningCount: 2, waitingPrefillTokens: 50))
+        #expect(registry.load(of: worker)!.report.runningCount == 2 && registry.load(of: worker)!.queuedPrefillTokens == 50)
+    }
+
     @Test func reservationsMoveCountersAndReleaseOnce() {
         var registry = WorkerRegistry()
         let worker = WorkerID(4)
@@ -64,10 +82,16 @@ import Testing
         var registry = WorkerRegistry(defaultPrefillTokensPerSecond: 1_000, prefillSpeedSmoothing: 0.5)
         let worker = WorkerID(1)
         registry.add(worker, incarnation: 1, now: .seconds(0))
+        let fresh = WorkerID(2)
+        registry.add(fresh, incarnation: 1, now: .seconds(0))
+        #expect(registry.load(of: worker)?.prefillTokensPerSecond == 1_000)
+        // The first measurement replaces the default; later ones blend in.
         registry.observePrefill(worker, tokens: 3_000, seconds: 1)
-        #expect(registry.load(of: worker)?.prefillTokensPerSecond == 2_000)
-        registry.heartbeat(worker, now: .seconds(0.1), report: WorkerLoadReport(runningCount: 2, prefillTokensPerSecond: 4_000))
         #expect(registry.load(of: worker)?.prefillTokensPerSecond == 3_000)
+        registry.heartbeat(worker, now: .seconds(0.1), report: WorkerLoadReport(runningCount: 2, prefillTokensPerSecond: 4_000))
+        #expect(registry.load(of: worker)?.prefillTokensPerSecond == 3_500)
         #expect(registry.load(of: worker)?.report.runningCount == 2)
+        // A worker without a measurement of its own is assumed as fast as the measured ones.
+        #expect(registry.load(of: fresh)?.prefillTokensPerSecond == 3_500)
     }
 }
