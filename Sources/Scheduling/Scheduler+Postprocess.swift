@@ -9,6 +9,8 @@ extension Scheduler {
     /// requests aborted since ``schedule()`` are ignored. A request finishes on a stop token
     /// or (unless `ignoreEOS`) an end-of-sequence token, then on `maxTokens`, then on
     /// ``SchedulerConfig/maxModelLength``; its KV is cached and its pages and lock released.
+    /// A request that just finished its prefill and keeps running has its whole computed pages
+    /// cached at once (locked by it), so requests sharing its prompt hit while it decodes.
     /// An entry left without a token is finished with an error rather than lost.
     /// - Precondition: a batch is in flight.
     /// - Returns: `.token` events in `sampled` order, each followed by the request's
@@ -19,6 +21,8 @@ extension Scheduler {
         }
         pendingSamples = nil
         inFlight = []
+        let cachesPrefills = isPrefillInFlight
+        isPrefillInFlight = false
         var events: [SchedulerEvent] = []
         events.reserveCapacity(sampled.count)
         for (id, token) in sampled {
@@ -31,6 +35,8 @@ extension Scheduler {
                 releaseResources(of: id, keepingComputedKV: true)
                 running.removeAll { $0 == id }
                 events.append(finish(id, reason: reason))
+            } else if cachesPrefills {
+                cacheComputedPages(of: id)
             }
         }
         for id in expected.sorted() where requests[id] != nil {
@@ -39,6 +45,29 @@ extension Scheduler {
             events.append(finish(id, reason: .error(message: "the engine returned no sampled token")))
         }
         return events
+    }
+
+    /// Inserts the request's whole computed pages into the prefix cache and moves its lock to
+    /// the longer prefix, as RadixAttention does for unfinished requests. Where another request
+    /// cached the same positions first, the cache keeps its own pages (identical KV) and frees
+    /// ours, so the page table is re-pointed at the cache's pages.
+    func cacheComputedPages(of id: RequestID) {
+        var request = requests[id]!
+        let wholePages = request.computedTokenCount / config.pageSize
+        guard wholePages > request.sharedPageCount, request.tokenIDs.count > wholePages * config.pageSize else { return }
+        let key = request.tokenIDs[..<(wholePages * config.pageSize)]
+        let insertion = cache.insert(key, pages: request.pageTable[..<wholePages], namespace: request.params.namespace)
+        cache.lock(insertion.handle)
+        if let previous = request.prefixHandle { cache.unlock(previous) }
+        request.prefixHandle = insertion.handle
+        if !insertion.duplicatePages.isEmpty {
+            // One token past the key, so the match may cover every key page.
+            let match = cache.match(request.tokenIDs[..<(key.count + 1)], namespace: request.params.namespace)
+            assert(match.pages.count == wholePages, "a just-inserted prefix must match in full")
+            request.pageTable.replaceSubrange(0..<wholePages, with: match.pages)
+        }
+        request.sharedPageCount = wholePages
+        requests[id] = request
     }
 
     /// Why `request` should stop after emitting `lastToken`, or `nil` to continue.

@@ -16,6 +16,7 @@ extension Scheduler {
         if let batch {
             pendingSamples = Set(batch.entries.lazy.filter(\.shouldSample).map(\.requestID))
             inFlight = Set(batch.entries.map(\.requestID))
+            isPrefillInFlight = batch.isPrefill
         }
         return batch
     }

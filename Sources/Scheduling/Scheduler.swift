@@ -42,6 +42,8 @@ public final class Scheduler {
 
     /// Requests of the batch in flight (whose KV may be half written).
     package var inFlight: Set<RequestID> = []
+    /// Whether the batch in flight is a prefill batch (its finished prefills get cached).
+    package var isPrefillInFlight = false
 
     /// Retractions since creation (a load/metrics counter).
     public package(set) var retractionTotal: Int = 0

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import RouterService
 import Scheduling
 import Tokenizers
 
@@ -69,8 +70,12 @@ extension GenerateCommand {
     func promptTokenIDs(tokenizer: any Tokenizer) throws -> [[Int32]] {
         var prompts = prompt.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
         if !chat.isEmpty {
-            let chatPrompt = try ChatPrompt(directory: modelOptions.directory, tokenizer: tokenizer)
-            prompts += try chat.map { try chatPrompt.tokenIDs(user: $0, system: system, tokenizer: tokenizer) }
+            guard let chatPrompt = try ChatPromptBuilder(directory: modelOptions.directory, tokenizer: tokenizer) else {
+                throw ValidationError(
+                    "the model in \(modelOptions.directory.path) has no chat template (tokenizer_config.json or chat_template.jinja)")
+            }
+            let head = system.map { [(role: "system", content: $0)] } ?? []
+            prompts += try chat.map { try chatPrompt.tokenIDs(head + [(role: "user", content: $0)], tokenizer: tokenizer) }
         }
         return prompts
     }
