@@ -1,5 +1,6 @@
 // Owner of a libzmq context (I/O threads and socket registry).
 import CZeroMQ
+import Foundation
 
 /// A libzmq context: the I/O threads that move bytes for every socket created from it.
 ///
@@ -31,7 +32,16 @@ public final class ZMQContext: @unchecked Sendable {
         _ = zmq_ctx_shutdown(handle)
     }
 
+    /// Terminates the context on a detached thread. Every socket is closed by now (each one
+    /// retains its context), but libzmq 4.3's `zmq_ctx_term` has been seen to wait forever for
+    /// its reaper even then (rarely, under load, after `ipc://` traffic); the thread that drops
+    /// the last reference must not hang with it. In that case only the context leaks.
     deinit {
-        while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
+        let handle = UInt(bitPattern: handle)
+        let thread = Thread {
+            guard let pointer = UnsafeMutableRawPointer(bitPattern: handle) else { return }
+            while zmq_ctx_term(pointer) != 0 && zmq_errno() == EINTR {}
+        }
+        thread.start()
     }
 }

@@ -16,7 +16,7 @@ import WireProtocol
         coordinator = RouterCoordinator(
             config: RouterServiceConfig(
                 workerEndpoint: "tcp://127.0.0.1:*", modelID: "fake", modelFingerprint: "fp", pageSize: 4, hashSeed: 0,
-                maxModelLength: 4096, heartbeatInterval: .milliseconds(50), missedHeartbeatLimit: 4, maxAttempts: 3,
+                maxModelLength: 4096, heartbeatInterval: .milliseconds(100), missedHeartbeatLimit: 10, maxAttempts: 3,
                 seed: 1, log: { _ in }),
             context: context)
         try coordinator.start()
