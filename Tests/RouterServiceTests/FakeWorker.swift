@@ -9,6 +9,7 @@ final class FakeWorker {
     let workerID: UInt32
     let incarnation: UInt64
     private var writer = WireWriter(capacity: 1024)
+    private(set) var isRegistered = false
 
     init(context: ZMQContext, endpoint: String, workerID: UInt32, incarnation: UInt64 = .random(in: 1...(.max))) throws {
         socket = try ZMQSocket(.dealer, context: context)
@@ -40,11 +41,15 @@ final class FakeWorker {
         return try RouterToWorker.decode(frame)
     }
 
-    /// Skips messages until `match` returns a value (or the timeout passes).
+    /// Skips messages until `match` returns a value (or the timeout passes). A registered worker
+    /// keeps heartbeating while it waits, so a slow machine never makes it look dead.
     func expect<T>(timeout: Duration = .seconds(10), _ match: (RouterToWorker) -> T?) throws -> T? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
-            guard let message = try receive(timeout: deadline - ContinuousClock.now) else { return nil }
+            guard let message = try receive(timeout: min(deadline - ContinuousClock.now, .milliseconds(50))) else {
+                if isRegistered { try heartbeat() }
+                continue
+            }
             if let value = match(message) { return value }
         }
         return nil
@@ -60,7 +65,10 @@ final class FakeWorker {
             default: nil
             }
         }
-        if accepted == true { try heartbeat() }
+        if accepted == true {
+            isRegistered = true
+            try heartbeat()
+        }
         return accepted ?? false
     }
 
