@@ -180,6 +180,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
 
     private func failed(_ id: UInt64, code: WorkerFailureCode, message: String, from worker: WorkerID, in core: inout CoordinatorCore) {
         guard let flight = core.flights[id], flight.decision.worker == worker else { return }
+        if flight.isStopping { return endStopped(id, in: &core) }
         if code == .invalidRequest || flight.isCancelled {
             return fail(id, .failed(message), in: &core)
         }
@@ -200,18 +201,23 @@ extension RouterCoordinator: WorkerLinkDelegate {
                 continue
             }
             if flight.isStopping {
-                // Nothing more is wanted from it: finish with what was streamed.
-                core.state.finish(flight.decision)
-                core.flights[id] = nil
-                flight.continuation.yield(.finished(RoutedFinish(
-                    reason: .abort, promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
-                    cachedTokens: 0, workerID: worker.rawValue, attempts: flight.attempts)))
-                flight.continuation.finish()
+                endStopped(id, in: &core)
                 continue
             }
             if !flight.generated.isEmpty { core.metrics.recoveredAfterStreamingTotal += 1 }
             retry(id, after: reason, in: &core)
         }
+    }
+
+    /// Finishes a request the router already asked to stop (a stop string matched) with what
+    /// was streamed, when its worker can no longer send the finish itself.
+    private func endStopped(_ id: UInt64, in core: inout CoordinatorCore) {
+        guard let flight = core.flights.removeValue(forKey: id) else { return }
+        core.state.finish(flight.decision)
+        flight.continuation.yield(.finished(RoutedFinish(
+            reason: .abort, promptTokens: flight.prompt.count, completionTokens: flight.generated.count, cachedTokens: 0,
+            workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
+        flight.continuation.finish()
     }
 
     /// Releases the current attempt and dispatches again, excluding the workers that failed.
