@@ -83,13 +83,20 @@ extension RouterCoordinator {
             throw RouterServiceError(failure)
         }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            if let worker = core.withLock({ $0.connectedEndpoints[endpoint] ?? nil }),
-                let status = workers().first(where: { $0.id == worker.rawValue })
-            {
-                return status
+        do {
+            while ContinuousClock.now < deadline {
+                if let worker = core.withLock({ $0.connectedEndpoints[endpoint] ?? nil }),
+                    let status = workers().first(where: { $0.id == worker.rawValue })
+                {
+                    return status
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            try await Task.sleep(for: .milliseconds(20))
+        } catch {
+            // Cancelled (the client went away): forget the half-made connection.
+            core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
+            link.post(.disconnect(endpoint: endpoint))
+            throw error
         }
         core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
         link.post(.disconnect(endpoint: endpoint))

@@ -21,6 +21,18 @@ extension RouterCoordinator: WorkerLinkDelegate {
         core.withLock { core in handle(message, from: routingID, in: &core) }
     }
 
+    func link(failedToSend frame: [UInt8], to routingID: [UInt8]) {
+        // A lost `submit` would leave its request waiting forever: move it now.
+        guard let raw = WorkerLink.workerID(routingID: routingID),
+            case .submit(let submit)? = try? RouterToWorker.decode(frame, maxFrameBytes: config.maxFrameBytes)
+        else { return }
+        core.withLock { core in
+            guard let flight = core.flights[submit.requestID], flight.decision.worker == WorkerID(raw) else { return }
+            if flight.isStopping || flight.isCancelled { return endStopped(submit.requestID, in: &core) }
+            retry(submit.requestID, after: "the request could not be sent to \(WorkerID(raw))", in: &core)
+        }
+    }
+
     func linkTick() {
         core.withLock { core in
             for action in core.state.tick(now: now) { perform(action, in: &core) }
@@ -140,8 +152,11 @@ extension RouterCoordinator: WorkerLinkDelegate {
         let tokens = Array(output.tokenIDs[skip...])
         let logprobs = output.logprobs.count == output.tokenIDs.count ? Array(output.logprobs[skip...]) : []
         let arrival = now
-        if flight.generated.isEmpty {
+        if flight.generated.count == flight.resumeOffset {
+            // The first tokens of this attempt: its prefill is done.
             core.state.prefillCompleted(flight.decision)
+        }
+        if flight.generated.isEmpty {
             core.metrics.timeToFirstToken.observe(arrival.seconds(since: flight.admittedAt))
         } else if let last = flight.lastTokenAt {
             let perToken = arrival.seconds(since: last) / Double(tokens.count)
@@ -225,6 +240,17 @@ extension RouterCoordinator: WorkerLinkDelegate {
         guard var flight = core.flights[id] else { return }
         core.state.finish(flight.decision)
         flight.excluded.insert(flight.decision.worker)
+        if let last = flight.generated.last,
+            flight.params.stopTokenIDs.contains(last) || (!flight.params.ignoreEOS && config.eosTokenIDs.contains(last))
+        {
+            // The worker went away between its last token and its `finished`: the request is complete.
+            core.flights[id] = nil
+            flight.continuation.yield(.finished(RoutedFinish(
+                reason: .stop(tokenID: last), promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
+                cachedTokens: 0, workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
+            flight.continuation.finish()
+            return
+        }
         guard flight.attempts < config.maxAttempts else {
             core.flights[id] = flight
             return fail(id, .failed("the request failed on \(flight.attempts) workers; last: \(reason)"), in: &core)

@@ -137,6 +137,7 @@ package final class RouterCoordinator: Sendable {
         flight.attempts += 1
         flight.dispatchedAt = now
         flight.resumeOffset = flight.generated.count
+        flight.lastTokenAt = nil
         core.flights[id] = flight
         var params = flight.params
         params.maxTokens -= UInt32(flight.generated.count)

@@ -18,6 +18,9 @@ package struct RouterServiceConfig: Sendable {
     package var hashSeed: UInt64
     /// Longest prompt + output the model takes.
     package var maxModelLength: Int
+    /// End-of-sequence tokens (model config and tokenizer): a request whose last streamed token
+    /// is one of them is complete even if its worker died before saying so.
+    package var eosTokenIDs: Set<Int32> = []
     /// Dispatch policy.
     package var policy: DispatchPolicy
     /// Interval the router asks workers to heartbeat at; also the housekeeping tick.

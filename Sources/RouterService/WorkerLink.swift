@@ -19,6 +19,8 @@ protocol WorkerLinkDelegate: AnyObject, Sendable {
     func link(received frames: [[UInt8]])
     /// Called about every `tickInterval` (heartbeat sweeps, pending expiry).
     func linkTick()
+    /// A frame for `routingID` could not be sent (peer gone, queue full) and was dropped.
+    func link(failedToSend frame: [UInt8], to routingID: [UInt8])
 }
 
 /// A ROUTER socket bound to the worker endpoint, served by one dedicated thread: it receives
@@ -172,6 +174,7 @@ final class WorkerLink: @unchecked Sendable {
                 try router.send([routingID, frame], timeout: .milliseconds(100))
             } catch {
                 log("could not send to worker \(WorkerLink.workerID(routingID: routingID).map(String.init) ?? "?"): \(error)")
+                delegate?.link(failedToSend: frame, to: routingID)
             }
         case .connect(let endpoint, let completion):
             do {

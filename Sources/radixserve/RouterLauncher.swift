@@ -30,12 +30,12 @@ struct RouterLauncher {
             maxModelLength: config.maxPositionEmbeddings, vocabularySize: config.vocabularySize,
             created: Int(Date().timeIntervalSince1970))
         context = try ZMQContext(ioThreadCount: 1)
-        coordinator = RouterCoordinator(
-            config: RouterServiceConfig(
-                workerEndpoint: workerEndpoint, modelID: modelID, modelFingerprint: fingerprint, pageSize: pageSize,
-                hashSeed: hashSeed, maxModelLength: config.maxPositionEmbeddings, policy: policy, heartbeatInterval: heartbeat,
-                missedHeartbeatLimit: missedHeartbeats, maxAttempts: maxAttempts, seed: seed ?? .random(in: 0...(.max))),
-            context: context)
+        var serviceConfig = RouterServiceConfig(
+            workerEndpoint: workerEndpoint, modelID: modelID, modelFingerprint: fingerprint, pageSize: pageSize,
+            hashSeed: hashSeed, maxModelLength: config.maxPositionEmbeddings, policy: policy, heartbeatInterval: heartbeat,
+            missedHeartbeatLimit: missedHeartbeats, maxAttempts: maxAttempts, seed: seed ?? .random(in: 0...(.max)))
+        serviceConfig.eosTokenIDs = Set((config.eosTokenIDs + tokenizer.eosTokenIDs).map { Int32(clamping: $0) })
+        coordinator = RouterCoordinator(config: serviceConfig, context: context)
         try coordinator.start()
     }
 

@@ -19,10 +19,11 @@ extension WorkerCommand {
             throw error
         }
         let failure = waitForEnd(of: endpoint, loop: loop, signals: signals)
-        // The engine first: requests it ends still reach the router (as error finishes) through
-        // the endpoint, which stops once they are sent.
-        loop.shutdown()
+        // The endpoint first: the router then sees the worker go silent and moves its requests
+        // to other workers (re-prefilling those that streamed), instead of receiving them as
+        // errors from a shutting-down engine.
         endpoint.stop()
+        loop.shutdown()
         if let failure { throw CommandFailure(message: failure) }
         endpointConfig.log("stopped")
     }

@@ -137,6 +137,24 @@ import WireProtocol
         #expect(coordinator.metricsText().contains("radixserve_recovered_after_streaming_total 1"))
     }
 
+    @Test func aRequestWhoseWorkerDiesAfterItsStopTokenIsCompleteNotResent() async throws {
+        defer { coordinator.shutdown() }
+        let first = try worker(1)
+        let second = try worker(2)
+        var params = Self.params
+        params.maxTokens = 8
+        params.stopTokenIDs = [77]
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: params))
+        let (dying, placed) = try #require(try firstSubmit(among: [first, second]))
+        let survivor = dying === first ? second : first
+        try dying.send(.tokens([TokenOutput(requestID: placed.requestID, firstIndex: 0, tokenIDs: [40, 77])]))
+        // No `finished` follows: the worker goes silent and is declared lost.
+        let (tokens, finish) = try await collect(handle)
+        #expect(tokens == [40, 77])
+        #expect(finish?.reason == .stop(tokenID: 77) && finish?.completionTokens == 2)
+        #expect(try survivor.nextSubmit(timeout: .milliseconds(200)) == nil, "a complete request must not be re-prefilled")
+    }
+
     @Test func cancellingTheStreamAbortsOnTheWorker() async throws {
         defer { coordinator.shutdown() }
         let worker = try worker(1)
