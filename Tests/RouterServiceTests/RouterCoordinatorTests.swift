@@ -162,6 +162,8 @@ import WireProtocol
         let submit = try #require(try worker.nextSubmit())
         let task = Task { for try await _ in handle.updates {} }
         task.cancel()
+        // Let the consumer see its cancellation before this test blocks a thread on the socket.
+        _ = await task.result
         let aborted = try worker.expect { message -> UInt64? in
             if case .abort(let id) = message { return id }
             return nil
