@@ -86,8 +86,9 @@ public final class EngineLoop: @unchecked Sendable {
         _ = inbox.post(.abort(id))
     }
 
-    /// Drops the prefix cache between steps; `completion` (called on the engine thread)
-    /// receives false when running requests hold cached pages, or when the engine is shut down.
+    /// Drops the prefix cache between steps (all but the prefixes running requests hold);
+    /// `completion` (called on the engine thread) receives true when the cache is now empty,
+    /// false when held prefixes stayed or the engine is shut down.
     public func flushCache(completion: @escaping @Sendable (Bool) -> Void = { _ in }) {
         if !inbox.post(.flushCache(completion: completion)) { completion(false) }
     }

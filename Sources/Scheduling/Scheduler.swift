@@ -148,8 +148,14 @@ public final class Scheduler {
     /// ``KVPaging/RadixPrefixCache/cachedChains()``); includes changes not yet drained.
     public func cachedChains() -> [CachedPageChain] { cache.cachedChains() }
 
-    /// Drops the prefix cache; refused (false) while any running request holds a lock.
-    public func flushCache() -> Bool { cache.flush() }
+    /// Drops the prefix cache. While running requests hold cached prefixes (every running
+    /// request does once its prompt is cached), only what they do not hold is dropped, leaf by
+    /// leaf with `removed` events, and the result is false; true when the cache is now empty.
+    public func flushCache() -> Bool {
+        if cache.flush() { return true }
+        _ = cache.evict(pageCount: cache.cachedPageCount)
+        return cache.cachedPageCount == 0
+    }
 
     // MARK: - Helpers
 

@@ -238,7 +238,7 @@ final class WorkerSession {
             case .snapshot(nil):
                 config.log("cannot answer a snapshot request: the engine is shut down")
             case .flushDone(let isFlushed):
-                if !isFlushed { config.log("cache flush refused: running requests hold cached pages") }
+                if !isFlushed { config.log("cache flush was partial: prefixes held by running requests stay cached") }
             case .wake:
                 break
             }

@@ -64,4 +64,23 @@ import Testing
         #expect(scheduler.load.cachedPageCount == 4 && scheduler.evictablePageCount == 4)
         #expect(scheduler.load.freePageCount == 28)
     }
+
+    @Test func flushingUnderLoadDropsWhatNoRunningRequestHolds() throws {
+        let scheduler = Scheduler(config: SchedulerConfig(pageCount: 64, pageSize: 4))
+        var model = FakeModel(pageCount: 64, pageSize: 4)
+        var result = RunResult()
+        _ = scheduler.add(makeRequest(1, Self.prompt(8).map { $0 + 20 } + [30], maxTokens: 2))
+        try runToCompletion(scheduler, model: &model, result: &result)
+        _ = scheduler.add(makeRequest(2, Self.prompt(18), maxTokens: 20))
+        let prefill = try #require(scheduler.schedule())
+        result.record(scheduler.postprocess(sampled: model.run(prefill, scheduler: scheduler)))
+        let held = scheduler.load.cachedPageCount
+        #expect(!scheduler.flushCache(), "request 2 holds its cached prompt")
+        try scheduler.checkIntegrity()
+        #expect(held == 6 && scheduler.load.cachedPageCount == 4, "only the 4 pages request 2 holds stay")
+        _ = scheduler.drainKVEvents()
+        try runToCompletion(scheduler, model: &model, result: &result)
+        #expect(scheduler.flushCache())
+        #expect(scheduler.load.cachedPageCount == 0)
+    }
 }
