@@ -59,18 +59,6 @@ package struct CompletionResponse: Encodable, Sendable {
             case tokenIDs = "token_ids"
         }
     }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(created, forKey: .created)
-        try container.encode(model, forKey: .model)
-        try container.encode(choices, forKey: .choices)
-        try container.encodeIfPresent(usage, forKey: .usage)
-    }
-
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
 }
 
 /// Legacy completions log-probabilities: parallel arrays per generated token.
@@ -134,18 +122,6 @@ package struct ChatCompletionResponse: Encodable, Sendable {
         package var role: String?
         package var content: String?
     }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(created, forKey: .created)
-        try container.encode(model, forKey: .model)
-        try container.encode(choices, forKey: .choices)
-        try container.encodeIfPresent(usage, forKey: .usage)
-    }
-
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
 }
 
 /// Chat log-probabilities: one entry per generated token.

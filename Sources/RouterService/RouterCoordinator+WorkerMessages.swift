@@ -98,7 +98,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
             return
         }
         let worker = WorkerID(registration.workerID)
-        let heartbeatMilliseconds = UInt32(clamping: Int(config.heartbeatInterval.secondsValue * 1000))
+        let heartbeatMilliseconds = UInt32(clamping: Int(config.heartbeatInterval / .milliseconds(1)))
         if let known = core.workers[worker], known.registration.incarnation == registration.incarnation {
             // A retried `register` whose answer crossed it: answer again.
             post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker)

@@ -124,7 +124,7 @@ package final class RouterCoordinator: Sendable {
         let decision = core.state.route(
             tokens: tokens[...], namespace: params.namespace, outputTokens: Int(params.maxTokens), now: now,
             excluding: excluding)
-        core.metrics.decisionLatency.observe((ContinuousClock.now - start).secondsValue)
+        core.metrics.decisionLatency.observe((ContinuousClock.now - start) / .seconds(1))
         if let decision {
             if decision.matchedPages > 0 { core.metrics.cacheHitsTotal += 1 } else { core.metrics.cacheMissesTotal += 1 }
         }
@@ -220,13 +220,5 @@ struct Flight: Sendable {
         self.decision = decision
         self.admittedAt = admittedAt
         self.continuation = continuation
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

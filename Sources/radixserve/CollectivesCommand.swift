@@ -68,14 +68,14 @@ struct CollectivesBenchCommand: ParsableCommand {
 
     func run() throws {
         let byteCounts = sizes.split(separator: ",").compactMap { Int($0) }
-        var children: RankProcessGroup?
+        var children: ChildProcessGroup?
         let endpoint = rendezvous ?? (transport == "ipc"
             ? "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-bench-\(UUID().uuidString.prefix(8))"
             : "tcp://127.0.0.1:\(Int.random(in: 20000..<60000))")
         if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
         if rank == 0 {
             let parent = getpid()
-            children = try RankProcessGroup(size: tp) { rank in
+            children = try ChildProcessGroup(size: tp) { rank in
                 ["collectives", "bench", "--tp", "\(tp)", "--transport", transport, "--sizes", sizes,
                  "--bytes-per-size", "\(bytesPerSize)", "--rank", "\(rank)", "--rendezvous", endpoint]
                     + ["--parent-pid", "\(parent)"]

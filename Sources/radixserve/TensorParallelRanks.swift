@@ -13,7 +13,7 @@ final class TensorParallelRanks {
     /// The endpoint rank 0 binds and the other ranks connect to.
     let rendezvous: String
     private let options: TensorParallelOptions
-    private let children: RankProcessGroup?
+    private let children: ChildProcessGroup?
     private let socketDirectory: URL?
 
     /// Starts the child ranks for a model run with `modelOptions`. With `handlesSignals`, SIGINT and
@@ -34,7 +34,7 @@ final class TensorParallelRanks {
             self.rendezvous = rendezvous
             let parent = getpid()
             do {
-                children = try RankProcessGroup(size: options.size, handlesSignals: handlesSignals) { rank in
+                children = try ChildProcessGroup(size: options.size, handlesSignals: handlesSignals) { rank in
                     ["rank", "--rank", "\(rank)", "--tp", "\(options.size)", "--leader", rendezvous,
                      "--model", modelOptions.model, "--backend", modelOptions.backend, "--threads", "\(threads)",
                      "--timeout", "\(options.tpTimeout)", "--parent-pid", "\(parent)"]

@@ -43,7 +43,8 @@ struct UpCommand: AsyncParsableCommand {
         let launcher = try routing.launcher(workerEndpoint: endpoint)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let perWorker = threads > 0 ? threads : max(1, cores / (workers * tp))
-        let group = try WorkerProcessGroup(count: workers) { index in
+        // `up` shuts down gracefully on SIGINT/SIGTERM itself (the HTTP server drains first).
+        let group = try ChildProcessGroup(indices: 0..<workers, handlesSignals: false, label: "workers") { index in
             var arguments = [
                 "worker", "--router", endpoint, "--model", routing.model, "--worker-id", "\(index + 1)",
                 "--page-size", "\(routing.pageSize)", "--hash-seed", "\(routing.hashSeed)", "--threads", "\(perWorker)",
@@ -53,7 +54,10 @@ struct UpCommand: AsyncParsableCommand {
             if let kvMemory { arguments += ["--kv-memory", kvMemory] }
             return arguments
         }
-        defer { group.stop() }
+        defer {
+            group.killAll(SIGTERM)
+            group.finish(grace: .seconds(5))
+        }
         StandardOutput.write("radixserve up: started \(workers) worker(s) (pids \(group.pids.map(String.init).joined(separator: ", "))); waiting for them to register…\n")
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(startTimeout * 1000)))
         while launcher.coordinator.routableWorkerCount < workers {
@@ -78,49 +82,5 @@ struct UpCommand: AsyncParsableCommand {
                 """)
         }
         StandardOutput.write("radixserve up: stopping workers\n")
-    }
-}
-
-/// Worker processes started by `up`; stopped (SIGTERM, then SIGKILL) when the group stops.
-/// Each child also watches this process (`--parent-pid`) and exits if it disappears.
-final class WorkerProcessGroup: Sendable {
-    private let processes: [Process]
-    let pids: [Int32]
-
-    init(count: Int, arguments: (Int) -> [String]) throws {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var started: [Process] = []
-        for index in 0..<count {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments(index)
-            process.standardInput = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                for child in started { kill(child.processIdentifier, SIGKILL) }
-                throw error
-            }
-            started.append(process)
-        }
-        processes = started
-        pids = started.map(\.processIdentifier)
-    }
-
-    /// The first child that already exited, with its status.
-    func firstExited() -> (index: Int, status: Int32)? {
-        for (index, process) in processes.enumerated() where !process.isRunning {
-            return (index, process.terminationStatus)
-        }
-        return nil
-    }
-
-    /// Asks every child to stop, waits up to `grace`, then kills the rest.
-    func stop(grace: Duration = .seconds(5)) {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = ContinuousClock.now.advanced(by: grace)
-        while processes.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
     }
 }

@@ -1,30 +1,39 @@
 import Foundation
 import Synchronization
 
-/// Ranks 1..<N of a tensor-parallel group running as child processes of rank 0.
+/// Child processes of this executable: ranks 1..<N of a tensor-parallel group, or the workers
+/// of `radixserve up`.
 ///
-/// Children never outlive the leader: ``finish(grace:)`` waits for them after a shutdown and
-/// kills stragglers; SIGINT/SIGTERM of the leader kill them before it exits (unless the leader
+/// Children never outlive their parent: ``finish(grace:)`` waits for them after a shutdown and
+/// kills stragglers; SIGINT/SIGTERM of the parent kill them before it exits (unless the parent
 /// shuts down gracefully on its own, `handlesSignals: false`); and each child
-/// watches its parent pid (`rank --parent-pid`) and exits when the leader is gone, even after a
+/// watches its parent pid (`--parent-pid`) and exits when the parent is gone, even after a
 /// SIGKILL. Thread-safe: the signal handlers run on a dispatch queue.
-final class RankProcessGroup: @unchecked Sendable {
+final class ChildProcessGroup: @unchecked Sendable {
     // @unchecked: `processes` is behind a Mutex; `signalSources` is written once in `init`, and
     // dispatch sources may be cancelled from any thread.
     private let processes: Mutex<[Process]>
     private var signalSources: [any DispatchSourceSignal] = []
-    /// The children's pids, rank 1 first.
+    /// The children's pids, in index order.
     let pids: [Int32]
+    /// The index of the first child.
+    private let firstIndex: Int
 
-    /// Starts `radixserve rank` for ranks 1..<size with `arguments(rank)` (this executable). With
-    /// `handlesSignals`, SIGINT and SIGTERM kill the children and exit this process at once.
-    init(size: Int, handlesSignals: Bool = true, arguments: (Int) -> [String]) throws {
+    /// Starts ranks 1..<size of a tensor-parallel group (`radixserve rank`, `arguments(rank)`).
+    convenience init(size: Int, handlesSignals: Bool = true, arguments: (Int) -> [String]) throws {
+        try self.init(indices: 1..<size, handlesSignals: handlesSignals, label: "tensor-parallel ranks", arguments: arguments)
+    }
+
+    /// Starts this executable once per index in `indices`, with `arguments(index)`. With
+    /// `handlesSignals`, SIGINT and SIGTERM kill the children and exit this process at once
+    /// (saying it stopped its `label`).
+    init(indices: Range<Int>, handlesSignals: Bool, label: String, arguments: (Int) -> [String]) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var started: [Process] = []
-        for rank in 1..<size {
+        for index in indices {
             let process = Process()
             process.executableURL = executable
-            process.arguments = arguments(rank)
+            process.arguments = arguments(index)
             process.standardOutput = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice
             do {
@@ -37,12 +46,13 @@ final class RankProcessGroup: @unchecked Sendable {
         }
         pids = started.map(\.processIdentifier)
         processes = Mutex(started)
+        firstIndex = indices.lowerBound
         for signalNumber in [SIGINT, SIGTERM] where handlesSignals {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
                 killAll(SIGKILL)
-                FileHandle.standardError.write(Data("radixserve: interrupted; stopped tensor-parallel ranks\n".utf8))
+                FileHandle.standardError.write(Data("radixserve: interrupted; stopped \(label)\n".utf8))
                 exit(128 + signalNumber)
             }
             source.resume()
@@ -57,8 +67,15 @@ final class RankProcessGroup: @unchecked Sendable {
         }
     }
 
+    /// The first child (by index) that already exited, with its status.
+    func firstExited() -> (index: Int, status: Int32)? {
+        processes.withLock { list in
+            list.indices.first { !list[$0].isRunning }.map { (firstIndex + $0, list[$0].terminationStatus) }
+        }
+    }
+
     /// Waits up to `grace` for the children to exit on their own, then kills and reaps the rest.
-    /// Returns the exit statuses, rank 1 first.
+    /// Returns the exit statuses, in index order.
     @discardableResult
     func finish(grace: Duration) -> [Int32] {
         let deadline = ContinuousClock.now + grace
