@@ -43,6 +43,20 @@ public final class ChildProcess: @unchecked Sendable {
         return condition()
     }
 
+    /// The first stdout line containing `text`, waiting up to `timeout` seconds; nil on timeout
+    /// or when the process exits without printing it.
+    public func outputLine(containing text: String, timeout: Double) -> String? {
+        func line() -> String? { standardOutput.split(separator: "\n").first { $0.contains(text) }.map(String.init) }
+        wait(until: { line() != nil || !process.isRunning }, timeout: timeout)
+        return line()
+    }
+
+    /// Sends `signal` if the process still runs; after SIGKILL, also reaps it.
+    public func signal(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        if signal == SIGKILL { process.waitUntilExit() }
+    }
+
     /// Waits for exit up to `timeout` seconds (killing it then); returns the status, nil if killed.
     public func finish(timeout: Double) -> Int32? {
         let exited = wait(until: { !process.isRunning }, timeout: timeout)

@@ -111,7 +111,7 @@ import TestSupport
             }
         }
         usleep(400_000)
-        cluster.workers[1]!.kill()
+        cluster.workers[1]!.signal(SIGKILL)
         #expect(group.wait(timeout: .now() + 180) == .success, "requests hung after a worker was killed")
         #expect(results.failures.isEmpty, "\(results.failures)")
         #expect(results.completions.count == 8)

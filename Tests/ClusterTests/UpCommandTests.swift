@@ -7,13 +7,13 @@ import TestSupport
 /// stops them all.
 @Suite struct UpCommandTests {
     @Test func upServesTheDemoModelAndCtrlCStopsEveryProcess() throws {
-        let up = try ManagedProcess(arguments: ["up", "--workers", "2", "--http-port", "0", "--kv-memory", "64M"])
-        defer { up.kill() }
-        let started = try #require(up.waitForOutputLine(containing: "pids", timeout: 60), "\(up.standardError)")
+        let up = try ChildProcess(["up", "--workers", "2", "--http-port", "0", "--kv-memory", "64M"])
+        defer { up.signal(SIGKILL) }
+        let started = try #require(up.outputLine(containing: "pids", timeout: 60), "\(up.standardError)")
         let pids = started.components(separatedBy: "pids ").last!.prefix { $0 != ")" }
             .split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         #expect(pids.count == 2)
-        let line = try #require(up.waitForOutputLine(containing: "Ctrl-C", timeout: 120), "\(up.standardError)")
+        let line = try #require(up.outputLine(containing: "Ctrl-C", timeout: 120), "\(up.standardError)")
         let range = try #require(line.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression))
         let client = RouterClient(url: try ServingURL(String(line[range])))
         let answer = try client.chat(ChatCompletionRequest(
@@ -21,15 +21,10 @@ import TestSupport
             sampling: SamplingFields(maxTokens: 32, temperature: 0)))
         #expect(answer.text.hasPrefix("She lives in a small blue house by the Silver River."))
 
-        up.kill(SIGINT)
-        #expect(up.waitForExit(timeout: 30), "up did not stop on SIGINT")
+        up.signal(SIGINT)
+        #expect(up.finish(timeout: 30) != nil, "up did not stop on SIGINT")
         for pid in pids {
-            var stopped = false
-            for _ in 0..<200 where !stopped {
-                stopped = kill(pid, 0) != 0
-                if !stopped { usleep(50_000) }
-            }
-            #expect(stopped, "worker \(pid) outlived `up`")
+            #expect(up.wait(until: { !ChildProcess.isAlive(pid) }, timeout: 10), "worker \(pid) outlived `up`")
         }
     }
 }
