@@ -1,7 +1,7 @@
 // RadixServe: /health, /metrics, /v1/models, /workers, /flush_cache.
 
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import RouterService
 
@@ -38,23 +38,17 @@ extension RouterHTTPServer {
         return JSONBody.response(Workers(workers: coordinator.workers()))
     }
 
-    func addWorker(_ request: Request) async -> Response {
+    func addWorker(_ request: Request) async throws -> Response {
         var request = request
+        let body = try await JSONBody.decode(AddWorkerRequest.self, from: &request)
+        guard body.endpoint.hasPrefix("tcp://") || body.endpoint.hasPrefix("ipc://") else {
+            throw APIError.invalid("endpoint '\(body.endpoint)' must start with tcp:// or ipc://", param: "endpoint")
+        }
         do {
-            let body = try await JSONBody.decode(AddWorkerRequest.self, from: &request)
-            guard body.endpoint.hasPrefix("tcp://") || body.endpoint.hasPrefix("ipc://") else {
-                throw APIError.invalid("endpoint '\(body.endpoint)' must start with tcp:// or ipc://", param: "endpoint")
-            }
-            do {
-                let status = try await coordinator.connectWorker(endpoint: body.endpoint)
-                return JSONBody.response(status, status: .created)
-            } catch let error as RouterServiceError {
-                throw APIError(.badGateway, error.message, param: "endpoint", code: "worker_unreachable")
-            }
-        } catch let error as APIError {
-            return error.response
-        } catch {
-            return APIError(.internalServerError, "\(error)").response
+            let status = try await coordinator.connectWorker(endpoint: body.endpoint)
+            return JSONBody.response(status, status: .created)
+        } catch let error as RouterServiceError {
+            throw APIError(.badGateway, error.message, param: "endpoint", code: "worker_unreachable")
         }
     }
 

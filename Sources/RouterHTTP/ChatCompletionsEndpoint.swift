@@ -1,67 +1,61 @@
 // RadixServe: POST /v1/chat/completions.
 
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import RouterService
 import Tokenizers
 import WireProtocol
 
 extension RouterHTTPServer {
-    func chatCompletions(_ request: Request) async -> Response {
+    func chatCompletions(_ request: Request) async throws -> Response {
         var request = request
+        let body = try await JSONBody.decode(ChatCompletionRequest.self, from: &request)
+        try model.check(model: body.model)
+        guard let chatPrompt = model.chatPrompt else {
+            throw APIError.invalid("the model '\(model.id)' has no chat template; use /v1/completions", param: "messages")
+        }
+        guard !body.messages.isEmpty else { throw APIError.invalid("messages must not be empty", param: "messages") }
+        let tokens: [Int32]
         do {
-            let body = try await JSONBody.decode(ChatCompletionRequest.self, from: &request)
-            try model.check(model: body.model)
-            guard let chatPrompt = model.chatPrompt else {
-                throw APIError.invalid("the model '\(model.id)' has no chat template; use /v1/completions", param: "messages")
-            }
-            guard !body.messages.isEmpty else { throw APIError.invalid("messages must not be empty", param: "messages") }
-            let tokens: [Int32]
-            do {
-                tokens = try chatPrompt.tokenIDs(body.messages.map { ($0.role, $0.content) }, tokenizer: model.tokenizer)
-            } catch {
-                throw APIError.invalid("the chat template rejected the messages: \(error)", param: "messages")
-            }
-            if let top = body.topLogprobs, !body.logprobs {
-                throw APIError.invalid("top_logprobs (\(top)) requires logprobs: true", param: "top_logprobs")
-            }
-            let logprobs = body.logprobs ? (body.topLogprobs ?? 0) : nil
-            let remaining = max(model.maxModelLength - tokens.count, 1)
-            let params = try body.sampling.params(defaultMaxTokens: remaining, logprobs: logprobs)
-            try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
-            let handle = try driver.start(tokens, params)
-            let id = "chatcmpl-\(handle.id)"
-            let created = Int(Date().timeIntervalSince1970)
-            let stops = body.sampling.stop
-            guard body.stream else {
-                let outcome = try await driver.run(handle, stopStrings: stops)
-                let choice = ChatCompletionResponse.Choice(
-                    message: .init(content: outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
-                    finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
-                return JSONBody.response(ChatCompletionResponse(
-                    id: id, object: "chat.completion", created: created, model: model.id, choices: [choice], usage: outcome.usage))
-            }
-            @Sendable func chunk(_ choices: [ChatCompletionResponse.Choice], usage: Usage? = nil) -> ChatCompletionResponse {
-                ChatCompletionResponse(id: id, object: "chat.completion.chunk", created: created, model: model.id, choices: choices, usage: usage)
-            }
-            let includeUsage = body.includeUsage
-            let wantsLogprobs = body.logprobs
-            let returnTokenIDs = body.returnTokenIDs
-            return Self.eventStream { writer in
-                try await writer.write(JSONBody.event(chunk([.init(delta: .init(role: "assistant", content: ""))])))
-                let outcome = try await driver.run(handle, stopStrings: stops) { piece in
-                    let logprobs = wantsLogprobs ? chatLogprobs(piece.tokenIDs, piece.logprobs) : nil
-                    try await writer.write(JSONBody.event(chunk([.init(
-                        delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
-                }
-                try await writer.write(JSONBody.event(chunk([.init(delta: .init(), finishReason: outcome.finishReason)])))
-                if includeUsage { try await writer.write(JSONBody.event(chunk([], usage: outcome.usage))) }
-            }
-        } catch let error as APIError {
-            return error.response
+            tokens = try chatPrompt.tokenIDs(body.messages.map { ($0.role, $0.content) }, tokenizer: model.tokenizer)
         } catch {
-            return APIError(.internalServerError, "\(error)").response
+            throw APIError.invalid("the chat template rejected the messages: \(error)", param: "messages")
+        }
+        if let top = body.topLogprobs, !body.logprobs {
+            throw APIError.invalid("top_logprobs (\(top)) requires logprobs: true", param: "top_logprobs")
+        }
+        let logprobs = body.logprobs ? (body.topLogprobs ?? 0) : nil
+        let remaining = max(model.maxModelLength - tokens.count, 1)
+        let params = try body.sampling.params(defaultMaxTokens: remaining, logprobs: logprobs)
+        try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+        let handle = try driver.start(tokens, params)
+        let id = "chatcmpl-\(handle.id)"
+        let created = Int(Date().timeIntervalSince1970)
+        let stops = body.sampling.stop
+        guard body.stream else {
+            let outcome = try await driver.run(handle, stopStrings: stops)
+            let choice = ChatCompletionResponse.Choice(
+                message: .init(content: outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
+                finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
+            return JSONBody.response(ChatCompletionResponse(
+                id: id, object: "chat.completion", created: created, model: model.id, choices: [choice], usage: outcome.usage))
+        }
+        @Sendable func chunk(_ choices: [ChatCompletionResponse.Choice], usage: Usage? = nil) -> ChatCompletionResponse {
+            ChatCompletionResponse(id: id, object: "chat.completion.chunk", created: created, model: model.id, choices: choices, usage: usage)
+        }
+        let includeUsage = body.includeUsage
+        let wantsLogprobs = body.logprobs
+        let returnTokenIDs = body.returnTokenIDs
+        return Self.eventStream { writer in
+            try await writer.write(JSONBody.event(chunk([.init(delta: .init(role: "assistant", content: ""))])))
+            let outcome = try await driver.run(handle, stopStrings: stops) { piece in
+                let logprobs = wantsLogprobs ? chatLogprobs(piece.tokenIDs, piece.logprobs) : nil
+                try await writer.write(JSONBody.event(chunk([.init(
+                    delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
+            }
+            try await writer.write(JSONBody.event(chunk([.init(delta: .init(), finishReason: outcome.finishReason)])))
+            if includeUsage { try await writer.write(JSONBody.event(chunk([], usage: outcome.usage))) }
         }
     }
 

@@ -1,64 +1,58 @@
 // RadixServe: POST /v1/completions.
 
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import RouterService
 import Tokenizers
 import WireProtocol
 
 extension RouterHTTPServer {
-    func completions(_ request: Request) async -> Response {
+    func completions(_ request: Request) async throws -> Response {
         var request = request
-        do {
-            let body = try await JSONBody.decode(CompletionRequest.self, from: &request)
-            try model.check(model: body.model)
-            let tokens = model.tokens(of: body.prompt)
-            let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs)
-            try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
-            let handle = try driver.start(tokens, params)
-            let id = "cmpl-\(handle.id)"
-            let created = Int(Date().timeIntervalSince1970)
-            let echoed = body.echo ? model.tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true) : ""
-            let stops = body.sampling.stop
-            @Sendable func response(_ choices: [CompletionResponse.Choice], usage: Usage? = nil) -> CompletionResponse {
-                CompletionResponse(id: id, created: created, model: model.id, choices: choices, usage: usage)
+        let body = try await JSONBody.decode(CompletionRequest.self, from: &request)
+        try model.check(model: body.model)
+        let tokens = model.tokens(of: body.prompt)
+        let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs)
+        try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+        let handle = try driver.start(tokens, params)
+        let id = "cmpl-\(handle.id)"
+        let created = Int(Date().timeIntervalSince1970)
+        let echoed = body.echo ? model.tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true) : ""
+        let stops = body.sampling.stop
+        @Sendable func response(_ choices: [CompletionResponse.Choice], usage: Usage? = nil) -> CompletionResponse {
+            CompletionResponse(id: id, created: created, model: model.id, choices: choices, usage: usage)
+        }
+        guard body.stream else {
+            let outcome = try await driver.run(handle, stopStrings: stops)
+            let logprobs = body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) }
+            let choice = CompletionResponse.Choice(
+                text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason,
+                tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
+            return JSONBody.response(response([choice], usage: outcome.usage))
+        }
+        let includeUsage = body.includeUsage
+        let wantsLogprobs = body.logprobs != nil
+        let returnTokenIDs = body.returnTokenIDs
+        return Self.eventStream { writer in
+            if !echoed.isEmpty {
+                try await writer.write(JSONBody.event(response([.init(text: echoed, logprobs: nil, finishReason: nil)])))
             }
-            guard body.stream else {
-                let outcome = try await driver.run(handle, stopStrings: stops)
-                let logprobs = body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) }
-                let choice = CompletionResponse.Choice(
-                    text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason,
-                    tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
-                return JSONBody.response(response([choice], usage: outcome.usage))
-            }
-            let includeUsage = body.includeUsage
-            let wantsLogprobs = body.logprobs != nil
-            let returnTokenIDs = body.returnTokenIDs
-            return Self.eventStream { writer in
-                if !echoed.isEmpty {
-                    try await writer.write(JSONBody.event(response([.init(text: echoed, logprobs: nil, finishReason: nil)])))
+            var offset = echoed.utf8.count
+            let outcome = try await driver.run(handle, stopStrings: stops) { piece in
+                var logprobs: CompletionLogprobs?
+                if wantsLogprobs {
+                    logprobs = completionLogprobs(
+                        GenerationOutcome(
+                            finishReason: "", usage: Usage(prompt: 0, completion: 0, cached: 0), text: piece.text,
+                            tokenIDs: piece.tokenIDs, logprobs: piece.logprobs), offset: offset)
                 }
-                var offset = echoed.utf8.count
-                let outcome = try await driver.run(handle, stopStrings: stops) { piece in
-                    var logprobs: CompletionLogprobs?
-                    if wantsLogprobs {
-                        logprobs = completionLogprobs(
-                            GenerationOutcome(
-                                finishReason: "", usage: Usage(prompt: 0, completion: 0, cached: 0), text: piece.text,
-                                tokenIDs: piece.tokenIDs, logprobs: piece.logprobs), offset: offset)
-                    }
-                    offset += piece.text.utf8.count
-                    try await writer.write(JSONBody.event(response([.init(
-                        text: piece.text, logprobs: logprobs, finishReason: nil, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
-                }
-                try await writer.write(JSONBody.event(response([.init(text: "", logprobs: nil, finishReason: outcome.finishReason)])))
-                if includeUsage { try await writer.write(JSONBody.event(response([], usage: outcome.usage))) }
+                offset += piece.text.utf8.count
+                try await writer.write(JSONBody.event(response([.init(
+                    text: piece.text, logprobs: logprobs, finishReason: nil, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
             }
-        } catch let error as APIError {
-            return error.response
-        } catch {
-            return APIError(.internalServerError, "\(error)").response
+            try await writer.write(JSONBody.event(response([.init(text: "", logprobs: nil, finishReason: outcome.finishReason)])))
+            if includeUsage { try await writer.write(JSONBody.event(response([], usage: outcome.usage))) }
         }
     }
 

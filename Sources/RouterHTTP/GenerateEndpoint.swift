@@ -1,7 +1,7 @@
 // RadixServe: POST /generate (SGLang's native API).
 
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import RouterService
 import Tokenizers
@@ -67,64 +67,58 @@ struct GenerateResponse: Encodable, Sendable {
 }
 
 extension RouterHTTPServer {
-    func generate(_ request: Request) async -> Response {
+    func generate(_ request: Request) async throws -> Response {
         var request = request
-        do {
-            let body = try await JSONBody.decode(GenerateRequest.self, from: &request)
-            let tokens: [Int32]
-            switch (body.text, body.inputIDs) {
-            case (let text?, nil): tokens = model.tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
-            case (nil, let ids?): tokens = ids.map { Int32(clamping: $0) }
-            case (.some, .some): throw APIError.invalid("give either text or input_ids, not both", param: "text")
-            case (nil, nil): throw APIError.invalid("missing required parameter 'text' (or 'input_ids')", param: "text")
+        let body = try await JSONBody.decode(GenerateRequest.self, from: &request)
+        let tokens: [Int32]
+        switch (body.text, body.inputIDs) {
+        case (let text?, nil): tokens = model.tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
+        case (nil, let ids?): tokens = ids.map { Int32(clamping: $0) }
+        case (.some, .some): throw APIError.invalid("give either text or input_ids, not both", param: "text")
+        case (nil, nil): throw APIError.invalid("missing required parameter 'text' (or 'input_ids')", param: "text")
+        }
+        let sampling = try body.sampling ?? JSONBody.decode(SamplingFields.self, from: Data("{}".utf8))
+        let logprobs = body.returnLogprob ? (body.topLogprobsNumber ?? 0) : nil
+        let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs)
+        try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+        let handle = try driver.start(tokens, params)
+        let id = "\(handle.id)"
+        let returnLogprob = body.returnLogprob
+        @Sendable func response(_ outcome: GenerationOutcome?, text: String, ids: [Int32], logprobs: [Float], usage: Usage?) -> GenerateResponse {
+            let reason = outcome.map { outcome in
+                GenerateResponse.FinishReason(
+                    type: outcome.finishReason,
+                    matched: outcome.matchedStop.map {
+                        switch $0 {
+                        case .string(let text): .text(text)
+                        case .token(let id): .token(id)
+                        }
+                    })
             }
-            let sampling = try body.sampling ?? JSONBody.decode(SamplingFields.self, from: Data("{}".utf8))
-            let logprobs = body.returnLogprob ? (body.topLogprobsNumber ?? 0) : nil
-            let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs)
-            try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
-            let handle = try driver.start(tokens, params)
-            let id = "\(handle.id)"
-            let returnLogprob = body.returnLogprob
-            @Sendable func response(_ outcome: GenerationOutcome?, text: String, ids: [Int32], logprobs: [Float], usage: Usage?) -> GenerateResponse {
-                let reason = outcome.map { outcome in
-                    GenerateResponse.FinishReason(
-                        type: outcome.finishReason,
-                        matched: outcome.matchedStop.map {
-                            switch $0 {
-                            case .string(let text): .text(text)
-                            case .token(let id): .token(id)
-                            }
-                        })
-                }
-                return GenerateResponse(
-                    text: text, outputIDs: ids,
-                    metaInfo: .init(
-                        id: id, promptTokens: usage?.promptTokens ?? tokens.count, completionTokens: usage?.completionTokens ?? ids.count,
-                        cachedTokens: usage?.promptTokensDetails.cachedTokens ?? 0, finishReason: reason,
-                        outputTokenLogprobs: returnLogprob ? logprobs : nil))
+            return GenerateResponse(
+                text: text, outputIDs: ids,
+                metaInfo: .init(
+                    id: id, promptTokens: usage?.promptTokens ?? tokens.count, completionTokens: usage?.completionTokens ?? ids.count,
+                    cachedTokens: usage?.promptTokensDetails.cachedTokens ?? 0, finishReason: reason,
+                    outputTokenLogprobs: returnLogprob ? logprobs : nil))
+        }
+        guard body.stream else {
+            let outcome = try await driver.run(handle, stopStrings: sampling.stop)
+            return JSONBody.response(response(
+                outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage))
+        }
+        return Self.eventStream { writer in
+            var text = ""
+            var ids: [Int32] = []
+            var logprobs: [Float] = []
+            let outcome = try await driver.run(handle, stopStrings: sampling.stop) { piece in
+                text += piece.text
+                ids += piece.tokenIDs
+                logprobs += piece.logprobs.map(\.logprob)
+                try await writer.write(JSONBody.event(response(nil, text: text, ids: ids, logprobs: logprobs, usage: nil)))
             }
-            guard body.stream else {
-                let outcome = try await driver.run(handle, stopStrings: sampling.stop)
-                return JSONBody.response(response(
-                    outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage))
-            }
-            return Self.eventStream { writer in
-                var text = ""
-                var ids: [Int32] = []
-                var logprobs: [Float] = []
-                let outcome = try await driver.run(handle, stopStrings: sampling.stop) { piece in
-                    text += piece.text
-                    ids += piece.tokenIDs
-                    logprobs += piece.logprobs.map(\.logprob)
-                    try await writer.write(JSONBody.event(response(nil, text: text, ids: ids, logprobs: logprobs, usage: nil)))
-                }
-                try await writer.write(JSONBody.event(response(
-                    outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage)))
-            }
-        } catch let error as APIError {
-            return error.response
-        } catch {
-            return APIError(.internalServerError, "\(error)").response
+            try await writer.write(JSONBody.event(response(
+                outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage)))
         }
     }
 }

@@ -1,7 +1,7 @@
 // RadixServe: request bodies in, JSON out, with errors that name the field.
 
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// JSON helpers shared by the handlers.

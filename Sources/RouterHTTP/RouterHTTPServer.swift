@@ -22,14 +22,14 @@ package struct RouterHTTPServer: Sendable {
     /// The routes.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.post("/v1/completions") { request, _ in await completions(request) }
-        router.post("/v1/chat/completions") { request, _ in await chatCompletions(request) }
-        router.post("/generate") { request, _ in await generate(request) }
+        router.post("/v1/completions") { request, _ in await Self.responding { try await completions(request) } }
+        router.post("/v1/chat/completions") { request, _ in await Self.responding { try await chatCompletions(request) } }
+        router.post("/generate") { request, _ in await Self.responding { try await generate(request) } }
         router.get("/v1/models") { _, _ in models() }
         router.get("/health") { _, _ in health() }
         router.get("/metrics") { _, _ in metrics() }
         router.get("/workers") { _, _ in listWorkers() }
-        router.post("/workers") { request, _ in await addWorker(request) }
+        router.post("/workers") { request, _ in await Self.responding { try await addWorker(request) } }
         router.delete("/workers/:id") { _, context in removeWorker(id: context.parameters.get("id")) }
         router.post("/flush_cache") { _, _ in flushCache() }
         return router
@@ -42,6 +42,18 @@ package struct RouterHTTPServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "radixserve"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) })
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The handler's response, or its error as an OpenAI-style error body (``APIError`` as is,
+    /// anything else as a 500).
+    static func responding(_ handler: () async throws -> Response) async -> Response {
+        do {
+            return try await handler()
+        } catch let error as APIError {
+            return error.response
+        } catch {
+            return APIError(.internalServerError, "\(error)").response
+        }
     }
 
     /// A Server-Sent Events response whose body `produce` writes; `data: [DONE]` is appended, and
