@@ -34,6 +34,7 @@ let package = Package(
         ),
 
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
+        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
 
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "RadixTree", swiftSettings: swiftSettings),
@@ -53,7 +54,7 @@ let package = Package(
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
-        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS"], swiftSettings: swiftSettings + numericFlags),
+        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CPrefetch"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Accelerators",
             dependencies: ["Backends", "BackendReference", "BackendCPU"],

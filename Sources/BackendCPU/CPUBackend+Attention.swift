@@ -47,7 +47,7 @@ extension CPUBackend {
     }
 
     /// Splits the step into work items: per sequence and KV head, blocks of query rows for long
-    /// chunks (GEMM path), or one item per query head for short ones (vector path).
+    /// chunks (GEMM path), or one item per KV head (all its query heads) for short ones (vector path).
     private func planAttention(_ op: AttentionOperands, batch: AttentionBatch, pageIDs: UnsafePointer<Int32>) {
         attentionItems.removeAll(keepingCapacity: true)
         sequenceGeometry.removeAll(keepingCapacity: true)
@@ -75,9 +75,10 @@ extension CPUBackend {
                     }
                 }
             } else {
-                for head in 0..<op.headCount {
+                // One item per KV head: its query heads read the same keys and values.
+                for kvHead in 0..<op.cache.kvHeadCount {
                     attentionItems.append(AttentionItem(
-                        sequence: Int32(s), kvHead: Int32(head / group), headStart: Int32(head), headCount: 1,
+                        sequence: Int32(s), kvHead: Int32(kvHead), headStart: Int32(kvHead * group), headCount: Int32(group),
                         rowStart: Int32(rowStart), rowCount: Int32(queryCount)))
                 }
             }

@@ -10,6 +10,8 @@ public final class CPUBackend: HostMemoryBackend {
     let scratch: [ScratchArena]
     /// The caller thread's copy of matrix–vector inputs in bf16 pair order.
     let permutedInput = ScratchArena()
+    /// The caller thread's copy of matmul inputs in row groups (see ``packRowGroups(_:stride:rows:columns:into:)``).
+    let packedInput = ScratchArena()
     var attentionItems: [AttentionItem] = []
     var sequenceGeometry: [SequenceGeometry] = []
 
@@ -18,6 +20,8 @@ public final class CPUBackend: HostMemoryBackend {
     /// Rows up to which f32 matmuls stream the weights with the batched matrix–vector kernel
     /// instead of OpenBLAS (whose per-call weight packing dominates at small row counts).
     static let batchedMatVecMaxRows = 32
+    /// Rows up to which matmuls on packed weights run the panel kernel (above: OpenBLAS on unpacked blocks).
+    static let panelKernelMaxRows = 64
     /// GEMM parts per thread (output-column slices of at least 16 columns).
     static let gemmPartsPerThread = 2
     /// Weight rows widened per block when f16/bf16 weights go through GEMM.

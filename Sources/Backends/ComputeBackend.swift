@@ -24,6 +24,12 @@ public protocol ComputeBackend: AnyObject {
     /// `out[i, :] = table[tokenIDs[i], :]` widened to f32. Ids must be in range.
     func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor)
 
+    /// Lays out a matmul weight `[N, K]` the way this device's matmul reads it fastest (for example
+    /// in column panels). The result keeps the logical shape and dtype but is only valid as the
+    /// `weight` operand of ``matmul(_:weight:bias:out:)``; it may not be sliced or read otherwise.
+    /// Devices without a preferred layout return `weight` itself (the default).
+    func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor
+
     /// `out = x · weightᵀ + bias` with x `[M, K]` f32, weight `[N, K]`, bias `[1, N]` f32, out `[M, N]`.
     func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor)
 
@@ -66,6 +72,8 @@ public protocol ComputeBackend: AnyObject {
 
 extension ComputeBackend {
     public var threadCount: Int { 1 }
+
+    public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor { weight }
 
     /// Allocates a contiguous f32 tensor.
     public func makeTensor(rows: Int, columns: Int, usage: BufferUsage = .compute) throws -> Tensor {

@@ -14,8 +14,9 @@ public struct LayerWeights {
     public var down: Tensor
 }
 
-/// All weights of a model shard. Unfused matrices borrow the memory-mapped checkpoint when the
-/// device shares host memory; norms and biases are widened to f32.
+/// All weights of a model shard. Matmul weights are laid out by the backend
+/// (``ComputeBackend/prepareMatmulWeight(_:)``); the embedding table borrows the memory-mapped
+/// checkpoint when the device shares host memory; norms and biases are widened to f32.
 public struct ModelWeights {
     public var embedding: Tensor
     public var layers: [LayerWeights]
@@ -57,14 +58,16 @@ public struct ModelWeights {
             let up = try loader.rows(p + "mlp.up_proj.weight", shape: [config.intermediateSize, h], mlp)
             layers.append(LayerWeights(
                 inputNorm: try loader.vector(p + "input_layernorm.weight", count: h),
-                qkv: try loader.concatenate([q, k, v], columns: h),
+                qkv: try backend.prepareMatmulWeight(loader.concatenate([q, k, v], columns: h)),
                 qkvBias: qkvBias,
                 queryNorm: config.architecture.hasQKNorm ? try loader.vector(attention + "q_norm.weight", count: d) : nil,
                 keyNorm: config.architecture.hasQKNorm ? try loader.vector(attention + "k_norm.weight", count: d) : nil,
-                output: try loader.columns(attention + "o_proj.weight", shape: [h, config.headCount * d], headRows),
+                output: try backend.prepareMatmulWeight(
+                    loader.columns(attention + "o_proj.weight", shape: [h, config.headCount * d], headRows)),
                 postAttentionNorm: try loader.vector(p + "post_attention_layernorm.weight", count: h),
-                gateUp: try loader.concatenate([gate, up], columns: h),
-                down: try loader.columns(p + "mlp.down_proj.weight", shape: [h, config.intermediateSize], mlp)))
+                gateUp: try backend.prepareMatmulWeight(loader.concatenate([gate, up], columns: h)),
+                down: try backend.prepareMatmulWeight(
+                    loader.columns(p + "mlp.down_proj.weight", shape: [h, config.intermediateSize], mlp))))
         }
         self.layers = layers
         finalNorm = try loader.vector("model.norm.weight", count: h)
@@ -73,11 +76,12 @@ public struct ModelWeights {
             let name = isTied ? "model.embed_tokens.weight" : "lm_head.weight"
             let slice = try loader.rows(name, shape: [config.vocabularySize, h], shard.localVocabulary(config))
             let buffer = try backend.makeWeightBuffer(copying: slice.bytes, owner: slice.file)
-            lmHead = Tensor(buffer: buffer, dtype: slice.dtype, rows: slice.shape[0], columns: h)
+            lmHead = try backend.prepareMatmulWeight(
+                Tensor(buffer: buffer, dtype: slice.dtype, rows: slice.shape[0], columns: h))
         } else if isTied {
-            lmHead = embedding
+            lmHead = try backend.prepareMatmulWeight(embedding)
         } else {
-            lmHead = try loader.matrix("lm_head.weight", shape: [config.vocabularySize, h])
+            lmHead = try backend.prepareMatmulWeight(loader.matrix("lm_head.weight", shape: [config.vocabularySize, h]))
         }
     }
 }

@@ -21,8 +21,9 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var server: ServerOptions
 
     @Option(name: .customLong("workload"), help: """
-        single (prefill + batch-1 decode), offline (random prompts), shared-prefix, or router-index \
-        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model). \
+        single (prefill + batch-1 decode), offline (random prompts), shared-prefix, router-index \
+        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model), or \
+        matmul (the backend's matmuls on the 56M model's shapes for --rows, row-major against prepared weights). \
         With --url: shared-prefix (default), multi-turn or random.
         """)
     var workloadName: String?
@@ -65,6 +66,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Measured repetitions; the median is reported.")
     var runs: Int = 3
 
+    @Option(help: "Comma-separated row counts (tokens per step) of the matmul workload.")
+    var rows: String = "1,8,16,32,128,512"
+
     @OptionGroup var served: ServedBenchOptions
 
     @Flag(help: "Print one JSON object.")
@@ -78,10 +82,16 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--concurrency must be a comma-separated list of positive integers")
         }
         if server.url != nil { return try validateServed() }
-        guard ["single", "offline", "shared-prefix", "router-index"].contains(workload) else {
+        guard ["single", "offline", "shared-prefix", "router-index", "matmul"].contains(workload) else {
             throw ValidationError(
-                "--workload must be single, offline, shared-prefix or router-index (multi-turn and random need --url), "
+                "--workload must be single, offline, shared-prefix, router-index or matmul (multi-turn and random need --url), "
                     + "got '\(workload)'")
+        }
+        if workload == "matmul" {
+            guard !rowCounts.isEmpty, rowCounts.allSatisfy({ (1...4096).contains($0) }) else {
+                throw ValidationError("--rows must be a comma-separated list of integers in 1...4096, got '\(rows)'")
+            }
+            return
         }
         try modelOptions.validateModelExists()
     }
@@ -100,6 +110,7 @@ struct BenchCommand: ParsableCommand {
             StandardOutput.write(benchmarkPrefixIndex(workerCount: groups, promptTokens: sharedTokens).description + "\n")
             return
         }
+        if workload == "matmul" { return try runMatMul() }
         if workload != "single" { return try runEngineWorkload() }
         let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
         let context = promptTokens + decodeTokens + 1

@@ -48,6 +48,34 @@ import TestSupport
         }
     }
 
+    /// Weights laid out by the device (`prepareMatmulWeight`), on shapes that cross every blocking
+    /// edge of such a layout: row counts around a 6-row micro-kernel and a 64-row kernel limit, more
+    /// rows than a 96-row cache block, output counts off a 16-wide panel, and input counts over a
+    /// 256-deep block. Inputs and outputs are strided views.
+    @Test(arguments: devices, [DType.f32, .bf16, .f16])
+    func matmulOnPreparedWeights(device name: String, weightDType: DType) throws {
+        let pair = try backends(name)
+        var inputs = OpInputs(seed: 3)
+        for (m, n, k) in [(1, 16, 8), (2, 5, 300), (5, 33, 64), (6, 48, 257), (7, 40, 130), (13, 17, 512),
+            (16, 64, 33), (64, 31, 70), (65, 20, 40), (130, 50, 270)] {
+            let x = inputs.values(m * (k + 3))
+            let w = inputs.values(n * k)
+            let bias = inputs.values(n)
+            for useBias in [false, true] {
+                let (got, want) = try compare(pair, rows: m, columns: n + 2) { backend, out in
+                    let wide = try backend.makeTensor(x, rows: m, columns: k + 3)
+                    let weight = try OpInputs.tensor(w, rows: n, columns: k, dtype: weightDType, on: backend)
+                    backend.matmul(
+                        wide.columns(3, count: k), weight: try backend.prepareMatmulWeight(weight),
+                        bias: useBias ? try backend.makeTensor(bias, rows: 1, columns: n) : nil, out: out.columns(2, count: n))
+                }
+                #expect(
+                    maxRelativeError(got, want) < Self.tolerance,
+                    "prepared matmul \(m)×\(n)×\(k) \(weightDType) bias \(useBias)")
+            }
+        }
+    }
+
     @Test(arguments: devices)
     func stridedMatmulInputAndOutput(device name: String) throws {
         let pair = try backends(name)

@@ -44,46 +44,135 @@ struct SequenceGeometry {
     @inlinable func position(ofRow row: Int) -> Int { contextLength - queryCount + (row - sequenceRowStart) }
 }
 
-/// Attention row by row with vector dot products: for decode and short chunks, where the query
-/// block is too small for GEMM. `scores` must hold `contextLength` floats.
+/// Attention row by row: for decode and short chunks, where the query block is too small for GEMM.
+/// The item's query heads share one KV head, so its keys and values come from memory once and
+/// from cache for the other heads. Scores take 8 keys at a time (8 independent accumulators, one
+/// query load per 8 key loads); the weighted sum of values keeps 64 output features in registers
+/// across all positions. `scores` must hold `contextLength` floats.
 @inlinable
 func attendRows(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, scores: UnsafeMutablePointer<Float>) {
     let d = op.headDim
     let pageSize = op.cache.pageSize
     for row in Int(item.rowStart)..<Int(item.rowStart + item.rowCount) {
-        let last = seq.position(ofRow: row)
+        let count = seq.position(ofRow: row) &+ 1
         for h in Int(item.headStart)..<Int(item.headStart + item.headCount) {
             let q = op.query + (row &* op.queryStride &+ h &* d)
             var t = 0
             var pageIndex = 0
-            while t <= last {
-                let base = op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
-                let end = min(last &+ 1, t &+ pageSize)
-                var slot = 0
+            while t < count {
+                let keys = op.keys + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
+                let end = min(count, t &+ pageSize)
+                var key = keys
+                while t &+ 8 <= end {
+                    scoreEightKeys(q, key, d, op.scale, scores + t)
+                    t &+= 8
+                    key += 8 &* d
+                }
                 while t < end {
-                    scores[t] = dot(q, op.keys + (base &+ slot &* d), d) * op.scale
+                    scores[t] = dot(q, key, d) * op.scale
                     t &+= 1
-                    slot &+= 1
+                    key += d
                 }
                 pageIndex &+= 1
             }
-            softmaxInPlace(scores, last &+ 1)
+            softmaxInPlace(scores, count)
             let o = op.out + (row &* op.outStride &+ h &* d)
-            o.update(repeating: 0, count: d)
-            t = 0
-            pageIndex = 0
-            while t <= last {
-                let base = op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
-                let end = min(last &+ 1, t &+ pageSize)
-                var slot = 0
-                while t < end {
-                    axpy(scores[t], op.values + (base &+ slot &* d), o, d)
-                    t &+= 1
-                    slot &+= 1
+            var feature = 0
+            while feature < d {
+                let width = min(64, d &- feature)
+                if width == 64 {
+                    weightedValues64(op, item, seq, scores, count, feature, o + feature)
+                } else {
+                    weightedValuesTail(op, item, seq, scores, count, feature, width, o + feature)
                 }
-                pageIndex &+= 1
+                feature &+= width
             }
         }
+    }
+}
+
+/// `scores[j] = scale · q·k_j` for 8 consecutive keys `keys + j·d`.
+@inlinable @inline(__always)
+func scoreEightKeys(_ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, _ d: Int, _ scale: Float, _ scores: UnsafeMutablePointer<Float>) {
+    let k0 = keys, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d, k4 = k3 + d, k5 = k4 + d, k6 = k5 + d, k7 = k6 + d
+    var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), a4 = Vec8(), a5 = Vec8(), a6 = Vec8(), a7 = Vec8()
+    var i = 0
+    while i &+ 8 <= d {
+        let v = load8(q, i)
+        a0.addProduct(load8(k0, i), v)
+        a1.addProduct(load8(k1, i), v)
+        a2.addProduct(load8(k2, i), v)
+        a3.addProduct(load8(k3, i), v)
+        a4.addProduct(load8(k4, i), v)
+        a5.addProduct(load8(k5, i), v)
+        a6.addProduct(load8(k6, i), v)
+        a7.addProduct(load8(k7, i), v)
+        i &+= 8
+    }
+    var sums = Vec8(a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
+    while i < d {
+        sums += Vec8(k0[i], k1[i], k2[i], k3[i], k4[i], k5[i], k6[i], k7[i]) * q[i]
+        i &+= 1
+    }
+    store8(sums * scale, scores, 0)
+}
+
+/// `o[0..<64] = Σ_t p_t · v_t[feature ..< feature + 64]` with the 64 sums in 8 registers.
+@inlinable @inline(__always)
+func weightedValues64(
+    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, _ p: UnsafePointer<Float>, _ count: Int,
+    _ feature: Int, _ o: UnsafeMutablePointer<Float>
+) {
+    let d = op.headDim
+    var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), a4 = Vec8(), a5 = Vec8(), a6 = Vec8(), a7 = Vec8()
+    var t = 0
+    var pageIndex = 0
+    while t < count {
+        var v = op.values + (op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead)) &+ feature)
+        let end = min(count, t &+ op.cache.pageSize)
+        while t < end {
+            let weight = Vec8(repeating: p[t])
+            a0.addProduct(load8(v, 0), weight)
+            a1.addProduct(load8(v, 8), weight)
+            a2.addProduct(load8(v, 16), weight)
+            a3.addProduct(load8(v, 24), weight)
+            a4.addProduct(load8(v, 32), weight)
+            a5.addProduct(load8(v, 40), weight)
+            a6.addProduct(load8(v, 48), weight)
+            a7.addProduct(load8(v, 56), weight)
+            t &+= 1
+            v += d
+        }
+        pageIndex &+= 1
+    }
+    store8(a0, o, 0)
+    store8(a1, o, 8)
+    store8(a2, o, 16)
+    store8(a3, o, 24)
+    store8(a4, o, 32)
+    store8(a5, o, 40)
+    store8(a6, o, 48)
+    store8(a7, o, 56)
+}
+
+/// `o[0..<width] = Σ_t p_t · v_t[feature ..< feature + width]` for a last block narrower than 64.
+@inlinable
+func weightedValuesTail(
+    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, _ p: UnsafePointer<Float>, _ count: Int,
+    _ feature: Int, _ width: Int, _ o: UnsafeMutablePointer<Float>
+) {
+    o.update(repeating: 0, count: width)
+    var t = 0
+    var pageIndex = 0
+    while t < count {
+        var v = op.values + (op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead)) &+ feature)
+        let end = min(count, t &+ op.cache.pageSize)
+        while t < end {
+            axpy(p[t], v, o, width)
+            t &+= 1
+            v += op.headDim
+        }
+        pageIndex &+= 1
     }
 }
 
