@@ -34,7 +34,7 @@ let package = Package(
         ),
 
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
-        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
+        .target(name: "CIntrinsics", path: "Sources/CIntrinsics"),
 
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "RadixTree", swiftSettings: swiftSettings),
@@ -44,7 +44,7 @@ let package = Package(
         // MARK: - Wire
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "Transport", dependencies: ["CZeroMQ"], swiftSettings: swiftSettings),
-        .target(name: "Collectives", dependencies: ["Transport"], swiftSettings: swiftSettings + numericFlags),
+        .target(name: "Collectives", dependencies: ["Transport", "CIntrinsics"], swiftSettings: swiftSettings + numericFlags),
         .target(name: "WireProtocol", swiftSettings: swiftSettings),
 
         // MARK: - Router policy (pure Swift)
@@ -54,7 +54,7 @@ let package = Package(
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
-        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CPrefetch"], swiftSettings: swiftSettings + numericFlags),
+        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CIntrinsics"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Accelerators",
             dependencies: ["Backends", "BackendReference", "BackendCPU"],

@@ -8,7 +8,7 @@ package struct AllReduceBenchmarkResult: Sendable {
     package var medium: String
     package var worldSize: Int
     package var byteCount: Int
-    /// `"direct"` or `"ring"`, as chosen by the threshold.
+    /// `"shared-memory"`, `"direct"` or `"ring"` (``SocketCommunicator/allReduceAlgorithm(byteCount:)``).
     package var algorithm: String
     package var iterations: Int
     package var p50: Duration
@@ -66,7 +66,7 @@ package func benchmarkAllReduce(
                     samples.sort()
                     let row = AllReduceBenchmarkResult(
                         medium: medium, worldSize: worldSize, byteCount: byteCount,
-                        algorithm: byteCount <= directThresholdBytes ? "direct" : "ring", iterations: iterations,
+                        algorithm: communicator.allReduceAlgorithm(byteCount: byteCount), iterations: iterations,
                         p50: samples[samples.count / 2], p99: samples[min(samples.count - 1, samples.count * 99 / 100)])
                     results.rows.withLock { $0.append(row) }
                 }

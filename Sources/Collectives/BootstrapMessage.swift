@@ -25,7 +25,7 @@ enum BootstrapMessage: Equatable {
     case welcome(version: UInt32, endpoints: [[String]])
     case refusal(version: UInt32, code: CollectivesError.Code, reason: String)
 
-    static let protocolVersion: UInt32 = 1
+    static let protocolVersion: UInt32 = 2
     private static let magic: [UInt8] = Array("RXCB".utf8)
     /// Rendezvous messages above this size are rejected unread.
     static let maxByteCount = 1 << 20

@@ -7,6 +7,8 @@ enum CollectiveOperation: UInt8, Sendable {
     case broadcastBytes = 4
     case broadcastFloats = 5
     case barrier = 6
+    /// Bootstrap of the same-host shared-memory mailboxes (segment name, then each rank's verdict).
+    case sharedMemory = 7
     /// "I failed or closed; do not wait for me." Followed by a UTF-8 reason frame.
     case abort = 0x7F
 
@@ -18,6 +20,7 @@ enum CollectiveOperation: UInt8, Sendable {
         case .broadcastBytes: "broadcast(bytes)"
         case .broadcastFloats: "broadcast(floats)"
         case .barrier: "barrier"
+        case .sharedMemory: "bootstrap(shared memory)"
         case .abort: "abort"
         }
     }

@@ -15,6 +15,8 @@ extension SocketCommunicator {
     ///    fingerprint with a message naming both values, and fails itself too.
     /// 3. Rank 0 sends everyone the endpoint table; each rank connects to its lower ranks.
     /// 4. Every pair exchanges a hello frame, proving both directions work.
+    /// 5. With `sharedMemory` and an `ipc://` data endpoint (one host), the ranks map a shared
+    ///    segment for small all-reduces (``SharedMemoryMailboxes``); the sockets carry the rest.
     ///
     /// - Parameters:
     ///   - fingerprint: what must be identical across the group, e.g. `"llama-3-8b tp=4"`.
@@ -24,7 +26,8 @@ extension SocketCommunicator {
     /// - Throws: ``CollectivesError``; `.timeout` names a rank that did not show up.
     public static func connect(
         rank: Int, worldSize: Int, rendezvous: String, fingerprint: String, timeout: Duration = .seconds(30),
-        bootstrapTimeout: Duration? = nil, dataEndpoint: String? = nil, context: ZMQContext? = nil
+        bootstrapTimeout: Duration? = nil, dataEndpoint: String? = nil, context: ZMQContext? = nil,
+        sharedMemory: Bool = true
     ) throws -> SocketCommunicator {
         precondition(worldSize >= 1 && (0..<worldSize).contains(rank), "rank \(rank) outside 0..<\(worldSize)")
         precondition(worldSize <= 256, "frame headers carry the root rank in one byte")
@@ -61,6 +64,7 @@ extension SocketCommunicator {
             let communicator = SocketCommunicator(
                 rank: rank, worldSize: worldSize, timeout: timeout, context: context, peers: peers)
             try communicator.handshake(deadline: deadline)
+            if sharedMemory && pattern.hasPrefix("ipc://") { try communicator.attachSharedMemory(deadline: deadline) }
             return communicator
         } catch let error as TransportError {
             throw CollectivesError(code: .transport, message: error.description, operation: "bootstrap")

@@ -11,7 +11,10 @@ import Transport
 /// uses the left and right sockets; small tensors use direct exchange over the whole mesh.
 ///
 /// Algorithms (`n` floats, `N` ranks):
-/// - ``allReduceSum(_:)``: if `4n ≤ directThresholdBytes`, every rank sends its buffer to
+/// - ``allReduceSum(_:)``: on one host (`ipc://`), if `4n ≤ directThresholdBytes`, every rank
+///   publishes its buffer in a shared-memory mailbox and sums all of them in rank order
+///   (``SharedMemoryMailboxes``: ≈ 1.5 µs for 4 KB instead of ≈ 40 µs through ZeroMQ's I/O threads).
+///   Otherwise, if `4n ≤ directThresholdBytes`, every rank sends its buffer to
 ///   every peer and sums in rank order `((x0 + x1) + x2) …`; otherwise ring reduce-scatter then
 ///   ring all-gather over chunks of `⌈n/N⌉` (the last one ragged), where each chunk's final sum is
 ///   computed by one rank and copied to the others. Both give bitwise-identical results on all
@@ -38,6 +41,10 @@ public final class SocketCommunicator: Communicator {
     public var directThresholdBytes: Int = 64 * 1024
 
     let context: ZMQContext
+    /// Same-host mailboxes for direct all-reduces (``SharedMemoryMailboxes``), when every rank mapped them.
+    var mailboxes: SharedMemoryMailboxes?
+    /// Number of all-reduces that went through the mailboxes.
+    var mailboxIndex: UInt64 = 0
     /// Data socket per peer rank; `nil` at `rank` and after ``close()``.
     var peers: [ZMQSocket?]
     /// Number of the current collective call, stamped on every frame.
@@ -68,6 +75,7 @@ public final class SocketCommunicator: Communicator {
                 code: .peerClosed, message: "rank \(rank) was closed", operation: "close", peer: rank)
             sendAbort(reason: "rank \(rank) closed its communicator")
         }
+        mailboxes = nil
         for index in peers.indices {
             peers[index]?.setLingerOnClose(.milliseconds(200))
             peers[index]?.close()
@@ -78,7 +86,10 @@ public final class SocketCommunicator: Communicator {
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try perform(.allReduceSum) { deadline in
             guard worldSize > 1 else { return }
-            if buffer.count * MemoryLayout<Float>.size <= directThresholdBytes {
+            let byteCount = buffer.count * MemoryLayout<Float>.size
+            if let mailboxes, byteCount <= mailboxes.capacity {
+                try sharedMemoryAllReduce(buffer, mailboxes: mailboxes, deadline: deadline)
+            } else if byteCount <= directThresholdBytes {
                 try directAllReduce(buffer, deadline: deadline)
             } else {
                 try ringAllReduce(buffer, deadline: deadline)
@@ -152,6 +163,15 @@ public final class SocketCommunicator: Communicator {
             }
         }
     }
+
+    /// The algorithm ``allReduceSum(_:)`` uses for `byteCount` bytes: `shared-memory`, `direct` or `ring`.
+    public func allReduceAlgorithm(byteCount: Int) -> String {
+        if let mailboxes, byteCount <= mailboxes.capacity { return "shared-memory" }
+        return byteCount <= directThresholdBytes ? "direct" : "ring"
+    }
+
+    /// Whether small all-reduces go through same-host shared memory.
+    public var usesSharedMemory: Bool { mailboxes != nil }
 
     // MARK: - Shared machinery
 

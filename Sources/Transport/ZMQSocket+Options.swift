@@ -99,6 +99,16 @@ extension ZMQSocket {
         return zmq_getsockopt(handle, ZMQ_RCVMORE, &value, &size) == 0 && value != 0
     }
 
+    /// Whether a frame can be received without blocking (`ZMQ_EVENTS` has `ZMQ_POLLIN`). Reading the
+    /// option also processes the socket's pending internal commands; it makes no system call when
+    /// none are pending.
+    public var isReadable: Bool {
+        guard let handle else { return false }
+        var value: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        return zmq_getsockopt(handle, ZMQ_EVENTS, &value, &size) == 0 && value & Int32(ZMQ_POLLIN) != 0
+    }
+
     // MARK: - Raw access
 
     /// Sets an integer option; for options without a typed setter.

@@ -57,6 +57,8 @@ struct CollectivesBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated payload sizes in bytes.")
     var sizes: String = "4096,16384,65536,262144,1048576,4194304,16777216"
     @Option(help: "Bytes moved per size (bounds the iteration count).") var bytesPerSize: Int = 256 << 20
+    @Flag(inversion: .prefixedNo, help: "Small ipc all-reduces through same-host shared memory (else all over ZeroMQ).")
+    var sharedMemory = true
     @Option(help: .hidden) var rank: Int = 0
     @Option(help: .hidden) var rendezvous: String?
     @Option(help: .hidden) var parentPid: Int32?
@@ -78,20 +80,21 @@ struct CollectivesBenchCommand: ParsableCommand {
             children = try ChildProcessGroup(size: tp) { rank in
                 ["collectives", "bench", "--tp", "\(tp)", "--transport", transport, "--sizes", sizes,
                  "--bytes-per-size", "\(bytesPerSize)", "--rank", "\(rank)", "--rendezvous", endpoint]
-                    + ["--parent-pid", "\(parent)"]
+                    + ["--parent-pid", "\(parent)", sharedMemory ? "--shared-memory" : "--no-shared-memory"]
             }
         }
         defer { children?.finish(grace: .seconds(10)) }
         let communicator = try SocketCommunicator.connect(
-            rank: rank, worldSize: tp, rendezvous: endpoint, fingerprint: "bench", timeout: .seconds(60))
+            rank: rank, worldSize: tp, rendezvous: endpoint, fingerprint: "bench", timeout: .seconds(60),
+            sharedMemory: sharedMemory)
         defer { communicator.close() }
         let rows = try benchmarkAllReduce(
             communicator: communicator, medium: transport, byteCounts: byteCounts, bytesPerSize: bytesPerSize)
         guard rank == 0 else { return }
         var text = "all-reduce between \(tp) processes over \(transport)\n"
-        text += "bytes       algorithm  iterations  p50 µs      p99 µs      GB/s (p50)\n"
+        text += "bytes       algorithm      iterations  p50 µs      p99 µs      GB/s (p50)\n"
         for row in rows {
-            text += String(format: "%-11d %-10@ %-11d %-11.1f %-11.1f %.3f\n", row.byteCount, row.algorithm as NSString,
+            text += String(format: "%-11d %-14@ %-11d %-11.1f %-11.1f %.3f\n", row.byteCount, row.algorithm as NSString,
                 row.iterations, row.p50.microseconds, row.p99.microseconds, row.gigabytesPerSecond)
         }
         StandardOutput.write(text)

@@ -8,12 +8,12 @@ import Transport
 @Suite struct SocketCommunicatorFailureTests {
     static let shortTimeout = Duration.milliseconds(300)
 
-    private func connect(_ rank: Int, _ worldSize: Int, _ rendezvous: String, fingerprint: String = "model-a tp=2")
-        throws -> SocketCommunicator
-    {
+    private func connect(
+        _ rank: Int, _ worldSize: Int, _ rendezvous: String, fingerprint: String = "model-a tp=2", sharedMemory: Bool = true
+    ) throws -> SocketCommunicator {
         try SocketCommunicator.connect(
             rank: rank, worldSize: worldSize, rendezvous: rendezvous, fingerprint: fingerprint,
-            timeout: Self.shortTimeout, bootstrapTimeout: .seconds(5))
+            timeout: Self.shortTimeout, bootstrapTimeout: .seconds(5), sharedMemory: sharedMemory)
     }
 
     @Test(arguments: Medium.allCases)
@@ -37,7 +37,9 @@ import Transport
         #expect(error?.peer == 0)
     }
 
-    @Test func silentPeerTimesOutAndPoisons() throws {
+    /// 2 floats go through shared memory, 100,000 through the socket ring.
+    @Test(arguments: [2, 100_000])
+    func silentPeerTimesOutAndPoisons(count: Int) throws {
         let rendezvous = uniqueIPCEndpoint()
         let results = runRanks(2) { rank -> [CollectivesError] in
             let communicator = try connect(rank, 2, rendezvous)
@@ -45,7 +47,7 @@ import Transport
                 Thread.sleep(forTimeInterval: 1)
                 return []
             }
-            var values = [Float](repeating: 1, count: 100_000)
+            var values = [Float](repeating: 1, count: count)
             let start = ContinuousClock.now
             let first = #expect(throws: CollectivesError.self) { try communicator.allReduceSum(&values) }
             let elapsed = ContinuousClock.now - start
@@ -60,7 +62,9 @@ import Transport
         #expect(errors.first?.operation == "allReduceSum")
     }
 
-    @Test func closedPeerFailsOthersFast() throws {
+    /// The survivors wait in a socket barrier, or in a shared-memory all-reduce.
+    @Test(arguments: [false, true])
+    func closedPeerFailsOthersFast(inAllReduce: Bool) throws {
         let rendezvous = uniqueIPCEndpoint()
         let results = runRanks(3) { rank -> CollectivesError? in
             var communicator: SocketCommunicator? = try SocketCommunicator.connect(
@@ -70,7 +74,14 @@ import Transport
                 return nil
             }
             let start = ContinuousClock.now
-            let error = #expect(throws: CollectivesError.self) { try communicator!.barrier() }
+            let error = #expect(throws: CollectivesError.self) {
+                if inAllReduce {
+                    var values: [Float] = [1, 2, 3, 4]
+                    try communicator!.allReduceSum(&values)
+                } else {
+                    try communicator!.barrier()
+                }
+            }
             #expect(ContinuousClock.now - start < .seconds(2))
             return error
         }
@@ -126,11 +137,11 @@ import Transport
         [[UInt8]]([[1, 2, 3]]),
         [[UInt8]]([[UInt8](repeating: 0xC5, count: 16), [1, 2]]),
         [[UInt8]]([[0xC5, 1, 2, 0, 1, 0, 0, 0, 99, 0, 0, 0, 0, 0, 0, 0], [1, 2, 3]]),
-    ])
-    func garbageDataFramesAreRejected(frames: [[UInt8]]) throws {
+    ], [true, false])
+    func garbageDataFramesAreRejected(frames: [[UInt8]], sharedMemory: Bool) throws {
         let rendezvous = uniqueIPCEndpoint()
         let results = runRanks(2) { rank -> CollectivesError.Code? in
-            let communicator = try connect(rank, 2, rendezvous)
+            let communicator = try connect(rank, 2, rendezvous, sharedMemory: sharedMemory)
             if rank == 1 {
                 try communicator.sendRawFramesForTesting(frames, to: 0)
                 Thread.sleep(forTimeInterval: 0.5)
@@ -143,10 +154,11 @@ import Transport
         #expect(code == .protocolViolation || code == .sizeMismatch, "\(String(describing: code))")
     }
 
-    @Test func mismatchedCountsAreReported() throws {
+    @Test(arguments: [true, false])
+    func mismatchedCountsAreReported(sharedMemory: Bool) throws {
         let rendezvous = uniqueIPCEndpoint()
         let results = runRanks(2) { rank -> CollectivesError.Code? in
-            let communicator = try connect(rank, 2, rendezvous)
+            let communicator = try connect(rank, 2, rendezvous, sharedMemory: sharedMemory)
             var values = [Float](repeating: 1, count: 10 + rank)
             return #expect(throws: CollectivesError.self) { try communicator.allReduceSum(&values) }?.code
         }

@@ -3,10 +3,13 @@ import Foundation
 import Testing
 import Transport
 
+/// How the ranks of a test group talk: same-host shared memory for small all-reduces (over an
+/// `ipc://` group), or only ZeroMQ sockets over `ipc://` or loopback `tcp://`.
 enum Medium: String, CaseIterable, Sendable {
-    case ipc, tcp
+    case sharedMemory, ipc, tcp
 
-    func rendezvous() -> String { self == .ipc ? uniqueIPCEndpoint() : freeTCPEndpoint() }
+    func rendezvous() -> String { self == .tcp ? freeTCPEndpoint() : uniqueIPCEndpoint() }
+    var usesSharedMemory: Bool { self == .sharedMemory }
 }
 
 @Suite struct SocketCommunicatorTests {
@@ -16,10 +19,33 @@ enum Medium: String, CaseIterable, Sendable {
         let results = runRanks(worldSize) { rank in
             let communicator = try SocketCommunicator.connect(
                 rank: rank, worldSize: worldSize, rendezvous: rendezvous, fingerprint: "tiny-llama tp=\(worldSize)",
-                timeout: .seconds(20))
+                timeout: .seconds(20), sharedMemory: medium.usesSharedMemory)
+            guard communicator.usesSharedMemory == medium.usesSharedMemory else {
+                throw CollectivesError(code: .invalidConfiguration, message: "shared memory not as requested", operation: "test")
+            }
             return try CollectiveScenario.run(communicator)
         }
         try CollectiveScenario.verify(results, worldSize: worldSize)
+    }
+
+    /// The segment's name is unlinked once every rank mapped it, so nothing is left in /dev/shm
+    /// even when a rank is later killed; the group's all-reduces still see each other's memory.
+    @Test func sharedMemorySegmentIsUnlinkedAfterSetup() throws {
+        let rendezvous = uniqueIPCEndpoint()
+        let prefix = "radixserve-\(getpid())-"
+        let results = runRanks(2) { rank -> [Float] in
+            let communicator = try SocketCommunicator.connect(
+                rank: rank, worldSize: 2, rendezvous: rendezvous, fingerprint: "f", timeout: .seconds(5))
+            var values: [Float] = [Float(rank), 2]
+            try communicator.allReduceSum(&values)
+            try communicator.barrier()
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+            guard communicator.usesSharedMemory, !leftovers.contains(where: { $0.hasPrefix(prefix) }) else {
+                throw CollectivesError(code: .invalidConfiguration, message: "segment left: \(leftovers)", operation: "test")
+            }
+            return values
+        }
+        #expect(try results.map { try $0.get() } == [[1, 4], [1, 4]])
     }
 
     @Test(arguments: [0, 1 << 30])
@@ -27,7 +53,8 @@ enum Medium: String, CaseIterable, Sendable {
         let rendezvous = uniqueIPCEndpoint()
         let results = runRanks(3) { rank in
             let communicator = try SocketCommunicator.connect(
-                rank: rank, worldSize: 3, rendezvous: rendezvous, fingerprint: "f", timeout: .seconds(20))
+                rank: rank, worldSize: 3, rendezvous: rendezvous, fingerprint: "f", timeout: .seconds(20),
+                sharedMemory: false)
             communicator.directThresholdBytes = directThresholdBytes
             return try CollectiveScenario.run(communicator)
         }

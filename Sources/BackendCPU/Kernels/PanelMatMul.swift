@@ -1,5 +1,5 @@
 import Backends
-import CPrefetch
+import CIntrinsics
 
 /// `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), any row count.
 ///
