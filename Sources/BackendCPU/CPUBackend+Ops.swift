@@ -22,7 +22,6 @@ struct PanelWork {
     var operands: MatMulOperands
     var panelCount: Int
     var panelBytes: Int
-    var scratch: [ScratchArena]
 }
 
 /// Operands of a matrix–vector or GEMM call.
@@ -52,11 +51,11 @@ extension CPUBackend {
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")
-            if x.rows <= Self.panelKernelMaxRows || packed.rowMajor == nil {
+            if x.rows <= Self.panelKernelMaxRows {
                 matmul(x, packed: packed, bias: biasPointer, out: out)
                 return
             }
-            return matmul(x, weight: packed.rowMajor!, bias: bias, out: out)
+            return matmul(x, weight: packed.rowMajor, bias: bias, out: out)
         }
         var work = MatMulWork(
             matVec: MatVecOperands(
@@ -201,45 +200,17 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-    /// Matmul on a packed weight: the panel kernel up to ``panelKernelMaxRows`` rows; above (bf16/f16
-    /// weights), blocks of panels are widened back to row-major f32 and multiplied by OpenBLAS, whose
-    /// AVX-512 GEMM is faster on many rows.
+    /// Matmul on a packed weight through the panel kernel (rows up to ``panelKernelMaxRows``).
     func matmul(_ x: Tensor, packed: PackedWeights, bias: UnsafePointer<Float>?, out: Tensor) {
         var operands = MatMulOperands(
             x: x.floats, xStride: x.rowStride, weight: UnsafeRawPointer(packed.hostAddress!), weightDType: packed.dtype,
             bias: bias, out: out.floats, outStride: out.rowStride, rows: x.rows, outFeatures: packed.outFeatures,
             inFeatures: packed.inFeatures)
-        if x.rows > Self.panelKernelMaxRows {
-            let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes, scratch: scratch)
-            withUnsafePointer(to: work) { pointer in
-                pool.run(parts: pool.threadCount * Self.gemmPartsPerThread, context: pointer) { raw, part, parts, thread in
-                    let work = raw.assumingMemoryBound(to: PanelWork.self).pointee
-                    let op = work.operands
-                    let panels = ThreadPool.partition(work.panelCount, ith: part, nth: parts)
-                    let blockPanels = CPUBackend.widenBlockRows / panelWidth
-                    let buffer = work.scratch[thread].slot(0, blockPanels * panelWidth * op.inFeatures)
-                    var start = panels.lowerBound
-                    while start < panels.upperBound {
-                        let block = start..<min(panels.upperBound, start + blockPanels)
-                        unpackPanels(
-                            op.weight, op.weightDType, panels: block, panelBytes: work.panelBytes,
-                            outFeatures: op.outFeatures, inFeatures: op.inFeatures, into: buffer)
-                        let columns = (block.lowerBound * panelWidth)..<min(op.outFeatures, block.upperBound * panelWidth)
-                        var rowMajor = op
-                        rowMajor.weight = UnsafeRawPointer(buffer - columns.lowerBound * op.inFeatures)
-                        rowMajor.weightDType = .f32
-                        gemmColumns(rowMajor, columns: columns, scratch: buffer, blockRows: 0)
-                        start = block.upperBound
-                    }
-                }
-            }
-            return
-        }
         let grouped = packedInput.slot(0, (x.rows + 5) / 6 * 6 * x.columns)
         packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, into: grouped)
         operands.x = UnsafePointer(grouped)
         operands.xStride = x.columns
-        let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes, scratch: scratch)
+        let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes)
         // Several parts per thread let a thread that finishes early take over a slow thread's share.
         parallel(elements: packed.outFeatures * packed.inFeatures * x.rows, partsPerThread: 4, context: work) {
             raw, part, parts, _ in

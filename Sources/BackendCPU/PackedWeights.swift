@@ -12,11 +12,11 @@ import Backends
 /// word `j` holds feature `j` in its low half and feature `j + 8` in its high half.
 final class PackedWeights: DeviceBuffer {
     let storage: HostBuffer
-    /// The row-major original, kept for f32 only: many-row matmuls run faster through OpenBLAS on it
-    /// than through the panel kernel, and unpacking f32 panels for every call would cost as much as
-    /// reading the weights. For bf16/f16 the row-major path widens blocks anyway, so unpacking a
-    /// block of panels instead costs the same and the original is dropped.
-    let rowMajor: Tensor?
+    /// The row-major original, kept for many-row matmuls (prefill): OpenBLAS's AVX-512 GEMM is faster
+    /// there than the panel kernel, and turning panels back into rows on every call would cost as much
+    /// as reading the weights. Borrowed from the memory-mapped checkpoint where the matrix is not
+    /// fused or sliced, so the packed copy is the only extra memory for those.
+    let rowMajor: Tensor
     let dtype: DType
     /// N and K of the logical matrix.
     let outFeatures: Int
@@ -34,7 +34,7 @@ final class PackedWeights: DeviceBuffer {
     init(packing weight: Tensor) {
         precondition(weight.isContiguous && weight.hostAddress != nil, "packing needs a contiguous host tensor")
         dtype = weight.dtype
-        rowMajor = weight.dtype == .f32 ? weight : nil
+        rowMajor = weight
         outFeatures = weight.rows
         inFeatures = weight.columns
         let width = panelWidth
@@ -65,9 +65,8 @@ final class PackedWeights: DeviceBuffer {
 }
 
 extension CPUBackend {
-    /// Packs every f32, f16 and bf16 matmul weight into column panels (see ``PackedWeights``).
-    /// f16/bf16 originals are released (a memory-mapped checkpoint's pages become reclaimable);
-    /// f32 originals are kept for many-row matmuls.
+    /// Packs every f32, f16 and bf16 matmul weight into column panels (see ``PackedWeights``) for
+    /// decode; the row-major original is kept for prefill.
     public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor {
         guard weight.isContiguous, weight.rows > 0 else { return weight }
         let packed = PackedWeights(packing: weight)

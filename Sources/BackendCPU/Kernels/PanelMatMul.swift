@@ -1,14 +1,16 @@
 import Backends
 import CIntrinsics
 
-/// `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), any row count.
-///
-/// The micro-kernel keeps a block of up to 6 rows × 16 output features in 12 AVX2 registers. Each
-/// step over the input features loads one 16-wide weight group (widened from bf16/f16 in registers)
-/// and one broadcast element per row: 12 FMAs for 2 vector loads and 6 broadcasts, so the kernel is
-/// limited by the FMA units, not by loads. Rows are taken in blocks of ``rowBlock`` so a block of
-/// `x` stays in L2 while all of a thread's panels pass over it; within a block a panel is read from
-/// memory once and then from L1/L2 for the following row groups.
+// `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), for the few rows
+// of a decode step (the CPU backend sends more than 64 rows to OpenBLAS on the row-major original).
+//
+// The micro-kernel keeps up to 6 rows × 16 output features in 12 AVX2 registers. Each step over the
+// input features loads one 16-wide weight group (widened from bf16/f16 in registers) and one
+// broadcast element per row: 12 FMAs for 2 vector loads and 6 broadcasts, so it runs at the FMA
+// units' rate while its operands are in L1. A panel is consumed in depth blocks of
+// ``panelDepthBlock`` input features; every row group passes over a block while it is in L1, and
+// the passes share the prefetching of the next block, so the weights stream from memory in order
+// and overlap the arithmetic. Rows come in blocks of ``panelRowBlock``.
 
 /// How one 16-feature group of a panel is stored and widened to two f32 vectors (features 0–7 and
 /// 8–15).
@@ -92,15 +94,23 @@ func panelMatMul<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperand
                 let depth = min(panelDepthBlock, op.inFeatures &- depthStart)
                 let first = depthStart == 0, last = depthStart &+ depth == op.inFeatures
                 let panel = op.weight + (p &* panelBytes &+ depthStart &* groupBytes)
-                // The next block in memory (the next panel's first after the last): fetched while this
-                // one is multiplied.
+                // The next block in memory (the next panel's first after the last) is fetched while this
+                // one is multiplied, its cache lines spread evenly over the row groups' passes: a burst
+                // of prefetches in the first pass would exceed the outstanding-miss slots and stall.
                 let next = panel + depth &* groupBytes
+                let lines = (depth &* groupBytes &+ 63) / 64
+                let passes = (blockEnd &- blockStart &+ 5) / 6
+                let linesPerPass = (lines &+ passes &- 1) / passes
+                let every = max(1, depth / max(1, linesPerPass))
                 let bias = last ? op.bias.map { $0 + column } : nil
                 var m = blockStart
                 while m < blockEnd {
                     let rows = min(6, blockEnd &- m)
+                    let pass = (m &- blockStart) / 6
                     let tile = PanelTile(
-                        x: op.x + (m &* op.inFeatures &+ depthStart &* 6), panel: panel, next: next,
+                        x: op.x + (m &* op.inFeatures &+ depthStart &* 6), panel: panel,
+                        prefetch: next + min(pass &* linesPerPass, lines) &* 64,
+                        prefetchLines: min(linesPerPass, lines &- min(pass &* linesPerPass, lines)), prefetchEvery: every,
                         depth: depth, out: op.out + (m &* op.outStride &+ column), outStride: op.outStride,
                         valid: valid, bias: bias, accumulates: !first)
                     switch rows {
@@ -125,8 +135,11 @@ func panelMatMul<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperand
 struct PanelTile {
     var x: UnsafePointer<Float>
     var panel: UnsafeRawPointer
-    /// The block to prefetch while this one is computed.
-    var next: UnsafeRawPointer
+    /// This pass's share of the block to prefetch: `prefetchLines` cache lines from `prefetch`, one
+    /// every `prefetchEvery` steps.
+    var prefetch: UnsafeRawPointer
+    var prefetchLines: Int
+    var prefetchEvery: Int
     var depth: Int
     var out: UnsafeMutablePointer<Float>
     var outStride: Int
@@ -141,14 +154,21 @@ struct PanelTile {
 @inline(__always)
 func panelKernel<Format: PanelFormat, Rows: RowCount>(_ format: Format.Type, _ rows: Rows.Type, _ tile: PanelTile) {
     let n = Rows.count
-    let groupBytes = panelWidth &* Format.elementBytes
-    let (panel, next, k) = (tile.panel, tile.next, tile.depth)
+    let (panel, k) = (tile.panel, tile.depth)
+    var prefetchAt = tile.prefetch
+    let prefetchEnd = tile.prefetch + tile.prefetchLines &* 64
+    var countdown = 0
     var c00 = Vec8(), c01 = Vec8(), c10 = Vec8(), c11 = Vec8(), c20 = Vec8(), c21 = Vec8()
     var c30 = Vec8(), c31 = Vec8(), c40 = Vec8(), c41 = Vec8(), c50 = Vec8(), c51 = Vec8()
     var i = 0
     while i < k {
         let (w0, w1) = Format.group(panel, i)
-        radixserve_prefetch(next + i &* groupBytes)
+        if countdown == 0 && prefetchAt < prefetchEnd {
+            radixserve_prefetch(prefetchAt)
+            prefetchAt += 64
+            countdown = tile.prefetchEvery
+        }
+        countdown &-= 1
         let x = tile.x + i &* 6
         let b0 = Vec8(repeating: x[0])
         c00.addProduct(w0, b0)
@@ -212,27 +232,5 @@ func storePanelRow(_ low: Vec8, _ high: Vec8, _ out: UnsafeMutablePointer<Float>
         if tile.accumulates { value += out[j] }
         if let bias = tile.bias { value += bias[j] }
         out[j] = value
-    }
-}
-
-/// Writes panels `panels` of a packed weight back as row-major f32 rows (`K` floats each) into
-/// `target`, widening bf16/f16, so many-row matmuls can run through OpenBLAS's GEMM block by block.
-func unpackPanels(
-    _ weight: UnsafeRawPointer, _ dtype: DType, panels: Range<Int>, panelBytes: Int, outFeatures: Int, inFeatures k: Int,
-    into target: UnsafeMutablePointer<Float>
-) {
-    for p in panels {
-        let panel = weight + p &* panelBytes
-        let valid = min(panelWidth, outFeatures &- p &* panelWidth)
-        let rows = target + (p &- panels.lowerBound) &* panelWidth &* k
-        for i in 0..<k {
-            let group: (Vec8, Vec8)
-            switch dtype {
-            case .f32: group = F32Panel.group(panel, i)
-            case .bf16: group = BF16Panel.group(panel, i)
-            case .f16: group = F16Panel.group(panel, i)
-            }
-            for j in 0..<valid { rows[j &* k &+ i] = j < 8 ? group.0[j] : group.1[j &- 8] }
-        }
     }
 }
