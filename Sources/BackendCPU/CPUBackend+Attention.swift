@@ -37,7 +37,7 @@ extension CPUBackend {
                             if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
                                 attendBlock(work.operands, item, sequence, scratch: work.scratch[thread])
                             } else {
-                                attendRows(work.operands, item, sequence, scores: work.scratch[thread].scores(sequence.contextLength))
+                                attendRows(work.operands, item, sequence, scores: work.scratch[thread].scores(2 * sequence.contextLength))
                             }
                         }
                     }

@@ -24,11 +24,13 @@ import TestSupport
         Shape(heads: 4, kvHeads: 1, headDim: 12, pageSize: 3, sequences: [(20, 3), (0, 2), (7, 1)]),
         Shape(heads: 2, kvHeads: 2, headDim: 64, pageSize: 16, sequences: [(40, 150), (0, 200)]),
         Shape(heads: 6, kvHeads: 3, headDim: 20, pageSize: 5, sequences: [(11, 17), (1, 1), (0, 1)]),
-        // Decode rows at the head sizes of real models: 8-key score blocks with page-end remainders,
-        // 64-feature value blocks and a narrower last block (80 = 64 + 16).
+        // Decode rows at the head sizes of real models: head pairs with 4-key score blocks, a head
+        // left over from an odd group, 8-key score blocks with page-end remainders, 64-feature
+        // value blocks and a narrower last block (80 = 64 + 16).
         Shape(heads: 8, kvHeads: 4, headDim: 64, pageSize: 16, sequences: [(100, 1), (7, 1), (0, 1), (33, 2)]),
         Shape(heads: 4, kvHeads: 2, headDim: 80, pageSize: 5, sequences: [(41, 1), (9, 3)]),
         Shape(heads: 2, kvHeads: 1, headDim: 128, pageSize: 12, sequences: [(70, 1), (20, 4)]),
+        Shape(heads: 6, kvHeads: 2, headDim: 32, pageSize: 7, sequences: [(50, 1), (3, 1), (0, 2)]),
     ]
 
     @Test(arguments: BackendRegistry.names, shapes)

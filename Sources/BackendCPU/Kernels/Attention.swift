@@ -45,50 +45,165 @@ struct SequenceGeometry {
 }
 
 /// Attention row by row: for decode and short chunks, where the query block is too small for GEMM.
-/// The item's query heads share one KV head, so its keys and values come from memory once and
-/// from cache for the other heads. Scores take 8 keys at a time (8 independent accumulators, one
-/// query load per 8 key loads); the weighted sum of values keeps 64 output features in registers
-/// across all positions. `scores` must hold `contextLength` floats.
+/// The item's query heads share one KV head. They go in pairs: one pass over the keys scores both
+/// heads of a pair (every key vector loaded once for two dot products), and one pass over the values
+/// accumulates both weighted sums, 32 features at a time in 8 registers. A head left over from an odd
+/// group goes alone: 8 keys per score block, 64 value features in registers. `scores` must hold
+/// `2 · contextLength` floats.
 @inlinable
 func attendRows(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, scores: UnsafeMutablePointer<Float>) {
     let d = op.headDim
-    let pageSize = op.cache.pageSize
+    let headEnd = Int(item.headStart + item.headCount)
     for row in Int(item.rowStart)..<Int(item.rowStart + item.rowCount) {
         let count = seq.position(ofRow: row) &+ 1
-        for h in Int(item.headStart)..<Int(item.headStart + item.headCount) {
-            let q = op.query + (row &* op.queryStride &+ h &* d)
-            var t = 0
-            var pageIndex = 0
-            while t < count {
-                let keys = op.keys + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
-                let end = min(count, t &+ pageSize)
-                var key = keys
-                while t &+ 8 <= end {
-                    scoreEightKeys(q, key, d, op.scale, scores + t)
-                    t &+= 8
-                    key += 8 &* d
-                }
-                while t < end {
-                    scores[t] = dot(q, key, d) * op.scale
-                    t &+= 1
-                    key += d
-                }
-                pageIndex &+= 1
-            }
-            softmaxInPlace(scores, count)
-            let o = op.out + (row &* op.outStride &+ h &* d)
-            var feature = 0
-            while feature < d {
-                let width = min(64, d &- feature)
-                if width == 64 {
-                    weightedValues64(op, item, seq, scores, count, feature, o + feature)
-                } else {
-                    weightedValuesTail(op, item, seq, scores, count, feature, width, o + feature)
-                }
-                feature &+= width
-            }
+        var h = Int(item.headStart)
+        while h &+ 2 <= headEnd && d % 32 == 0 {
+            attendHeadPair(op, item, seq, row: row, head: h, count: count, scores: scores)
+            h &+= 2
+        }
+        while h < headEnd {
+            attendHead(op, item, seq, row: row, head: h, count: count, scores: scores)
+            h &+= 1
         }
     }
+}
+
+/// One query head of one row (see ``attendRows(_:_:_:scores:)``).
+@inlinable
+func attendHead(
+    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, row: Int, head h: Int, count: Int,
+    scores: UnsafeMutablePointer<Float>
+) {
+    let d = op.headDim
+    let q = op.query + (row &* op.queryStride &+ h &* d)
+    var t = 0
+    var pageIndex = 0
+    while t < count {
+        let end = min(count, t &+ op.cache.pageSize)
+        var key = op.keys + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
+        while t &+ 8 <= end {
+            scoreEightKeys(q, key, d, op.scale, scores + t)
+            t &+= 8
+            key += 8 &* d
+        }
+        while t < end {
+            scores[t] = dot(q, key, d) * op.scale
+            t &+= 1
+            key += d
+        }
+        pageIndex &+= 1
+    }
+    softmaxInPlace(scores, count)
+    let o = op.out + (row &* op.outStride &+ h &* d)
+    var feature = 0
+    while feature < d {
+        let width = min(64, d &- feature)
+        if width == 64 {
+            weightedValues64(op, item, seq, scores, count, feature, o + feature)
+        } else {
+            weightedValuesTail(op, item, seq, scores, count, feature, width, o + feature)
+        }
+        feature &+= width
+    }
+}
+
+/// Query heads `h` and `h + 1` of one row, which share the item's KV head; `d` is a multiple of 32.
+@inlinable
+func attendHeadPair(
+    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, row: Int, head h: Int, count: Int,
+    scores: UnsafeMutablePointer<Float>
+) {
+    let d = op.headDim
+    let qA = op.query + (row &* op.queryStride &+ h &* d), qB = qA + d
+    let scoresA = scores, scoresB = scores + count
+    var t = 0
+    var pageIndex = 0
+    while t < count {
+        let end = min(count, t &+ op.cache.pageSize)
+        var key = op.keys + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
+        while t &+ 4 <= end {
+            scoreFourKeysTwoHeads(qA, qB, key, d, op.scale, scoresA + t, scoresB + t)
+            t &+= 4
+            key += 4 &* d
+        }
+        while t < end {
+            scoresA[t] = dot(qA, key, d) * op.scale
+            scoresB[t] = dot(qB, key, d) * op.scale
+            t &+= 1
+            key += d
+        }
+        pageIndex &+= 1
+    }
+    softmaxInPlace(scoresA, count)
+    softmaxInPlace(scoresB, count)
+    let oA = op.out + (row &* op.outStride &+ h &* d), oB = oA + d
+    var feature = 0
+    while feature < d {
+        var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), b0 = Vec8(), b1 = Vec8(), b2 = Vec8(), b3 = Vec8()
+        t = 0
+        pageIndex = 0
+        while t < count {
+            let end = min(count, t &+ op.cache.pageSize)
+            var v = op.values + (op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead)) &+ feature)
+            while t < end {
+                let pA = Vec8(repeating: scoresA[t]), pB = Vec8(repeating: scoresB[t])
+                let v0 = load8(v, 0), v1 = load8(v, 8), v2 = load8(v, 16), v3 = load8(v, 24)
+                a0.addProduct(v0, pA)
+                a1.addProduct(v1, pA)
+                a2.addProduct(v2, pA)
+                a3.addProduct(v3, pA)
+                b0.addProduct(v0, pB)
+                b1.addProduct(v1, pB)
+                b2.addProduct(v2, pB)
+                b3.addProduct(v3, pB)
+                t &+= 1
+                v += d
+            }
+            pageIndex &+= 1
+        }
+        store8(a0, oA, feature)
+        store8(a1, oA, feature &+ 8)
+        store8(a2, oA, feature &+ 16)
+        store8(a3, oA, feature &+ 24)
+        store8(b0, oB, feature)
+        store8(b1, oB, feature &+ 8)
+        store8(b2, oB, feature &+ 16)
+        store8(b3, oB, feature &+ 24)
+        feature &+= 32
+    }
+}
+
+/// Scores of 4 consecutive keys (`keys + j·d`) against two queries: one load per key element for
+/// both dot products.
+@inlinable @inline(__always)
+func scoreFourKeysTwoHeads(
+    _ qA: UnsafePointer<Float>, _ qB: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, _ d: Int, _ scale: Float,
+    _ scoresA: UnsafeMutablePointer<Float>, _ scoresB: UnsafeMutablePointer<Float>
+) {
+    let k0 = keys, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d
+    var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), b0 = Vec8(), b1 = Vec8(), b2 = Vec8(), b3 = Vec8()
+    var i = 0
+    while i &+ 8 <= d {
+        let x = load8(qA, i), y = load8(qB, i)
+        let w0 = load8(k0, i), w1 = load8(k1, i), w2 = load8(k2, i), w3 = load8(k3, i)
+        a0.addProduct(w0, x)
+        b0.addProduct(w0, y)
+        a1.addProduct(w1, x)
+        b1.addProduct(w1, y)
+        a2.addProduct(w2, x)
+        b2.addProduct(w2, y)
+        a3.addProduct(w3, x)
+        b3.addProduct(w3, y)
+        i &+= 8
+    }
+    scoresA[0] = a0.sum() * scale
+    scoresA[1] = a1.sum() * scale
+    scoresA[2] = a2.sum() * scale
+    scoresA[3] = a3.sum() * scale
+    scoresB[0] = b0.sum() * scale
+    scoresB[1] = b1.sum() * scale
+    scoresB[2] = b2.sum() * scale
+    scoresB[3] = b3.sum() * scale
 }
 
 /// `scores[j] = scale · q·k_j` for 8 consecutive keys `keys + j·d`.
