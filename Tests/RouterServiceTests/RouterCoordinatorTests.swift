@@ -186,9 +186,13 @@ import WireProtocol
         try second.heartbeat(sequence: 1)
         usleep(100_000)
         for _ in 0..<4 {
-            try first.heartbeat()
-            try second.heartbeat(sequence: 1)
-            #expect(coordinator.routableWorkerCount == 2)
+            // Both must be routable for the choice to mean anything. Under load an iteration can
+            // outlast the missed-heartbeat limit, and a heartbeat is read by the router's thread
+            // later, so heartbeat until the router counts both again.
+            try waitUntil {
+                (try? first.heartbeat()) != nil && (try? second.heartbeat(sequence: 1)) != nil
+                    && coordinator.routableWorkerCount == 2
+            }
             let handle = try coordinator.submit(RoutedRequest(tokenIDs: prompt + [99], params: Self.params))
             let submit = try #require(try second.nextSubmit(timeout: .seconds(2)), "the request should go to the worker holding the prefix")
             try second.complete(submit, tokens: [5], cached: 64)
