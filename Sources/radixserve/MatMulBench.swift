@@ -102,7 +102,13 @@ extension String {
 }
 
 extension BenchCommand {
-    var rowCounts: [Int] { rows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    /// `--rows` parsed; any entry that is not an integer makes it empty (and validation fail).
+    var rowCounts: [Int] {
+        let values = rows.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        return values.contains(nil) ? [] : values.compactMap { $0 }
+    }
 
     /// `--workload matmul`: f32 and bf16 weights, every `--rows` count.
     func runMatMul() throws {

@@ -34,6 +34,8 @@ import TestSupport
         (["bench", "--url", "http://127.0.0.1:1", "--vocab-range", "1000:100"], "--vocab-range"),
         (["bench", "--url", "http://127.0.0.1:1", "--turns", "0"], "--turns"),
         (["bench", "--workload", "multi-turn"], "need --url"),
+        (["bench", "--workload", "matmul", "--rows", "1,x"], "--rows must be"),
+        (["bench", "--workload", "matmul", "--rows", "0"], "--rows must be"),
     ])
     func invalidFlagsFailBeforeAnyRequest(arguments: [String], expected: String) throws {
         let outcome = try run(arguments)

@@ -74,8 +74,8 @@ func packRowGroups(_ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: I
 }
 
 /// Input features per depth block. A panel is consumed block by block, each block by every row
-/// group in turn while it sits in L1, so the weights are read from memory strictly in order (the
-/// hardware prefetcher streams them while the FMAs run); the row groups' partial sums are reloaded
+/// group in turn while it sits in L1, so the weights are read from memory strictly in order, one
+/// block ahead by software prefetch while the FMAs run; the row groups' partial sums are reloaded
 /// from L1 between blocks.
 let panelDepthBlock = 128
 
