@@ -32,16 +32,24 @@ public final class ZMQContext: @unchecked Sendable {
         _ = zmq_ctx_shutdown(handle)
     }
 
-    /// Terminates the context on a detached thread. Every socket is closed by now (each one
-    /// retains its context), but libzmq 4.3's `zmq_ctx_term` has been seen to wait forever for
-    /// its reaper even then (rarely, under load, after `ipc://` traffic); the thread that drops
-    /// the last reference must not hang with it. In that case only the context leaks.
+    /// Terminates the context on a separate thread and waits for it up to ``terminationWait``.
+    /// Termination is what flushes messages still queued on sockets closed with a linger (a rank's
+    /// last hello or abort before its process exits), so it is waited for. Every socket is closed by
+    /// now (each one retains its context), but libzmq 4.3's `zmq_ctx_term` has been seen to wait
+    /// forever for its reaper even then (rarely, under load, after `ipc://` traffic); past the bound
+    /// the thread is left behind and only the context leaks.
     deinit {
         let handle = UInt(bitPattern: handle)
+        let done = DispatchSemaphore(value: 0)
         let thread = Thread {
+            defer { done.signal() }
             guard let pointer = UnsafeMutableRawPointer(bitPattern: handle) else { return }
             while zmq_ctx_term(pointer) != 0 && zmq_errno() == EINTR {}
         }
         thread.start()
+        _ = done.wait(timeout: .now() + Self.terminationWait)
     }
+
+    /// Longest a dropped context waits for its termination (longer than any linger the project sets).
+    static let terminationWait: DispatchTimeInterval = .seconds(1)
 }
