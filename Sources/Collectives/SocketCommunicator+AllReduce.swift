@@ -12,19 +12,29 @@ extension SocketCommunicator {
         for peer in otherRanks {
             try sendMessage(.allReduceSum, count: UInt64(count), payload: UnsafeRawBufferPointer(bytes), to: peer, deadline: deadline)
         }
+        try sumInRankOrder(buffer) { source in
+            try receiveHeader(.allReduceSum, count: UInt64(count), from: source, deadline: deadline)
+            if source == 0 {
+                try receivePayload(into: bytes, from: source, deadline: deadline)
+            } else {
+                try receiveAndAdd(into: buffer, from: source, deadline: deadline)
+            }
+        }
+    }
+
+    /// Leaves `((x0 + x1) + x2) + …` in `buffer` (this rank's `x` on entry), the same bits on every
+    /// rank. `take(source)` must copy `x_source` into `buffer` for source 0 and add it for the others;
+    /// it is called for every other rank, in rank order.
+    func sumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>, take: (_ source: Int) throws -> Void) throws {
+        let count = buffer.count
         // The accumulator lives in `buffer`, which first receives x0, so keep our own values aside.
         let own = scratch(count: rank == 0 ? 0 : count)
         if rank != 0 && count > 0 { own.baseAddress!.update(from: buffer.baseAddress!, count: count) }
         for source in 0..<worldSize {
             if source == rank {
                 if rank != 0 && count > 0 { addFloats(into: buffer.baseAddress!, from: own.baseAddress!, count: count) }
-                continue
-            }
-            try receiveHeader(.allReduceSum, count: UInt64(count), from: source, deadline: deadline)
-            if source == 0 {
-                try receivePayload(into: bytes, from: source, deadline: deadline)
             } else {
-                try receiveAndAdd(into: buffer, from: source, deadline: deadline)
+                try take(source)
             }
         }
     }

@@ -50,7 +50,7 @@ extension SocketCommunicator {
     }
 
     /// Direct all-reduce through the mailboxes: every rank publishes its buffer, then sums all
-    /// buffers in rank order `((x0 + x1) + x2) …` (the same bits on every rank, as over sockets).
+    /// buffers in rank order (``sumInRankOrder(_:take:)``, as over sockets).
     func sharedMemoryAllReduce(
         _ buffer: UnsafeMutableBufferPointer<Float>, mailboxes: SharedMemoryMailboxes, deadline: Deadline
     ) throws {
@@ -59,15 +59,9 @@ extension SocketCommunicator {
         mailboxIndex &+= 1
         let index = mailboxIndex
         mailboxes.publish(rank: rank, index: index, payload: UnsafeRawBufferPointer(bytes))
-        let own = scratch(count: rank == 0 ? 0 : count)
-        if rank != 0 && count > 0 { own.baseAddress!.update(from: buffer.baseAddress!, count: count) }
-        for source in 0..<worldSize {
-            if source == rank {
-                if rank != 0 && count > 0 { addFloats(into: buffer.baseAddress!, from: own.baseAddress!, count: count) }
-                continue
-            }
+        try sumInRankOrder(buffer) { source in
             let message = try awaitMailbox(of: source, index: index, count: count, deadline: deadline)
-            guard count > 0 else { continue }
+            guard count > 0 else { return }
             if source == 0 {
                 bytes.baseAddress!.copyMemory(from: message.baseAddress!, byteCount: message.count)
             } else {
