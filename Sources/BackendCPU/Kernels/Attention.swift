@@ -45,11 +45,12 @@ struct SequenceGeometry {
 }
 
 /// Attention row by row: for decode and short chunks, where the query block is too small for GEMM.
-/// The item's query heads share one KV head. They go in pairs: one pass over the keys scores both
-/// heads of a pair (every key vector loaded once for two dot products), and one pass over the values
-/// accumulates both weighted sums, 32 features at a time in 8 registers. A head left over from an odd
-/// group goes alone: 8 keys per score block, 64 value features in registers. `scores` must hold
-/// `2 · contextLength` floats.
+/// The item's query heads share one KV head. A page's keys are the rows of a small matrix, so the
+/// scores are matrix–vector products (``matVecF32(_:columns:)``); heads go in pairs through
+/// ``matVecF32Batched(_:columns:)``, which loads every key vector once for both dot products, and
+/// one pass over the values accumulates both weighted sums, 32 features at a time in 8 registers.
+/// A head left over from an odd group goes alone, with 64 value features in registers. `scores`
+/// must hold `2 · contextLength` floats.
 @inlinable
 func attendRows(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, scores: UnsafeMutablePointer<Float>) {
     let d = op.headDim
@@ -58,95 +59,75 @@ func attendRows(_ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceG
         let count = seq.position(ofRow: row) &+ 1
         var h = Int(item.headStart)
         while h &+ 2 <= headEnd && d % 32 == 0 {
-            attendHeadPair(op, item, seq, row: row, head: h, count: count, scores: scores)
+            attendHeads(op, item, seq, row: row, head: h, pair: true, count: count, scores: scores)
             h &+= 2
         }
         while h < headEnd {
-            attendHead(op, item, seq, row: row, head: h, count: count, scores: scores)
+            attendHeads(op, item, seq, row: row, head: h, pair: false, count: count, scores: scores)
             h &+= 1
         }
     }
 }
 
-/// One query head of one row (see ``attendRows(_:_:_:scores:)``).
-@inlinable
-func attendHead(
-    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, row: Int, head h: Int, count: Int,
-    scores: UnsafeMutablePointer<Float>
+/// Calls `body(start, end, slots)` for each page holding the sequence's positions `0 ..< count`:
+/// positions `start ..< end` sit in consecutive slots, `headDim` floats apart, from `slots`
+/// (feature `feature` of the item's KV head in `cache`, which is `op.keys` or `op.values`).
+@inlinable @inline(__always)
+func forEachPage(
+    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, count: Int, cache: UnsafePointer<Float>,
+    feature: Int = 0, _ body: (_ start: Int, _ end: Int, _ slots: UnsafePointer<Float>) -> Void
 ) {
-    let d = op.headDim
-    let q = op.query + (row &* op.queryStride &+ h &* d)
-    var t = 0
+    var start = 0
     var pageIndex = 0
-    while t < count {
-        let end = min(count, t &+ op.cache.pageSize)
-        var key = op.keys + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
-        while t &+ 8 <= end {
-            scoreEightKeys(q, key, d, op.scale, scores + t)
-            t &+= 8
-            key += 8 &* d
-        }
-        while t < end {
-            scores[t] = dot(q, key, d) * op.scale
-            t &+= 1
-            key += d
-        }
+    while start < count {
+        let end = min(count, start &+ op.cache.pageSize)
+        let page = Int(seq.pages[pageIndex])
+        body(start, end, cache + (op.cache.elementOffset(layer: op.layer, page: page, head: Int(item.kvHead)) &+ feature))
+        start = end
         pageIndex &+= 1
-    }
-    softmaxInPlace(scores, count)
-    let o = op.out + (row &* op.outStride &+ h &* d)
-    var feature = 0
-    while feature < d {
-        let width = min(64, d &- feature)
-        if width == 64 {
-            weightedValues64(op, item, seq, scores, count, feature, o + feature)
-        } else {
-            weightedValuesTail(op, item, seq, scores, count, feature, width, o + feature)
-        }
-        feature &+= width
     }
 }
 
-/// Query heads `h` and `h + 1` of one row, which share the item's KV head; `d` is a multiple of 32.
+/// Query head `h` of one row, or heads `h` and `h + 1` (`pair`, `headDim` a multiple of 32).
 @inlinable
-func attendHeadPair(
-    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, row: Int, head h: Int, count: Int,
-    scores: UnsafeMutablePointer<Float>
+func attendHeads(
+    _ op: AttentionOperands, _ item: AttentionItem, _ seq: SequenceGeometry, row: Int, head h: Int, pair: Bool,
+    count: Int, scores: UnsafeMutablePointer<Float>
 ) {
     let d = op.headDim
-    let qA = op.query + (row &* op.queryStride &+ h &* d), qB = qA + d
-    let scoresA = scores, scoresB = scores + count
-    var t = 0
-    var pageIndex = 0
-    while t < count {
-        let end = min(count, t &+ op.cache.pageSize)
-        var key = op.keys + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
-        while t &+ 4 <= end {
-            scoreFourKeysTwoHeads(qA, qB, key, d, op.scale, scoresA + t, scoresB + t)
-            t &+= 4
-            key += 4 &* d
-        }
-        while t < end {
-            scoresA[t] = dot(qA, key, d) * op.scale
-            scoresB[t] = dot(qB, key, d) * op.scale
-            t &+= 1
-            key += d
-        }
-        pageIndex &+= 1
+    let q = op.query + (row &* op.queryStride &+ h &* d)
+    forEachPage(op, item, seq, count: count, cache: op.keys) { start, end, keys in
+        // Rows of `x` are the queries (adjacent heads are `d` apart), of the weight the page's keys;
+        // head B's scores follow head A's `count` floats later.
+        let product = MatVecOperands(
+            x: q, xStride: d, weight: UnsafeRawPointer(keys), bias: nil, out: scores + start, outStride: count,
+            rows: pair ? 2 : 1, inFeatures: d)
+        if pair { matVecF32Batched(product, columns: 0..<(end &- start)) } else { matVecF32(product, columns: 0..<(end &- start)) }
     }
-    softmaxInPlace(scoresA, count)
-    softmaxInPlace(scoresB, count)
-    let oA = op.out + (row &* op.outStride &+ h &* d), oB = oA + d
+    softmaxInPlace(scores, count, scale: op.scale)
+    let o = op.out + (row &* op.outStride &+ h &* d)
+    guard pair else {
+        var feature = 0
+        while feature < d {
+            let width = min(64, d &- feature)
+            if width == 64 {
+                weightedValues64(op, item, seq, scores, count, feature, o + feature)
+            } else {
+                weightedValuesTail(op, item, seq, scores, count, feature, width, o + feature)
+            }
+            feature &+= width
+        }
+        return
+    }
+    let scoresB = scores + count
+    softmaxInPlace(scoresB, count, scale: op.scale)
     var feature = 0
     while feature < d {
         var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), b0 = Vec8(), b1 = Vec8(), b2 = Vec8(), b3 = Vec8()
-        t = 0
-        pageIndex = 0
-        while t < count {
-            let end = min(count, t &+ op.cache.pageSize)
-            var v = op.values + (op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead)) &+ feature)
-            while t < end {
-                let pA = Vec8(repeating: scoresA[t]), pB = Vec8(repeating: scoresB[t])
+        forEachPage(op, item, seq, count: count, cache: op.values, feature: feature) { start, end, slots in
+            var v = slots
+            for t in start..<end {
+                let pA = Vec8(repeating: scores[t]), pB = Vec8(repeating: scoresB[t])
                 let v0 = load8(v, 0), v1 = load8(v, 8), v2 = load8(v, 16), v3 = load8(v, 24)
                 a0.addProduct(v0, pA)
                 a1.addProduct(v1, pA)
@@ -156,80 +137,19 @@ func attendHeadPair(
                 b1.addProduct(v1, pB)
                 b2.addProduct(v2, pB)
                 b3.addProduct(v3, pB)
-                t &+= 1
                 v += d
             }
-            pageIndex &+= 1
         }
-        store8(a0, oA, feature)
-        store8(a1, oA, feature &+ 8)
-        store8(a2, oA, feature &+ 16)
-        store8(a3, oA, feature &+ 24)
-        store8(b0, oB, feature)
-        store8(b1, oB, feature &+ 8)
-        store8(b2, oB, feature &+ 16)
-        store8(b3, oB, feature &+ 24)
+        store8(a0, o, feature)
+        store8(a1, o, feature &+ 8)
+        store8(a2, o, feature &+ 16)
+        store8(a3, o, feature &+ 24)
+        store8(b0, o + d, feature)
+        store8(b1, o + d, feature &+ 8)
+        store8(b2, o + d, feature &+ 16)
+        store8(b3, o + d, feature &+ 24)
         feature &+= 32
     }
-}
-
-/// Scores of 4 consecutive keys (`keys + j·d`) against two queries: one load per key element for
-/// both dot products.
-@inlinable @inline(__always)
-func scoreFourKeysTwoHeads(
-    _ qA: UnsafePointer<Float>, _ qB: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, _ d: Int, _ scale: Float,
-    _ scoresA: UnsafeMutablePointer<Float>, _ scoresB: UnsafeMutablePointer<Float>
-) {
-    let k0 = keys, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d
-    var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), b0 = Vec8(), b1 = Vec8(), b2 = Vec8(), b3 = Vec8()
-    var i = 0
-    while i &+ 8 <= d {
-        let x = load8(qA, i), y = load8(qB, i)
-        let w0 = load8(k0, i), w1 = load8(k1, i), w2 = load8(k2, i), w3 = load8(k3, i)
-        a0.addProduct(w0, x)
-        b0.addProduct(w0, y)
-        a1.addProduct(w1, x)
-        b1.addProduct(w1, y)
-        a2.addProduct(w2, x)
-        b2.addProduct(w2, y)
-        a3.addProduct(w3, x)
-        b3.addProduct(w3, y)
-        i &+= 8
-    }
-    scoresA[0] = a0.sum() * scale
-    scoresA[1] = a1.sum() * scale
-    scoresA[2] = a2.sum() * scale
-    scoresA[3] = a3.sum() * scale
-    scoresB[0] = b0.sum() * scale
-    scoresB[1] = b1.sum() * scale
-    scoresB[2] = b2.sum() * scale
-    scoresB[3] = b3.sum() * scale
-}
-
-/// `scores[j] = scale · q·k_j` for 8 consecutive keys `keys + j·d`.
-@inlinable @inline(__always)
-func scoreEightKeys(_ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, _ d: Int, _ scale: Float, _ scores: UnsafeMutablePointer<Float>) {
-    let k0 = keys, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d, k4 = k3 + d, k5 = k4 + d, k6 = k5 + d, k7 = k6 + d
-    var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), a4 = Vec8(), a5 = Vec8(), a6 = Vec8(), a7 = Vec8()
-    var i = 0
-    while i &+ 8 <= d {
-        let v = load8(q, i)
-        a0.addProduct(load8(k0, i), v)
-        a1.addProduct(load8(k1, i), v)
-        a2.addProduct(load8(k2, i), v)
-        a3.addProduct(load8(k3, i), v)
-        a4.addProduct(load8(k4, i), v)
-        a5.addProduct(load8(k5, i), v)
-        a6.addProduct(load8(k6, i), v)
-        a7.addProduct(load8(k7, i), v)
-        i &+= 8
-    }
-    var sums = Vec8(a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
-    while i < d {
-        sums += Vec8(k0[i], k1[i], k2[i], k3[i], k4[i], k5[i], k6[i], k7[i]) * q[i]
-        i &+= 1
-    }
-    store8(sums * scale, scores, 0)
 }
 
 /// `o[0..<64] = Σ_t p_t · v_t[feature ..< feature + 64]` with the 64 sums in 8 registers.
@@ -240,12 +160,9 @@ func weightedValues64(
 ) {
     let d = op.headDim
     var a0 = Vec8(), a1 = Vec8(), a2 = Vec8(), a3 = Vec8(), a4 = Vec8(), a5 = Vec8(), a6 = Vec8(), a7 = Vec8()
-    var t = 0
-    var pageIndex = 0
-    while t < count {
-        var v = op.values + (op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead)) &+ feature)
-        let end = min(count, t &+ op.cache.pageSize)
-        while t < end {
+    forEachPage(op, item, seq, count: count, cache: op.values, feature: feature) { start, end, slots in
+        var v = slots
+        for t in start..<end {
             let weight = Vec8(repeating: p[t])
             a0.addProduct(load8(v, 0), weight)
             a1.addProduct(load8(v, 8), weight)
@@ -255,10 +172,8 @@ func weightedValues64(
             a5.addProduct(load8(v, 40), weight)
             a6.addProduct(load8(v, 48), weight)
             a7.addProduct(load8(v, 56), weight)
-            t &+= 1
             v += d
         }
-        pageIndex &+= 1
     }
     store8(a0, o, 0)
     store8(a1, o, 8)
@@ -277,17 +192,12 @@ func weightedValuesTail(
     _ feature: Int, _ width: Int, _ o: UnsafeMutablePointer<Float>
 ) {
     o.update(repeating: 0, count: width)
-    var t = 0
-    var pageIndex = 0
-    while t < count {
-        var v = op.values + (op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead)) &+ feature)
-        let end = min(count, t &+ op.cache.pageSize)
-        while t < end {
+    forEachPage(op, item, seq, count: count, cache: op.values, feature: feature) { start, end, slots in
+        var v = slots
+        for t in start..<end {
             axpy(p[t], v, o, width)
-            t &+= 1
             v += op.headDim
         }
-        pageIndex &+= 1
     }
 }
 
@@ -310,15 +220,11 @@ func attendBlock(_ op: AttentionOperands, _ item: AttentionItem, _ seq: Sequence
                 from: op.query + ((Int(item.rowStart) &+ r) &* op.queryStride &+ (Int(item.headStart) &+ h) &* d), count: d)
         }
     }
-    var t = 0
-    var pageIndex = 0
-    while t < visible {
-        let base = op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex]), head: Int(item.kvHead))
-        let count = min(op.cache.pageSize, visible &- t)
-        (k + t &* d).update(from: op.keys + base, count: count &* d)
-        (v + t &* d).update(from: op.values + base, count: count &* d)
-        t &+= count
-        pageIndex &+= 1
+    forEachPage(op, item, seq, count: visible, cache: op.keys) { start, end, slots in
+        (k + start &* d).update(from: slots, count: (end &- start) &* d)
+    }
+    forEachPage(op, item, seq, count: visible, cache: op.values) { start, end, slots in
+        (v + start &* d).update(from: slots, count: (end &- start) &* d)
     }
     cblas_sgemm(
         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(blockRows), Int32(visible), Int32(d),
@@ -342,9 +248,10 @@ func attendBlock(_ op: AttentionOperands, _ item: AttentionItem, _ seq: Sequence
     }
 }
 
-/// `x[0..<count] = softmax(x[0..<count])` in f32 with the maximum subtracted first.
+/// `x[0..<count] = softmax(scale · x[0..<count])` in f32, computed as `exp(scale · (x − max))`
+/// (`scale` > 0, so the maximum of `x` is the maximum of `scale · x`).
 @inlinable
-func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
+func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int, scale: Float = 1) {
     var maximum = -Float.infinity
     var i = 0
     if count >= 8 {
@@ -360,18 +267,18 @@ func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
         maximum = max(maximum, x[i])
         i &+= 1
     }
-    let shift = Vec8(repeating: maximum)
+    let shift = Vec8(repeating: maximum), factor = Vec8(repeating: scale)
     var total = Vec8()
     i = 0
     while i &+ 8 <= count {
-        let e = exp8(load8(x, i) - shift)
+        let e = exp8((load8(x, i) - shift) * factor)
         store8(e, x, i)
         total += e
         i &+= 8
     }
     var sum = total.sum()
     while i < count {
-        let e = exp1(x[i] - maximum)
+        let e = exp1((x[i] - maximum) * scale)
         x[i] = e
         sum += e
         i &+= 1

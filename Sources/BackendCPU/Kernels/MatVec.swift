@@ -19,6 +19,21 @@ struct MatVecOperands {
     @usableFromInline var outStride: Int
     @usableFromInline var rows: Int
     @usableFromInline var inFeatures: Int
+
+    @inlinable
+    init(
+        x: UnsafePointer<Float>, xStride: Int, weight: UnsafeRawPointer, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, outStride: Int, rows: Int, inFeatures: Int
+    ) {
+        self.x = x
+        self.xStride = xStride
+        self.weight = weight
+        self.bias = bias
+        self.out = out
+        self.outStride = outStride
+        self.rows = rows
+        self.inFeatures = inFeatures
+    }
 }
 
 /// Rewrites each 16-element block of `source` (length `count`) as its 8 even elements followed by
