@@ -66,6 +66,10 @@ public final class SocketCommunicator: Communicator {
         scratch.deallocate()
     }
 
+    /// How long a closed rank's goodbye may wait to be sent. The peers rely on it to fail fast;
+    /// on a loaded host the ZeroMQ I/O thread that sends it can be kept off a core for a while.
+    static let closeLinger = Duration.seconds(1)
+
     /// Tells the peers this rank is leaving (they fail fast with ``CollectivesError/Code-swift.struct/peerClosed``
     /// if they wait on it later) and closes the sockets. Idempotent; later calls throw `.poisoned`.
     public func close() {
@@ -77,7 +81,7 @@ public final class SocketCommunicator: Communicator {
         }
         mailboxes = nil
         for index in peers.indices {
-            peers[index]?.setLingerOnClose(.milliseconds(200))
+            peers[index]?.setLingerOnClose(Self.closeLinger)
             peers[index]?.close()
             peers[index] = nil
         }
