@@ -7,9 +7,11 @@ extension SocketCommunicator {
     /// rank 0 binds `rendezvous`, ranks 1..<N connect to it.
     ///
     /// 1. Each rank binds one `PAIR` data socket per higher rank on `dataEndpoint`
-    ///    (a wildcard pattern; default `ipc://*` for an `ipc://` rendezvous and
-    ///    `tcp://127.0.0.1:*` for a loopback `tcp://` one; pass `tcp://<this host's address>:*`
-    ///    across hosts).
+    ///    (a wildcard pattern such as `tcp://<this host's address>:*`, needed across hosts).
+    ///    By default an `ipc://` rendezvous puts the data sockets beside itself
+    ///    (`<rendezvous>-<rank>-<peer>`, so they live and die with the rendezvous directory rather
+    ///    than in ZeroMQ's wildcard directories under the working directory), and a loopback
+    ///    `tcp://` rendezvous uses `tcp://127.0.0.1:*`.
     /// 2. Ranks k > 0 send rank 0 a join (protocol version, rank, world size, `fingerprint`,
     ///    bound endpoints). Rank 0 refuses a mismatching version, world size, rank or
     ///    fingerprint with a message naming both values, and fails itself too.
@@ -42,7 +44,8 @@ extension SocketCommunicator {
             var ownEndpoints: [String] = []
             for peer in (rank + 1)..<worldSize {
                 let socket = try makeDataSocket(context: context, pattern: pattern)
-                ownEndpoints.append(try socket.bind(pattern))
+                let address = dataEndpoint == nil && pattern.hasPrefix("ipc://") ? "\(rendezvous)-\(rank)-\(peer)" : pattern
+                ownEndpoints.append(try socket.bind(address))
                 peers[peer] = socket
             }
             let rendezvousSocket: ZMQSocket
