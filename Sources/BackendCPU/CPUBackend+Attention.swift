@@ -5,6 +5,7 @@ struct AttentionWork {
     var operands: AttentionOperands
     var items: UnsafePointer<AttentionItem>
     var geometry: UnsafePointer<SequenceGeometry>
+    var members: UnsafePointer<Int32>?
     var scratch: [ScratchArena]
 }
 
@@ -27,27 +28,36 @@ extension CPUBackend {
             planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
             attentionItems.withUnsafeBufferPointer { items in
                 sequenceGeometry.withUnsafeBufferPointer { geometry in
+                  sharedPrefixMembers.withUnsafeBufferPointer { members in
                     let work = AttentionWork(
-                        operands: op, items: items.baseAddress!, geometry: geometry.baseAddress!, scratch: scratch)
+                        operands: op, items: items.baseAddress!, geometry: geometry.baseAddress!,
+                        members: members.baseAddress, scratch: scratch)
                     withUnsafePointer(to: work) { pointer in
                         pool.run(parts: items.count, context: pointer) { raw, index, _, thread in
                             let work = raw.assumingMemoryBound(to: AttentionWork.self).pointee
                             let item = work.items[index]
                             let sequence = work.geometry[Int(item.sequence)]
-                            if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
+                            if item.memberCount > 0 {
+                                attendSharedPrefix(
+                                    work.operands, item, members: work.members!, geometry: work.geometry,
+                                    scratch: work.scratch[thread])
+                            } else if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
                                 attendBlock(work.operands, item, sequence, scratch: work.scratch[thread])
                             } else {
                                 attendRows(work.operands, item, sequence, scores: work.scratch[thread].scores(2 * sequence.contextLength))
                             }
                         }
                     }
+                  }
                 }
             }
         }
     }
 
-    /// Splits the step into work items: per sequence and KV head, blocks of query rows for long
-    /// chunks (GEMM path), or one item per KV head (all its query heads) for short ones (vector path).
+    /// Splits the step into work items: first shared-prefix items for decode rows whose sequences
+    /// share leading pages (``planSharedPrefixes(_:)``); then, per other sequence and KV head, blocks
+    /// of query rows for long chunks (GEMM path), or one item per KV head (all its query heads) for
+    /// short ones (vector path).
     private func planAttention(_ op: AttentionOperands, batch: AttentionBatch, pageIDs: UnsafePointer<Int32>) {
         attentionItems.removeAll(keepingCapacity: true)
         sequenceGeometry.removeAll(keepingCapacity: true)
@@ -61,7 +71,12 @@ extension CPUBackend {
             sequenceGeometry.append(SequenceGeometry(
                 sequenceRowStart: rowStart, queryCount: queryCount, contextLength: context,
                 pages: pageIDs + Int(batch.pageTableStarts[s])))
-            guard queryCount > 0 else { continue }
+        }
+        planSharedPrefixes(op)
+        for s in 0..<batch.sequenceCount {
+            let rowStart = Int(batch.queryStarts[s])
+            let queryCount = Int(batch.queryStarts[s + 1]) - rowStart
+            guard queryCount > 0 && !inSharedPrefixItem[s] else { continue }
             if queryCount * group >= Self.attentionGEMMMinRows {
                 let blockRows = max(1, Self.attentionBlockRows / group)
                 for kvHead in 0..<op.cache.kvHeadCount {

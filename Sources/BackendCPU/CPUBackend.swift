@@ -14,6 +14,10 @@ public final class CPUBackend: HostMemoryBackend {
     let packedInput = ScratchArena()
     var attentionItems: [AttentionItem] = []
     var sequenceGeometry: [SequenceGeometry] = []
+    /// Sequences of the step's shared-prefix attention items, grouped (see ``planSharedPrefixes(_:)``).
+    var sharedPrefixMembers: [Int32] = []
+    /// Per sequence of the step: whether a shared-prefix item covers its decode row.
+    var inSharedPrefixItem: [Bool] = []
 
     /// Rows at or below which matmul streams weights as matrix–vector products instead of GEMM.
     static let gemvMaxRows = 4

@@ -91,17 +91,34 @@ extension Scheduler {
     }
 
     /// Under ``SchedulingPolicy/longestPrefixMatch``, sorts the waiting queue by cached
-    /// prefix length (longest first, then arrival order). Retracted requests keep no
-    /// priority of their own under this policy beyond their (usually long) cached prefix.
+    /// prefix length (longest first); requests on the same cached prefix stay together, in the
+    /// order their prefix first arrived, so they are admitted into the same batches, where decode
+    /// attention reads their shared pages once for all of them; then arrival order. Retracted
+    /// requests keep no priority of their own under this policy beyond their (usually long)
+    /// cached prefix.
     func orderWaitingQueue() {
         guard config.policy == .longestPrefixMatch, waiting.count > 1,
             waiting.count <= config.prefixOrderingLimit
         else { return }
-        let keyed = waiting.map { id -> (id: RequestID, cached: Int, arrival: UInt64) in
+        var firstArrival: [PrefixKey: UInt64] = [:]
+        let keyed = waiting.map { id -> (id: RequestID, cached: Int, prefix: PrefixKey, arrival: UInt64) in
             let request = requests[id]!
             let cached = cache.peekCachedTokenCount(request.tokenIDs[...], namespace: request.params.namespace)
-            return (id, cached, request.arrivalIndex)
+            let prefix = PrefixKey(namespace: request.params.namespace, tokens: request.tokenIDs[..<cached])
+            firstArrival[prefix] = min(firstArrival[prefix] ?? .max, request.arrivalIndex)
+            return (id, cached, prefix, request.arrivalIndex)
         }
-        waiting = keyed.sorted { ($0.cached, $1.arrival) > ($1.cached, $0.arrival) }.map(\.id)
+        waiting = keyed.sorted {
+            if $0.cached != $1.cached { return $0.cached > $1.cached }
+            let (first0, first1) = (firstArrival[$0.prefix]!, firstArrival[$1.prefix]!)
+            return first0 != first1 ? first0 < first1 : $0.arrival < $1.arrival
+        }.map(\.id)
     }
+}
+
+/// A cached prefix as ``Scheduler/orderWaitingQueue()`` groups requests by: equal keys mean the
+/// same cached pages.
+private struct PrefixKey: Hashable {
+    var namespace: UInt64
+    var tokens: ArraySlice<Int32>
 }

@@ -17,8 +17,9 @@ extension BenchCommand {
             throw ValidationError(
                 "--model cannot be combined with --url (local model only); name the served model with --model-name")
         }
-        guard engineOptions.kvMemory == nil && !engineOptions.noPrefixCache else {
-            throw ValidationError("--kv-memory and --no-prefix-cache cannot be combined with --url (local model only)")
+        guard engineOptions.kvMemory == nil && !engineOptions.noPrefixCache && engineOptions.schedulePolicy == .fcfs else {
+            throw ValidationError(
+                "--kv-memory, --no-prefix-cache and --schedule-policy cannot be combined with --url (local model only)")
         }
     }
 

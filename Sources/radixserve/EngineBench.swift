@@ -16,6 +16,7 @@ struct EngineBench {
         var workload: String
         var concurrency: Int
         var prefixCache: Bool
+        var schedulePolicy: String
         var requests: Int
         var seconds: Double
         var outputTokensPerSecond: Double
@@ -30,9 +31,9 @@ struct EngineBench {
 
         var summary: String {
             String(
-                format: "%@ c=%d cache=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
+                format: "%@ c=%d cache=%@ policy=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
                     + "retractions %d, steps %d (forward %.2f s, sampling %.2f s, scheduling %.2f s), %d pages\n",
-                workload, concurrency, prefixCache ? "on" : "off", requests, seconds, outputTokensPerSecond,
+                workload, concurrency, prefixCache ? "on" : "off", schedulePolicy, requests, seconds, outputTokensPerSecond,
                 totalTokensPerSecond, cacheHitRate * 100, retractions, steps, forwardSeconds, samplingSeconds,
                 schedulingSeconds, pages)
         }
@@ -80,7 +81,8 @@ struct EngineBench {
         let load = engine.load
         return Outcome(
             workload: workload, concurrency: concurrency, prefixCache: !engineOptions.noPrefixCache,
-            requests: prompts.count, seconds: seconds, outputTokensPerSecond: Double(outputCount) / seconds,
+            schedulePolicy: engineOptions.schedulePolicy.rawValue, requests: prompts.count, seconds: seconds,
+            outputTokensPerSecond: Double(outputCount) / seconds,
             totalTokensPerSecond: Double(outputCount + promptCount - cached) / seconds,
             cacheHitRate: Double(cached) / Double(max(1, promptCount)),
             retractions: load.retractionTotal - retractionsBefore, steps: load.stats.stepCount - before.stepCount,

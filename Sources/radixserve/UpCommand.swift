@@ -25,6 +25,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "KV cache memory per worker, e.g. 256M (default: the worker's default).")
     var kvMemory: String?
 
+    @Option(help: "Workers' admission order: fcfs or lpm (default: the worker's default, fcfs).")
+    var schedulePolicy: SchedulePolicyName?
+
     @Option(help: "Seconds to wait for every worker to register.")
     var startTimeout: Double = 120
 
@@ -52,6 +55,7 @@ struct UpCommand: AsyncParsableCommand {
             ]
             if tp > 1 { arguments += ["--tp", "\(tp)"] }
             if let kvMemory { arguments += ["--kv-memory", kvMemory] }
+            if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.rawValue] }
             return arguments
         }
         defer {

@@ -14,7 +14,11 @@ import TestSupport
         var pageSize: Int
         /// (cached tokens before this step, new tokens this step) per sequence.
         var sequences: [(cached: Int, new: Int)]
-        var testDescription: String { "h\(heads)/kv\(kvHeads) d\(headDim) p\(pageSize) \(sequences)" }
+        /// Sequences whose first `pages` page-table entries are the first member's (prefix-cache hits).
+        var sharing: [(pages: Int, members: [Int])] = []
+        var testDescription: String {
+            "h\(heads)/kv\(kvHeads) d\(headDim) p\(pageSize) \(sequences)" + (sharing.isEmpty ? "" : " sharing \(sharing)")
+        }
     }
 
     static let shapes: [Shape] = [
@@ -31,6 +35,18 @@ import TestSupport
         Shape(heads: 4, kvHeads: 2, headDim: 80, pageSize: 5, sequences: [(41, 1), (9, 3)]),
         Shape(heads: 2, kvHeads: 1, headDim: 128, pageSize: 12, sequences: [(70, 1), (20, 4)]),
         Shape(heads: 6, kvHeads: 2, headDim: 32, pageSize: 7, sequences: [(50, 1), (3, 1), (0, 2)]),
+        // Decode rows over shared prompt pages (one shared-prefix item per group and KV head), next
+        // to rows that share too little, a prefill chunk over the same pages, and a second group.
+        Shape(heads: 8, kvHeads: 4, headDim: 64, pageSize: 16,
+            sequences: [(100, 1), (90, 1), (130, 1), (5, 1), (64, 1), (70, 20), (80, 1), (81, 1)],
+            sharing: [(pages: 4, members: [0, 1, 2, 4, 5]), (pages: 5, members: [6, 7])]),
+        // Single KV head, odd group, head size off the SIMD width, a member whose context ends
+        // right after the shared pages, members that diverge at different pages.
+        Shape(heads: 3, kvHeads: 1, headDim: 20, pageSize: 8, sequences: [(72, 1), (75, 1), (100, 1), (150, 1)],
+            sharing: [(pages: 9, members: [0, 1, 2, 3]), (pages: 12, members: [2, 3])]),
+        // More members than one item takes (split into near-equal slices).
+        Shape(heads: 4, kvHeads: 2, headDim: 16, pageSize: 16, sequences: (0..<19).map { (80 + 3 * $0, 1) },
+            sharing: [(pages: 5, members: Array(0..<19))]),
     ]
 
     @Test(arguments: BackendRegistry.names, shapes)
@@ -48,12 +64,22 @@ import TestSupport
             tables.append(Array(free.prefix(count)))
             free.removeFirst(count)
         }
+        for group in shape.sharing {
+            for member in group.members.dropFirst() {
+                precondition(shape.sequences[member].cached >= group.pages * shape.pageSize, "shared pages must be cached")
+                tables[member].replaceSubrange(0..<group.pages, with: tables[group.members[0]].prefix(group.pages))
+            }
+        }
+        // Positions in another sequence's pages are that sequence's to write.
+        let borrowed = shape.sequences.indices.map { s in
+            shape.sharing.filter { $0.members.dropFirst().contains(s) }.map { $0.pages * shape.pageSize }.max() ?? 0
+        }
         // The cached prefix is written with one storeKV call, the step's tokens with another.
         var prefixSlots: [Int32] = []
         var stepSlots: [Int32] = []
         var batch = AttentionBatch()
         for (s, sequence) in shape.sequences.enumerated() {
-            for position in 0..<(sequence.cached + sequence.new) {
+            for position in borrowed[s]..<(sequence.cached + sequence.new) {
                 let slot = tables[s][position / shape.pageSize] * Int32(shape.pageSize) + Int32(position % shape.pageSize)
                 if position < sequence.cached { prefixSlots.append(slot) } else { stepSlots.append(slot) }
             }
@@ -66,7 +92,7 @@ import TestSupport
         let query = inputs.values(stepSlots.count * shape.heads * d, scale: 2)
         let cacheBytes = KVCacheView.byteCount(
             layerCount: 2, pageCount: pageCount, pageSize: shape.pageSize, kvHeadCount: shape.kvHeads, headDim: d)
-        let (got, want) = try compare((backend, reference), rows: stepSlots.count, columns: shape.heads * d) { b, out in
+        func filledCache(on b: any ComputeBackend) throws -> KVCacheView {
             let cache = KVCacheView(
                 key: try b.allocate(byteCount: cacheBytes, usage: .kvCache),
                 value: try b.allocate(byteCount: cacheBytes, usage: .kvCache),
@@ -79,9 +105,30 @@ import TestSupport
             b.storeKV(key: try b.makeTensor(stepKeys, rows: stepSlots.count, columns: kvWidth),
                 value: try b.makeTensor(stepValues, rows: stepSlots.count, columns: kvWidth),
                 slotMapping: stepSlots, cache: cache, layer: 1)
-            b.attention(query: try b.makeTensor(query, rows: stepSlots.count, columns: shape.heads * d), cache: cache,
-                layer: 1, batch: batch, scale: 1 / Float(d).squareRoot(), out: out)
+            return cache
+        }
+        let scale = 1 / Float(d).squareRoot()
+        let width = shape.heads * d
+        let (got, want) = try compare((backend, reference), rows: stepSlots.count, columns: width) { b, out in
+            b.attention(query: try b.makeTensor(query, rows: stepSlots.count, columns: width), cache: try filledCache(on: b),
+                layer: 1, batch: batch, scale: scale, out: out)
         }
         #expect(maxRelativeError(got, want) < BackendConformanceTests.tolerance)
+        // A sequence's rows do not depend on what else is in the batch (sharing pages included):
+        // each sequence run alone gives the same bits.
+        guard !shape.sharing.isEmpty else { return }
+        let cache = try filledCache(on: backend)
+        for s in shape.sequences.indices {
+            let rows = Int(batch.queryStarts[s])..<Int(batch.queryStarts[s + 1])
+            var alone = AttentionBatch()
+            alone.append(queryCount: rows.count, contextLength: Int(batch.contextLengths[s]), pages: tables[s])
+            let out = try backend.makeTensor(rows: rows.count, columns: width)
+            backend.attention(
+                query: try backend.makeTensor(Array(query[(rows.lowerBound * width)..<(rows.upperBound * width)]),
+                    rows: rows.count, columns: width),
+                cache: cache, layer: 1, batch: alone, scale: scale, out: out)
+            backend.synchronize()
+            #expect(backend.read(out) == Array(got[(rows.lowerBound * width)..<(rows.upperBound * width)]), "sequence \(s)")
+        }
     }
 }

@@ -253,4 +253,28 @@ import Testing
         try runToCompletion(scheduler, model: &model, result: &result)
         #expect(result.finishes.count == 4)
     }
+
+    /// Under `lpm`, requests on the same cached prefix are admitted together (the first prefix
+    /// to arrive first), so they share batches; `fcfs` keeps arrival order.
+    @Test(arguments: [SchedulingPolicy.fcfs, .longestPrefixMatch])
+    func lpmAdmitsRequestsOnOneCachedPrefixTogether(policy: SchedulingPolicy) throws {
+        let scheduler = Scheduler(
+            config: SchedulerConfig(pageCount: 64, pageSize: 4, maxRunningRequests: 2, policy: policy))
+        var model = FakeModel(pageCount: 64, pageSize: 4)
+        var result = RunResult()
+        let (a, b) = (Self.prompt(12, base: 20), Self.prompt(12, base: 3))
+        _ = scheduler.add(makeRequest(1, a + [1], maxTokens: 1))
+        _ = scheduler.add(makeRequest(2, b + [1], maxTokens: 1))
+        try runToCompletion(scheduler, model: &model, result: &result)
+        for (id, prompt) in [(UInt64(3), a + [2]), (4, b + [2]), (5, a + [3]), (6, b + [3]), (7, Self.prompt(9, base: 30))] {
+            _ = scheduler.add(makeRequest(id, prompt, maxTokens: 1))
+        }
+        var admitted: [[RequestID]] = []
+        while let batch = scheduler.schedule() {
+            if batch.entries.allSatisfy(\.isPrefill) { admitted.append(batch.entries.map(\.requestID)) }
+            result.record(scheduler.postprocess(sampled: model.run(batch, scheduler: scheduler)))
+        }
+        #expect(admitted == (policy == .fcfs ? [[3, 4], [5, 6], [7]] : [[3, 5], [4, 6], [7]]))
+        #expect(result.finishes.count == 7)
+    }
 }

@@ -22,6 +22,11 @@ struct AttentionOperands {
 /// One unit of attention work: query rows `rowStart ..< rowStart + rowCount` (absolute rows of the
 /// step) of one sequence whose new tokens begin at `sequenceRowStart`, for query heads
 /// `headStart ..< headStart + headCount` that share KV head `kvHead`.
+///
+/// A shared-prefix item (`memberCount > 0`) instead covers the decode rows of `memberCount`
+/// sequences that start with the same pages, listed from `memberStart` in the member table
+/// (`sequence` and `rowStart` are the first member's); see
+/// ``attendSharedPrefix(_:_:members:geometry:scratch:)``.
 @usableFromInline
 struct AttentionItem {
     @usableFromInline var sequence: Int32
@@ -30,6 +35,8 @@ struct AttentionItem {
     @usableFromInline var headCount: Int32
     @usableFromInline var rowStart: Int32
     @usableFromInline var rowCount: Int32
+    @usableFromInline var memberStart: Int32 = 0
+    @usableFromInline var memberCount: Int32 = 0
 }
 
 /// Per-sequence facts an item needs.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Scheduling
 
 /// KV pool and batching flags shared by commands that run the engine loop.
 struct EngineOptions: ParsableArguments {
@@ -17,6 +18,9 @@ struct EngineOptions: ParsableArguments {
 
     @Flag(help: "Do not share cached prefixes between requests.")
     var noPrefixCache = false
+
+    @Option(help: "Admission order of waiting requests: fcfs (arrival), or lpm (longest cached prefix first, requests on the same cached prefix together).")
+    var schedulePolicy: SchedulePolicyName = .fcfs
 
     func validate() throws {
         if let kvMemory {
@@ -41,6 +45,20 @@ struct EngineOptions: ParsableArguments {
         let budget = kvMemory.flatMap(KVMemoryBudget.parse) ?? .fractionOfAvailable(kvFraction)
         return EngineConfig(
             pageSize: pageSize, kvMemory: budget, maxBatchedTokens: maxBatchedTokens,
-            maxRunningRequests: maxRunningRequests, isPrefixCacheEnabled: !noPrefixCache, seed: seed)
+            maxRunningRequests: maxRunningRequests, policy: schedulePolicy.policy, isPrefixCacheEnabled: !noPrefixCache,
+            seed: seed)
+    }
+}
+
+/// `--schedule-policy` values.
+enum SchedulePolicyName: String, ExpressibleByArgument, CaseIterable {
+    case fcfs
+    case lpm
+
+    var policy: SchedulingPolicy {
+        switch self {
+        case .fcfs: .fcfs
+        case .lpm: .longestPrefixMatch
+        }
     }
 }
