@@ -5,7 +5,8 @@
 #   4 workers with round-robin dispatch, and 4 workers with cache-aware dispatch,
 # each on a fresh cluster, then prints the ratios. Release build.
 #   scripts/bench-cluster.sh [MODEL_DIR]     (default: models/demo)
-# Extra `radixserve bench` flags can be passed in BENCH_ARGS.
+# Extra `radixserve bench` flags can be passed in BENCH_ARGS, extra `radixserve up` flags in UP_ARGS
+# (e.g. UP_ARGS="--recompute-weight 1").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-models/demo}"
@@ -16,7 +17,8 @@ trap 'rm -rf "$out"' EXIT
 
 run() {  # run WORKERS POLICY NAME
     local log="$out/$3.log"
-    $bin up --model "$model" --workers "$1" --policy "$2" --http-port 0 --router-seed 1 >"$log" 2>&1 &
+    # shellcheck disable=SC2086
+    $bin up --model "$model" --workers "$1" --policy "$2" --http-port 0 --router-seed 1 ${UP_ARGS:-} >"$log" 2>&1 &
     local pid=$!
     for _ in $(seq 1200); do grep -q "Ctrl-C" "$log" && break; sleep 0.2; done
     local url

@@ -2,10 +2,16 @@
 
 /// Coefficients of the `cache-aware` cost model.
 ///
-/// `predictedTTFT = queuedPrefillTokens / speed + uncachedTokens / speed
+/// `predictedTTFT = queuedPrefillTokens / speed + (1 + recomputeWeight) · uncachedTokens / speed
 ///                 + decodeInterferenceWeight · decodeInterferenceSeconds · runningCount
 ///                 + (memoryPenaltySeconds if the request's pages do not fit)`
 package struct CostModel: Hashable, Sendable {
+    /// Extra weight of uncached prompt tokens. At 0 the model is this request's time to first
+    /// token alone; above 0 a miss also pays for the prefill it adds to the cluster (and the copy
+    /// of the prefix it creates), so siblings stay with the worker holding their prefix longer.
+    /// Raise it when workers share compute (several on one host), where an idle-looking worker's
+    /// prefill is not free.
+    package var recomputeWeight: Double = 0
     /// Scales the decode-interference term (trades TTFT against inter-token latency).
     package var decodeInterferenceWeight: Double = 1
     /// Added when `free + evictable − reserved` pages cannot hold the request.
@@ -26,7 +32,7 @@ package struct CostModel: Hashable, Sendable {
     ) -> Double {
         let speed = max(load.prefillTokensPerSecond, 1)
         let uncached = max(promptTokens - cachedTokens, 0)
-        var seconds = Double(load.queuedPrefillTokens + uncached) / speed
+        var seconds = (Double(load.queuedPrefillTokens) + (1 + recomputeWeight) * Double(uncached)) / speed
         seconds += decodeInterferenceWeight * load.report.decodeInterferenceSeconds * Double(load.report.runningCount)
         let pagesNeeded = (uncached + outputTokens + pageSize - 1) / pageSize
         if pagesNeeded > load.availablePages { seconds += memoryPenaltySeconds }

@@ -34,7 +34,7 @@ package final class RouterCoordinator: Sendable {
         registry.defaultPrefillTokensPerSecond = 2_000
         let state = RouterState(
             hasher: PageHasher(seed: config.hashSeed, pageSize: config.pageSize),
-            dispatcher: Dispatcher(policy: config.policy, seed: config.seed), registry: registry)
+            dispatcher: Dispatcher(policy: config.policy, costModel: config.costModel, seed: config.seed), registry: registry)
         core = Mutex(CoordinatorCore(state: state))
     }
 

@@ -23,6 +23,8 @@ package struct RouterServiceConfig: Sendable {
     package var eosTokenIDs: Set<Int32> = []
     /// Dispatch policy.
     package var policy: DispatchPolicy
+    /// Coefficients of the `cache-aware` policy.
+    package var costModel = CostModel()
     /// Interval the router asks workers to heartbeat at; also the housekeeping tick.
     package var heartbeatInterval: Duration
     /// Missed intervals after which a worker is unroutable and its requests move elsewhere.

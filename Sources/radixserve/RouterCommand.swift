@@ -53,6 +53,9 @@ struct RouterOptions: ParsableArguments {
     @Option(help: "Dispatch policy: \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
     var policy: String = DispatchPolicy.cacheAware.rawValue
 
+    @Option(help: "cache-aware: extra weight of uncached prompt tokens (0: this request's time to first token only; e.g. 1 when workers share a host's cores, to keep requests with their cached prefix).")
+    var recomputeWeight: Double = 0
+
     @Option(help: "Tokens per KV page (workers must use the same).")
     var pageSize: Int = 16
 
@@ -72,6 +75,9 @@ struct RouterOptions: ParsableArguments {
     var routerSeed: UInt64?
 
     func validate() throws {
+        guard recomputeWeight.isFinite && (0...100).contains(recomputeWeight) else {
+            throw ValidationError("--recompute-weight must be in 0...100, got \(recomputeWeight)")
+        }
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
         }
@@ -88,7 +94,7 @@ struct RouterOptions: ParsableArguments {
     func launcher(workerEndpoint: String) throws -> RouterLauncher {
         try RouterLauncher(
             modelDirectory: URL(fileURLWithPath: model), workerEndpoint: workerEndpoint, pageSize: pageSize, hashSeed: hashSeed,
-            policy: DispatchPolicy(rawValue: policy)!, heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats,
+            policy: DispatchPolicy(rawValue: policy)!, recomputeWeight: recomputeWeight, heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats,
             maxAttempts: maxAttempts, seed: routerSeed)
     }
 }

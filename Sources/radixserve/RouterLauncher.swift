@@ -18,7 +18,7 @@ struct RouterLauncher {
     /// worker endpoint.
     init(
         modelDirectory: URL, workerEndpoint: String, pageSize: Int, hashSeed: UInt64, policy: DispatchPolicy,
-        heartbeat: Duration, missedHeartbeats: Int, maxAttempts: Int, seed: UInt64?
+        recomputeWeight: Double, heartbeat: Duration, missedHeartbeats: Int, maxAttempts: Int, seed: UInt64?
     ) throws {
         let config = try ModelConfig.load(directory: modelDirectory)
         let tokenizer = try AutoTokenizer.load(directory: modelDirectory)
@@ -34,6 +34,7 @@ struct RouterLauncher {
             workerEndpoint: workerEndpoint, modelID: modelID, modelFingerprint: fingerprint, pageSize: pageSize,
             hashSeed: hashSeed, maxModelLength: config.maxPositionEmbeddings, policy: policy, heartbeatInterval: heartbeat,
             missedHeartbeatLimit: missedHeartbeats, maxAttempts: maxAttempts, seed: seed ?? .random(in: 0...(.max)))
+        serviceConfig.costModel.recomputeWeight = recomputeWeight
         serviceConfig.eosTokenIDs = Set((config.eosTokenIDs + tokenizer.eosTokenIDs).map { Int32(clamping: $0) })
         coordinator = RouterCoordinator(config: serviceConfig, context: context)
         try coordinator.start()

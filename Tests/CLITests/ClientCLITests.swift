@@ -36,6 +36,10 @@ import TestSupport
         (["bench", "--workload", "multi-turn"], "need --url"),
         (["bench", "--workload", "matmul", "--rows", "1,x"], "--rows must be"),
         (["bench", "--workload", "matmul", "--rows", "0"], "--rows must be"),
+        (["bench", "--url", "http://127.0.0.1:1", "--schedule-policy", "lpm"], "--schedule-policy cannot be combined"),
+        (["bench", "--schedule-policy", "sjf"], "--schedule-policy"),
+        (["router", "--recompute-weight=-1"], "--recompute-weight must be in 0...100"),
+        (["up", "--recompute-weight", "nan"], "--recompute-weight must be in 0...100"),
     ])
     func invalidFlagsFailBeforeAnyRequest(arguments: [String], expected: String) throws {
         let outcome = try run(arguments)

@@ -34,6 +34,20 @@ import Testing
         #expect(dispatcher.choose(Self.request, from: short)?.worker == WorkerID(1))
     }
 
+    @Test func recomputeWeightKeepsRequestsWithTheirPrefixLonger() {
+        // Worker 1 holds the whole prompt but has 6k tokens queued (1.5 s); worker 0 would
+        // prefill all 4,096 tokens (≈ 1 s). Counted twice, that prefill costs ≈ 2 s.
+        let candidates = [Self.candidate(0), Self.candidate(1, matched: 256, queued: 6_000)]
+        var plain = Dispatcher(policy: .cacheAware)
+        #expect(plain.choose(Self.request, from: candidates)?.worker == WorkerID(0))
+        var model = CostModel()
+        model.recomputeWeight = 1
+        var weighted = Dispatcher(policy: .cacheAware, costModel: model)
+        let choice = weighted.choose(Self.request, from: candidates)
+        #expect(choice?.worker == WorkerID(1))
+        #expect(abs((choice?.predictedTTFTSeconds ?? 0) - 1.5) < 0.01)
+    }
+
     @Test func decodeInterferenceAndMemoryPressureCount() {
         var dispatcher = Dispatcher(policy: .cacheAware)
         let busy = [Self.candidate(0, running: 40, interference: 0.05), Self.candidate(1, running: 2, interference: 0.05)]
