@@ -28,27 +28,29 @@ extension CPUBackend {
             planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
             attentionItems.withUnsafeBufferPointer { items in
                 sequenceGeometry.withUnsafeBufferPointer { geometry in
-                  sharedPrefixMembers.withUnsafeBufferPointer { members in
-                    let work = AttentionWork(
-                        operands: op, items: items.baseAddress!, geometry: geometry.baseAddress!,
-                        members: members.baseAddress, scratch: scratch)
-                    withUnsafePointer(to: work) { pointer in
-                        pool.run(parts: items.count, context: pointer) { raw, index, _, thread in
-                            let work = raw.assumingMemoryBound(to: AttentionWork.self).pointee
-                            let item = work.items[index]
-                            let sequence = work.geometry[Int(item.sequence)]
-                            if item.memberCount > 0 {
-                                attendSharedPrefix(
-                                    work.operands, item, members: work.members!, geometry: work.geometry,
-                                    scratch: work.scratch[thread])
-                            } else if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
-                                attendBlock(work.operands, item, sequence, scratch: work.scratch[thread])
-                            } else {
-                                attendRows(work.operands, item, sequence, scores: work.scratch[thread].scores(2 * sequence.contextLength))
+                    sharedPrefixMembers.withUnsafeBufferPointer { members in
+                        let work = AttentionWork(
+                            operands: op, items: items.baseAddress!, geometry: geometry.baseAddress!,
+                            members: members.baseAddress, scratch: scratch)
+                        withUnsafePointer(to: work) { pointer in
+                            pool.run(parts: items.count, context: pointer) { raw, index, _, thread in
+                                let work = raw.assumingMemoryBound(to: AttentionWork.self).pointee
+                                let item = work.items[index]
+                                let sequence = work.geometry[Int(item.sequence)]
+                                if item.memberCount > 0 {
+                                    attendSharedPrefix(
+                                        work.operands, item, members: work.members!, geometry: work.geometry,
+                                        scratch: work.scratch[thread])
+                                } else if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
+                                    attendBlock(work.operands, item, sequence, scratch: work.scratch[thread])
+                                } else {
+                                    attendRows(
+                                        work.operands, item, sequence,
+                                        scores: work.scratch[thread].scores(2 * sequence.contextLength))
+                                }
                             }
                         }
                     }
-                  }
                 }
             }
         }

@@ -66,7 +66,7 @@ package func benchmarkAllReduce(
                     samples.sort()
                     let row = AllReduceBenchmarkResult(
                         medium: medium, worldSize: worldSize, byteCount: byteCount,
-                        algorithm: communicator.allReduceAlgorithm(byteCount: byteCount), iterations: iterations,
+                        algorithm: communicator.allReduceAlgorithm(byteCount: byteCount).rawValue, iterations: iterations,
                         p50: samples[samples.count / 2], p99: samples[min(samples.count - 1, samples.count * 99 / 100)])
                     results.rows.withLock { $0.append(row) }
                 }

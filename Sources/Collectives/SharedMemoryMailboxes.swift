@@ -27,15 +27,16 @@ final class SharedMemoryMailboxes {
     private let byteCount: Int
     private let slotBytes: Int
 
-    static func byteCount(worldSize: Int, capacity: Int) -> Int {
-        worldSize * 2 * (headerBytes + (capacity + 63) / 64 * 64)
-    }
+    /// A slot: the header, then the payload rounded up to whole cache lines.
+    static func slotBytes(capacity: Int) -> Int { headerBytes + (capacity + 63) / 64 * 64 }
+
+    static func byteCount(worldSize: Int, capacity: Int) -> Int { worldSize * 2 * slotBytes(capacity: capacity) }
 
     /// Creates (`create`) or opens the segment `name` (`/radixserve-…`).
     init(name: String, create: Bool, worldSize: Int, capacity: Int) throws {
         self.worldSize = worldSize
         self.capacity = capacity
-        slotBytes = Self.headerBytes + (capacity + 63) / 64 * 64
+        slotBytes = Self.slotBytes(capacity: capacity)
         byteCount = Self.byteCount(worldSize: worldSize, capacity: capacity)
         let descriptor = create ? shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0o600) : shm_open(name, O_RDWR, 0)
         guard descriptor >= 0 else { throw Self.failure("shm_open(\(name))") }

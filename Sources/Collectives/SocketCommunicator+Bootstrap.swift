@@ -7,11 +7,11 @@ extension SocketCommunicator {
     /// rank 0 binds `rendezvous`, ranks 1..<N connect to it.
     ///
     /// 1. Each rank binds one `PAIR` data socket per higher rank on `dataEndpoint`
-    ///    (a wildcard pattern such as `tcp://<this host's address>:*`, needed across hosts).
-    ///    By default an `ipc://` rendezvous puts the data sockets beside itself
-    ///    (`<rendezvous>-<rank>-<peer>`, so they live and die with the rendezvous directory rather
-    ///    than in ZeroMQ's wildcard directories under the working directory), and a loopback
-    ///    `tcp://` rendezvous uses `tcp://127.0.0.1:*`.
+    ///    (a wildcard pattern; default `ipc://*` for an `ipc://` rendezvous and
+    ///    `tcp://127.0.0.1:*` for a loopback `tcp://` one; pass `tcp://<this host's address>:*`
+    ///    across hosts). `ipc://*` next to an `ipc://` rendezvous binds beside it
+    ///    (`<rendezvous>-<rank>-<peer>`), so the sockets live and die with the rendezvous directory
+    ///    rather than in ZeroMQ's wildcard directories under the working directory.
     /// 2. Ranks k > 0 send rank 0 a join (protocol version, rank, world size, `fingerprint`,
     ///    bound endpoints). Rank 0 refuses a mismatching version, world size, rank or
     ///    fingerprint with a message naming both values, and fails itself too.
@@ -44,8 +44,7 @@ extension SocketCommunicator {
             var ownEndpoints: [String] = []
             for peer in (rank + 1)..<worldSize {
                 let socket = try makeDataSocket(context: context, pattern: pattern)
-                let address = dataEndpoint == nil && pattern.hasPrefix("ipc://") ? "\(rendezvous)-\(rank)-\(peer)" : pattern
-                ownEndpoints.append(try socket.bind(address))
+                ownEndpoints.append(try socket.bind(bindAddress(pattern: pattern, rendezvous: rendezvous, rank: rank, peer: peer)))
                 peers[peer] = socket
             }
             let rendezvousSocket: ZMQSocket
@@ -86,6 +85,12 @@ extension SocketCommunicator {
             message: "no default data endpoint for rendezvous \(rendezvous); pass dataEndpoint, "
                 + "e.g. tcp://<this host's address>:*",
             operation: "bootstrap")
+    }
+
+    /// The address to bind for the socket to `peer`: `pattern`, except that `ipc://*` next to an
+    /// `ipc://` rendezvous becomes a path beside the rendezvous.
+    private static func bindAddress(pattern: String, rendezvous: String, rank: Int, peer: Int) -> String {
+        pattern == "ipc://*" && rendezvous.hasPrefix("ipc://") ? "\(rendezvous)-\(rank)-\(peer)" : pattern
     }
 
     private static func makeDataSocket(context: ZMQContext, pattern: String) throws -> ZMQSocket {

@@ -90,13 +90,10 @@ public final class SocketCommunicator: Communicator {
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try perform(.allReduceSum) { deadline in
             guard worldSize > 1 else { return }
-            let byteCount = buffer.count * MemoryLayout<Float>.size
-            if let mailboxes, byteCount <= mailboxes.capacity {
-                try sharedMemoryAllReduce(buffer, mailboxes: mailboxes, deadline: deadline)
-            } else if byteCount <= directThresholdBytes {
-                try directAllReduce(buffer, deadline: deadline)
-            } else {
-                try ringAllReduce(buffer, deadline: deadline)
+            switch allReduceAlgorithm(byteCount: buffer.count * MemoryLayout<Float>.size) {
+            case .sharedMemory: try sharedMemoryAllReduce(buffer, mailboxes: mailboxes!, deadline: deadline)
+            case .direct: try directAllReduce(buffer, deadline: deadline)
+            case .ring: try ringAllReduce(buffer, deadline: deadline)
             }
         }
     }
@@ -168,10 +165,17 @@ public final class SocketCommunicator: Communicator {
         }
     }
 
-    /// The algorithm ``allReduceSum(_:)`` uses for `byteCount` bytes: `shared-memory`, `direct` or `ring`.
-    public func allReduceAlgorithm(byteCount: Int) -> String {
-        if let mailboxes, byteCount <= mailboxes.capacity { return "shared-memory" }
-        return byteCount <= directThresholdBytes ? "direct" : "ring"
+    /// How ``allReduceSum(_:)`` exchanges a buffer.
+    public enum AllReduceAlgorithm: String, Sendable {
+        case sharedMemory = "shared-memory"
+        case direct
+        case ring
+    }
+
+    /// The algorithm ``allReduceSum(_:)`` uses for `byteCount` bytes.
+    public func allReduceAlgorithm(byteCount: Int) -> AllReduceAlgorithm {
+        if let mailboxes, byteCount <= mailboxes.capacity { return .sharedMemory }
+        return byteCount <= directThresholdBytes ? .direct : .ring
     }
 
     /// Whether small all-reduces go through same-host shared memory.
