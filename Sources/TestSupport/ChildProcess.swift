@@ -9,25 +9,33 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var output = Data()
     private var error = Data()
+    private let out = Pipe()
+    private let err = Pipe()
 
     /// Starts `radixserve arguments…` from the products directory.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = ProcessHarness.executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { [unowned self] handle in
-            let data = handle.availableData
+            guard let data = ProcessHarness.chunk(from: handle) else { return }
             lock.withLock { output.append(data) }
         }
         err.fileHandleForReading.readabilityHandler = { [unowned self] handle in
-            let data = handle.availableData
+            guard let data = ProcessHarness.chunk(from: handle) else { return }
             lock.withLock { error.append(data) }
         }
         try process.run()
+    }
+
+    // The handlers' dispatch sources must be gone before the pipes close their descriptors: a
+    // source left on a closed descriptor number can fire for whatever reuses it (a ZeroMQ socket's
+    // signalling descriptor, another pipe) and crash the dispatch event loop or swallow wake-ups.
+    deinit {
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
     }
 
     /// Standard output so far.

@@ -25,8 +25,12 @@ public enum ProcessHarness {
         process.standardOutput = output
         process.standardError = error
         let collected = CollectedOutput()
-        output.fileHandleForReading.readabilityHandler = { collected.append(output: $0.availableData) }
-        error.fileHandleForReading.readabilityHandler = { collected.append(error: $0.availableData) }
+        output.fileHandleForReading.readabilityHandler = { handle in
+            if let data = chunk(from: handle) { collected.append(output: data) }
+        }
+        error.fileHandleForReading.readabilityHandler = { handle in
+            if let data = chunk(from: handle) { collected.append(error: data) }
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
@@ -41,6 +45,17 @@ public enum ProcessHarness {
         collected.append(error: error.fileHandleForReading.readDataToEndOfFile())
         let (out, err) = collected.snapshot()
         return Outcome(status: process.terminationStatus, standardOutput: out, standardError: err)
+    }
+}
+
+extension ProcessHarness {
+    /// The bytes a readability handler was called for, or nil at end of file, where it also
+    /// removes the handler: on Linux a read source at end of file fires again and again until then.
+    static func chunk(from handle: FileHandle) -> Data? {
+        let data = handle.availableData
+        guard data.isEmpty else { return data }
+        handle.readabilityHandler = nil
+        return nil
     }
 }
 
