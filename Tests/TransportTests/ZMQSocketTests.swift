@@ -12,6 +12,16 @@ import Transport
         let client = try ZMQSocket(.pair, context: context)
         let endpoint = try server.bind(pattern)
         #expect(!endpoint.contains("*"), "wildcard resolved: \(endpoint)")
+        defer {
+            // `ipc://*` binds in a fresh directory that ZeroMQ leaves behind (in the working
+            // directory when TMPDIR is unset).
+            if pattern == "ipc://*" {
+                server.close()
+                client.close()
+                try? FileManager.default.removeItem(
+                    atPath: (String(endpoint.dropFirst("ipc://".count)) as NSString).deletingLastPathComponent)
+            }
+        }
         try client.connect(endpoint)
         try client.send([[1, 2, 3], [], Array(repeating: 7, count: 100_000)], timeout: .seconds(2))
         let frames = try server.receive(timeout: .seconds(2))
