@@ -35,6 +35,7 @@ let package = Package(
 
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .target(name: "CIntrinsics", path: "Sources/CIntrinsics"),
+        .target(name: "CKernels", path: "Sources/CKernels"),
 
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "RadixTree", swiftSettings: swiftSettings),
@@ -54,7 +55,7 @@ let package = Package(
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
-        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CIntrinsics"], swiftSettings: swiftSettings + numericFlags),
+        .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CIntrinsics", "CKernels"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Accelerators",
             dependencies: ["Backends", "BackendReference", "BackendCPU"],
@@ -117,6 +118,7 @@ let package = Package(
             dependencies: ["Accelerators", "Backends", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
             dependencies: ["Accelerators", "Backends", "Models", "Engine", "Scheduling", "Tokenizers", "TestSupport"],

@@ -22,6 +22,7 @@ struct PanelWork {
     var operands: MatMulOperands
     var panelCount: Int
     var panelBytes: Int
+    var kernels: PanelKernelSet
 }
 
 /// Operands of a matrix–vector or GEMM call.
@@ -206,20 +207,21 @@ extension CPUBackend {
             x: x.floats, xStride: x.rowStride, weight: UnsafeRawPointer(packed.hostAddress!), weightDType: packed.dtype,
             bias: bias, out: out.floats, outStride: out.rowStride, rows: x.rows, outFeatures: packed.outFeatures,
             inFeatures: packed.inFeatures)
-        let grouped = packedInput.slot(0, (x.rows + 5) / 6 * 6 * x.columns)
-        packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, into: grouped)
+        let groupRows = panelKernels.groupRows
+        let grouped = packedInput.slot(0, (x.rows + groupRows - 1) / groupRows * groupRows * x.columns)
+        packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, groupRows: groupRows, into: grouped)
         operands.x = UnsafePointer(grouped)
         operands.xStride = x.columns
-        let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes)
+        let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes, kernels: panelKernels)
         // Several parts per thread let a thread that finishes early take over a slow thread's share.
         parallel(elements: packed.outFeatures * packed.inFeatures * x.rows, partsPerThread: 4, context: work) {
             raw, part, parts, _ in
             let work = raw.assumingMemoryBound(to: PanelWork.self).pointee
             let panels = ThreadPool.partition(work.panelCount, ith: part, nth: parts)
             switch work.operands.weightDType {
-            case .f32: panelMatMul(F32Panel.self, work.operands, panels: panels, panelBytes: work.panelBytes)
-            case .bf16: panelMatMul(BF16Panel.self, work.operands, panels: panels, panelBytes: work.panelBytes)
-            case .f16: panelMatMul(F16Panel.self, work.operands, panels: panels, panelBytes: work.panelBytes)
+            case .f32: panelMatMul(F32Panel.self, work.operands, panels: panels, panelBytes: work.panelBytes, kernels: work.kernels)
+            case .bf16: panelMatMul(BF16Panel.self, work.operands, panels: panels, panelBytes: work.panelBytes, kernels: work.kernels)
+            case .f16: panelMatMul(F16Panel.self, work.operands, panels: panels, panelBytes: work.panelBytes, kernels: work.kernels)
             }
         }
     }

@@ -10,8 +10,10 @@ public final class CPUBackend: HostMemoryBackend {
     let scratch: [ScratchArena]
     /// The caller thread's copy of matrix–vector inputs in bf16 pair order.
     let permutedInput = ScratchArena()
-    /// The caller thread's copy of matmul inputs in row groups (see ``packRowGroups(_:stride:rows:columns:into:)``).
+    /// The caller thread's copy of matmul inputs in row groups (see ``packRowGroups(_:stride:rows:columns:groupRows:into:)``).
     let packedInput = ScratchArena()
+    /// The micro-kernel of matmuls on packed weights: the best this CPU runs, or as tests set it.
+    var panelKernels = PanelKernelSet.preferred
     var attentionItems: [AttentionItem] = []
     var sequenceGeometry: [SequenceGeometry] = []
     /// Sequences of the step's shared-prefix attention items, grouped (see ``planSharedPrefixes(_:)``).

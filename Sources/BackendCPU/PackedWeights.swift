@@ -1,7 +1,7 @@
 import Backends
 
 /// A matmul weight `[N, K]` re-laid out as column panels for the panel kernel
-/// (``panelMatMul(_:_:panels:panelBytes:)``): panel `p` holds output features `16p ..< 16p + 16` as `K`
+/// (``panelMatMul(_:_:panels:panelBytes:kernels:)``): panel `p` holds output features `16p ..< 16p + 16` as `K`
 /// consecutive groups of 16 elements, one group per input feature. A step of the kernel then loads
 /// one contiguous group and multiplies it by one broadcast input element per row of `x`: outer
 /// products instead of dot products, with no horizontal sums and every weight byte read once per

@@ -30,15 +30,31 @@ public struct Sampler {
 
     public init() {}
 
-    /// The index of the largest logit; the first one on ties (as `torch.argmax`).
+    /// The index of the largest logit; the first one on ties (as `torch.argmax`). NaNs are never
+    /// chosen; a row with nothing above -infinity gives 0.
+    ///
+    /// Runs once per row per decode step over the whole vocabulary, so it finds the maximum 16 lanes
+    /// at a time (a lane only takes a strictly larger value, so NaNs drop out) and then the first
+    /// index holding it.
     public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
-        var best = 0
-        var bestValue = -Float.infinity
-        for (i, value) in logits.enumerated() where value > bestValue {
-            best = i
-            bestValue = value
+        guard let base = logits.baseAddress else { return 0 }
+        let count = logits.count
+        let raw = UnsafeRawPointer(base)
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i &+ 16 <= count {
+            let values = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            lanes.replace(with: values, where: values .> lanes)
+            i &+= 16
         }
-        return Int32(best)
+        var maximum = lanes.max()
+        while i < count {
+            if base[i] > maximum { maximum = base[i] }
+            i &+= 1
+        }
+        guard maximum > -.infinity else { return 0 }
+        for j in 0..<count where base[j] == maximum { return Int32(j) }
+        return 0
     }
 
     /// Samples one token from `logits` with `settings`, drawing from `random`.

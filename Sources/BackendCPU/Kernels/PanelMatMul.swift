@@ -1,5 +1,9 @@
 import Backends
 import CIntrinsics
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), for the few rows
 // of a decode step (the CPU backend sends more than 64 rows to OpenBLAS on the row-major original).
@@ -11,16 +15,51 @@ import CIntrinsics
 // ``panelDepthBlock`` input features; every row group passes over a block while it is in L1, and
 // the passes share the prefetching of the next block, so the weights stream from memory in order
 // and overlap the arithmetic. Rows come in blocks of ``panelRowBlock``.
+//
+// On CPUs with AVX-512 the micro-kernel is the C one in `CKernels` (``PanelKernelSet/avx512``): 16
+// rows × 16 features in 16 of the 32 vector registers, one weight load per input feature and one
+// fused multiply-add with an embedded broadcast per row. A 16-row decode step then reads each weight
+// block once, and the loop issues half the instructions per FMA of the AVX2 one. Both kernels
+// compute every output element in the same order, so they give the same bits.
+
+/// Which micro-kernel the panel matmul runs.
+enum PanelKernelSet: Sendable {
+    /// The Swift kernel above: 6 rows in 12 AVX2 registers.
+    case avx2
+    /// `radixserve_panel_kernel_avx512`: 16 rows in 16 AVX-512 registers.
+    case avx512
+
+    /// Rows per micro-kernel call, and per group of ``packRowGroups(_:stride:rows:columns:groupRows:into:)``.
+    var groupRows: Int {
+        switch self {
+        case .avx2: 6
+        case .avx512: Int(RADIXSERVE_PANEL_AVX512_ROWS)
+        }
+    }
+
+    /// The best set this CPU runs; `RADIXSERVE_CPU_KERNELS=avx2` picks the AVX2 kernel on an
+    /// AVX-512 machine (for comparisons).
+    static let preferred: PanelKernelSet = {
+        if let forced = getenv("RADIXSERVE_CPU_KERNELS").map({ String(cString: $0) }), forced == "avx2" { return .avx2 }
+        return avx512Supported ? .avx512 : .avx2
+    }()
+
+    /// Whether this CPU and OS run ``avx512``.
+    static let avx512Supported = radixserve_cpu_has_avx512() != 0
+}
 
 /// How one 16-feature group of a panel is stored and widened to two f32 vectors (features 0–7 and
 /// 8–15).
 protocol PanelFormat {
     static var elementBytes: Int { get }
+    /// The format's code for the C kernel.
+    static var code: Int32 { get }
     static func group(_ panel: UnsafeRawPointer, _ index: Int) -> (Vec8, Vec8)
 }
 
 enum F32Panel: PanelFormat {
     static var elementBytes: Int { 4 }
+    static var code: Int32 { Int32(RADIXSERVE_PANEL_F32) }
     @inline(__always)
     static func group(_ panel: UnsafeRawPointer, _ index: Int) -> (Vec8, Vec8) {
         let base = panel + index &* 64
@@ -30,6 +69,7 @@ enum F32Panel: PanelFormat {
 
 enum BF16Panel: PanelFormat {
     static var elementBytes: Int { 2 }
+    static var code: Int32 { Int32(RADIXSERVE_PANEL_BF16) }
     @inline(__always)
     static func group(_ panel: UnsafeRawPointer, _ index: Int) -> (Vec8, Vec8) {
         let words = panel.loadUnaligned(fromByteOffset: index &* 32, as: SIMD8<UInt32>.self)
@@ -41,6 +81,7 @@ enum BF16Panel: PanelFormat {
 
 enum F16Panel: PanelFormat {
     static var elementBytes: Int { 2 }
+    static var code: Int32 { Int32(RADIXSERVE_PANEL_F16) }
     @inline(__always)
     static func group(_ panel: UnsafeRawPointer, _ index: Int) -> (Vec8, Vec8) {
         (loadF16x8(panel, index &* 16), loadF16x8(panel, index &* 16 &+ 8))
@@ -59,17 +100,19 @@ enum SixRows: RowCount { static var count: Int { 6 } }
 /// Output features per panel.
 let panelWidth = 16
 
-/// Rows of `x` per cache block (a multiple of the micro-kernel's 6).
+/// Rows of `x` per cache block (a multiple of both micro-kernels' rows, 6 and 16).
 let panelRowBlock = 96
 
-/// Copies `rows` rows of `x` into groups of 6 interleaved by input feature: group `g` holds, for each
-/// input feature `i`, `x[6g ..< 6g + 6][i]` in 6 consecutive floats. The micro-kernel then reads its
-/// broadcasts from one sequential stream instead of 6 rows far apart.
-func packRowGroups(_ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+/// Copies `rows` rows of `x` into groups of `groupRows` interleaved by input feature: group `g`
+/// holds, for each input feature `i`, `x[G·g ..< G·g + G][i]` in `G = groupRows` consecutive floats.
+/// The micro-kernel then reads its broadcasts from one sequential stream instead of rows far apart.
+func packRowGroups(
+    _ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: Int, groupRows: Int, into target: UnsafeMutablePointer<Float>
+) {
     for m in 0..<rows {
         let source = x + m &* stride
-        let group = target + ((m / 6) &* columns &* 6 &+ m % 6)
-        for i in 0..<columns { group[i &* 6] = source[i] }
+        let group = target + ((m / groupRows) &* columns &* groupRows &+ m % groupRows)
+        for i in 0..<columns { group[i &* groupRows] = source[i] }
     }
 }
 
@@ -79,10 +122,14 @@ func packRowGroups(_ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: I
 /// from L1 between blocks.
 let panelDepthBlock = 128
 
-/// Multiplies rows `0 ..< op.rows` of `op.x`, packed by ``packRowGroups(_:stride:rows:columns:into:)``,
-/// by panels `panels` of a packed weight whose panels are `panelBytes` apart.
-func panelMatMul<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int) {
+/// Multiplies rows `0 ..< op.rows` of `op.x`, packed by ``packRowGroups(_:stride:rows:columns:groupRows:into:)``
+/// in groups of `kernels.groupRows`, by panels `panels` of a packed weight whose panels are
+/// `panelBytes` apart.
+func panelMatMul<Format: PanelFormat>(
+    _ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int, kernels: PanelKernelSet
+) {
     let groupBytes = panelWidth &* Format.elementBytes
+    let groupRows = kernels.groupRows
     var blockStart = 0
     while blockStart < op.rows {
         let blockEnd = min(op.rows, blockStart &+ panelRowBlock)
@@ -99,21 +146,22 @@ func panelMatMul<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperand
                 // of prefetches in the first pass would exceed the outstanding-miss slots and stall.
                 let next = panel + depth &* groupBytes
                 let lines = (depth &* groupBytes &+ 63) / 64
-                let passes = (blockEnd &- blockStart &+ 5) / 6
+                let passes = (blockEnd &- blockStart &+ groupRows &- 1) / groupRows
                 let linesPerPass = (lines &+ passes &- 1) / passes
                 let every = max(1, depth / max(1, linesPerPass))
                 let bias = last ? op.bias.map { $0 + column } : nil
                 var m = blockStart
                 while m < blockEnd {
-                    let rows = min(6, blockEnd &- m)
-                    let pass = (m &- blockStart) / 6
+                    let rows = min(groupRows, blockEnd &- m)
+                    let pass = (m &- blockStart) / groupRows
                     let tile = PanelTile(
-                        x: op.x + (m &* op.inFeatures &+ depthStart &* 6), panel: panel,
+                        x: op.x + (m &* op.inFeatures &+ depthStart &* groupRows), panel: panel,
                         prefetch: next + min(pass &* linesPerPass, lines) &* 64,
                         prefetchLines: min(linesPerPass, lines &- min(pass &* linesPerPass, lines)), prefetchEvery: every,
                         depth: depth, out: op.out + (m &* op.outStride &+ column), outStride: op.outStride,
                         valid: valid, bias: bias, accumulates: !first)
-                    switch rows {
+                    switch kernels == .avx512 ? 0 : rows {
+                    case 0: panelKernelAVX512(Format.self, rows: rows, tile)
                     case 6: panelKernel(Format.self, SixRows.self, tile)
                     case 5: panelKernel(Format.self, FiveRows.self, tile)
                     case 4: panelKernel(Format.self, FourRows.self, tile)
@@ -130,7 +178,17 @@ func panelMatMul<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperand
     }
 }
 
-/// One micro-kernel call: up to 6 rows of `x` (a row group from ``packRowGroups(_:stride:rows:columns:into:)``)
+/// Runs `tile` through the C kernel (``PanelKernelSet/avx512``).
+@inline(__always)
+func panelKernelAVX512<Format: PanelFormat>(_ format: Format.Type, rows: Int, _ tile: PanelTile) {
+    var c = radixserve_panel_tile(
+        x: tile.x, panel: tile.panel, prefetch: tile.prefetch, prefetch_lines: tile.prefetchLines,
+        prefetch_every: tile.prefetchEvery, depth: tile.depth, out: tile.out, out_stride: tile.outStride,
+        valid: tile.valid, bias: tile.bias, accumulates: tile.accumulates ? 1 : 0, rows: Int32(rows), format: Format.code)
+    radixserve_panel_kernel_avx512(&c)
+}
+
+/// One micro-kernel call: up to 6 rows of `x` (a row group from ``packRowGroups(_:stride:rows:columns:groupRows:into:)``)
 /// times `depth` groups of one panel block, into `valid` features of `out`.
 struct PanelTile {
     var x: UnsafePointer<Float>

@@ -1,0 +1,100 @@
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int radixserve_cpu_has_avx512(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    if (!(ecx & bit_OSXSAVE)) return 0;
+    unsigned xcr0_low, xcr0_high;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    // SSE, AVX, opmask, ZMM0-15 upper halves and ZMM16-31 state all enabled by the OS.
+    if ((xcr0_low & 0xE6) != 0xE6) return 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ebx & bit_AVX512F) != 0;
+}
+
+#define AVX512 __attribute__((target("avx512f,fma,f16c")))
+
+/// 16 weights of input feature `i`, as f32. bf16 panels come out as features 0, 8, 1, 9, … 7, 15
+/// (see `unpermute_bf16`).
+static inline __attribute__((always_inline)) AVX512 __m512 load_group(const void *panel, long i, int format) {
+    switch (format) {
+    case RADIXSERVE_PANEL_BF16: {
+        __m256i words = _mm256_loadu_si256((const __m256i *)((const char *)panel + i * 32));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(words), 16));
+    }
+    case RADIXSERVE_PANEL_F16:
+        return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const char *)panel + i * 32)));
+    default:
+        return _mm512_loadu_ps((const float *)panel + i * 16);
+    }
+}
+
+static inline __attribute__((always_inline)) AVX512 __m512 unpermute_bf16(__m512 v) {
+    const __m512i order = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm512_permutexvar_ps(order, v);
+}
+
+static inline __attribute__((always_inline)) AVX512 void store_row(
+    __m512 sum, float *out, const radixserve_panel_tile *tile) {
+    if (tile->format == RADIXSERVE_PANEL_BF16) sum = unpermute_bf16(sum);
+    __mmask16 mask = (__mmask16)((1u << tile->valid) - 1u);
+    if (tile->accumulates) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out));
+    if (tile->bias) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, tile->bias));
+    _mm512_mask_storeu_ps(out, mask, sum);
+}
+
+/// `n` rows (a constant after inlining) times one panel block.
+static inline __attribute__((always_inline)) AVX512 void panel_rows(
+    const radixserve_panel_tile *tile, const int n, const int format) {
+    __m512 acc[RADIXSERVE_PANEL_AVX512_ROWS];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
+    const char *prefetch = tile->prefetch;
+    const char *prefetch_end = prefetch + tile->prefetch_lines * 64;
+    long countdown = 0;
+    const float *x = tile->x;
+    for (long i = 0; i < tile->depth; i++) {
+        __m512 w = load_group(tile->panel, i, format);
+        if (countdown == 0 && prefetch < prefetch_end) {
+            __builtin_prefetch(prefetch, 0, 3);
+            prefetch += 64;
+            countdown = tile->prefetch_every;
+        }
+        countdown--;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++) acc[r] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[r]), acc[r]);
+        x += RADIXSERVE_PANEL_AVX512_ROWS;
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < n; r++) store_row(acc[r], tile->out + r * tile->out_stride, tile);
+}
+
+#define ROWS_CASE(N, FORMAT) case N: panel_rows(tile, N, FORMAT); break;
+#define ROWS_SWITCH(FORMAT)                                                                     \
+    switch (tile->rows) {                                                                       \
+        ROWS_CASE(1, FORMAT) ROWS_CASE(2, FORMAT) ROWS_CASE(3, FORMAT) ROWS_CASE(4, FORMAT)     \
+        ROWS_CASE(5, FORMAT) ROWS_CASE(6, FORMAT) ROWS_CASE(7, FORMAT) ROWS_CASE(8, FORMAT)     \
+        ROWS_CASE(9, FORMAT) ROWS_CASE(10, FORMAT) ROWS_CASE(11, FORMAT) ROWS_CASE(12, FORMAT)  \
+        ROWS_CASE(13, FORMAT) ROWS_CASE(14, FORMAT) ROWS_CASE(15, FORMAT) ROWS_CASE(16, FORMAT) \
+        default: break;                                                                         \
+    }
+
+AVX512 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile) {
+    switch (tile->format) {
+    case RADIXSERVE_PANEL_BF16: ROWS_SWITCH(RADIXSERVE_PANEL_BF16) break;
+    case RADIXSERVE_PANEL_F16: ROWS_SWITCH(RADIXSERVE_PANEL_F16) break;
+    default: ROWS_SWITCH(RADIXSERVE_PANEL_F32) break;
+    }
+}
+
+#else
+
+int radixserve_cpu_has_avx512(void) { return 0; }
+
+void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile) { (void)tile; }
+
+#endif

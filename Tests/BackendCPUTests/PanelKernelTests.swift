@@ -1,0 +1,52 @@
+@testable import BackendCPU
+import Backends
+import Testing
+
+/// The AVX-512 and AVX2 panel micro-kernels must give the same bits (the conformance suite checks
+/// whichever one this CPU prefers against the reference backend; this checks the other one agrees,
+/// so a machine with AVX-512 still tests the AVX2 kernel). Shapes cross both kernels' row groups (6
+/// and 16), the 64-row panel limit, panels cut short (outputs off 16) and 128-deep blocks.
+@Suite(.enabled(if: PanelKernelSet.avx512Supported, "the CPU has no AVX-512"))
+struct PanelKernelTests {
+    static let shapes = [
+        (1, 16, 8), (5, 33, 130), (6, 17, 64), (7, 40, 257), (15, 31, 128), (16, 64, 300), (17, 20, 129),
+        (31, 48, 64), (33, 50, 200), (48, 16, 96), (64, 45, 270),
+    ]
+
+    static func weight(_ values: [Float], rows: Int, columns: Int, dtype: DType, on backend: CPUBackend) throws -> Tensor {
+        let bytes: [UInt8]
+        switch dtype {
+        case .f32: bytes = values.withUnsafeBytes { Array($0) }
+        case .bf16: bytes = values.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }.withUnsafeBytes { Array($0) }
+        case .f16: bytes = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
+        }
+        let buffer = try bytes.withUnsafeBytes { try backend.makeWeightBuffer(copying: $0, owner: nil) }
+        return try backend.prepareMatmulWeight(Tensor(buffer: buffer, dtype: dtype, rows: rows, columns: columns))
+    }
+
+    @Test(arguments: [DType.f32, .bf16, .f16])
+    func bothKernelsGiveTheSameBits(weightDType: DType) throws {
+        var generator = SystemRandomNumberGenerator()
+        for (m, n, k) in Self.shapes {
+            let x = (0..<m * k).map { _ in Float.random(in: -1...1, using: &generator) }
+            let w = (0..<n * k).map { _ in Float.random(in: -1...1, using: &generator) }
+            let bias = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
+            for useBias in [false, true] {
+                var outputs: [[Float]] = []
+                for kernels in [PanelKernelSet.avx2, .avx512] {
+                    let backend = CPUBackend(threadCount: 2)
+                    backend.panelKernels = kernels
+                    let out = try backend.makeTensor(rows: m, columns: n)
+                    backend.matmul(
+                        try backend.makeTensor(x, rows: m, columns: k),
+                        weight: try Self.weight(w, rows: n, columns: k, dtype: weightDType, on: backend),
+                        bias: useBias ? try backend.makeTensor(bias, rows: 1, columns: n) : nil, out: out)
+                    backend.synchronize()
+                    outputs.append(backend.read(out))
+                }
+                let same = zip(outputs[0], outputs[1]).allSatisfy { $0.bitPattern == $1.bitPattern }
+                #expect(same, "\(m)×\(n)×\(k) \(weightDType) bias \(useBias)")
+            }
+        }
+    }
+}
