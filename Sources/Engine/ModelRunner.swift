@@ -77,23 +77,38 @@ public final class ModelRunner {
         }
     }
 
-    /// Downloads the logits rows and samples one token per sampling entry, in entry order.
+    /// Samples one token per sampling entry from the step's logits rows, in entry order.
     private func sample(_ batch: ScheduledBatch, logits: Tensor) {
         sampled.removeAll(keepingCapacity: true)
         logprobs.removeAll(keepingCapacity: true)
         guard logits.rows > 0 else { return }
-        if hostLogits.count < logits.elementCount {
-            hostLogits = [Float](repeating: 0, count: logits.elementCount)
-        }
         let vocabulary = logits.columns
-        hostLogits.withUnsafeMutableBufferPointer { host in
-            model.backend.download(logits, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: host[..<logits.elementCount])))
+        withHostLogits(logits) { host in
             var row = 0
             for entry in batch.entries where entry.shouldSample {
                 let values = UnsafeMutableBufferPointer(rebasing: host[row * vocabulary..<(row + 1) * vocabulary])
                 sampled.append((entry.requestID, sampleRow(values, for: entry.requestID)))
                 row += 1
             }
+        }
+    }
+
+    /// Calls `body` with the step's logits, contiguous f32 rows in host memory that it may modify:
+    /// the tensor itself where the backend's memory is host-visible (the logits are scratch, read
+    /// only here), else a download.
+    private func withHostLogits(_ logits: Tensor, _ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        if logits.dtype == .f32 && logits.isContiguous, let address = logits.hostAddress {
+            model.backend.synchronize()
+            body(UnsafeMutableBufferPointer(start: address.assumingMemoryBound(to: Float.self), count: logits.elementCount))
+            return
+        }
+        if hostLogits.count < logits.elementCount {
+            hostLogits = [Float](repeating: 0, count: logits.elementCount)
+        }
+        hostLogits.withUnsafeMutableBufferPointer { host in
+            let rows = UnsafeMutableBufferPointer(rebasing: host[..<logits.elementCount])
+            model.backend.download(logits, into: UnsafeMutableRawBufferPointer(rows))
+            body(rows)
         }
     }
 

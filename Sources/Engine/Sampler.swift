@@ -53,7 +53,16 @@ public struct Sampler {
             i &+= 1
         }
         guard maximum > -.infinity else { return 0 }
-        for j in 0..<count where base[j] == maximum { return Int32(j) }
+        let target = SIMD16<Float>(repeating: maximum)
+        var j = 0
+        while j &+ 16 <= count {
+            if any(raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self) .== target) { break }
+            j &+= 16
+        }
+        while j < count {
+            if base[j] == maximum { return Int32(j) }
+            j &+= 1
+        }
         return 0
     }
 

@@ -1,5 +1,6 @@
 import Backends
 import CBLAS
+import CIntrinsics
 
 /// Raw-pointer view of one attention call over a paged cache (layout in ``KVCacheView``).
 @usableFromInline
@@ -86,9 +87,20 @@ func forEachPage(
 ) {
     var start = 0
     var pageIndex = 0
+    let pageBytes = op.cache.pageSize &* op.headDim &* MemoryLayout<Float>.size
     while start < count {
         let end = min(count, start &+ op.cache.pageSize)
         let page = Int(seq.pages[pageIndex])
+        if end < count {
+            // Pages are scattered, so the hardware prefetcher cannot run ahead into the next one.
+            let next = UnsafeRawPointer(
+                cache + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex &+ 1]), head: Int(item.kvHead)))
+            var line = 0
+            while line < pageBytes {
+                radixserve_prefetch(next + line)
+                line &+= 64
+            }
+        }
         body(start, end, cache + (op.cache.elementOffset(layer: op.layer, page: page, head: Int(item.kvHead)) &+ feature))
         start = end
         pageIndex &+= 1
