@@ -109,6 +109,7 @@ extension RouterCoordinator {
         core.withLock { core in
             let worker = WorkerID(id)
             guard let entry = core.workers.removeValue(forKey: worker) else { return false }
+            core.removedIncarnations[worker] = entry.registration.incarnation
             workerGone(worker, reason: "\(worker) was removed", in: &core)
             post(.refused(reason: "removed from the router by the operator"), to: worker)
             if let endpoint = entry.endpoint {

@@ -46,10 +46,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
     private func handle(_ message: WorkerToRouter, from routingID: [UInt8], in core: inout CoordinatorCore) {
         if case .register(let registration) = message { return register(registration, from: routingID, in: &core) }
         guard let raw = WorkerLink.workerID(routingID: routingID), let entry = core.workers[WorkerID(raw)] else {
-            if core.loggedStrangers.insert(routingID).inserted {
-                config.log("ignoring messages from unregistered \(describe(routingID))")
-            }
-            return
+            return stranger(message, from: routingID, in: &core)
         }
         let worker = WorkerID(raw)
         let incarnation = entry.registration.incarnation
@@ -82,10 +79,38 @@ extension RouterCoordinator: WorkerLinkDelegate {
 
     // MARK: - Membership
 
+    /// A message from a sender that has not registered. A worker that was serving a previous
+    /// router process is told to register again (at most once per second), and the requests it
+    /// still runs for that router, which have no client here, are aborted.
+    private func stranger(_ message: WorkerToRouter, from routingID: [UInt8], in core: inout CoordinatorCore) {
+        guard let raw = WorkerLink.workerID(routingID: routingID) else {
+            if core.loggedStrangers.insert(routingID).inserted {
+                config.log("ignoring messages from \(describe(routingID)), which is not a worker's routing id")
+            }
+            return
+        }
+        let worker = WorkerID(raw)
+        // A worker the operator removed stays out until it restarts (a new incarnation).
+        if core.removedIncarnations[worker] != nil { return }
+        switch message {
+        case .tokens(let outputs):
+            for requestID in Set(outputs.map(\.requestID)) { post(.abort(requestID: requestID), to: worker) }
+        case .register, .finished, .failed, .kvEvents, .snapshot, .heartbeat:
+            break
+        }
+        let instant = now
+        if let last = core.registerAgainSentAt[worker], instant < last.advanced(by: .seconds(1)) { return }
+        core.registerAgainSentAt[worker] = instant
+        config.log("\(worker) is not registered here; asking it to register again")
+        post(.registerAgain, to: worker)
+    }
+
     private func register(_ registration: WorkerRegistration, from routingID: [UInt8], in core: inout CoordinatorCore) {
         let refusal: String?
         if WorkerLink.workerID(routingID: routingID) != registration.workerID {
             refusal = "worker \(registration.workerID) refused: its routing id \(routingID) does not encode its worker id"
+        } else if core.removedIncarnations[WorkerID(registration.workerID)] == registration.incarnation {
+            refusal = "worker \(registration.workerID) was removed from the router by the operator; restart it to register again"
         } else {
             refusal = registration.incompatibility(
                 modelFingerprint: config.modelFingerprint, pageSize: UInt32(config.pageSize), hashSeed: config.hashSeed)
@@ -115,6 +140,8 @@ extension RouterCoordinator: WorkerLinkDelegate {
             core.connectedEndpoints[waiting] = worker
         }
         core.workers[worker] = WorkerEntry(registration: registration, endpoint: endpoint)
+        core.registerAgainSentAt[worker] = nil
+        core.removedIncarnations[worker] = nil
         let actions = core.state.addWorker(
             worker, incarnation: registration.incarnation, totalPages: Int(registration.capacityPages), lastSequence: 0, now: now)
         for action in actions { perform(action, in: &core) }

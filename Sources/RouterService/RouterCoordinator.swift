@@ -179,6 +179,11 @@ struct CoordinatorCore {
     var connectedEndpoints: [String: WorkerID?] = [:]
     /// Unknown senders already logged (one line per routing id).
     var loggedStrangers: Set<[UInt8]> = []
+    /// When each unregistered worker was last asked to register again.
+    var registerAgainSentAt: [WorkerID: RouterInstant] = [:]
+    /// Workers removed by the operator, with the incarnation removed: not asked to register
+    /// again, and refused if that incarnation registers.
+    var removedIncarnations: [WorkerID: UInt64] = [:]
 
     init(state: RouterState) { self.state = state }
 }

@@ -99,6 +99,8 @@ extension RouterToWorker {
             message = .flushCache
         case WireMessageKind.workerSnapshotRequest:
             message = .snapshotRequest
+        case WireMessageKind.workerRegisterAgain:
+            message = .registerAgain
         default:
             throw unknownKind(reader.header.kind, direction: "router → worker")
         }

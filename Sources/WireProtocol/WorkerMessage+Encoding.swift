@@ -62,6 +62,8 @@ extension RouterToWorker {
             writer.begin(kind: WireMessageKind.workerFlushCache)
         case .snapshotRequest:
             writer.begin(kind: WireMessageKind.workerSnapshotRequest)
+        case .registerAgain:
+            writer.begin(kind: WireMessageKind.workerRegisterAgain)
         }
         writer.finish()
     }

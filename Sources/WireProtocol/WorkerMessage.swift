@@ -17,6 +17,9 @@ public enum RouterToWorker: Sendable, Hashable {
     case flushCache
     /// Kind 0x0207. Empty: reply with a ``WorkerToRouter/snapshot(_:)``.
     case snapshotRequest
+    /// Kind 0x0208. Empty: the router does not know this worker (the router restarted) and the
+    /// worker must send `register` again.
+    case registerAgain
 }
 
 /// Messages a worker sends to the router.
@@ -51,6 +54,7 @@ extension WireMessageKind {
     public static let workerAbort: UInt16 = 0x0205
     public static let workerFlushCache: UInt16 = 0x0206
     public static let workerSnapshotRequest: UInt16 = 0x0207
+    public static let workerRegisterAgain: UInt16 = 0x0208
     public static let workerTokens: UInt16 = 0x0210
     public static let workerFinished: UInt16 = 0x0211
     public static let workerFailed: UInt16 = 0x0212

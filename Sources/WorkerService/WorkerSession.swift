@@ -19,6 +19,12 @@ final class WorkerSession {
     private let endpoint: Unmanaged<WorkerEndpoint>
     private var writer = WireWriter(capacity: 4096)
     private var isRegistered = false
+    private let clock = ContinuousClock()
+    /// When a worker still registering gives up (`nil`: never, as a listening worker, or one that
+    /// was registered and is asked to register again by a restarted router).
+    private var registrationDeadline: ContinuousClock.Instant?
+    /// When `register` is sent next while not registered.
+    private var nextRegistration: ContinuousClock.Instant
     private var heartbeatInterval: Duration
     /// Requests submitted by the router and not yet finished (duplicate-id check).
     private var liveRequests: Set<UInt64> = []
@@ -38,6 +44,8 @@ final class WorkerSession {
         self.endpoint = endpoint
         heartbeatInterval = config.heartbeatInterval
         routerDescription = config.routerEndpoint
+        nextRegistration = clock.now
+        registrationDeadline = config.connection == .bind ? nil : nextRegistration.advanced(by: config.registrationTimeout)
     }
 
     private var registration: WorkerRegistration {
@@ -88,11 +96,6 @@ final class WorkerSession {
         let poller = ZMQPoller()
         let dealerIndex = poller.register(dealer)
         let wakeIndex = poller.register(wakeReceiver)
-        let clock = ContinuousClock()
-        // A listening worker waits for a router for as long as it runs.
-        let registrationDeadline: ContinuousClock.Instant? =
-            config.connection == .bind ? nil : clock.now.advanced(by: config.registrationTimeout)
-        var nextRegistration = clock.now
         var nextHeartbeat = clock.now
 
         while !endpoint.takeUnretainedValue().isStopping {
@@ -166,6 +169,14 @@ final class WorkerSession {
         case .flushCache:
             let outbox = self.outbox
             engine.flushCache { outbox.post(.flushDone(isFlushed: $0)) }
+        case .registerAgain:
+            guard isRegistered else { break }
+            // The router restarted. Register again, for as long as it takes; the engine keeps its
+            // cache, and the router resynchronises from a snapshot after the first heartbeat.
+            config.log("\(routerDescription) does not know this worker any more; registering again")
+            isRegistered = false
+            registrationDeadline = nil
+            nextRegistration = clock.now
         case .snapshotRequest:
             // The engine publishes pending cache events before listing, and both go through the
             // ordered outbox, so the snapshot is sent right after the last batch it includes.

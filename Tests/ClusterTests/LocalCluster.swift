@@ -5,14 +5,15 @@ import TestSupport
 /// A router and workers as real child processes of the test, on an `ipc://` worker endpoint and
 /// an HTTP port chosen by the router. Everything is killed when the cluster is deinitialised.
 final class LocalCluster: @unchecked Sendable {
-    // @unchecked: `workers` is only mutated by the test's thread.
-    let router: ChildProcess
+    // @unchecked: `router`, `client`, `url` and `workers` are only mutated by the test's thread.
+    private(set) var router: ChildProcess
     private(set) var workers: [UInt32: ChildProcess] = [:]
-    let client: RouterClient
-    let url: String
+    private(set) var client: RouterClient
+    private(set) var url: String
     let workerEndpoint: String
     let model: URL
     let pageSize: Int
+    private let routerArguments: [String]
     private let directory: URL
 
     /// Starts the router and `workerCount` workers and waits until all are routable.
@@ -21,19 +22,36 @@ final class LocalCluster: @unchecked Sendable {
         workerEndpoint = "ipc://" + directory.appendingPathComponent("workers").path
         self.model = model
         self.pageSize = pageSize
-        router = try ChildProcess([
+        self.routerArguments = routerArguments
+        (router, url, client) = try Self.startRouter(
+            model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments)
+        for id in 1...UInt32(workerCount) { try startWorker(id) }
+        try waitForRoutableWorkers(workerCount)
+    }
+
+    private static func startRouter(
+        model: URL, workerEndpoint: String, pageSize: Int, arguments: [String]
+    ) throws -> (ChildProcess, String, RouterClient) {
+        let router = try ChildProcess([
             "router", "--model", model.path, "--http-port", "0", "--worker-endpoint", workerEndpoint, "--page-size", "\(pageSize)",
             "--heartbeat-ms", "100", "--missed-heartbeats", "5", "--router-seed", "7",
-        ] + routerArguments)
+        ] + arguments)
         guard let line = router.outputLine(containing: "serving", timeout: 60),
             let range = line.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression)
         else {
             throw ClusterError("the router did not start: \(router.standardError)")
         }
-        url = String(line[range])
-        client = RouterClient(url: try ServingURL(url), readTimeout: .seconds(300))
-        for id in 1...UInt32(workerCount) { try startWorker(id) }
-        try waitForRoutableWorkers(workerCount)
+        let url = String(line[range])
+        return (router, url, RouterClient(url: try ServingURL(url), readTimeout: .seconds(300)))
+    }
+
+    /// Kills the router with SIGKILL and starts a new one on the same worker endpoint (and a new
+    /// HTTP port); the workers keep running.
+    func restartRouter() throws {
+        router.signal(SIGKILL)
+        _ = router.finish(timeout: 10)
+        (router, url, client) = try Self.startRouter(
+            model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments)
     }
 
     deinit {
@@ -54,7 +72,7 @@ final class LocalCluster: @unchecked Sendable {
     func waitForRoutableWorkers(_ count: Int, timeout: Double = 120) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let list = try? client.workers(), list.filter { $0.isRoutable == true }.count == count { return }
+            if let list = try? client.workers(), list.filter({ $0.isRoutable == true }).count == count { return }
             for (id, worker) in workers where !worker.process.isRunning {
                 throw ClusterError("worker \(id) exited with status \(worker.process.terminationStatus): \(worker.standardError)")
             }

@@ -68,6 +68,7 @@ import WireProtocol
     static let params = WireSamplingParams(maxTokens: 4, temperature: 0)
 
     @Test func refusesAWorkerWithAnotherModel() throws {
+        defer { coordinator.shutdown() }
         let worker = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: 9)
         try worker.send(.register(worker.registration(fingerprint: "other")))
         let reason = try worker.expect { message -> String? in
@@ -76,7 +77,6 @@ import WireProtocol
         }
         #expect(reason?.contains("fingerprint other") == true)
         #expect(coordinator.workers().isEmpty)
-        defer { coordinator.shutdown() }
     }
 
     @Test func streamsTokensAndFinishesWithUsage() async throws {
@@ -229,5 +229,31 @@ import WireProtocol
         }
         #expect(reason?.contains("removed") == true)
         #expect(coordinator.workers().map(\.id) == [2])
+        // The removed incarnation is neither asked back nor let back in.
+        try first.heartbeat(sequence: 3)
+        #expect(try first.expect(timeout: .milliseconds(300)) { $0 == .registerAgain ? true : nil } == nil)
+        #expect(try !first.register())
+        #expect(coordinator.workers().map(\.id) == [2])
+    }
+
+    /// What a worker that served a previous router process sees: its heartbeat gets
+    /// `registerAgain` (once per second, however many it sends), its orphaned requests are
+    /// aborted, and once registered its cache is resynchronised from a snapshot.
+    @Test func aWorkerUnknownToARestartedRouterIsAskedToRegisterAgain() async throws {
+        defer { coordinator.shutdown() }
+        let worker = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: 5)
+        try worker.heartbeat(sequence: 7)
+        try worker.send(.tokens([TokenOutput(requestID: 41, firstIndex: 3, tokenIDs: [9])]))
+        try worker.heartbeat(sequence: 7)
+        var received: [RouterToWorker] = []
+        while let message = try worker.receive(timeout: .milliseconds(300)) { received.append(message) }
+        #expect(received.filter { $0 == .registerAgain }.count == 1, "\(received)")
+        #expect(received.contains(.abort(requestID: 41)), "\(received)")
+        #expect(coordinator.workers().isEmpty)
+
+        #expect(try worker.register())
+        try worker.heartbeat(sequence: 7)
+        #expect(try worker.expect { $0 == .snapshotRequest ? true : nil } == true)
+        #expect(coordinator.workers().map(\.id) == [5])
     }
 }

@@ -17,6 +17,7 @@ import WireProtocol
         .abort(requestID: .max),
         .flushCache,
         .snapshotRequest,
+        .registerAgain,
     ]
 
     static let workerMessages: [WorkerToRouter] = [

@@ -54,6 +54,33 @@ import WorkerService
         #expect(worker.endpoint.state == .refused(reason: reason))
     }
 
+    /// A restarted router asks the worker to register again: the worker sends `register` with the
+    /// same incarnation, keeps retrying past its registration timeout (it was serving, so it waits
+    /// for its router), and heartbeats once answered.
+    @Test func registersAgainWhenTheRouterAsks() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try WorkerUnderTest(
+            routerEndpoint: router.endpoint, context: context, registrationTimeout: .milliseconds(300))
+        defer { worker.stop() }
+        let first = try #require(try router.acceptRegistration(heartbeatMilliseconds: 50))
+        try router.send(.registerAgain)
+        var registrations: [WorkerRegistration] = []
+        _ = try router.receive(timeout: .seconds(30)) { message -> Bool? in
+            if case .register(let registration) = message { registrations.append(registration) }
+            return registrations.count >= 5 ? true : nil
+        }
+        #expect(registrations.count == 5, "the worker gave up registering again")
+        #expect(registrations.allSatisfy { $0.incarnation == first.incarnation && $0.workerID == first.workerID })
+        try router.send(.registered(workerID: first.workerID, heartbeatMilliseconds: 50))
+        let beat = try router.receive { message -> WorkerHeartbeat? in
+            if case .heartbeat(let beat) = message { return beat }
+            return nil
+        }
+        #expect(beat?.incarnation == first.incarnation)
+        #expect(worker.endpoint.state == .registered)
+    }
+
     @Test func registrationTimesOutWithoutARouter() throws {
         let context = try ZMQContext()
         let router = try FakeRouter(context: context)
