@@ -209,7 +209,7 @@ extension CPUBackend {
             inFeatures: packed.inFeatures)
         let groupRows = panelKernels.groupRows
         let grouped = packedInput.slot(0, (x.rows + groupRows - 1) / groupRows * groupRows * x.columns)
-        packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, groupRows: groupRows, into: grouped)
+        packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, kernels: panelKernels, into: grouped)
         operands.x = UnsafePointer(grouped)
         operands.xStride = x.columns
         let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes, kernels: panelKernels)

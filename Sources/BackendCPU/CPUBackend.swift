@@ -10,7 +10,7 @@ public final class CPUBackend: HostMemoryBackend {
     let scratch: [ScratchArena]
     /// The caller thread's copy of matrix–vector inputs in bf16 pair order.
     let permutedInput = ScratchArena()
-    /// The caller thread's copy of matmul inputs in row groups (see ``packRowGroups(_:stride:rows:columns:groupRows:into:)``).
+    /// The caller thread's copy of matmul inputs in row groups (see ``packRowGroups(_:stride:rows:columns:kernels:into:)``).
     let packedInput = ScratchArena()
     /// The micro-kernel of matmuls on packed weights: the best this CPU runs, or as tests set it.
     var panelKernels = PanelKernelSet.preferred

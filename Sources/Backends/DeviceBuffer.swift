@@ -31,12 +31,11 @@ public final class HostBuffer: DeviceBuffer {
     private let owner: AnyObject?
     private let isAllocated: Bool
 
-    /// Allocates `byteCount` zeroed bytes aligned to 64 bytes.
+    /// Allocates `byteCount` zeroed bytes aligned to 64 bytes; buffers of 2 MiB or more are
+    /// backed by huge pages where the kernel provides them (see ``HostMemory/allocate(byteCount:)``).
     public init(byteCount: Int, usage: BufferUsage) {
         precondition(byteCount >= 0, "negative buffer size")
-        let size = max(byteCount, 64)
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        let pointer = HostMemory.allocate(byteCount: max(byteCount, 64))
         self.byteCount = byteCount
         self.usage = usage
         self.hostAddress = pointer
@@ -55,6 +54,6 @@ public final class HostBuffer: DeviceBuffer {
     }
 
     deinit {
-        if isAllocated { hostAddress?.deallocate() }
+        if isAllocated, let hostAddress { HostMemory.deallocate(hostAddress) }
     }
 }

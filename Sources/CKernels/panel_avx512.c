@@ -91,9 +91,49 @@ AVX512 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile) {
     }
 }
 
+AVX512 void radixserve_pack_rows16_avx512(const float *x, long stride, int rows, long columns, float *out) {
+    long i = 0;
+    for (; i + 16 <= columns; i += 16) {
+        __m512 r[16], a[16], b[16];
+        for (int k = 0; k < 16; k++) r[k] = k < rows ? _mm512_loadu_ps(x + k * stride + i) : _mm512_setzero_ps();
+        // Rows 2k, 2k+1 interleaved per 128-bit lane L: columns 4L, 4L+1 (a[2k]) and 4L+2, 4L+3 (a[2k+1]).
+        for (int k = 0; k < 8; k++) {
+            a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+            a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+        }
+        // b[4k + m], lane L: column 4L + m of rows 4k ..< 4k + 4.
+        for (int k = 0; k < 4; k++) {
+            __m512d lo0 = _mm512_castps_pd(a[4 * k]), hi0 = _mm512_castps_pd(a[4 * k + 1]);
+            __m512d lo1 = _mm512_castps_pd(a[4 * k + 2]), hi1 = _mm512_castps_pd(a[4 * k + 3]);
+            b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo0, lo1));
+            b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo0, lo1));
+            b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi0, hi1));
+            b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi0, hi1));
+        }
+        // Column 4L + m gathers lane L of b[m], b[4 + m], b[8 + m], b[12 + m].
+        for (int m = 0; m < 4; m++) {
+            __m512 c0 = _mm512_shuffle_f32x4(b[m], b[4 + m], _MM_SHUFFLE(2, 0, 2, 0));
+            __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], _MM_SHUFFLE(3, 1, 3, 1));
+            __m512 c2 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], _MM_SHUFFLE(2, 0, 2, 0));
+            __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], _MM_SHUFFLE(3, 1, 3, 1));
+            _mm512_storeu_ps(out + (i + m) * 16, _mm512_shuffle_f32x4(c0, c2, _MM_SHUFFLE(2, 0, 2, 0)));
+            _mm512_storeu_ps(out + (i + 4 + m) * 16, _mm512_shuffle_f32x4(c1, c3, _MM_SHUFFLE(2, 0, 2, 0)));
+            _mm512_storeu_ps(out + (i + 8 + m) * 16, _mm512_shuffle_f32x4(c0, c2, _MM_SHUFFLE(3, 1, 3, 1)));
+            _mm512_storeu_ps(out + (i + 12 + m) * 16, _mm512_shuffle_f32x4(c1, c3, _MM_SHUFFLE(3, 1, 3, 1)));
+        }
+    }
+    for (; i < columns; i++) {
+        for (int k = 0; k < 16; k++) out[i * 16 + k] = k < rows ? x[k * stride + i] : 0.0f;
+    }
+}
+
 #else
 
 int radixserve_cpu_has_avx512(void) { return 0; }
+
+void radixserve_pack_rows16_avx512(const float *x, long stride, int rows, long columns, float *out) {
+    (void)x; (void)stride; (void)rows; (void)columns; (void)out;
+}
 
 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile) { (void)tile; }
 

@@ -29,7 +29,7 @@ enum PanelKernelSet: Sendable {
     /// `radixserve_panel_kernel_avx512`: 16 rows in 16 AVX-512 registers.
     case avx512
 
-    /// Rows per micro-kernel call, and per group of ``packRowGroups(_:stride:rows:columns:groupRows:into:)``.
+    /// Rows per micro-kernel call, and per group of ``packRowGroups(_:stride:rows:columns:kernels:into:)``.
     var groupRows: Int {
         switch self {
         case .avx2: 6
@@ -103,12 +103,23 @@ let panelWidth = 16
 /// Rows of `x` per cache block (a multiple of both micro-kernels' rows, 6 and 16).
 let panelRowBlock = 96
 
-/// Copies `rows` rows of `x` into groups of `groupRows` interleaved by input feature: group `g`
-/// holds, for each input feature `i`, `x[G·g ..< G·g + G][i]` in `G = groupRows` consecutive floats.
+/// Copies `rows` rows of `x` into groups of `G = kernels.groupRows` interleaved by input feature:
+/// group `g` holds, for each input feature `i`, `x[G·g ..< G·g + G][i]` in `G` consecutive floats.
 /// The micro-kernel then reads its broadcasts from one sequential stream instead of rows far apart.
 func packRowGroups(
-    _ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: Int, groupRows: Int, into target: UnsafeMutablePointer<Float>
+    _ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: Int, kernels: PanelKernelSet,
+    into target: UnsafeMutablePointer<Float>
 ) {
+    let groupRows = kernels.groupRows
+    if kernels == .avx512 {
+        // 16 × 16 blocks transposed in registers.
+        var m = 0
+        while m < rows {
+            radixserve_pack_rows16_avx512(x + m &* stride, stride, Int32(min(groupRows, rows &- m)), columns, target + m &* columns)
+            m &+= groupRows
+        }
+        return
+    }
     for m in 0..<rows {
         let source = x + m &* stride
         let group = target + ((m / groupRows) &* columns &* groupRows &+ m % groupRows)
@@ -122,8 +133,8 @@ func packRowGroups(
 /// from L1 between blocks.
 let panelDepthBlock = 128
 
-/// Multiplies rows `0 ..< op.rows` of `op.x`, packed by ``packRowGroups(_:stride:rows:columns:groupRows:into:)``
-/// in groups of `kernels.groupRows`, by panels `panels` of a packed weight whose panels are
+/// Multiplies rows `0 ..< op.rows` of `op.x`, packed by ``packRowGroups(_:stride:rows:columns:kernels:into:)``,
+/// by panels `panels` of a packed weight whose panels are
 /// `panelBytes` apart.
 func panelMatMul<Format: PanelFormat>(
     _ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int, kernels: PanelKernelSet
@@ -188,7 +199,7 @@ func panelKernelAVX512<Format: PanelFormat>(_ format: Format.Type, rows: Int, _ 
     radixserve_panel_kernel_avx512(&c)
 }
 
-/// One micro-kernel call: up to 6 rows of `x` (a row group from ``packRowGroups(_:stride:rows:columns:groupRows:into:)``)
+/// One micro-kernel call: up to 6 rows of `x` (a row group from ``packRowGroups(_:stride:rows:columns:kernels:into:)``)
 /// times `depth` groups of one panel block, into `valid` features of `out`.
 struct PanelTile {
     var x: UnsafePointer<Float>

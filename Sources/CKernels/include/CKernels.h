@@ -51,4 +51,9 @@ typedef struct {
 /// both give the same bits.
 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile);
 
+/// Copies `rows` (at most 16) rows of `x`, `stride` floats apart, into the micro-kernel's layout:
+/// `out[i * 16 + r] = x[r * stride + i]` for every input feature `i < columns`, and 0 for `r >= rows`.
+/// 16 × 16 blocks are transposed in registers.
+void radixserve_pack_rows16_avx512(const float *x, long stride, int rows, long columns, float *out);
+
 #endif
