@@ -62,6 +62,11 @@ package struct RouterState: Sendable {
         return actions(index.addWorker(worker, incarnation: incarnation, lastSequence: lastSequence))
     }
 
+    /// Routes nothing more to a worker that is shutting down (it finishes what it runs).
+    package mutating func markDraining(_ worker: WorkerID) {
+        registry.markDraining(worker)
+    }
+
     /// Removes a worker and purges its index and pending entries.
     package mutating func removeWorker(_ worker: WorkerID) {
         registry.remove(worker)

@@ -20,7 +20,10 @@ package struct WorkerRegistry: Sendable {
     struct Record: Sendable {
         var incarnation: UInt64
         var lastHeartbeat: RouterInstant
+        /// Alive: heartbeats arrive (see ``sweep(now:)``).
         var isRoutable = true
+        /// Shutting down: finishes its requests but takes no new ones (see ``markDraining(_:)``).
+        var isDraining = false
         var report = WorkerLoadReport()
         var prefillTokensPerSecond: Double
         /// False until a report or an observation gave this worker a speed of its own.
@@ -69,13 +72,25 @@ package struct WorkerRegistry: Sendable {
     package var workerIDs: [WorkerID] { records.keys.sorted() }
 
     /// Routable workers, sorted by id (the order round-robin follows).
-    package var routableWorkers: [WorkerID] { records.filter(\.value.isRoutable).keys.sorted() }
+    package var routableWorkers: [WorkerID] { records.filter { $0.value.isRoutable && !$0.value.isDraining }.keys.sorted() }
 
     /// Whether `worker` is known (routable or not).
     package func contains(_ worker: WorkerID) -> Bool { records[worker] != nil }
 
-    /// Whether `worker` is known and routable.
-    package func isRoutable(_ worker: WorkerID) -> Bool { records[worker]?.isRoutable ?? false }
+    /// Whether `worker` is known, alive and not draining.
+    package func isRoutable(_ worker: WorkerID) -> Bool { records[worker].map { $0.isRoutable && !$0.isDraining } ?? false }
+
+    /// Whether `worker` is known and draining.
+    package func isDraining(_ worker: WorkerID) -> Bool { records[worker]?.isDraining ?? false }
+
+    /// Stops routing to `worker` for good (it is shutting down); its heartbeats keep it alive and
+    /// its reservations are released as its requests finish. Returns whether it was known.
+    @discardableResult
+    package mutating func markDraining(_ worker: WorkerID) -> Bool {
+        guard records[worker] != nil else { return false }
+        records[worker]?.isDraining = true
+        return true
+    }
 
     /// Adds a worker that just said hello. Re-adding a known worker (a restart) resets its report
     /// and liveness but keeps the router's counters, whose reservations are still outstanding.

@@ -10,6 +10,8 @@ package struct WorkerStatus: Sendable, Hashable, Codable {
     package var id: UInt32
     package var endpoint: String?
     package var routable: Bool
+    /// Shutting down: finishing its requests, taking no new ones.
+    package var draining: Bool
     package var incarnation: UInt64
     package var model: String
     package var tensorParallelSize: Int
@@ -25,7 +27,7 @@ package struct WorkerStatus: Sendable, Hashable, Codable {
     package var inFlight: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, endpoint, routable, incarnation, model, running, waiting
+        case id, endpoint, routable, draining, incarnation, model, running, waiting
         case tensorParallelSize = "tensor_parallel_size"
         case maxModelLength = "max_model_len"
         case freePages = "free_pages"
@@ -48,6 +50,7 @@ extension RouterCoordinator {
                 let heartbeat = entry.lastHeartbeat
                 return WorkerStatus(
                     id: worker.rawValue, endpoint: entry.endpoint, routable: core.state.registry.isRoutable(worker),
+                    draining: core.state.registry.isDraining(worker),
                     incarnation: entry.registration.incarnation, model: entry.registration.modelID,
                     tensorParallelSize: Int(entry.registration.tensorParallelSize),
                     maxModelLength: Int(entry.registration.maxModelLength),

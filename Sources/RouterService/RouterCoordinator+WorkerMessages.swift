@@ -74,6 +74,16 @@ extension RouterCoordinator: WorkerLinkDelegate {
             finished(finish, from: worker, in: &core)
         case .failed(let requestID, let code, let message):
             failed(requestID, code: code, message: message, from: worker, in: &core)
+        case .draining(let deadlineMilliseconds):
+            guard !core.state.registry.isDraining(worker) else { return }
+            let running = core.flights.values.filter { $0.decision.worker == worker }.count
+            config.log(
+                "\(worker) is shutting down: no new requests; it finishes its \(running) within \(deadlineMilliseconds) ms")
+            core.state.markDraining(worker)
+        case .leaving:
+            config.log("\(worker) left")
+            core.workers[worker] = nil
+            workerGone(worker, reason: "\(worker) left", in: &core)
         }
     }
 
@@ -95,6 +105,8 @@ extension RouterCoordinator: WorkerLinkDelegate {
         switch message {
         case .tokens(let outputs):
             for requestID in Set(outputs.map(\.requestID)) { post(.abort(requestID: requestID), to: worker) }
+        case .leaving, .draining:
+            return  // it is going away: nothing to re-register
         case .register, .finished, .failed, .kvEvents, .snapshot, .heartbeat:
             break
         }

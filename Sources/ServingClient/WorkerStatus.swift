@@ -8,6 +8,8 @@ public struct WorkerStatus: Sendable, Equatable, Codable {
     public var endpoint: String?
     /// Whether the router sends it requests now.
     public var isRoutable: Bool?
+    /// Shutting down: finishing its requests, taking no new ones.
+    public var isDraining: Bool?
     /// Random per worker process start: a new value means the worker restarted.
     public var incarnation: UInt64?
     public var model: String?
@@ -33,6 +35,7 @@ public struct WorkerStatus: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, endpoint, incarnation, model, running, waiting
         case isRoutable = "routable"
+        case isDraining = "draining"
         case tensorParallelSize = "tensor_parallel_size"
         case freePages = "free_pages"
         case evictablePages = "evictable_pages"
@@ -51,6 +54,7 @@ public struct WorkerStatus: Sendable, Equatable, Codable {
         }
         endpoint = try container.decodeIfPresent(String.self, forKey: .endpoint)
         isRoutable = try container.decodeIfPresent(Bool.self, forKey: .isRoutable)
+        isDraining = try container.decodeIfPresent(Bool.self, forKey: .isDraining)
         incarnation = try container.decodeIfPresent(UInt64.self, forKey: .incarnation)
         model = try container.decodeIfPresent(String.self, forKey: .model)
         tensorParallelSize = try container.decodeIfPresent(Int.self, forKey: .tensorParallelSize)

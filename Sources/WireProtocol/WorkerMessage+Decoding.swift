@@ -218,6 +218,10 @@ extension WorkerToRouter {
                 totalPages: try reader.read(UInt32.self, "totalPages"),
                 prefillTokensPerSecond: try reader.readDouble("prefillTokensPerSecond"),
                 decodeTokensPerSecond: try reader.readDouble("decodeTokensPerSecond")))
+        case WireMessageKind.workerDraining:
+            message = .draining(deadlineMilliseconds: try reader.read(UInt32.self, "deadlineMilliseconds"))
+        case WireMessageKind.workerLeaving:
+            message = .leaving
         default:
             throw unknownKind(reader.header.kind, direction: "worker → router")
         }

@@ -170,6 +170,11 @@ extension WorkerToRouter {
             }
             writer.write(double: beat.prefillTokensPerSecond)
             writer.write(double: beat.decodeTokensPerSecond)
+        case .draining(let deadlineMilliseconds):
+            writer.begin(kind: WireMessageKind.workerDraining)
+            writer.write(deadlineMilliseconds)
+        case .leaving:
+            writer.begin(kind: WireMessageKind.workerLeaving)
         }
         writer.finish()
     }

@@ -43,6 +43,11 @@ public enum WorkerToRouter: Sendable, Hashable {
     case snapshot(CacheSnapshot)
     /// Kind 0x0215. Load figures; see ``WorkerHeartbeat``.
     case heartbeat(WorkerHeartbeat)
+    /// Kind 0x0216. `deadlineMilliseconds u32`: the worker is shutting down. It takes no new
+    /// requests (a `submit` gets `failed`) and finishes its running ones within this time.
+    case draining(deadlineMilliseconds: UInt32)
+    /// Kind 0x0217. Empty: the worker is exiting now; requests it has not finished are lost on it.
+    case leaving
 }
 
 /// Kinds of family 0x02.
@@ -61,6 +66,8 @@ extension WireMessageKind {
     public static let workerKVEvents: UInt16 = 0x0213
     public static let workerSnapshot: UInt16 = 0x0214
     public static let workerHeartbeat: UInt16 = 0x0215
+    public static let workerDraining: UInt16 = 0x0216
+    public static let workerLeaving: UInt16 = 0x0217
 }
 
 /// Limits every router ⇄ worker decoder enforces before allocating.

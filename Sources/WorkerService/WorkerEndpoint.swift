@@ -36,6 +36,8 @@ public final class WorkerEndpoint: @unchecked Sendable {
     private let condition = NSCondition()
     private var currentState = WorkerRegistrationState.pending
     private var isStopRequested = false
+    /// Set by ``drain(deadline:)``: the deadline the session announces with `draining`.
+    private var drainDeadline: Duration?
     private var thread: pthread_t?
 
     /// Creates a stopped endpoint. `outbox` must be the one whose sink `engine` was created with.
@@ -85,7 +87,19 @@ public final class WorkerEndpoint: @unchecked Sendable {
         thread = handle
     }
 
-    /// Stops the socket thread and waits for it; the sockets are closed by then. Requests the
+    /// Starts a graceful shutdown: tells the router (`draining`) to route nothing more here,
+    /// answers any `submit` still arriving with `failed` (the router retries it elsewhere), and
+    /// keeps serving the running requests. Call ``stop()`` when they are done or `deadline`
+    /// passed; it then sends `leaving`. Idempotent; any thread.
+    public func drain(deadline: Duration) {
+        condition.lock()
+        if drainDeadline == nil { drainDeadline = deadline }
+        condition.unlock()
+        outbox.post(.wake)
+    }
+
+    /// Stops the socket thread and waits for it; the sockets are closed by then. A registered
+    /// worker says `leaving` first, so the router moves what is unfinished at once. Requests the
     /// engine is still running keep running (shut the engine down to end them). Idempotent.
     public func stop() {
         condition.lock()
@@ -104,6 +118,13 @@ public final class WorkerEndpoint: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return isStopRequested
+    }
+
+    /// The deadline of a requested drain, or `nil`.
+    var requestedDrain: Duration? {
+        condition.lock()
+        defer { condition.unlock() }
+        return drainDeadline
     }
 
     /// Sets the state. With `onlyIfPending`, only leaves `.pending`; with `keepingFinal`, a

@@ -19,6 +19,8 @@ final class WorkerSession {
     private let endpoint: Unmanaged<WorkerEndpoint>
     private var writer = WireWriter(capacity: 4096)
     private var isRegistered = false
+    /// Whether `draining` was sent: new submissions are refused.
+    private var isDraining = false
     private let clock = ContinuousClock()
     /// When a worker still registering gives up (`nil`: never, as a listening worker, or one that
     /// was registered and is asked to register again by a restarted router).
@@ -114,6 +116,12 @@ final class WorkerSession {
                 send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load)), on: dealer)
                 nextHeartbeat = now.advanced(by: heartbeatInterval)
             }
+            if !isDraining, let deadline = endpoint.takeUnretainedValue().requestedDrain {
+                isDraining = true
+                let milliseconds = UInt32(clamping: Int(deadline / .milliseconds(1)))
+                if isRegistered { send(.draining(deadlineMilliseconds: milliseconds), on: dealer) }
+                config.log("draining: no new requests; finishing the running ones within \(deadline)")
+            }
             let due = isRegistered ? nextHeartbeat : min(nextRegistration, registrationDeadline ?? nextRegistration)
             _ = try poller.poll(timeout: max(.zero, min(due - clock.now, .milliseconds(200))))
 
@@ -128,6 +136,13 @@ final class WorkerSession {
             relayOutbox(on: dealer)
         }
         relayOutbox(on: dealer)
+        if isRegistered {
+            // Best effort, without blocking on a router that is gone; the linger lets the queued
+            // message leave after the socket closes (until the context terminates).
+            dealer.setLingerOnClose(.milliseconds(500))
+            WorkerToRouter.leaving.encode(into: &writer)
+            _ = try? dealer.send(writer.bytes, timeout: .zero)
+        }
         return "stopped"
     }
 
@@ -170,7 +185,7 @@ final class WorkerSession {
             let outbox = self.outbox
             engine.flushCache { outbox.post(.flushDone(isFlushed: $0)) }
         case .registerAgain:
-            guard isRegistered else { break }
+            guard isRegistered, !isDraining else { break }
             // The router restarted. Register again, for as long as it takes; the engine keeps its
             // cache, and the router resynchronises from a snapshot after the first heartbeat.
             config.log("\(routerDescription) does not know this worker any more; registering again")
@@ -189,6 +204,9 @@ final class WorkerSession {
     private func accept(_ submit: WorkerSubmit, on dealer: ZMQSocket) {
         guard isRegistered else {
             return send(.failed(requestID: submit.requestID, code: .unavailable, message: "worker is not registered"), on: dealer)
+        }
+        guard !isDraining else {
+            return send(.failed(requestID: submit.requestID, code: .unavailable, message: "worker is shutting down"), on: dealer)
         }
         guard liveRequests.insert(submit.requestID).inserted else {
             return send(.failed(

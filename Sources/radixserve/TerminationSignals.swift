@@ -9,6 +9,7 @@ import Synchronization
 final class TerminationSignals: @unchecked Sendable {
     // @unchecked: `sources` is written once in `init`; dispatch sources may be cancelled from any thread.
     private let received = Atomic<Int32>(0)
+    private let receivedCount = Atomic<Int>(0)
     private var sources: [any DispatchSourceSignal] = []
 
     /// Starts catching SIGINT and SIGTERM.
@@ -18,6 +19,7 @@ final class TerminationSignals: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
                 _ = received.compareExchange(expected: 0, desired: signalNumber, ordering: .relaxed)
+                receivedCount.add(1, ordering: .relaxed)
             }
             source.resume()
             sources.append(source)
@@ -29,6 +31,9 @@ final class TerminationSignals: @unchecked Sendable {
         let value = received.load(ordering: .relaxed)
         return value == 0 ? nil : value
     }
+
+    /// How many signals were caught so far.
+    var count: Int { receivedCount.load(ordering: .relaxed) }
 
     /// The signal's conventional name, for messages.
     static func name(of signalNumber: Int32) -> String {

@@ -52,6 +52,8 @@ struct UpCommand: AsyncParsableCommand {
                 "worker", "--router", endpoint, "--model", routing.model, "--worker-id", "\(index + 1)",
                 "--page-size", "\(routing.pageSize)", "--hash-seed", "\(routing.hashSeed)", "--threads", "\(perWorker)",
                 "--parent-pid", "\(getpid())",
+                // The router stops first, so nothing a worker still runs has a client to finish for.
+                "--drain-timeout", "0",
             ]
             if tp > 1 { arguments += ["--tp", "\(tp)"] }
             if let kvMemory { arguments += ["--kv-memory", kvMemory] }

@@ -4,9 +4,10 @@ import Transport
 import WorkerService
 
 extension WorkerCommand {
-    /// Connects `loop` to the router and blocks until SIGINT/SIGTERM (a graceful stop) or a
-    /// failure, thrown as ``CommandFailure``: the router refused the worker or never answered, the
-    /// connection ended, or the model failed. The engine is shut down either way.
+    /// Connects `loop` to the router and blocks until SIGINT/SIGTERM (a graceful stop, after a
+    /// drain: see ``drain(_:loop:signals:)``) or a failure, thrown as ``CommandFailure``: the router
+    /// refused the worker or never answered, the connection ended, or the model failed. The engine
+    /// is shut down either way.
     func serve(_ loop: EngineLoop, outbox: WorkerOutbox, endpointConfig: WorkerEndpointConfig) throws {
         let context = try ZMQContext()
         let endpoint = WorkerEndpoint(config: endpointConfig, engine: loop, outbox: outbox, context: context)
@@ -19,13 +20,38 @@ extension WorkerCommand {
             throw error
         }
         let failure = waitForEnd(of: endpoint, loop: loop, signals: signals)
-        // The endpoint first: the router then sees the worker go silent and moves its requests
-        // to other workers (re-prefilling those that streamed), instead of receiving them as
-        // errors from a shutting-down engine.
+        if failure == nil { drain(endpoint, loop: loop, signals: signals) }
+        // The endpoint first: it tells the router it is leaving, and the router moves what is
+        // unfinished to other workers (re-prefilling those that streamed), instead of receiving
+        // those requests as errors from a shutting-down engine.
         endpoint.stop()
         loop.shutdown()
         if let failure { throw CommandFailure(message: failure) }
         endpointConfig.log("stopped")
+    }
+
+    /// After a first signal: has the router route nothing more here and waits until the engine
+    /// has no request left, `--drain-timeout` passes, a second signal arrives, or the endpoint or
+    /// model fails.
+    private func drain(_ endpoint: WorkerEndpoint, loop: EngineLoop, signals: TerminationSignals) {
+        guard drainTimeout > 0 else { return }
+        let timeout = Duration.milliseconds(Int64(drainTimeout * 1000))
+        endpoint.drain(deadline: timeout)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let load = loop.load
+            if load.runningCount == 0 && load.waitingCount == 0 { return }
+            if signals.count > 1 {
+                endpoint.config.log("second signal: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
+                return
+            }
+            if case .stopped = endpoint.state { return }
+            if loop.modelFailure != nil { return }
+            usleep(20_000)
+        }
+        let load = loop.load
+        endpoint.config.log(
+            "drain deadline passed: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
     }
 
     /// Polls for the end of service; returns why it failed, or `nil` after a signal.

@@ -7,8 +7,10 @@ import WorkerService
 
 /// `radixserve worker`: one model replica serving a router. It loads the model (as rank 0 of a
 /// tensor-parallel group with `--tp N`), runs the engine loop with KV cache events published,
-/// registers with the router and serves it until SIGINT/SIGTERM (a graceful stop, exit 0), until
-/// the router refuses it or never answers, or until the model fails (exit 1 with the reason).
+/// registers with the router and serves it until SIGINT/SIGTERM (a graceful stop, exit 0: it takes
+/// no new requests, finishes its running ones within `--drain-timeout`, and a second signal stops
+/// it at once), until the router refuses it or never answers, or until the model fails (exit 1
+/// with the reason).
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
@@ -36,6 +38,11 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the router to accept this worker (with --router; --listen waits indefinitely).")
     var registrationTimeout: Double = 30
 
+    @Option(help: ArgumentHelp(
+        "On SIGINT/SIGTERM, seconds to finish running requests before leaving (0: leave at once).",
+        discussion: "The router routes nothing new here meanwhile, and moves whatever is unfinished to other workers when this one leaves. A second signal leaves at once."))
+    var drainTimeout: Double = 30
+
     func validate() throws {
         guard (router == nil) != (listen == nil) else {
             throw ValidationError("give exactly one of --router ENDPOINT (connect to a router) or --listen ENDPOINT (wait for one)")
@@ -45,6 +52,9 @@ struct WorkerCommand: ParsableCommand {
         if workerID == 0 { throw ValidationError("--worker-id must be in 1...\(UInt32.max), got 0") }
         guard registrationTimeout.isFinite && registrationTimeout > 0 else {
             throw ValidationError("--registration-timeout must be positive, got \(registrationTimeout)")
+        }
+        guard drainTimeout.isFinite && drainTimeout >= 0 && drainTimeout <= 86_400 else {
+            throw ValidationError("--drain-timeout must be in 0...86400 seconds, got \(drainTimeout)")
         }
         guard !tensorParallel.tpStats else { throw ValidationError("--tp-stats applies to generate only") }
     }

@@ -236,6 +236,35 @@ import WireProtocol
         #expect(coordinator.workers().map(\.id) == [2])
     }
 
+    /// A worker shutting down says `draining`: new requests go elsewhere, its running one keeps
+    /// streaming from it, and when it says `leaving` the unfinished rest moves to another worker
+    /// (re-prefilled with what it streamed) at once.
+    @Test func aDrainingWorkerGetsNothingNewAndItsLeavingMovesTheRest() async throws {
+        defer { coordinator.shutdown() }
+        let first = try worker(1)
+        let running = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: WireSamplingParams(maxTokens: 4, temperature: 0)))
+        let runningSubmit = try #require(try first.nextSubmit())
+        let second = try worker(2)
+        try first.send(.draining(deadlineMilliseconds: 30_000))
+        try waitUntil { coordinator.workers().first { $0.id == 1 }?.draining == true }
+        #expect(coordinator.workers().first { $0.id == 1 }?.routable == false)
+
+        let fresh = try coordinator.submit(RoutedRequest(tokenIDs: [9], params: Self.params))
+        let (receiver, freshSubmit) = try #require(try firstSubmit(among: [first, second]))
+        #expect(receiver === second)
+        try second.complete(freshSubmit, tokens: [5])
+        #expect(try await collect(fresh).tokens == [5])
+
+        try first.send(.tokens([TokenOutput(requestID: runningSubmit.requestID, firstIndex: 0, tokenIDs: [7])]))
+        usleep(100_000)
+        try first.send(.leaving)
+        let moved = try #require(try second.nextSubmit())
+        #expect(moved.tokenIDs == [1, 2, 3, 7])
+        try second.complete(moved, tokens: [8, 9, 10])
+        #expect(try await collect(running).tokens == [7, 8, 9, 10])
+        try waitUntil { coordinator.workers().map(\.id) == [2] }
+    }
+
     /// What a worker that served a previous router process sees: its heartbeat gets
     /// `registerAgain` (once per second, however many it sends), its orphaned requests are
     /// aborted, and once registered its cache is resynchronised from a snapshot.

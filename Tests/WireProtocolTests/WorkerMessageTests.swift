@@ -53,6 +53,8 @@ import WireProtocol
         .heartbeat(WorkerHeartbeat(
             incarnation: 11, sequence: 9, runningCount: 3, waitingCount: 4, waitingPrefillTokens: 100, freePages: 10,
             evictablePages: 20, cachedPages: 30, totalPages: 64, prefillTokensPerSecond: 1234.5, decodeTokensPerSecond: 67.5)),
+        .draining(deadlineMilliseconds: 30_000),
+        .leaving,
     ]
 
     // MARK: - Round trips

@@ -81,6 +81,31 @@ import WorkerService
         #expect(worker.endpoint.state == .registered)
     }
 
+    /// A draining worker announces its deadline, refuses new submissions (so the router retries
+    /// them elsewhere) and says `leaving` when stopped.
+    @Test func drainingRefusesNewRequestsAndStoppingSaysLeaving() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try WorkerUnderTest(routerEndpoint: router.endpoint, context: context)
+        defer { worker.stop() }
+        _ = try #require(try router.acceptRegistration(heartbeatMilliseconds: 50))
+        worker.endpoint.drain(deadline: .seconds(12))
+        let deadline = try router.receive { message -> UInt32? in
+            if case .draining(let milliseconds) = message { return milliseconds }
+            return nil
+        }
+        #expect(deadline == 12_000)
+        try router.send(.submit(WorkerSubmit(requestID: 31, tokenIDs: [1, 2, 3], params: Self.greedy)))
+        let refusal = try router.receive { message -> (WorkerFailureCode, String)? in
+            if case .failed(31, let code, let text) = message { return (code, text) }
+            return nil
+        }
+        #expect(refusal?.0 == .unavailable)
+        #expect(refusal?.1.contains("shutting down") == true)
+        worker.endpoint.stop()
+        #expect(try router.receive { $0 == .leaving ? true : nil } == true)
+    }
+
     @Test func registrationTimesOutWithoutARouter() throws {
         let context = try ZMQContext()
         let router = try FakeRouter(context: context)
