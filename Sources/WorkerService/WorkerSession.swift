@@ -19,8 +19,10 @@ final class WorkerSession {
     private let endpoint: Unmanaged<WorkerEndpoint>
     private var writer = WireWriter(capacity: 4096)
     private var isRegistered = false
-    /// Whether `draining` was sent: new submissions are refused.
+    /// Whether a drain was requested: new submissions are refused.
     private var isDraining = false
+    /// Whether the router was told (`draining` waits for the registration if it is still pending).
+    private var isDrainAnnounced = false
     private let clock = ContinuousClock()
     /// When a worker still registering gives up (`nil`: never, as a listening worker, or one that
     /// was registered and is asked to register again by a restarted router).
@@ -116,11 +118,15 @@ final class WorkerSession {
                 send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load)), on: dealer)
                 nextHeartbeat = now.advanced(by: heartbeatInterval)
             }
-            if !isDraining, let deadline = endpoint.takeUnretainedValue().requestedDrain {
-                isDraining = true
-                let milliseconds = UInt32(clamping: Int(deadline / .milliseconds(1)))
-                if isRegistered { send(.draining(deadlineMilliseconds: milliseconds), on: dealer) }
-                config.log("draining: no new requests; finishing the running ones within \(deadline)")
+            if let deadline = endpoint.takeUnretainedValue().requestedDrain {
+                if !isDraining {
+                    isDraining = true
+                    config.log("draining: no new requests; finishing the running ones within \(deadline)")
+                }
+                if isRegistered && !isDrainAnnounced {
+                    isDrainAnnounced = true
+                    send(.draining(deadlineMilliseconds: UInt32(clamping: Int(deadline / .milliseconds(1)))), on: dealer)
+                }
             }
             let due = isRegistered ? nextHeartbeat : min(nextRegistration, registrationDeadline ?? nextRegistration)
             _ = try poller.poll(timeout: max(.zero, min(due - clock.now, .milliseconds(200))))
