@@ -39,55 +39,76 @@ static inline __attribute__((always_inline)) AVX512 __m512 unpermute_bf16(__m512
 }
 
 static inline __attribute__((always_inline)) AVX512 void store_row(
-    __m512 sum, float *out, const radixserve_panel_tile *tile) {
-    if (tile->format == RADIXSERVE_PANEL_BF16) sum = unpermute_bf16(sum);
-    __mmask16 mask = (__mmask16)((1u << tile->valid) - 1u);
-    if (tile->accumulates) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out));
-    if (tile->bias) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, tile->bias));
+    __m512 sum, float *out, const float *bias, long valid, int accumulates, int format) {
+    if (format == RADIXSERVE_PANEL_BF16) sum = unpermute_bf16(sum);
+    __mmask16 mask = (__mmask16)((1u << valid) - 1u);
+    if (accumulates) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, out));
+    if (bias) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(mask, bias));
     _mm512_mask_storeu_ps(out, mask, sum);
 }
 
-/// `n` rows (a constant after inlining) times one panel block.
+/// `n` rows times `panels` panels (both constants after inlining).
 static inline __attribute__((always_inline)) AVX512 void panel_rows(
-    const radixserve_panel_tile *tile, const int n, const int format) {
-    __m512 acc[RADIXSERVE_PANEL_AVX512_ROWS];
+    const radixserve_panel_tile *tile, const int n, const int panels, const int format) {
+    __m512 a[RADIXSERVE_PANEL_AVX512_ROWS], b[RADIXSERVE_PANEL_AVX512_ROWS];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < n; r++) acc[r] = _mm512_setzero_ps();
-    const char *prefetch = tile->prefetch;
-    const char *prefetch_end = prefetch + tile->prefetch_lines * 64;
+    for (int r = 0; r < n; r++) {
+        a[r] = _mm512_setzero_ps();
+        b[r] = _mm512_setzero_ps();
+    }
+    const char *first = tile->panel, *second = (const char *)tile->panel + tile->panel_bytes;
+    const char *prefetch0 = tile->prefetch[0], *prefetch1 = tile->prefetch[1];
+    const char *prefetch_end = prefetch0 + tile->prefetch_lines * 64;
     long countdown = 0;
     const float *x = tile->x;
     for (long i = 0; i < tile->depth; i++) {
-        __m512 w = load_group(tile->panel, i, format);
-        if (countdown == 0 && prefetch < prefetch_end) {
-            __builtin_prefetch(prefetch, 0, 3);
-            prefetch += 64;
+        __m512 w0 = load_group(first, i, format);
+        __m512 w1 = panels > 1 ? load_group(second, i, format) : w0;
+        if (countdown == 0 && prefetch0 < prefetch_end) {
+            __builtin_prefetch(prefetch0, 0, 3);
+            if (panels > 1) __builtin_prefetch(prefetch1, 0, 3);
+            prefetch0 += 64;
+            prefetch1 += 64;
             countdown = tile->prefetch_every;
         }
         countdown--;
 #pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) acc[r] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[r]), acc[r]);
-        x += RADIXSERVE_PANEL_AVX512_ROWS;
+        for (int r = 0; r < n; r++) {
+            __m512 xr = _mm512_set1_ps(x[r]);
+            a[r] = _mm512_fmadd_ps(w0, xr, a[r]);
+            if (panels > 1) b[r] = _mm512_fmadd_ps(w1, xr, b[r]);
+        }
+        x += RADIXSERVE_PANEL_AVX512_GROUP_ROWS;
     }
+    const float *bias = tile->bias;
 #pragma clang loop unroll(full)
-    for (int r = 0; r < n; r++) store_row(acc[r], tile->out + r * tile->out_stride, tile);
+    for (int r = 0; r < n; r++) {
+        float *out = tile->out + r * tile->out_stride;
+        store_row(a[r], out, bias, panels > 1 ? 16 : tile->valid, tile->accumulates, format);
+        if (panels > 1) store_row(b[r], out + 16, bias ? bias + 16 : 0, tile->valid, tile->accumulates, format);
+    }
 }
 
-#define ROWS_CASE(N, FORMAT) case N: panel_rows(tile, N, FORMAT); break;
-#define ROWS_SWITCH(FORMAT)                                                                     \
-    switch (tile->rows) {                                                                       \
-        ROWS_CASE(1, FORMAT) ROWS_CASE(2, FORMAT) ROWS_CASE(3, FORMAT) ROWS_CASE(4, FORMAT)     \
-        ROWS_CASE(5, FORMAT) ROWS_CASE(6, FORMAT) ROWS_CASE(7, FORMAT) ROWS_CASE(8, FORMAT)     \
-        ROWS_CASE(9, FORMAT) ROWS_CASE(10, FORMAT) ROWS_CASE(11, FORMAT) ROWS_CASE(12, FORMAT)  \
-        ROWS_CASE(13, FORMAT) ROWS_CASE(14, FORMAT) ROWS_CASE(15, FORMAT) ROWS_CASE(16, FORMAT) \
-        default: break;                                                                         \
+#define ROWS_CASE(N, PANELS, FORMAT) case N: panel_rows(tile, N, PANELS, FORMAT); break;
+#define ROWS_SWITCH(PANELS, FORMAT)                                                                             \
+    switch (tile->rows) {                                                                                       \
+        ROWS_CASE(1, PANELS, FORMAT) ROWS_CASE(2, PANELS, FORMAT) ROWS_CASE(3, PANELS, FORMAT)                  \
+        ROWS_CASE(4, PANELS, FORMAT) ROWS_CASE(5, PANELS, FORMAT) ROWS_CASE(6, PANELS, FORMAT)                  \
+        ROWS_CASE(7, PANELS, FORMAT) ROWS_CASE(8, PANELS, FORMAT)                                               \
+        default: break;                                                                                         \
+    }
+#define PANELS_SWITCH(FORMAT)                     \
+    if (tile->panels > 1) {                       \
+        ROWS_SWITCH(2, FORMAT)                    \
+    } else {                                      \
+        ROWS_SWITCH(1, FORMAT)                    \
     }
 
 AVX512 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile) {
     switch (tile->format) {
-    case RADIXSERVE_PANEL_BF16: ROWS_SWITCH(RADIXSERVE_PANEL_BF16) break;
-    case RADIXSERVE_PANEL_F16: ROWS_SWITCH(RADIXSERVE_PANEL_F16) break;
-    default: ROWS_SWITCH(RADIXSERVE_PANEL_F32) break;
+    case RADIXSERVE_PANEL_BF16: PANELS_SWITCH(RADIXSERVE_PANEL_BF16) break;
+    case RADIXSERVE_PANEL_F16: PANELS_SWITCH(RADIXSERVE_PANEL_F16) break;
+    default: PANELS_SWITCH(RADIXSERVE_PANEL_F32) break;
     }
 }
 

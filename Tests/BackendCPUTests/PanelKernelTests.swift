@@ -4,13 +4,16 @@ import Testing
 
 /// The AVX-512 and AVX2 panel micro-kernels must give the same bits (the conformance suite checks
 /// whichever one this CPU prefers against the reference backend; this checks the other one agrees,
-/// so a machine with AVX-512 still tests the AVX2 kernel). Shapes cross both kernels' row groups (6
-/// and 16), the 64-row panel limit, panels cut short (outputs off 16) and 128-deep blocks.
+/// so a machine with AVX-512 still tests the AVX2 kernel). Shapes cross both kernels' row groups (6;
+/// 8 and 16), the 64-row panel limit, panels cut short (outputs off 16), pairs of panels and single
+/// ones, and 128-deep blocks.
 @Suite(.enabled(if: PanelKernelSet.avx512Supported, "the CPU has no AVX-512"))
 struct PanelKernelTests {
     static let shapes = [
         (1, 16, 8), (5, 33, 130), (6, 17, 64), (7, 40, 257), (15, 31, 128), (16, 64, 300), (17, 20, 129),
         (31, 48, 64), (33, 50, 200), (48, 16, 96), (64, 45, 270),
+        // Enough panels (19, the last cut short) that each of the 8 parts gets pairs and singles.
+        (9, 300, 257), (16, 300, 130),
     ]
 
     static func weight(_ values: [Float], rows: Int, columns: Int, dtype: DType, on backend: CPUBackend) throws -> Tensor {

@@ -57,7 +57,7 @@ import TestSupport
         let pair = try backends(name)
         var inputs = OpInputs(seed: 3)
         for (m, n, k) in [(1, 16, 8), (2, 5, 300), (5, 33, 64), (6, 48, 257), (7, 40, 130), (13, 17, 512),
-            (16, 64, 33), (17, 20, 129), (33, 50, 200), (64, 31, 70), (65, 20, 40), (130, 50, 270)] {
+            (16, 64, 33), (17, 20, 129), (33, 50, 200), (9, 300, 140), (64, 31, 70), (65, 20, 40), (130, 50, 270)] {
             let x = inputs.values(m * (k + 3))
             let w = inputs.values(n * k)
             let bias = inputs.values(n)

@@ -16,24 +16,25 @@ import Glibc
 // the passes share the prefetching of the next block, so the weights stream from memory in order
 // and overlap the arithmetic. Rows come in blocks of ``panelRowBlock``.
 //
-// On CPUs with AVX-512 the micro-kernel is the C one in `CKernels` (``PanelKernelSet/avx512``): 16
-// rows × 16 features in 16 of the 32 vector registers, one weight load per input feature and one
-// fused multiply-add with an embedded broadcast per row. A 16-row decode step then reads each weight
-// block once, and the loop issues half the instructions per FMA of the AVX2 one. Both kernels
-// compute every output element in the same order, so they give the same bits.
+// On CPUs with AVX-512 the micro-kernel is the C one in `CKernels` (``PanelKernelSet/avx512``): 8
+// rows × 32 features (two panels) in 16 of the 32 vector registers, two weight loads and 8
+// broadcasts per 16 fused multiply-adds, so neither the loads nor the FMA units hold the other up
+// (a 16-row × 16-feature tile needs a load per FMA, which the two-FMA-port CPUs cannot feed). Both
+// kernels compute every output element in the same order, so they give the same bits.
 
 /// Which micro-kernel the panel matmul runs.
 enum PanelKernelSet: Sendable {
-    /// The Swift kernel above: 6 rows in 12 AVX2 registers.
+    /// The Swift kernel above: 6 rows × 16 features in 12 AVX2 registers.
     case avx2
-    /// `radixserve_panel_kernel_avx512`: 16 rows in 16 AVX-512 registers.
+    /// `radixserve_panel_kernel_avx512`: 8 rows × 32 features in 16 AVX-512 registers.
     case avx512
 
-    /// Rows per micro-kernel call, and per group of ``packRowGroups(_:stride:rows:columns:kernels:into:)``.
+    /// Rows per group of ``packRowGroups(_:stride:rows:columns:kernels:into:)``: one AVX2 kernel
+    /// call, two AVX-512 ones.
     var groupRows: Int {
         switch self {
         case .avx2: 6
-        case .avx512: Int(RADIXSERVE_PANEL_AVX512_ROWS)
+        case .avx512: Int(RADIXSERVE_PANEL_AVX512_GROUP_ROWS)
         }
     }
 
@@ -139,6 +140,7 @@ let panelDepthBlock = 128
 func panelMatMul<Format: PanelFormat>(
     _ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int, kernels: PanelKernelSet
 ) {
+    if kernels == .avx512 { return panelMatMulAVX512(format, op, panels: panels, panelBytes: panelBytes) }
     let groupBytes = panelWidth &* Format.elementBytes
     let groupRows = kernels.groupRows
     var blockStart = 0
@@ -171,8 +173,7 @@ func panelMatMul<Format: PanelFormat>(
                         prefetchLines: min(linesPerPass, lines &- min(pass &* linesPerPass, lines)), prefetchEvery: every,
                         depth: depth, out: op.out + (m &* op.outStride &+ column), outStride: op.outStride,
                         valid: valid, bias: bias, accumulates: !first)
-                    switch kernels == .avx512 ? 0 : rows {
-                    case 0: panelKernelAVX512(Format.self, rows: rows, tile)
+                    switch rows {
                     case 6: panelKernel(Format.self, SixRows.self, tile)
                     case 5: panelKernel(Format.self, FiveRows.self, tile)
                     case 4: panelKernel(Format.self, FourRows.self, tile)
@@ -189,14 +190,52 @@ func panelMatMul<Format: PanelFormat>(
     }
 }
 
-/// Runs `tile` through the C kernel (``PanelKernelSet/avx512``).
-@inline(__always)
-func panelKernelAVX512<Format: PanelFormat>(_ format: Format.Type, rows: Int, _ tile: PanelTile) {
-    var c = radixserve_panel_tile(
-        x: tile.x, panel: tile.panel, prefetch: tile.prefetch, prefetch_lines: tile.prefetchLines,
-        prefetch_every: tile.prefetchEvery, depth: tile.depth, out: tile.out, out_stride: tile.outStride,
-        valid: tile.valid, bias: tile.bias, accumulates: tile.accumulates ? 1 : 0, rows: Int32(rows), format: Format.code)
-    radixserve_panel_kernel_avx512(&c)
+/// ``panelMatMul(_:_:panels:panelBytes:kernels:)`` with the AVX-512 kernel: the same blocking,
+/// over pairs of panels and calls of 8 rows.
+func panelMatMulAVX512<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int) {
+    let groupBytes = panelWidth &* Format.elementBytes
+    let groupRows = Int(RADIXSERVE_PANEL_AVX512_GROUP_ROWS)
+    let callRows = Int(RADIXSERVE_PANEL_AVX512_ROWS)
+    var blockStart = 0
+    while blockStart < op.rows {
+        let blockEnd = min(op.rows, blockStart &+ panelRowBlock)
+        let passes = (blockEnd &- blockStart &+ callRows &- 1) / callRows
+        var p = panels.lowerBound
+        while p < panels.upperBound {
+            let count = min(2, panels.upperBound &- p)
+            let column = p &* panelWidth
+            let valid = min(panelWidth, op.outFeatures &- (p &+ count &- 1) &* panelWidth)
+            var depthStart = 0
+            while depthStart < op.inFeatures {
+                let depth = min(panelDepthBlock, op.inFeatures &- depthStart)
+                let first = depthStart == 0, last = depthStart &+ depth == op.inFeatures
+                let panel = op.weight + (p &* panelBytes &+ depthStart &* groupBytes)
+                // Both panels' next blocks (after the last: the next pair's first), spread over the passes.
+                let next = last ? op.weight + (p &+ count) &* panelBytes : panel + depth &* groupBytes
+                let lines = (depth &* groupBytes &+ 63) / 64
+                let linesPerPass = (lines &+ passes &- 1) / passes
+                let every = max(1, depth / max(1, linesPerPass))
+                let bias = last ? op.bias.map { UnsafePointer($0 + column) } : nil
+                var m = blockStart
+                while m < blockEnd {
+                    let pass = (m &- blockStart) / callRows
+                    let offset = min(pass &* linesPerPass, lines)
+                    var tile = radixserve_panel_tile(
+                        x: op.x + ((m / groupRows) &* groupRows &* op.inFeatures &+ depthStart &* groupRows &+ m % groupRows),
+                        panel: panel, panel_bytes: panelBytes, panels: Int32(count), rows: Int32(min(callRows, blockEnd &- m)),
+                        format: Format.code, accumulates: first ? 0 : 1,
+                        prefetch: (next + offset &* 64, next + (panelBytes &+ offset &* 64)),
+                        prefetch_lines: min(linesPerPass, lines &- offset), prefetch_every: every, depth: depth,
+                        out: op.out + (m &* op.outStride &+ column), out_stride: op.outStride, valid: valid, bias: bias)
+                    radixserve_panel_kernel_avx512(&tile)
+                    m &+= callRows
+                }
+                depthStart &+= depth
+            }
+            p &+= count
+        }
+        blockStart = blockEnd
+    }
 }
 
 /// One micro-kernel call: up to 6 rows of `x` (a row group from ``packRowGroups(_:stride:rows:columns:kernels:into:)``)

@@ -20,35 +20,42 @@ enum {
     RADIXSERVE_PANEL_F16 = 2,
 };
 
-/// Rows of `x` per AVX-512 micro-kernel call.
-#define RADIXSERVE_PANEL_AVX512_ROWS 16
+/// Rows per group of packed matmul input (``radixserve_pack_rows16_avx512``).
+#define RADIXSERVE_PANEL_AVX512_GROUP_ROWS 16
+/// Rows of one AVX-512 micro-kernel call (half a packed group).
+#define RADIXSERVE_PANEL_AVX512_ROWS 8
 
-/// One micro-kernel call: `rows` rows of `x` (interleaved: for input feature i, the rows' values at
-/// `x[i * 16 ..< i * 16 + rows]`) times `depth` 16-feature groups of one panel block, into `valid`
-/// features of each output row.
+/// One micro-kernel call: `rows` (at most 8) rows of `x` times `depth` 16-feature groups of one or
+/// two panel blocks (`panels`, `panel_bytes` apart), into `out`. Row `r`'s value at input feature
+/// `i` is `x[i * 16 + r]` (rows interleaved in groups of 16; `x` may point into the second half
+/// of a group).
 typedef struct {
     const float *x;
     const void *panel;
-    /// This call's share of the next block to prefetch: `prefetch_lines` cache lines from
-    /// `prefetch`, one every `prefetch_every` input features.
-    const void *prefetch;
+    long panel_bytes;
+    int panels;
+    int rows;
+    int format;
+    /// Whether `out` already holds the sum of earlier depth blocks, added before `bias`.
+    int accumulates;
+    /// This call's share of the next blocks to prefetch, one per panel: `prefetch_lines` cache
+    /// lines from each, one line each every `prefetch_every` input features.
+    const void *prefetch[2];
     long prefetch_lines;
     long prefetch_every;
     long depth;
     float *out;
     long out_stride;
+    /// Valid output features of the last panel (the first of two is always whole).
     long valid;
-    /// Added after the sum (last depth block only); may be null.
+    /// Added after the sum (last depth block only), from the first panel's first feature; may be null.
     const float *bias;
-    /// Whether `out` already holds the sum of earlier depth blocks, added before `bias`.
-    int accumulates;
-    int rows;
-    int format;
 } radixserve_panel_tile;
 
-/// Runs one tile with AVX-512 F. Per output element the arithmetic is the AVX2 Swift kernel's,
-/// in the same order (one fused multiply-add per input feature, then `+ out`, then `+ bias`), so
-/// both give the same bits.
+/// Runs one tile with AVX-512 F: up to 8 rows × 32 features in 16 accumulators, two weight loads
+/// and 8 broadcasts per 16 fused multiply-adds. Per output element the arithmetic is the AVX2
+/// Swift kernel's, in the same order (one fused multiply-add per input feature, then `+ out`,
+/// then `+ bias`), so both give the same bits.
 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile);
 
 /// Copies `rows` (at most 16) rows of `x`, `stride` floats apart, into the micro-kernel's layout:
