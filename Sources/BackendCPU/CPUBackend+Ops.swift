@@ -52,7 +52,7 @@ extension CPUBackend {
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")
-            if x.rows <= Self.panelKernelMaxRows {
+            if x.rows <= panelKernels.maxRows {
                 matmul(x, packed: packed, bias: biasPointer, out: out)
                 return
             }
@@ -201,7 +201,7 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-    /// Matmul on a packed weight through the panel kernel (rows up to ``panelKernelMaxRows``).
+    /// Matmul on a packed weight through the panel kernel (rows up to ``PanelKernelSet/maxRows``).
     func matmul(_ x: Tensor, packed: PackedWeights, bias: UnsafePointer<Float>?, out: Tensor) {
         var operands = MatMulOperands(
             x: x.floats, xStride: x.rowStride, weight: UnsafeRawPointer(packed.hostAddress!), weightDType: packed.dtype,

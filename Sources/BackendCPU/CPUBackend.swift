@@ -26,8 +26,6 @@ public final class CPUBackend: HostMemoryBackend {
     /// Rows up to which f32 matmuls stream the weights with the batched matrix–vector kernel
     /// instead of OpenBLAS (whose per-call weight packing dominates at small row counts).
     static let batchedMatVecMaxRows = 32
-    /// Rows up to which matmuls on packed weights run the panel kernel (above: OpenBLAS on the row-major original).
-    static let panelKernelMaxRows = 64
     /// GEMM parts per thread (output-column slices of at least 16 columns).
     static let gemmPartsPerThread = 2
     /// Weight rows widened per block when f16/bf16 weights go through GEMM.

@@ -49,7 +49,7 @@ import TestSupport
     }
 
     /// Weights laid out by the device (`prepareMatmulWeight`), on shapes that cross every blocking
-    /// edge of such a layout: row counts around 6- and 16-row micro-kernels and a 64-row kernel limit, more
+    /// edge of such a layout: row counts around 6-, 8- and 16-row micro-kernels and the 64- and 128-row kernel limits, more
     /// rows than a 96-row cache block, output counts off a 16-wide panel, and input counts over a
     /// 256-deep block. Inputs and outputs are strided views.
     @Test(arguments: devices, [DType.f32, .bf16, .f16])
@@ -57,7 +57,7 @@ import TestSupport
         let pair = try backends(name)
         var inputs = OpInputs(seed: 3)
         for (m, n, k) in [(1, 16, 8), (2, 5, 300), (5, 33, 64), (6, 48, 257), (7, 40, 130), (13, 17, 512),
-            (16, 64, 33), (17, 20, 129), (33, 50, 200), (9, 300, 140), (64, 31, 70), (65, 20, 40), (130, 50, 270)] {
+            (16, 64, 33), (17, 20, 129), (33, 50, 200), (9, 300, 140), (64, 31, 70), (65, 20, 40), (100, 33, 64), (128, 40, 70), (130, 50, 270)] {
             let x = inputs.values(m * (k + 3))
             let w = inputs.values(n * k)
             let bias = inputs.values(n)

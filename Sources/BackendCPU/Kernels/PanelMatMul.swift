@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 // `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), for the few rows
-// of a decode step (the CPU backend sends more than 64 rows to OpenBLAS on the row-major original).
+// of a decode step or a short prefill chunk (the CPU backend sends more than
+// ``PanelKernelSet/maxRows`` rows to OpenBLAS on the row-major original).
 //
 // The micro-kernel keeps up to 6 rows × 16 output features in 12 AVX2 registers. Each step over the
 // input features loads one 16-wide weight group (widened from bf16/f16 in registers) and one
@@ -28,6 +29,16 @@ enum PanelKernelSet: Sendable {
     case avx2
     /// `radixserve_panel_kernel_avx512`: 8 rows × 32 features in 16 AVX-512 registers.
     case avx512
+
+    /// Rows up to which a matmul on packed weights runs this kernel; above, OpenBLAS's GEMM on the
+    /// row-major weights is as fast or faster (`radixserve bench --workload matmul`: the AVX-512
+    /// kernel is ahead up to 128 rows, even at 256).
+    var maxRows: Int {
+        switch self {
+        case .avx2: 64
+        case .avx512: 128
+        }
+    }
 
     /// Rows per group of ``packRowGroups(_:stride:rows:columns:kernels:into:)``: one AVX2 kernel
     /// call, two AVX-512 ones.
