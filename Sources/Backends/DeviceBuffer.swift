@@ -31,8 +31,8 @@ public final class HostBuffer: DeviceBuffer {
     private let owner: AnyObject?
     private let isAllocated: Bool
 
-    /// Allocates `byteCount` zeroed bytes aligned to 64 bytes; buffers of 2 MiB or more are
-    /// backed by huge pages where the kernel provides them (see ``HostMemory/allocate(byteCount:)``).
+    /// Allocates `byteCount` zeroed bytes aligned to 64 bytes; buffers of 2 MiB or more are mapped
+    /// lazily and backed by huge pages where the kernel provides them (see ``HostMemory/allocate(byteCount:)``).
     public init(byteCount: Int, usage: BufferUsage) {
         precondition(byteCount >= 0, "negative buffer size")
         let pointer = HostMemory.allocate(byteCount: max(byteCount, 64))
@@ -54,6 +54,6 @@ public final class HostBuffer: DeviceBuffer {
     }
 
     deinit {
-        if isAllocated, let hostAddress { HostMemory.deallocate(hostAddress) }
+        if isAllocated, let hostAddress { HostMemory.deallocate(hostAddress, byteCount: max(byteCount, 64)) }
     }
 }

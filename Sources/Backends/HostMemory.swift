@@ -19,21 +19,27 @@ public enum HostMemory {
     /// Size and alignment of a transparent huge page on x86_64 Linux.
     static let hugePageBytes = 2 << 20
 
-    /// Allocates `byteCount` zeroed bytes, 64-byte aligned. From 2 MiB on, the block is aligned to
-    /// 2 MiB and marked for transparent huge pages (`MADV_HUGEPAGE`; kernels configured `madvise`
-    /// give them only on request): weights and the KV cache are streamed every step, and with 4 KiB
-    /// pages every 64 cache lines cost a TLB miss and stop the hardware prefetcher. Free with
-    /// ``deallocate(_:)``.
+    /// Allocates `byteCount` zeroed bytes, 64-byte aligned. From 2 MiB on, the block is a fresh
+    /// anonymous mapping, aligned to 2 MiB and marked for transparent huge pages (`MADV_HUGEPAGE`;
+    /// kernels configured `madvise` give them only on request): weights and the KV cache are
+    /// streamed every step, and with 4 KiB pages every 64 cache lines cost a TLB miss. The mapping
+    /// is zero and faulted in on first touch, so a large KV pool costs only the pages in use.
+    /// Free with ``deallocate(_:byteCount:)``.
     static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         #if canImport(Glibc)
         if byteCount >= hugePageBytes {
-            let size = (byteCount + hugePageBytes - 1) / hugePageBytes * hugePageBytes
-            var block: UnsafeMutableRawPointer?
-            guard posix_memalign(&block, hugePageBytes, size) == 0, let block else {
-                fatalError("out of memory allocating \(byteCount) bytes")
+            let size = roundedToHugePages(byteCount)
+            let span = size + hugePageBytes
+            guard let mapped = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+                fatalError("out of memory mapping \(byteCount) bytes (errno \(errno))")
             }
+            // Keep the 2 MiB-aligned `size` bytes inside the mapping; return the slack around them.
+            let start = (Int(bitPattern: mapped) + hugePageBytes - 1) / hugePageBytes * hugePageBytes
+            let head = start - Int(bitPattern: mapped)
+            if head > 0 { munmap(mapped, head) }
+            if span - head - size > 0 { munmap(UnsafeMutableRawPointer(bitPattern: start + size), span - head - size) }
+            let block = UnsafeMutableRawPointer(bitPattern: start)!
             _ = madvise(block, size, MADV_HUGEPAGE)  // advisory: without THP the block still works
-            block.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
             return block
         }
         #endif
@@ -42,13 +48,18 @@ public enum HostMemory {
         return block
     }
 
-    /// Frees a block from ``allocate(byteCount:)``.
-    static func deallocate(_ block: UnsafeMutableRawPointer) {
-        // Both paths end in the C allocator: `UnsafeMutableRawPointer.allocate` uses it on Linux.
+    /// Frees a block from ``allocate(byteCount:)`` of the same `byteCount`.
+    static func deallocate(_ block: UnsafeMutableRawPointer, byteCount: Int) {
         #if canImport(Glibc)
-        free(block)
-        #else
-        block.deallocate()
+        if byteCount >= hugePageBytes {
+            munmap(block, roundedToHugePages(byteCount))
+            return
+        }
         #endif
+        block.deallocate()
+    }
+
+    private static func roundedToHugePages(_ byteCount: Int) -> Int {
+        (byteCount + hugePageBytes - 1) / hugePageBytes * hugePageBytes
     }
 }
