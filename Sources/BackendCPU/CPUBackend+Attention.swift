@@ -23,7 +23,7 @@ extension CPUBackend {
             query: query.floats, queryStride: query.rowStride, out: out.floats, outStride: out.rowStride,
             keys: cache.key.hostAddress!.assumingMemoryBound(to: Float.self),
             values: cache.value.hostAddress!.assumingMemoryBound(to: Float.self),
-            cache: cache, layer: layer, headCount: headCount, scale: scale)
+            cache: cache, layer: layer, headCount: headCount, scale: scale, usesAVX512ValueSums: kernels == .avx512)
         batch.pageIDs.withUnsafeBufferPointer { pageIDs in
             planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
             attentionItems.withUnsafeBufferPointer { items in

@@ -22,7 +22,7 @@ struct PanelWork {
     var operands: MatMulOperands
     var panelCount: Int
     var panelBytes: Int
-    var kernels: PanelKernelSet
+    var kernels: CPUKernelSet
 }
 
 /// Operands of a matrix–vector or GEMM call.
@@ -52,7 +52,7 @@ extension CPUBackend {
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")
-            if x.rows <= panelKernels.maxRows {
+            if x.rows <= kernels.panelMaxRows {
                 matmul(x, packed: packed, bias: biasPointer, out: out)
                 return
             }
@@ -201,18 +201,18 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-    /// Matmul on a packed weight through the panel kernel (rows up to ``PanelKernelSet/maxRows``).
+    /// Matmul on a packed weight through the panel kernel (rows up to ``CPUKernelSet/panelMaxRows``).
     func matmul(_ x: Tensor, packed: PackedWeights, bias: UnsafePointer<Float>?, out: Tensor) {
         var operands = MatMulOperands(
             x: x.floats, xStride: x.rowStride, weight: UnsafeRawPointer(packed.hostAddress!), weightDType: packed.dtype,
             bias: bias, out: out.floats, outStride: out.rowStride, rows: x.rows, outFeatures: packed.outFeatures,
             inFeatures: packed.inFeatures)
-        let groupRows = panelKernels.groupRows
+        let groupRows = kernels.panelGroupRows
         let grouped = packedInput.slot(0, (x.rows + groupRows - 1) / groupRows * groupRows * x.columns)
-        packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, kernels: panelKernels, into: grouped)
+        packRowGroups(x.floats, stride: x.rowStride, rows: x.rows, columns: x.columns, kernels: kernels, into: grouped)
         operands.x = UnsafePointer(grouped)
         operands.xStride = x.columns
-        let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes, kernels: panelKernels)
+        let work = PanelWork(operands: operands, panelCount: packed.panelCount, panelBytes: packed.panelBytes, kernels: kernels)
         // Several parts per thread let a thread that finishes early take over a slow thread's share.
         parallel(elements: packed.outFeatures * packed.inFeatures * x.rows, partsPerThread: 4, context: work) {
             raw, part, parts, _ in

@@ -12,8 +12,9 @@ public final class CPUBackend: HostMemoryBackend {
     let permutedInput = ScratchArena()
     /// The caller thread's copy of matmul inputs in row groups (see ``packRowGroups(_:stride:rows:columns:kernels:into:)``).
     let packedInput = ScratchArena()
-    /// The micro-kernel of matmuls on packed weights: the best this CPU runs, or as tests set it.
-    var panelKernels = PanelKernelSet.preferred
+    /// The kernels of matmuls on packed weights and of decode attention: the best this CPU runs, or
+    /// as tests set them.
+    var kernels = CPUKernelSet.preferred
     var attentionItems: [AttentionItem] = []
     var sequenceGeometry: [SequenceGeometry] = []
     /// Sequences of the step's shared-prefix attention items, grouped (see ``planSharedPrefixes(_:)``).

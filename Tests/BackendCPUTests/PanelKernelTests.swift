@@ -7,7 +7,7 @@ import Testing
 /// so a machine with AVX-512 still tests the AVX2 kernel). Shapes cross both kernels' row groups (6;
 /// 8 and 16), the 64-row panel limit, panels cut short (outputs off 16), pairs of panels and single
 /// ones, and 128-deep blocks.
-@Suite(.enabled(if: PanelKernelSet.avx512Supported, "the CPU has no AVX-512"))
+@Suite(.enabled(if: CPUKernelSet.avx512Supported, "the CPU has no AVX-512"))
 struct PanelKernelTests {
     static let shapes = [
         (1, 16, 8), (5, 33, 130), (6, 17, 64), (7, 40, 257), (15, 31, 128), (16, 64, 300), (17, 20, 129),
@@ -36,9 +36,9 @@ struct PanelKernelTests {
             let bias = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
             for useBias in [false, true] {
                 var outputs: [[Float]] = []
-                for kernels in [PanelKernelSet.avx2, .avx512] {
+                for kernels in [CPUKernelSet.avx2, .avx512] {
                     let backend = CPUBackend(threadCount: 2)
-                    backend.panelKernels = kernels
+                    backend.kernels = kernels
                     let out = try backend.makeTensor(rows: m, columns: n)
                     backend.matmul(
                         try backend.makeTensor(x, rows: m, columns: k),

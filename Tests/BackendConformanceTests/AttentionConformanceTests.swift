@@ -35,6 +35,7 @@ import TestSupport
         Shape(heads: 4, kvHeads: 2, headDim: 80, pageSize: 5, sequences: [(41, 1), (9, 3)]),
         Shape(heads: 2, kvHeads: 1, headDim: 128, pageSize: 12, sequences: [(70, 1), (20, 4)]),
         Shape(heads: 6, kvHeads: 2, headDim: 32, pageSize: 7, sequences: [(50, 1), (3, 1), (0, 2)]),
+        Shape(heads: 6, kvHeads: 2, headDim: 64, pageSize: 16, sequences: [(50, 1), (15, 1), (0, 1)]),
         // Decode rows over shared prompt pages (one shared-prefix item per group and KV head), next
         // to rows that share too little, a prefill chunk over the same pages, and a second group.
         Shape(heads: 8, kvHeads: 4, headDim: 64, pageSize: 16,

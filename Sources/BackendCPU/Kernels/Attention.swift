@@ -1,6 +1,7 @@
 import Backends
 import CBLAS
 import CIntrinsics
+import CKernels
 
 /// Raw-pointer view of one attention call over a paged cache (layout in ``KVCacheView``).
 @usableFromInline
@@ -15,6 +16,8 @@ struct AttentionOperands {
     @usableFromInline var layer: Int
     @usableFromInline var headCount: Int
     @usableFromInline var scale: Float
+    /// Whether decode value sums of 64-feature heads run the AVX-512 C kernel (``CPUKernelSet/avx512``).
+    @usableFromInline var usesAVX512ValueSums = false
 
     @usableFromInline var headDim: Int { cache.headDim }
     @usableFromInline var group: Int { headCount / cache.kvHeadCount }
@@ -91,8 +94,9 @@ func forEachPage(
     while start < count {
         let end = min(count, start &+ op.cache.pageSize)
         let page = Int(seq.pages[pageIndex])
-        if end < count {
-            // Pages are scattered, so the hardware prefetcher cannot run ahead into the next one.
+        if end < count && feature == 0 {
+            // Pages are scattered, so the hardware prefetcher cannot run ahead into the next one. (A
+            // pass over the later features of the same pages finds them in cache.)
             let next = UnsafeRawPointer(
                 cache + op.cache.elementOffset(layer: op.layer, page: Int(seq.pages[pageIndex &+ 1]), head: Int(item.kvHead)))
             var line = 0
@@ -125,6 +129,16 @@ func attendHeads(
     }
     softmaxInPlace(scores, count, scale: op.scale)
     let o = op.out + (row &* op.outStride &+ h &* d)
+    if op.usesAVX512ValueSums && d == 64 {
+        // Both heads' 64 sums in 8 registers, one pass over the values.
+        if pair { softmaxInPlace(scores + count, count, scale: op.scale) }
+        let base = op.cache.elementOffset(layer: op.layer, page: 0, head: Int(item.kvHead))
+        let pageStride = op.cache.elementOffset(layer: op.layer, page: 1, head: Int(item.kvHead)) &- base
+        radixserve_weighted_values64_avx512(
+            op.values + base, pageStride, seq.pages, op.cache.pageSize, count, scores, pair ? scores + count : nil, o,
+            pair ? o + d : nil)
+        return
+    }
     guard pair else {
         var feature = 0
         while feature < d {

@@ -1,13 +1,10 @@
 import Backends
 import CIntrinsics
 import CKernels
-#if canImport(Glibc)
-import Glibc
-#endif
 
 // `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), for the few rows
 // of a decode step or a short prefill chunk (the CPU backend sends more than
-// ``PanelKernelSet/maxRows`` rows to OpenBLAS on the row-major original).
+// ``CPUKernelSet/panelMaxRows`` rows to OpenBLAS on the row-major original).
 //
 // The micro-kernel keeps up to 6 rows × 16 output features in 12 AVX2 registers. Each step over the
 // input features loads one 16-wide weight group (widened from bf16/f16 in registers) and one
@@ -17,48 +14,7 @@ import Glibc
 // the passes share the prefetching of the next block, so the weights stream from memory in order
 // and overlap the arithmetic. Rows come in blocks of ``panelRowBlock``.
 //
-// On CPUs with AVX-512 the micro-kernel is the C one in `CKernels` (``PanelKernelSet/avx512``): 8
-// rows × 32 features (two panels) in 16 of the 32 vector registers, two weight loads and 8
-// broadcasts per 16 fused multiply-adds, so neither the loads nor the FMA units hold the other up
-// (a 16-row × 16-feature tile needs a load per FMA, which the two-FMA-port CPUs cannot feed). Both
-// kernels compute every output element in the same order, so they give the same bits.
-
-/// Which micro-kernel the panel matmul runs.
-enum PanelKernelSet: Sendable {
-    /// The Swift kernel above: 6 rows × 16 features in 12 AVX2 registers.
-    case avx2
-    /// `radixserve_panel_kernel_avx512`: 8 rows × 32 features in 16 AVX-512 registers.
-    case avx512
-
-    /// Rows up to which a matmul on packed weights runs this kernel; above, OpenBLAS's GEMM on the
-    /// row-major weights is as fast or faster (`radixserve bench --workload matmul`: the AVX-512
-    /// kernel is ahead up to 128 rows, even at 256).
-    var maxRows: Int {
-        switch self {
-        case .avx2: 64
-        case .avx512: 128
-        }
-    }
-
-    /// Rows per group of ``packRowGroups(_:stride:rows:columns:kernels:into:)``: one AVX2 kernel
-    /// call, two AVX-512 ones.
-    var groupRows: Int {
-        switch self {
-        case .avx2: 6
-        case .avx512: Int(RADIXSERVE_PANEL_AVX512_GROUP_ROWS)
-        }
-    }
-
-    /// The best set this CPU runs; `RADIXSERVE_CPU_KERNELS=avx2` picks the AVX2 kernel on an
-    /// AVX-512 machine (for comparisons).
-    static let preferred: PanelKernelSet = {
-        if let forced = getenv("RADIXSERVE_CPU_KERNELS").map({ String(cString: $0) }), forced == "avx2" { return .avx2 }
-        return avx512Supported ? .avx512 : .avx2
-    }()
-
-    /// Whether this CPU and OS run ``avx512``.
-    static let avx512Supported = radixserve_cpu_has_avx512() != 0
-}
+// On CPUs with AVX-512 a C micro-kernel takes over (PanelMatMulAVX512.swift).
 
 /// How one 16-feature group of a panel is stored and widened to two f32 vectors (features 0–7 and
 /// 8–15).
@@ -112,17 +68,17 @@ enum SixRows: RowCount { static var count: Int { 6 } }
 /// Output features per panel.
 let panelWidth = 16
 
-/// Rows of `x` per cache block (a multiple of both micro-kernels' rows, 6 and 16).
+/// Rows of `x` per cache block (a multiple of the micro-kernels' rows, 6, 8 and 16).
 let panelRowBlock = 96
 
-/// Copies `rows` rows of `x` into groups of `G = kernels.groupRows` interleaved by input feature:
+/// Copies `rows` rows of `x` into groups of `G = kernels.panelGroupRows` interleaved by input feature:
 /// group `g` holds, for each input feature `i`, `x[G·g ..< G·g + G][i]` in `G` consecutive floats.
 /// The micro-kernel then reads its broadcasts from one sequential stream instead of rows far apart.
 func packRowGroups(
-    _ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: Int, kernels: PanelKernelSet,
+    _ x: UnsafePointer<Float>, stride: Int, rows: Int, columns: Int, kernels: CPUKernelSet,
     into target: UnsafeMutablePointer<Float>
 ) {
-    let groupRows = kernels.groupRows
+    let groupRows = kernels.panelGroupRows
     if kernels == .avx512 {
         // 16 × 16 blocks transposed in registers.
         var m = 0
@@ -146,14 +102,13 @@ func packRowGroups(
 let panelDepthBlock = 128
 
 /// Multiplies rows `0 ..< op.rows` of `op.x`, packed by ``packRowGroups(_:stride:rows:columns:kernels:into:)``,
-/// by panels `panels` of a packed weight whose panels are
-/// `panelBytes` apart.
+/// by panels `panels` of a packed weight whose panels are `panelBytes` apart.
 func panelMatMul<Format: PanelFormat>(
-    _ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int, kernels: PanelKernelSet
+    _ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int, kernels: CPUKernelSet
 ) {
     if kernels == .avx512 { return panelMatMulAVX512(format, op, panels: panels, panelBytes: panelBytes) }
     let groupBytes = panelWidth &* Format.elementBytes
-    let groupRows = kernels.groupRows
+    let groupRows = kernels.panelGroupRows
     var blockStart = 0
     while blockStart < op.rows {
         let blockEnd = min(op.rows, blockStart &+ panelRowBlock)
@@ -196,54 +151,6 @@ func panelMatMul<Format: PanelFormat>(
                 }
                 depthStart &+= depth
             }
-        }
-        blockStart = blockEnd
-    }
-}
-
-/// ``panelMatMul(_:_:panels:panelBytes:kernels:)`` with the AVX-512 kernel: the same blocking,
-/// over pairs of panels and calls of 8 rows.
-func panelMatMulAVX512<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulOperands, panels: Range<Int>, panelBytes: Int) {
-    let groupBytes = panelWidth &* Format.elementBytes
-    let groupRows = Int(RADIXSERVE_PANEL_AVX512_GROUP_ROWS)
-    let callRows = Int(RADIXSERVE_PANEL_AVX512_ROWS)
-    var blockStart = 0
-    while blockStart < op.rows {
-        let blockEnd = min(op.rows, blockStart &+ panelRowBlock)
-        let passes = (blockEnd &- blockStart &+ callRows &- 1) / callRows
-        var p = panels.lowerBound
-        while p < panels.upperBound {
-            let count = min(2, panels.upperBound &- p)
-            let column = p &* panelWidth
-            let valid = min(panelWidth, op.outFeatures &- (p &+ count &- 1) &* panelWidth)
-            var depthStart = 0
-            while depthStart < op.inFeatures {
-                let depth = min(panelDepthBlock, op.inFeatures &- depthStart)
-                let first = depthStart == 0, last = depthStart &+ depth == op.inFeatures
-                let panel = op.weight + (p &* panelBytes &+ depthStart &* groupBytes)
-                // Both panels' next blocks (after the last: the next pair's first), spread over the passes.
-                let next = last ? op.weight + (p &+ count) &* panelBytes : panel + depth &* groupBytes
-                let lines = (depth &* groupBytes &+ 63) / 64
-                let linesPerPass = (lines &+ passes &- 1) / passes
-                let every = max(1, depth / max(1, linesPerPass))
-                let bias = last ? op.bias.map { UnsafePointer($0 + column) } : nil
-                var m = blockStart
-                while m < blockEnd {
-                    let pass = (m &- blockStart) / callRows
-                    let offset = min(pass &* linesPerPass, lines)
-                    var tile = radixserve_panel_tile(
-                        x: op.x + ((m / groupRows) &* groupRows &* op.inFeatures &+ depthStart &* groupRows &+ m % groupRows),
-                        panel: panel, panel_bytes: panelBytes, panels: Int32(count), rows: Int32(min(callRows, blockEnd &- m)),
-                        format: Format.code, accumulates: first ? 0 : 1,
-                        prefetch: (next + offset &* 64, next + (panelBytes &+ offset &* 64)),
-                        prefetch_lines: min(linesPerPass, lines &- offset), prefetch_every: every, depth: depth,
-                        out: op.out + (m &* op.outStride &+ column), out_stride: op.outStride, valid: valid, bias: bias)
-                    radixserve_panel_kernel_avx512(&tile)
-                    m &+= callRows
-                }
-                depthStart &+= depth
-            }
-            p &+= count
         }
         blockStart = blockEnd
     }
