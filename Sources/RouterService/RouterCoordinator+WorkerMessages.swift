@@ -78,7 +78,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
             guard !core.state.registry.isDraining(worker) else { return }
             let running = core.flights.values.filter { $0.decision.worker == worker }.count
             config.log(
-                "\(worker) is shutting down: no new requests; it finishes its \(running) within \(deadlineMilliseconds) ms")
+                "\(worker) is shutting down: no new requests; it finishes its \(running) running within \(deadlineMilliseconds) ms")
             core.state.markDraining(worker)
         case .leaving:
             config.log("\(worker) left")
