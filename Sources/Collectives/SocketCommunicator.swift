@@ -67,8 +67,10 @@ public final class SocketCommunicator: Communicator {
     }
 
     /// How long a closed rank's goodbye may wait to be sent. The peers rely on it to fail fast;
-    /// on a loaded host the ZeroMQ I/O thread that sends it can be kept off a core for a while.
-    static let closeLinger = Duration.seconds(1)
+    /// on a loaded host the ZeroMQ I/O thread that sends it can be kept off a core for a while
+    /// (a CI run with the whole test suite on two cores once lost a goodbye after 1 s). It only
+    /// delays the end of a context whose peers are gone.
+    static let closeLinger = Duration.seconds(3)
 
     /// Tells the peers this rank is leaving (they fail fast with ``CollectivesError/Code-swift.struct/peerClosed``
     /// if they wait on it later) and closes the sockets. Idempotent; later calls throw `.poisoned`.

@@ -51,5 +51,5 @@ public final class ZMQContext: @unchecked Sendable {
     }
 
     /// Longest a dropped context waits for its termination (longer than any linger the project sets).
-    static let terminationWait: DispatchTimeInterval = .seconds(2)
+    static let terminationWait: DispatchTimeInterval = .seconds(4)
 }

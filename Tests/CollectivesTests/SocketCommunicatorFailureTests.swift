@@ -82,7 +82,8 @@ import Transport
                     try communicator!.barrier()
                 }
             }
-            #expect(ContinuousClock.now - start < .seconds(2))
+            // Well before the 10 s timeout (the goodbye may take up to the close linger on a loaded host).
+            #expect(ContinuousClock.now - start < .seconds(5))
             return error
         }
         for rank in 0..<2 {
