@@ -53,8 +53,10 @@ struct RouterOptions: ParsableArguments {
     @Option(help: "Dispatch policy: \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
     var policy: String = DispatchPolicy.cacheAware.rawValue
 
-    @Option(help: "cache-aware: extra weight of uncached prompt tokens (0: this request's time to first token only; e.g. 1 when workers share a host's cores, to keep requests with their cached prefix).")
-    var recomputeWeight: Double = 0
+    @Option(help: ArgumentHelp(
+        "cache-aware: extra weight of uncached prompt tokens (default: 0 for router, 1 for up).",
+        discussion: "0 predicts this request's time to first token only, right when each worker has its own accelerator. With 1, a miss also pays for the prefill it adds to the cluster, which keeps requests with their cached prefix; right when workers share a host's cores, as the workers of `up` do."))
+    var recomputeWeight: Double?
 
     @Option(help: "Tokens per KV page (workers must use the same).")
     var pageSize: Int = 16
@@ -75,7 +77,7 @@ struct RouterOptions: ParsableArguments {
     var routerSeed: UInt64?
 
     func validate() throws {
-        guard recomputeWeight.isFinite && (0...100).contains(recomputeWeight) else {
+        if let recomputeWeight, !(recomputeWeight.isFinite && (0...100).contains(recomputeWeight)) {
             throw ValidationError("--recompute-weight must be in 0...100, got \(recomputeWeight)")
         }
         guard FileManager.default.fileExists(atPath: model) else {
@@ -91,10 +93,11 @@ struct RouterOptions: ParsableArguments {
         guard (1...10).contains(maxAttempts) else { throw ValidationError("--max-attempts must be in 1...10, got \(maxAttempts)") }
     }
 
-    func launcher(workerEndpoint: String) throws -> RouterLauncher {
+    /// A router for `workerEndpoint`; `defaultRecomputeWeight` applies unless `--recompute-weight` was given.
+    func launcher(workerEndpoint: String, defaultRecomputeWeight: Double = 0) throws -> RouterLauncher {
         try RouterLauncher(
             modelDirectory: URL(fileURLWithPath: model), workerEndpoint: workerEndpoint, pageSize: pageSize, hashSeed: hashSeed,
-            policy: DispatchPolicy(rawValue: policy)!, recomputeWeight: recomputeWeight, heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats,
-            maxAttempts: maxAttempts, seed: routerSeed)
+            policy: DispatchPolicy(rawValue: policy)!, recomputeWeight: recomputeWeight ?? defaultRecomputeWeight,
+            heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts, seed: routerSeed)
     }
 }

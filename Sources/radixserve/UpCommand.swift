@@ -43,7 +43,8 @@ struct UpCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: socketDirectory) }
         let endpoint = "ipc://" + socketDirectory.appendingPathComponent("workers").path
-        let launcher = try routing.launcher(workerEndpoint: endpoint)
+        // The workers share this host's cores, so a cache miss is not free on an idle-looking one.
+        let launcher = try routing.launcher(workerEndpoint: endpoint, defaultRecomputeWeight: 1)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let perWorker = threads > 0 ? threads : max(1, cores / (workers * tp))
         // `up` shuts down gracefully on SIGINT/SIGTERM itself (the HTTP server drains first).
