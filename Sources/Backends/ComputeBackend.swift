@@ -89,6 +89,20 @@ extension ComputeBackend {
         return tensor
     }
 
+    /// A weight tensor of `dtype` holding `values` (rounded to nearest for bf16 and f16), in a
+    /// buffer of ``makeWeightBuffer(copying:owner:)``, as a checkpoint's weights would be.
+    public func makeWeightTensor(_ values: [Float], rows: Int, columns: Int, dtype: DType) throws -> Tensor {
+        precondition(values.count == rows * columns, "value count does not match shape")
+        let bytes: [UInt8]
+        switch dtype {
+        case .f32: bytes = values.withUnsafeBytes { Array($0) }
+        case .bf16: bytes = values.map(bf16FromFloat).withUnsafeBytes { Array($0) }
+        case .f16: bytes = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
+        }
+        let buffer = try bytes.withUnsafeBytes { try makeWeightBuffer(copying: $0, owner: nil) }
+        return Tensor(buffer: buffer, dtype: dtype, rows: rows, columns: columns)
+    }
+
     /// Downloads an f32 tensor into a new array.
     public func read(_ tensor: Tensor) -> [Float] {
         [Float](unsafeUninitializedCapacity: tensor.elementCount) { buffer, count in

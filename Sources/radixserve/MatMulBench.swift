@@ -70,14 +70,7 @@ struct MatMulBench {
 
     private func makeWeight(rows: Int, columns: Int, dtype: DType, random: inout SeededRandom) throws -> Tensor {
         let values = (0..<(rows * columns)).map { _ in (random.nextUnitFloat() - 0.5) * 0.1 }
-        let bytes: [UInt8]
-        switch dtype {
-        case .f32: bytes = values.withUnsafeBytes { Array($0) }
-        case .bf16: bytes = values.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }.withUnsafeBytes { Array($0) }
-        case .f16: bytes = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
-        }
-        let buffer = try bytes.withUnsafeBytes { try backend.makeWeightBuffer(copying: $0, owner: nil) }
-        return Tensor(buffer: buffer, dtype: dtype, rows: rows, columns: columns)
+        return try backend.makeWeightTensor(values, rows: rows, columns: columns, dtype: dtype)
     }
 
     static func table(_ rows: [Row]) -> String {

@@ -16,17 +16,6 @@ struct PanelKernelTests {
         (9, 300, 257), (16, 300, 130),
     ]
 
-    static func weight(_ values: [Float], rows: Int, columns: Int, dtype: DType, on backend: CPUBackend) throws -> Tensor {
-        let bytes: [UInt8]
-        switch dtype {
-        case .f32: bytes = values.withUnsafeBytes { Array($0) }
-        case .bf16: bytes = values.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }.withUnsafeBytes { Array($0) }
-        case .f16: bytes = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
-        }
-        let buffer = try bytes.withUnsafeBytes { try backend.makeWeightBuffer(copying: $0, owner: nil) }
-        return try backend.prepareMatmulWeight(Tensor(buffer: buffer, dtype: dtype, rows: rows, columns: columns))
-    }
-
     @Test(arguments: [DType.f32, .bf16, .f16])
     func bothKernelsGiveTheSameBits(weightDType: DType) throws {
         var generator = SystemRandomNumberGenerator()
@@ -42,7 +31,8 @@ struct PanelKernelTests {
                     let out = try backend.makeTensor(rows: m, columns: n)
                     backend.matmul(
                         try backend.makeTensor(x, rows: m, columns: k),
-                        weight: try Self.weight(w, rows: n, columns: k, dtype: weightDType, on: backend),
+                        weight: try backend.prepareMatmulWeight(
+                            backend.makeWeightTensor(w, rows: n, columns: k, dtype: weightDType)),
                         bias: useBias ? try backend.makeTensor(bias, rows: 1, columns: n) : nil, out: out)
                     backend.synchronize()
                     outputs.append(backend.read(out))

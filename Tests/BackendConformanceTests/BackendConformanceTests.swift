@@ -40,7 +40,7 @@ import TestSupport
                 let (got, want) = try compare(pair, rows: m, columns: n) { backend, out in
                     backend.matmul(
                         try backend.makeTensor(x, rows: m, columns: k),
-                        weight: try OpInputs.tensor(w, rows: n, columns: k, dtype: weightDType, on: backend),
+                        weight: try backend.makeWeightTensor(w, rows: n, columns: k, dtype: weightDType),
                         bias: useBias ? try backend.makeTensor(bias, rows: 1, columns: n) : nil, out: out)
                 }
                 #expect(maxRelativeError(got, want) < Self.tolerance, "matmul \(m)×\(n)×\(k) \(weightDType) bias \(useBias)")
@@ -64,7 +64,7 @@ import TestSupport
             for useBias in [false, true] {
                 let (got, want) = try compare(pair, rows: m, columns: n + 2) { backend, out in
                     let wide = try backend.makeTensor(x, rows: m, columns: k + 3)
-                    let weight = try OpInputs.tensor(w, rows: n, columns: k, dtype: weightDType, on: backend)
+                    let weight = try backend.makeWeightTensor(w, rows: n, columns: k, dtype: weightDType)
                     backend.matmul(
                         wide.columns(3, count: k), weight: try backend.prepareMatmulWeight(weight),
                         bias: useBias ? try backend.makeTensor(bias, rows: 1, columns: n) : nil, out: out.columns(2, count: n))
@@ -101,7 +101,7 @@ import TestSupport
         let ids: [Int32] = [0, 49, 7, 7, 23]
         let (got, want) = try compare(pair, rows: ids.count, columns: 13) { backend, out in
             backend.embedding(
-                tokenIDs: ids, table: try OpInputs.tensor(table, rows: 50, columns: 13, dtype: tableDType, on: backend), out: out)
+                tokenIDs: ids, table: try backend.makeWeightTensor(table, rows: 50, columns: 13, dtype: tableDType), out: out)
         }
         #expect(got == want)
     }

@@ -12,18 +12,6 @@ struct OpInputs {
     mutating func values(_ count: Int, scale: Float = 1) -> [Float] {
         (0..<count).map { _ in Float.random(in: -scale...scale, using: &random) }
     }
-
-    /// A tensor of `dtype` holding `values` (rounded to the dtype), on `backend`.
-    static func tensor(_ values: [Float], rows: Int, columns: Int, dtype: DType, on backend: any ComputeBackend) throws -> Tensor {
-        let bytes: [UInt8]
-        switch dtype {
-        case .f32: bytes = values.withUnsafeBytes { Array($0) }
-        case .bf16: bytes = values.map(bf16FromFloat).withUnsafeBytes { Array($0) }
-        case .f16: bytes = values.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
-        }
-        let buffer = try bytes.withUnsafeBytes { try backend.makeWeightBuffer(copying: $0, owner: nil) }
-        return Tensor(buffer: buffer, dtype: dtype, rows: rows, columns: columns)
-    }
 }
 
 /// Runs the same op on two backends and returns both f32 outputs.
