@@ -24,6 +24,8 @@ package struct WorkerRegistry: Sendable {
         var isRoutable = true
         /// Shutting down: finishes its requests but takes no new ones (see ``markDraining(_:)``).
         var isDraining = false
+        /// Alive and not draining: new requests may go here.
+        var takesRequests: Bool { isRoutable && !isDraining }
         var report = WorkerLoadReport()
         var prefillTokensPerSecond: Double
         /// False until a report or an observation gave this worker a speed of its own.
@@ -72,13 +74,13 @@ package struct WorkerRegistry: Sendable {
     package var workerIDs: [WorkerID] { records.keys.sorted() }
 
     /// Routable workers, sorted by id (the order round-robin follows).
-    package var routableWorkers: [WorkerID] { records.filter { $0.value.isRoutable && !$0.value.isDraining }.keys.sorted() }
+    package var routableWorkers: [WorkerID] { records.filter(\.value.takesRequests).keys.sorted() }
 
     /// Whether `worker` is known (routable or not).
     package func contains(_ worker: WorkerID) -> Bool { records[worker] != nil }
 
     /// Whether `worker` is known, alive and not draining.
-    package func isRoutable(_ worker: WorkerID) -> Bool { records[worker].map { $0.isRoutable && !$0.isDraining } ?? false }
+    package func isRoutable(_ worker: WorkerID) -> Bool { records[worker]?.takesRequests ?? false }
 
     /// Whether `worker` is known and draining.
     package func isDraining(_ worker: WorkerID) -> Bool { records[worker]?.isDraining ?? false }

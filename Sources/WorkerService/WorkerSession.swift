@@ -146,8 +146,7 @@ final class WorkerSession {
             // Best effort, without blocking on a router that is gone; the linger lets the queued
             // message leave after the socket closes (until the context terminates).
             dealer.setLingerOnClose(.milliseconds(500))
-            WorkerToRouter.leaving.encode(into: &writer)
-            _ = try? dealer.send(writer.bytes, timeout: .zero)
+            sendWithoutWaiting(.leaving, on: dealer)
         }
         return "stopped"
     }
@@ -285,7 +284,12 @@ final class WorkerSession {
     /// would block until then, so it tries without waiting and retries on the next interval.
     private func sendRegistration(on dealer: ZMQSocket) {
         guard config.connection == .bind else { return send(.register(registration), on: dealer) }
-        WorkerToRouter.register(registration).encode(into: &writer)
+        sendWithoutWaiting(.register(registration), on: dealer)
+    }
+
+    /// Sends `message` if the socket can take it now, else drops it.
+    private func sendWithoutWaiting(_ message: WorkerToRouter, on dealer: ZMQSocket) {
+        message.encode(into: &writer)
         _ = try? dealer.send(writer.bytes, timeout: .zero)
     }
 

@@ -95,6 +95,29 @@ func packRowGroups(
     }
 }
 
+/// How the prefetch of the next depth block is shared among the row-group passes over the current
+/// one: its cache lines are spread evenly over the passes, one line every `every` input features,
+/// because a burst of prefetches in the first pass would exceed the outstanding-miss slots and stall.
+struct PrefetchShares {
+    /// Cache lines of the next block.
+    let lines: Int
+    let linesPerPass: Int
+    /// Input features between two prefetches of one pass.
+    let every: Int
+
+    init(depth: Int, groupBytes: Int, passes: Int) {
+        lines = (depth &* groupBytes &+ 63) / 64
+        linesPerPass = (lines &+ passes &- 1) / passes
+        every = max(1, depth / max(1, linesPerPass))
+    }
+
+    /// Pass `pass`'s share: its first line and how many lines.
+    func share(_ pass: Int) -> (first: Int, count: Int) {
+        let first = min(pass &* linesPerPass, lines)
+        return (first, min(linesPerPass, lines &- first))
+    }
+}
+
 /// Input features per depth block. A panel is consumed block by block, each block by every row
 /// group in turn while it sits in L1, so the weights are read from memory strictly in order, one
 /// block ahead by software prefetch while the FMAs run; the row groups' partial sums are reloaded
@@ -121,22 +144,18 @@ func panelMatMul<Format: PanelFormat>(
                 let first = depthStart == 0, last = depthStart &+ depth == op.inFeatures
                 let panel = op.weight + (p &* panelBytes &+ depthStart &* groupBytes)
                 // The next block in memory (the next panel's first after the last) is fetched while this
-                // one is multiplied, its cache lines spread evenly over the row groups' passes: a burst
-                // of prefetches in the first pass would exceed the outstanding-miss slots and stall.
+                // one is multiplied, shared among the row groups' passes.
                 let next = panel + depth &* groupBytes
-                let lines = (depth &* groupBytes &+ 63) / 64
-                let passes = (blockEnd &- blockStart &+ groupRows &- 1) / groupRows
-                let linesPerPass = (lines &+ passes &- 1) / passes
-                let every = max(1, depth / max(1, linesPerPass))
+                let prefetch = PrefetchShares(
+                    depth: depth, groupBytes: groupBytes, passes: (blockEnd &- blockStart &+ groupRows &- 1) / groupRows)
                 let bias = last ? op.bias.map { $0 + column } : nil
                 var m = blockStart
                 while m < blockEnd {
                     let rows = min(groupRows, blockEnd &- m)
-                    let pass = (m &- blockStart) / groupRows
+                    let share = prefetch.share((m &- blockStart) / groupRows)
                     let tile = PanelTile(
                         x: op.x + (m &* op.inFeatures &+ depthStart &* groupRows), panel: panel,
-                        prefetch: next + min(pass &* linesPerPass, lines) &* 64,
-                        prefetchLines: min(linesPerPass, lines &- min(pass &* linesPerPass, lines)), prefetchEvery: every,
+                        prefetch: next + share.first &* 64, prefetchLines: share.count, prefetchEvery: prefetch.every,
                         depth: depth, out: op.out + (m &* op.outStride &+ column), outStride: op.outStride,
                         valid: valid, bias: bias, accumulates: !first)
                     switch rows {

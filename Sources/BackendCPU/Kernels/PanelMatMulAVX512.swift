@@ -17,7 +17,6 @@ func panelMatMulAVX512<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulO
     var blockStart = 0
     while blockStart < op.rows {
         let blockEnd = min(op.rows, blockStart &+ panelRowBlock)
-        let passes = (blockEnd &- blockStart &+ callRows &- 1) / callRows
         var p = panels.lowerBound
         while p < panels.upperBound {
             let count = min(2, panels.upperBound &- p)
@@ -30,20 +29,18 @@ func panelMatMulAVX512<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulO
                 let panel = op.weight + (p &* panelBytes &+ depthStart &* groupBytes)
                 // Both panels' next blocks (after the last: the next pair's first), spread over the passes.
                 let next = last ? op.weight + (p &+ count) &* panelBytes : panel + depth &* groupBytes
-                let lines = (depth &* groupBytes &+ 63) / 64
-                let linesPerPass = (lines &+ passes &- 1) / passes
-                let every = max(1, depth / max(1, linesPerPass))
+                let prefetch = PrefetchShares(
+                    depth: depth, groupBytes: groupBytes, passes: (blockEnd &- blockStart &+ callRows &- 1) / callRows)
                 let bias = last ? op.bias.map { UnsafePointer($0 + column) } : nil
                 var m = blockStart
                 while m < blockEnd {
-                    let pass = (m &- blockStart) / callRows
-                    let offset = min(pass &* linesPerPass, lines)
+                    let share = prefetch.share((m &- blockStart) / callRows)
                     var tile = radixserve_panel_tile(
                         x: op.x + ((m / groupRows) &* groupRows &* op.inFeatures &+ depthStart &* groupRows &+ m % groupRows),
                         panel: panel, panel_bytes: panelBytes, panels: Int32(count), rows: Int32(min(callRows, blockEnd &- m)),
                         format: Format.code, accumulates: first ? 0 : 1,
-                        prefetch: (next + offset &* 64, next + (panelBytes &+ offset &* 64)),
-                        prefetch_lines: min(linesPerPass, lines &- offset), prefetch_every: every, depth: depth,
+                        prefetch: (next + share.first &* 64, next + (panelBytes &+ share.first &* 64)),
+                        prefetch_lines: share.count, prefetch_every: prefetch.every, depth: depth,
                         out: op.out + (m &* op.outStride &+ column), out_stride: op.outStride, valid: valid, bias: bias)
                     radixserve_panel_kernel_avx512(&tile)
                     m &+= callRows
@@ -55,4 +52,3 @@ func panelMatMulAVX512<Format: PanelFormat>(_ format: Format.Type, _ op: MatMulO
         blockStart = blockEnd
     }
 }
-
