@@ -72,23 +72,24 @@ extension RouterCoordinator {
     /// - Throws: ``RouterServiceError`` naming the endpoint when the connection or the
     ///   registration fails.
     package func connectWorker(endpoint: String, timeout: Duration = .seconds(10)) async throws -> WorkerStatus {
+        let routingID = WorkerLink.connectionRoutingID()
         let isNew = core.withLock { core -> Bool in
-            guard core.connectedEndpoints[endpoint] == nil else { return false }
-            core.connectedEndpoints[endpoint] = .some(nil)
+            guard core.connections[endpoint] == nil else { return false }
+            core.connections[endpoint] = WorkerConnection(routingID: routingID)
             return true
         }
         guard isNew else { throw RouterServiceError("the router is already connected to \(endpoint)") }
         let failure: String? = await withCheckedContinuation { continuation in
-            link.post(.connect(endpoint: endpoint, completion: { continuation.resume(returning: $0) }))
+            link.post(.connect(endpoint: endpoint, routingID: routingID, completion: { continuation.resume(returning: $0) }))
         }
         if let failure {
-            core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
+            core.withLock { _ = $0.connections.removeValue(forKey: endpoint) }
             throw RouterServiceError(failure)
         }
         let deadline = ContinuousClock.now.advanced(by: timeout)
         do {
             while ContinuousClock.now < deadline {
-                if let worker = core.withLock({ $0.connectedEndpoints[endpoint] ?? nil }),
+                if let worker = core.withLock({ $0.connections[endpoint]?.worker }),
                     let status = workers().first(where: { $0.id == worker.rawValue })
                 {
                     return status
@@ -97,11 +98,11 @@ extension RouterCoordinator {
             }
         } catch {
             // Cancelled (the client went away): forget the half-made connection.
-            core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
+            core.withLock { _ = $0.connections.removeValue(forKey: endpoint) }
             link.post(.disconnect(endpoint: endpoint))
             throw error
         }
-        core.withLock { _ = $0.connectedEndpoints.removeValue(forKey: endpoint) }
+        core.withLock { _ = $0.connections.removeValue(forKey: endpoint) }
         link.post(.disconnect(endpoint: endpoint))
         throw RouterServiceError("no worker registered from \(endpoint) within \(timeout) (is `radixserve worker --listen \(endpoint)` running?)")
     }
@@ -114,9 +115,9 @@ extension RouterCoordinator {
             guard let entry = core.workers.removeValue(forKey: worker) else { return false }
             core.removedIncarnations[worker] = entry.registration.incarnation
             workerGone(worker, reason: "\(worker) was removed", in: &core)
-            post(.refused(reason: "removed from the router by the operator"), to: worker)
+            post(.refused(reason: "removed from the router by the operator"), toRoutingID: entry.routingID)
             if let endpoint = entry.endpoint {
-                core.connectedEndpoints[endpoint] = nil
+                core.connections[endpoint] = nil
                 link.post(.disconnect(endpoint: endpoint))
             }
             config.log("removed \(worker)")
@@ -128,7 +129,7 @@ extension RouterCoordinator {
     /// Returns how many workers were asked.
     package func flushCache() -> Int {
         core.withLock { core in
-            for worker in core.workers.keys { post(.flushCache, to: worker) }
+            for worker in core.workers.keys { post(.flushCache, to: worker, in: core) }
             return core.workers.count
         }
     }

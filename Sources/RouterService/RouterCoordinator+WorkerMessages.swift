@@ -15,7 +15,8 @@ extension RouterCoordinator: WorkerLinkDelegate {
         do {
             message = try WorkerToRouter.decode(frames[1], maxFrameBytes: config.maxFrameBytes)
         } catch {
-            config.log("dropped a malformed message from \(describe(routingID)): \(error)")
+            let sender = core.withLock { describe(routingID, in: $0) }
+            config.log("dropped a malformed message from \(sender): \(error)")
             return
         }
         core.withLock { core in handle(message, from: routingID, in: &core) }
@@ -23,13 +24,13 @@ extension RouterCoordinator: WorkerLinkDelegate {
 
     func link(failedToSend frame: [UInt8], to routingID: [UInt8]) {
         // A lost `submit` would leave its request waiting forever: move it now.
-        guard let raw = WorkerLink.workerID(routingID: routingID),
-            case .submit(let submit)? = try? RouterToWorker.decode(frame, maxFrameBytes: config.maxFrameBytes)
-        else { return }
+        guard case .submit(let submit)? = try? RouterToWorker.decode(frame, maxFrameBytes: config.maxFrameBytes) else { return }
         core.withLock { core in
-            guard let flight = core.flights[submit.requestID], flight.decision.worker == WorkerID(raw) else { return }
+            guard let worker = core.sender(of: routingID), let flight = core.flights[submit.requestID],
+                flight.decision.worker == worker
+            else { return }
             if flight.isStopping || flight.isCancelled { return endStopped(submit.requestID, in: &core) }
-            retry(submit.requestID, after: "the request could not be sent to \(WorkerID(raw))", in: &core)
+            retry(submit.requestID, after: "the request could not be sent to \(worker)", in: &core)
         }
     }
 
@@ -39,16 +40,17 @@ extension RouterCoordinator: WorkerLinkDelegate {
         }
     }
 
-    private func describe(_ routingID: [UInt8]) -> String {
-        WorkerLink.workerID(routingID: routingID).map { "worker \($0)" } ?? "a peer with routing id \(routingID)"
+    private func describe(_ routingID: [UInt8], in core: CoordinatorCore) -> String {
+        if let raw = WorkerLink.workerID(routingID: routingID) { return "worker \(raw)" }
+        if let endpoint = core.connection(routingID: routingID)?.endpoint { return "the worker listening at \(endpoint)" }
+        return "a peer with routing id \(routingID)"
     }
 
     private func handle(_ message: WorkerToRouter, from routingID: [UInt8], in core: inout CoordinatorCore) {
         if case .register(let registration) = message { return register(registration, from: routingID, in: &core) }
-        guard let raw = WorkerLink.workerID(routingID: routingID), let entry = core.workers[WorkerID(raw)] else {
+        guard let worker = core.sender(of: routingID), let entry = core.workers[worker] else {
             return stranger(message, from: routingID, in: &core)
         }
-        let worker = WorkerID(raw)
         let incarnation = entry.registration.incarnation
         switch message {
         case .register:
@@ -93,33 +95,36 @@ extension RouterCoordinator: WorkerLinkDelegate {
     /// router process is told to register again (at most once per second), and the requests it
     /// still runs for that router, which have no client here, are aborted.
     private func stranger(_ message: WorkerToRouter, from routingID: [UInt8], in core: inout CoordinatorCore) {
-        guard let raw = WorkerLink.workerID(routingID: routingID) else {
+        let claimed = WorkerLink.workerID(routingID: routingID).map(WorkerID.init)
+        guard claimed != nil || core.connection(routingID: routingID) != nil else {
             if core.loggedStrangers.insert(routingID).inserted {
-                config.log("ignoring messages from \(describe(routingID)), which is not a worker's routing id")
+                config.log("ignoring messages from \(describe(routingID, in: core)), which is not a worker's routing id")
             }
             return
         }
-        let worker = WorkerID(raw)
         // A worker the operator removed stays out until it restarts (a new incarnation).
-        if core.removedIncarnations[worker] != nil { return }
+        if let claimed, core.removedIncarnations[claimed] != nil { return }
         switch message {
         case .tokens(let outputs):
-            for requestID in Set(outputs.map(\.requestID)) { post(.abort(requestID: requestID), to: worker) }
+            for requestID in Set(outputs.map(\.requestID)) { post(.abort(requestID: requestID), toRoutingID: routingID) }
         case .leaving, .draining:
             return  // it is going away: nothing to re-register
         case .register, .finished, .failed, .kvEvents, .snapshot, .heartbeat:
             break
         }
         let instant = now
-        if let last = core.registerAgainSentAt[worker], instant < last.advanced(by: .seconds(1)) { return }
-        core.registerAgainSentAt[worker] = instant
-        config.log("\(worker) is not registered here; asking it to register again")
-        post(.registerAgain, to: worker)
+        if let last = core.registerAgainSentAt[routingID], instant < last.advanced(by: .seconds(1)) { return }
+        core.registerAgainSentAt[routingID] = instant
+        config.log("\(describe(routingID, in: core)) is not registered here; asking it to register again")
+        post(.registerAgain, toRoutingID: routingID)
     }
 
+    /// A worker registers: over its own routing id (it connected to the router), or over a
+    /// connection the router made to a listening worker, whose id ties it to that endpoint.
     private func register(_ registration: WorkerRegistration, from routingID: [UInt8], in core: inout CoordinatorCore) {
+        let connection = core.connection(routingID: routingID)
         let refusal: String?
-        if WorkerLink.workerID(routingID: routingID) != registration.workerID {
+        if connection == nil, WorkerLink.workerID(routingID: routingID) != registration.workerID {
             refusal = "worker \(registration.workerID) refused: its routing id \(routingID) does not encode its worker id"
         } else if core.removedIncarnations[WorkerID(registration.workerID)] == registration.incarnation {
             refusal = "worker \(registration.workerID) was removed from the router by the operator; restart it to register again"
@@ -129,45 +134,46 @@ extension RouterCoordinator: WorkerLinkDelegate {
         }
         if let refusal {
             config.log(refusal)
-            var writer = WireWriter(capacity: 256)
-            RouterToWorker.refused(reason: refusal).encode(into: &writer)
-            link.post(.send(routingID: routingID, frame: writer.bytes))
+            post(.refused(reason: refusal), toRoutingID: routingID)
             return
         }
         let worker = WorkerID(registration.workerID)
         let heartbeatMilliseconds = UInt32(clamping: Int(config.heartbeatInterval / .milliseconds(1)))
-        if let known = core.workers[worker], known.registration.incarnation == registration.incarnation {
+        if let known = core.workers[worker], known.registration.incarnation == registration.incarnation,
+            known.routingID == routingID
+        {
             // A retried `register` whose answer crossed it: answer again.
-            post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker)
+            post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker, in: core)
             return
         }
-        var endpoint: String?
+        if let connection, let previous = connection.connection.worker, previous != worker, core.workers[previous] != nil {
+            config.log("\(worker) now listens at \(connection.endpoint) in place of \(previous)")
+            core.workers[previous] = nil
+            workerGone(previous, reason: "\(previous) was replaced at \(connection.endpoint)", in: &core)
+        }
         if let known = core.workers[worker] {
             config.log("\(worker) restarted (incarnation \(known.registration.incarnation) → \(registration.incarnation))")
-            endpoint = known.endpoint
+            if let old = known.endpoint, old != connection?.endpoint { core.connections[old]?.worker = nil }
             workerGone(worker, reason: "\(worker) restarted", in: &core)
-        } else if let waiting = core.connectedEndpoints.first(where: { $0.value == nil })?.key {
-            // The first unknown worker after a connect is taken to be the one listening there.
-            endpoint = waiting
-            core.connectedEndpoints[waiting] = worker
         }
-        core.workers[worker] = WorkerEntry(registration: registration, endpoint: endpoint)
-        core.registerAgainSentAt[worker] = nil
+        if let endpoint = connection?.endpoint { core.connections[endpoint]?.worker = worker }
+        core.workers[worker] = WorkerEntry(registration: registration, endpoint: connection?.endpoint, routingID: routingID)
+        core.registerAgainSentAt[routingID] = nil
         core.removedIncarnations[worker] = nil
         let actions = core.state.addWorker(
             worker, incarnation: registration.incarnation, totalPages: Int(registration.capacityPages), lastSequence: 0, now: now)
         for action in actions { perform(action, in: &core) }
-        post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker)
+        post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker, in: core)
         config.log(
-            "registered \(worker) (model \(registration.modelID), tp \(registration.tensorParallelSize), "
-                + "\(registration.capacityPages) KV pages)")
+            "registered \(worker)\(connection.map { " listening at \($0.endpoint)" } ?? "") (model \(registration.modelID), "
+                + "tp \(registration.tensorParallelSize), \(registration.capacityPages) KV pages)")
     }
 
     func perform(_ action: RouterAction, in core: inout CoordinatorCore) {
         switch action {
         case .requestSnapshot(let worker, let reason):
             config.log("resynchronising \(worker) from a snapshot (\(reason))")
-            post(.snapshotRequest, to: worker)
+            post(.snapshotRequest, to: worker, in: core)
         case .workerLost(let worker):
             config.log("\(worker) missed \(config.missedHeartbeatLimit) heartbeats; moving its requests elsewhere")
             moveFlights(off: worker, reason: "\(worker) stopped responding", in: &core)

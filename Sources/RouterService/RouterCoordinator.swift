@@ -101,7 +101,7 @@ package final class RouterCoordinator: Sendable {
             flight.isCancelled = true
             core.flights[id] = flight
             flight.continuation.finish()
-            post(.abort(requestID: id), to: flight.decision.worker)
+            post(.abort(requestID: id), to: flight.decision.worker, in: core)
         }
     }
 
@@ -112,7 +112,7 @@ package final class RouterCoordinator: Sendable {
             guard var flight = core.flights[id], !flight.isCancelled, !flight.isStopping else { return }
             flight.isStopping = true
             core.flights[id] = flight
-            post(.abort(requestID: id), to: flight.decision.worker)
+            post(.abort(requestID: id), to: flight.decision.worker, in: core)
         }
     }
 
@@ -141,7 +141,7 @@ package final class RouterCoordinator: Sendable {
         core.flights[id] = flight
         var params = flight.params
         params.maxTokens -= UInt32(flight.generated.count)
-        post(.submit(WorkerSubmit(requestID: id, tokenIDs: flight.prompt + flight.generated, params: params)), to: flight.decision.worker)
+        post(.submit(WorkerSubmit(requestID: id, tokenIDs: flight.prompt + flight.generated, params: params)), to: flight.decision.worker, in: core)
     }
 
     /// Ends a flight with an error, releasing its load.
@@ -152,11 +152,16 @@ package final class RouterCoordinator: Sendable {
         flight.continuation.finish(throwing: error)
     }
 
-    /// Queues a message for `worker`.
-    func post(_ message: RouterToWorker, to worker: WorkerID) {
+    /// Queues a message for `worker` (over the connection it registered on).
+    func post(_ message: RouterToWorker, to worker: WorkerID, in core: CoordinatorCore) {
+        post(message, toRoutingID: core.routingID(of: worker))
+    }
+
+    /// Queues a message for the peer with `routingID`.
+    func post(_ message: RouterToWorker, toRoutingID routingID: [UInt8]) {
         var writer = WireWriter(capacity: 256)
         message.encode(into: &writer)
-        link.post(.send(routingID: WorkerLink.routingID(workerID: worker.rawValue), frame: writer.bytes))
+        link.post(.send(routingID: routingID, frame: writer.bytes))
     }
 }
 
@@ -175,17 +180,44 @@ struct CoordinatorCore {
     var flights: [UInt64: Flight] = [:]
     var metrics = RouterMetrics()
     var nextRequestID: UInt64 = 1
-    /// Endpoints the router connected to (`worker --listen`), awaiting or holding a worker.
-    var connectedEndpoints: [String: WorkerID?] = [:]
+    /// Connections the router made to listening workers (`worker --listen`), by endpoint.
+    var connections: [String: WorkerConnection] = [:]
     /// Unknown senders already logged (one line per routing id).
     var loggedStrangers: Set<[UInt8]> = []
-    /// When each unregistered worker was last asked to register again.
-    var registerAgainSentAt: [WorkerID: RouterInstant] = [:]
+    /// When each unregistered sender (by routing id) was last asked to register again.
+    var registerAgainSentAt: [[UInt8]: RouterInstant] = [:]
     /// Workers removed by the operator, with the incarnation removed: not asked to register
     /// again, and refused if that incarnation registers.
     var removedIncarnations: [WorkerID: UInt64] = [:]
 
     init(state: RouterState) { self.state = state }
+
+    /// The connection the router made that `routingID` names, with its endpoint.
+    func connection(routingID: [UInt8]) -> (endpoint: String, connection: WorkerConnection)? {
+        guard WorkerLink.workerID(routingID: routingID) == nil else { return nil }
+        return connections.first { $0.value.routingID == routingID }.map { ($0.key, $0.value) }
+    }
+
+    /// The registered worker whose messages carry `routingID`, or nil for a stranger.
+    func sender(of routingID: [UInt8]) -> WorkerID? {
+        let worker = WorkerLink.workerID(routingID: routingID).map(WorkerID.init) ?? connection(routingID: routingID)?.connection.worker
+        guard let worker, workers[worker]?.routingID == routingID else { return nil }
+        return worker
+    }
+
+    /// Where messages for `worker` go: the connection it registered on, else its own routing id.
+    func routingID(of worker: WorkerID) -> [UInt8] {
+        workers[worker]?.routingID ?? WorkerLink.routingID(workerID: worker.rawValue)
+    }
+}
+
+/// A connection the router made to a worker that listens (`POST /workers`).
+struct WorkerConnection: Sendable {
+    /// The routing id the router gave the connection: everything sent over it carries this id,
+    /// which is how a registration is tied to the endpoint it came from.
+    var routingID: [UInt8]
+    /// The worker that registered over it, once one has.
+    var worker: WorkerID?
 }
 
 /// A registered worker as the router knows it beyond ``RouterCore/WorkerRegistry``.
@@ -194,6 +226,8 @@ struct WorkerEntry: Sendable {
     var lastHeartbeat: WorkerHeartbeat?
     /// Set when the router connected to the worker (it listens).
     var endpoint: String?
+    /// The routing id its messages carry (its own 4-byte id, or the router's connection id).
+    var routingID: [UInt8]
 }
 
 /// One request between admission and its finish.

@@ -5,10 +5,12 @@ import Transport
 
 /// What the socket thread should do next, posted from any thread.
 enum WorkerLinkCommand: Sendable {
-    /// Send one frame to the peer with this routing id (the worker's 4 id bytes).
+    /// Send one frame to the peer with this routing id (a worker's 4 id bytes, or the id the
+    /// router gave a connection it made).
     case send(routingID: [UInt8], frame: [UInt8])
-    /// Connect the ROUTER socket to a worker that listens (`worker --listen`).
-    case connect(endpoint: String, completion: @Sendable (String?) -> Void)
+    /// Connect the ROUTER socket to a worker that listens (`worker --listen`); whatever arrives
+    /// over that connection carries `routingID` (see ``WorkerLink/connectionRoutingID()``).
+    case connect(endpoint: String, routingID: [UInt8], completion: @Sendable (String?) -> Void)
     /// Drop a connection made by `connect`.
     case disconnect(endpoint: String)
 }
@@ -176,8 +178,9 @@ final class WorkerLink: @unchecked Sendable {
                 log("could not send to worker \(WorkerLink.workerID(routingID: routingID).map(String.init) ?? "?"): \(error)")
                 delegate?.link(failedToSend: frame, to: routingID)
             }
-        case .connect(let endpoint, let completion):
+        case .connect(let endpoint, let routingID, let completion):
             do {
+                try router.setConnectRoutingID(routingID)
                 _ = try router.connect(endpoint)
                 completion(nil)
             } catch {
@@ -192,6 +195,13 @@ final class WorkerLink: @unchecked Sendable {
     static func workerID(routingID: [UInt8]) -> UInt32? {
         guard routingID.count == 4 else { return nil }
         return UInt32(routingID[0]) | UInt32(routingID[1]) << 8 | UInt32(routingID[2]) << 16 | UInt32(routingID[3]) << 24
+    }
+
+    /// A fresh routing id for a connection the router makes: a marker byte and 8 random bytes,
+    /// so it never looks like a worker's 4-byte id and no peer can guess it (libzmq aborts on a
+    /// connection id already in use).
+    static func connectionRoutingID() -> [UInt8] {
+        [0xC0] + withUnsafeBytes(of: UInt64.random(in: 0...(.max))) { Array($0) }
     }
 
     /// The routing id of worker `id`.

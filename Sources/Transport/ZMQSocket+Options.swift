@@ -68,6 +68,17 @@ extension ZMQSocket {
         try identity.withUnsafeBytes { try setRaw(ZMQ_ROUTING_ID, $0.baseAddress, $0.count, name: "ZMQ_ROUTING_ID") }
     }
 
+    /// ROUTER only: the routing id this socket gives the peer of its next `connect`
+    /// (`ZMQ_CONNECT_ROUTING_ID`, 1…255 bytes, not starting with a zero byte), instead of the id
+    /// the peer announces. It stays that connection's id across reconnects. Must not equal the
+    /// id of any current peer (libzmq asserts on a duplicate): make it unguessable.
+    public func setConnectRoutingID(_ identity: [UInt8]) throws {
+        precondition((1...255).contains(identity.count) && identity[0] != 0, "connect routing ids are 1...255 bytes, not starting with 0")
+        try identity.withUnsafeBytes {
+            try setRaw(ZMQ_CONNECT_ROUTING_ID, $0.baseAddress, $0.count, name: "ZMQ_CONNECT_ROUTING_ID")
+        }
+    }
+
     /// SUB only: receive messages whose first frame starts with `prefix` (empty = everything).
     public func subscribe(_ prefix: [UInt8] = []) throws {
         try prefix.withUnsafeBytes { try setRaw(ZMQ_SUBSCRIBE, $0.baseAddress, $0.count, name: "ZMQ_SUBSCRIBE") }

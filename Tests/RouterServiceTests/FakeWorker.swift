@@ -11,11 +11,19 @@ final class FakeWorker {
     private var writer = WireWriter(capacity: 1024)
     private(set) var isRegistered = false
 
-    init(context: ZMQContext, endpoint: String, workerID: UInt32, incarnation: UInt64 = .random(in: 1...(.max))) throws {
+    /// The endpoint it connected to, or the one it listens on (port resolved).
+    let endpoint: String
+
+    /// A worker that connects to the router at `endpoint`, or with `listen`, one that binds
+    /// `endpoint` and waits for the router to connect (`worker --listen`).
+    init(
+        context: ZMQContext, endpoint: String, listen: Bool = false, workerID: UInt32,
+        incarnation: UInt64 = .random(in: 1...(.max))
+    ) throws {
         socket = try ZMQSocket(.dealer, context: context)
         try socket.setRoutingID(withUnsafeBytes(of: workerID.littleEndian) { Array($0) })
         socket.setLingerOnClose(.zero)
-        _ = try socket.connect(endpoint)
+        self.endpoint = listen ? try socket.bind(endpoint) : try socket.connect(endpoint)
         self.workerID = workerID
         self.incarnation = incarnation
     }

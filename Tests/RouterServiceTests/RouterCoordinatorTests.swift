@@ -236,6 +236,34 @@ import WireProtocol
         #expect(coordinator.workers().map(\.id) == [2])
     }
 
+    /// Workers the router connects to (`POST /workers`) are told apart by the connection their
+    /// registration arrives on, whatever order they register in; requests reach them over it.
+    @Test func listeningWorkersAreMatchedToTheirEndpointsWhateverOrderTheyRegisterIn() async throws {
+        defer { coordinator.shutdown() }
+        var listening: [FakeWorker] = []
+        for (firstID, secondID) in [(UInt32(11), UInt32(12)), (13, 14)] {
+            let first = try FakeWorker(context: context, endpoint: "tcp://127.0.0.1:*", listen: true, workerID: firstID)
+            let second = try FakeWorker(context: context, endpoint: "tcp://127.0.0.1:*", listen: true, workerID: secondID)
+            let (firstEndpoint, secondEndpoint) = (first.endpoint, second.endpoint)
+            async let firstStatus = coordinator.connectWorker(endpoint: firstEndpoint)
+            async let secondStatus = coordinator.connectWorker(endpoint: secondEndpoint)
+            try await Task.sleep(for: .milliseconds(200))  // both connections pending
+            #expect(try second.register())
+            #expect(try first.register())
+            let (one, two) = try await (firstStatus, secondStatus)
+            #expect(one.id == firstID && one.endpoint == first.endpoint)
+            #expect(two.id == secondID && two.endpoint == second.endpoint)
+            listening += [first, second]
+        }
+        #expect(coordinator.workers().filter(\.routable).map(\.id).sorted() == [11, 12, 13, 14])
+        // Requests reach a listening worker over the router's connection, and its answers arrive.
+        let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: Self.params))
+        let (worker, submit) = try #require(try firstSubmit(among: listening))
+        try worker.complete(submit, tokens: [5, 6])
+        let (tokens, finish) = try await collect(handle)
+        #expect(tokens == [5, 6] && finish?.workerID == worker.workerID)
+    }
+
     /// A worker shutting down says `draining`: new requests go elsewhere, its running one keeps
     /// streaming from it, and when it says `leaving` the unfinished rest moves to another worker
     /// (re-prefilled with what it streamed) at once.
