@@ -6,7 +6,7 @@
 # each on a fresh cluster, then prints the ratios. Release build.
 #   scripts/bench-cluster.sh [MODEL_DIR]     (default: models/demo)
 # Extra `radixserve bench` flags can be passed in BENCH_ARGS, extra `radixserve up` flags in UP_ARGS
-# (e.g. UP_ARGS="--recompute-weight 0"; `up` defaults to 1).
+# (e.g. UP_ARGS="--recompute-weight 0"; `up` defaults to 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-models/demo}"

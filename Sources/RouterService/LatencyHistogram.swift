@@ -12,9 +12,10 @@ package struct LatencyHistogram: Sendable {
     package static let requestBounds: [Double] = [
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
     ]
-    /// Bounds for router-internal decisions: 1 µs to 10 ms.
+    /// Bounds for router-internal decisions: 1 µs to 10 ms, finer around the 200 µs goal.
     package static let decisionBounds: [Double] = [
-        0.000_001, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_2, 0.000_5, 0.001, 0.01,
+        0.000_001, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_075, 0.000_1, 0.000_15, 0.000_2, 0.000_3, 0.000_5,
+        0.001, 0.01,
     ]
 
     package init(bounds: [Double]) {

@@ -31,7 +31,9 @@ struct RouterCommand: AsyncParsableCommand {
         let workers = launcher.coordinator.boundWorkerEndpoint
         let host = routing.host
         try await launcher.serve(host: host, port: routing.httpPort) { port in
-            StandardOutput.write("radixserve router: serving \(launcher.model.id) on http://\(host):\(port); workers connect to \(workers)" + "\n")
+            StandardOutput.write(
+                "radixserve router: serving \(launcher.model.id) on http://\(host):\(port) (\(launcher.dispatchSummary)); "
+                    + "workers connect to \(workers)\n")
         }
     }
 }
@@ -54,8 +56,8 @@ struct RouterOptions: ParsableArguments {
     var policy: String = DispatchPolicy.cacheAware.rawValue
 
     @Option(help: ArgumentHelp(
-        "cache-aware: extra weight of uncached prompt tokens (default: 0 for router, 1 for up).",
-        discussion: "0 predicts this request's time to first token only, right when each worker has its own accelerator. With 1, a miss also pays for the prefill it adds to the cluster, which keeps requests with their cached prefix; right when workers share a host's cores, as the workers of `up` do."))
+        "cache-aware: extra weight of uncached prompt tokens (default: 0 for router, 2 for up).",
+        discussion: "0 predicts this request's time to first token only, right when each worker has its own accelerator. Above 0 a miss also pays for the prefill it adds to the cluster: with W, a request leaves the worker holding its prefix only when that worker's prefill queue is longer than another's by about (1 + W) times the prefix. Right when workers share a host's cores, as the workers of `up` do."))
     var recomputeWeight: Double?
 
     @Option(help: "Tokens per KV page (workers must use the same).")

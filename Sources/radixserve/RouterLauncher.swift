@@ -13,6 +13,9 @@ struct RouterLauncher {
     let model: ServedModel
     let coordinator: RouterCoordinator
     let context: ZMQContext
+    /// How requests are dispatched, for the start-up line: the policy, and for `cache-aware` its
+    /// recompute weight (e.g. "cache-aware dispatch, recompute weight 2").
+    let dispatchSummary: String
 
     /// Reads the checkpoint's tokenizer, chat template and config (no weights), and binds the
     /// worker endpoint.
@@ -35,6 +38,8 @@ struct RouterLauncher {
             hashSeed: hashSeed, maxModelLength: config.maxPositionEmbeddings, policy: policy, heartbeatInterval: heartbeat,
             missedHeartbeatLimit: missedHeartbeats, maxAttempts: maxAttempts, seed: seed ?? .random(in: 0...(.max)))
         serviceConfig.costModel.recomputeWeight = recomputeWeight
+        let weight = recomputeWeight == recomputeWeight.rounded() ? "\(Int(recomputeWeight))" : "\(recomputeWeight)"
+        dispatchSummary = policy == .cacheAware ? "cache-aware dispatch, recompute weight \(weight)" : "\(policy.rawValue) dispatch"
         serviceConfig.eosTokenIDs = Set((config.eosTokenIDs + tokenizer.eosTokenIDs).map { Int32(clamping: $0) })
         coordinator = RouterCoordinator(config: serviceConfig, context: context)
         try coordinator.start()

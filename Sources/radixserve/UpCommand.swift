@@ -44,7 +44,7 @@ struct UpCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: socketDirectory) }
         let endpoint = "ipc://" + socketDirectory.appendingPathComponent("workers").path
         // The workers share this host's cores, so a cache miss is not free on an idle-looking one.
-        let launcher = try routing.launcher(workerEndpoint: endpoint, defaultRecomputeWeight: 1)
+        let launcher = try routing.launcher(workerEndpoint: endpoint, defaultRecomputeWeight: 2)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let perWorker = threads > 0 ? threads : max(1, cores / (workers * tp))
         // `up` shuts down gracefully on SIGINT/SIGTERM itself (the HTTP server drains first).
@@ -79,9 +79,10 @@ struct UpCommand: AsyncParsableCommand {
         let host = routing.host
         let model = launcher.model.id
         let count = workers
+        let dispatch = launcher.dispatchSummary
         try await launcher.serve(host: host, port: routing.httpPort) { port in
             StandardOutput.write("""
-                radixserve up: \(count) worker(s) serving \(model) on http://\(host):\(port) — Ctrl-C stops everything
+                radixserve up: \(count) worker(s) serving \(model) on http://\(host):\(port) (\(dispatch)) — Ctrl-C stops everything
                   try: radixserve chat --url http://\(host):\(port) --message "Tell me a story."
                        curl http://\(host):\(port)/v1/chat/completions -H 'Content-Type: application/json' \\
                          -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello!"}]}'

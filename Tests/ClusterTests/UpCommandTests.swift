@@ -14,6 +14,8 @@ import TestSupport
             .split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         #expect(pids.count == 2)
         let line = try #require(up.outputLine(containing: "Ctrl-C", timeout: 120), "\(up.standardError)")
+        // Its workers share this host's cores, so cache-aware dispatch weighs recomputation.
+        #expect(line.contains("(cache-aware dispatch, recompute weight 2)"), "\(line)")
         let range = try #require(line.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression))
         let client = RouterClient(url: try ServingURL(String(line[range])))
         let answer = try client.chat(ChatCompletionRequest(
