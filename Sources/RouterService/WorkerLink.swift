@@ -175,7 +175,9 @@ final class WorkerLink: @unchecked Sendable {
             do {
                 try router.send([routingID, frame], timeout: .milliseconds(100))
             } catch {
-                log("could not send to worker \(WorkerLink.workerID(routingID: routingID).map(String.init) ?? "?"): \(error)")
+                let connection = routingID.map { String(format: "%02x", $0) }.joined()
+                let peer = WorkerLink.workerID(routingID: routingID).map { "worker \($0)" } ?? "the worker on connection \(connection)"
+                log("could not send to \(peer): \(error)")
                 delegate?.link(failedToSend: frame, to: routingID)
             }
         case .connect(let endpoint, let routingID, let completion):
