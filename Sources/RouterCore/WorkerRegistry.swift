@@ -82,6 +82,9 @@ package struct WorkerRegistry: Sendable {
     /// Whether `worker` is known, alive and not draining.
     package func isRoutable(_ worker: WorkerID) -> Bool { records[worker]?.takesRequests ?? false }
 
+    /// Whether `worker` is known and its heartbeats arrive (draining or not).
+    package func isAlive(_ worker: WorkerID) -> Bool { records[worker]?.isRoutable ?? false }
+
     /// Whether `worker` is known and draining.
     package func isDraining(_ worker: WorkerID) -> Bool { records[worker]?.isDraining ?? false }
 

@@ -87,24 +87,43 @@ extension RouterCoordinator {
             throw RouterServiceError(failure)
         }
         let deadline = ContinuousClock.now.advanced(by: timeout)
+        var registered: WorkerID?
         do {
-            while ContinuousClock.now < deadline {
-                if let worker = core.withLock({ $0.connections[endpoint]?.worker }),
-                    let status = workers().first(where: { $0.id == worker.rawValue })
-                {
-                    return status
-                }
+            while ContinuousClock.now < deadline, registered == nil {
                 try await Task.sleep(for: .milliseconds(20))
+                registered = core.withLock { core in
+                    core.connections[endpoint]?.worker.flatMap { core.workers[$0] != nil ? $0 : nil }
+                }
             }
         } catch {
-            // Cancelled (the client went away): forget the half-made connection.
-            core.withLock { _ = $0.connections.removeValue(forKey: endpoint) }
-            link.post(.disconnect(endpoint: endpoint))
+            // Cancelled (the client went away): keep a worker that made it, else drop the connection.
+            if !abandonConnection(to: endpoint, routingID: routingID) { return try status(of: endpoint) }
             throw error
         }
-        core.withLock { _ = $0.connections.removeValue(forKey: endpoint) }
-        link.post(.disconnect(endpoint: endpoint))
+        if registered != nil || !abandonConnection(to: endpoint, routingID: routingID) { return try status(of: endpoint) }
         throw RouterServiceError("no worker registered from \(endpoint) within \(timeout) (is `radixserve worker --listen \(endpoint)` running?)")
+    }
+
+    /// Drops the connection made to `endpoint` unless a worker registered over it meanwhile (checked
+    /// under the same lock, so a registration cannot slip in between). Returns whether it dropped it.
+    private func abandonConnection(to endpoint: String, routingID: [UInt8]) -> Bool {
+        let dropped = core.withLock { core -> Bool in
+            guard let connection = core.connections[endpoint], connection.routingID == routingID else { return false }
+            if let worker = connection.worker, core.workers[worker] != nil { return false }
+            core.connections[endpoint] = nil
+            return true
+        }
+        if dropped { link.post(.disconnect(endpoint: endpoint)) }
+        return dropped
+    }
+
+    /// The status of the worker registered over the connection to `endpoint`.
+    private func status(of endpoint: String) throws -> WorkerStatus {
+        let worker = core.withLock { $0.connections[endpoint]?.worker }
+        guard let worker, let status = workers().first(where: { $0.id == worker.rawValue }) else {
+            throw RouterServiceError("the worker at \(endpoint) went away right after registering")
+        }
+        return status
     }
 
     /// Removes a worker: it stops receiving requests, its in-flight requests move to other
@@ -116,7 +135,7 @@ extension RouterCoordinator {
             core.removedIncarnations[worker] = entry.registration.incarnation
             workerGone(worker, reason: "\(worker) was removed", in: &core)
             post(.refused(reason: "removed from the router by the operator"), toRoutingID: entry.routingID)
-            if let endpoint = entry.endpoint {
+            if let endpoint = entry.endpoint, core.connections[endpoint]?.routingID == entry.routingID {
                 core.connections[endpoint] = nil
                 link.post(.disconnect(endpoint: endpoint))
             }

@@ -26,9 +26,9 @@ extension RouterCoordinator: WorkerLinkDelegate {
         // A lost `submit` would leave its request waiting forever: move it now.
         guard case .submit(let submit)? = try? RouterToWorker.decode(frame, maxFrameBytes: config.maxFrameBytes) else { return }
         core.withLock { core in
-            guard let worker = core.sender(of: routingID), let flight = core.flights[submit.requestID],
-                flight.decision.worker == worker
+            guard let flight = core.flights[submit.requestID], core.workers[flight.decision.worker]?.routingID == routingID
             else { return }
+            let worker = flight.decision.worker
             if flight.isStopping || flight.isCancelled { return endStopped(submit.requestID, in: &core) }
             retry(submit.requestID, after: "the request could not be sent to \(worker)", in: &core)
         }
@@ -128,6 +128,12 @@ extension RouterCoordinator: WorkerLinkDelegate {
             refusal = "worker \(registration.workerID) refused: its routing id \(routingID) does not encode its worker id"
         } else if core.removedIncarnations[WorkerID(registration.workerID)] == registration.incarnation {
             refusal = "worker \(registration.workerID) was removed from the router by the operator; restart it to register again"
+        } else if let holder = core.workers[WorkerID(registration.workerID)], holder.routingID != routingID,
+            core.state.registry.isAlive(WorkerID(registration.workerID))
+        {
+            // Two live processes with one id would displace each other for ever.
+            let place = holder.endpoint.map { " listening at \($0)" } ?? ""
+            refusal = "worker id \(registration.workerID) is in use by another live worker\(place); give each worker its own --worker-id"
         } else {
             refusal = registration.incompatibility(
                 modelFingerprint: config.modelFingerprint, pageSize: UInt32(config.pageSize), hashSeed: config.hashSeed)

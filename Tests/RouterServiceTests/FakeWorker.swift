@@ -14,14 +14,15 @@ final class FakeWorker {
     /// The endpoint it connected to, or the one it listens on (port resolved).
     let endpoint: String
 
-    /// A worker that connects to the router at `endpoint`, or with `listen`, one that binds
-    /// `endpoint` and waits for the router to connect (`worker --listen`).
+    /// A worker that connects to the router at `endpoint` (its routing id is its worker id), or
+    /// with `listen`, one that binds `endpoint` and waits for the router to connect (`worker
+    /// --listen`; no routing id of its own: the router names the connection).
     init(
         context: ZMQContext, endpoint: String, listen: Bool = false, workerID: UInt32,
         incarnation: UInt64 = .random(in: 1...(.max))
     ) throws {
         socket = try ZMQSocket(.dealer, context: context)
-        try socket.setRoutingID(withUnsafeBytes(of: workerID.littleEndian) { Array($0) })
+        if !listen { try socket.setRoutingID(withUnsafeBytes(of: workerID.littleEndian) { Array($0) }) }
         socket.setLingerOnClose(.zero)
         self.endpoint = listen ? try socket.bind(endpoint) : try socket.connect(endpoint)
         self.workerID = workerID

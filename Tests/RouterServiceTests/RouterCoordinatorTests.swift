@@ -262,6 +262,34 @@ import WireProtocol
         try worker.complete(submit, tokens: [5, 6])
         let (tokens, finish) = try await collect(handle)
         #expect(tokens == [5, 6] && finish?.workerID == worker.workerID)
+        // A second live process claiming a listening worker's id is refused, not swapped in.
+        let impostor = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: 12)
+        #expect(try !impostor.register())
+        #expect(coordinator.workers().first { $0.id == 12 }?.endpoint == listening[1].endpoint)
+        // Removal tells the listening worker over the router's connection.
+        #expect(coordinator.removeWorker(13))
+        let reason = try listening[2].expect { message -> String? in
+            if case .refused(let reason) = message { return reason }
+            return nil
+        }
+        #expect(reason?.contains("removed") == true)
+    }
+
+    /// A connection whose worker does not register in time is dropped with a clear error, and
+    /// the endpoint can be added again.
+    @Test func aListeningWorkerThatDoesNotRegisterInTimeCanBeAddedLater() async throws {
+        defer { coordinator.shutdown() }
+        let late = try FakeWorker(context: context, endpoint: "tcp://127.0.0.1:*", listen: true, workerID: 21)
+        let endpoint = late.endpoint
+        await #expect(throws: RouterServiceError.self) {
+            try await coordinator.connectWorker(endpoint: endpoint, timeout: .milliseconds(300))
+        }
+        #expect(coordinator.workers().isEmpty)
+        try await Task.sleep(for: .milliseconds(300))  // the dropped connection is gone on the worker's side too
+        async let status = coordinator.connectWorker(endpoint: endpoint)
+        #expect(try late.register())
+        let added = try await status
+        #expect(added.id == 21 && added.endpoint == endpoint)
     }
 
     /// A worker shutting down says `draining`: new requests go elsewhere, its running one keeps
