@@ -21,11 +21,11 @@ package struct WorkerRegistry: Sendable {
         var incarnation: UInt64
         var lastHeartbeat: RouterInstant
         /// Alive: heartbeats arrive (see ``sweep(now:)``).
-        var isRoutable = true
+        var isAlive = true
         /// Shutting down: finishes its requests but takes no new ones (see ``markDraining(_:)``).
         var isDraining = false
         /// Alive and not draining: new requests may go here.
-        var takesRequests: Bool { isRoutable && !isDraining }
+        var takesRequests: Bool { isAlive && !isDraining }
         var report = WorkerLoadReport()
         var prefillTokensPerSecond: Double
         /// False until a report or an observation gave this worker a speed of its own.
@@ -83,7 +83,7 @@ package struct WorkerRegistry: Sendable {
     package func isRoutable(_ worker: WorkerID) -> Bool { records[worker]?.takesRequests ?? false }
 
     /// Whether `worker` is known and its heartbeats arrive (draining or not).
-    package func isAlive(_ worker: WorkerID) -> Bool { records[worker]?.isRoutable ?? false }
+    package func isAlive(_ worker: WorkerID) -> Bool { records[worker]?.isAlive ?? false }
 
     /// Whether `worker` is known and draining.
     package func isDraining(_ worker: WorkerID) -> Bool { records[worker]?.isDraining ?? false }
@@ -125,8 +125,8 @@ package struct WorkerRegistry: Sendable {
     package mutating func heartbeat(_ worker: WorkerID, now: RouterInstant, report: WorkerLoadReport? = nil) -> Bool {
         guard var record = records[worker] else { return false }
         record.lastHeartbeat = max(record.lastHeartbeat, now)
-        let revived = !record.isRoutable
-        record.isRoutable = true
+        let revived = !record.isAlive
+        record.isAlive = true
         if let report {
             record.report = report
             record.finishedSinceReport = 0
@@ -142,8 +142,8 @@ package struct WorkerRegistry: Sendable {
     package mutating func sweep(now: RouterInstant) -> [WorkerID] {
         let limit = heartbeatInterval * missedHeartbeatLimit
         var lost: [WorkerID] = []
-        for (worker, record) in records where record.isRoutable && record.lastHeartbeat.advanced(by: limit) < now {
-            records[worker]?.isRoutable = false
+        for (worker, record) in records where record.isAlive && record.lastHeartbeat.advanced(by: limit) < now {
+            records[worker]?.isAlive = false
             lost.append(worker)
         }
         return lost.sorted()

@@ -131,7 +131,7 @@ extension RouterCoordinator {
     package func removeWorker(_ id: UInt32) -> Bool {
         core.withLock { core in
             let worker = WorkerID(id)
-            guard let entry = core.workers.removeValue(forKey: worker) else { return false }
+            guard let entry = core.workers[worker] else { return false }
             core.removedIncarnations[worker] = entry.registration.incarnation
             workerGone(worker, reason: "\(worker) was removed", in: &core)
             post(.refused(reason: "removed from the router by the operator"), toRoutingID: entry.routingID)

@@ -84,7 +84,6 @@ extension RouterCoordinator: WorkerLinkDelegate {
             core.state.markDraining(worker)
         case .leaving:
             config.log("\(worker) left")
-            core.workers[worker] = nil
             workerGone(worker, reason: "\(worker) left", in: &core)
         }
     }
@@ -123,14 +122,13 @@ extension RouterCoordinator: WorkerLinkDelegate {
     /// connection the router made to a listening worker, whose id ties it to that endpoint.
     private func register(_ registration: WorkerRegistration, from routingID: [UInt8], in core: inout CoordinatorCore) {
         let connection = core.connection(routingID: routingID)
+        let worker = WorkerID(registration.workerID)
         let refusal: String?
         if connection == nil, WorkerLink.workerID(routingID: routingID) != registration.workerID {
             refusal = "worker \(registration.workerID) refused: its routing id \(routingID) does not encode its worker id"
-        } else if core.removedIncarnations[WorkerID(registration.workerID)] == registration.incarnation {
+        } else if core.removedIncarnations[worker] == registration.incarnation {
             refusal = "worker \(registration.workerID) was removed from the router by the operator; restart it to register again"
-        } else if let holder = core.workers[WorkerID(registration.workerID)], holder.routingID != routingID,
-            core.state.registry.isAlive(WorkerID(registration.workerID))
-        {
+        } else if let holder = core.workers[worker], holder.routingID != routingID, core.state.registry.isAlive(worker) {
             // Two live processes with one id would displace each other for ever.
             let place = holder.endpoint.map { " listening at \($0)" } ?? ""
             refusal = "worker id \(registration.workerID) is in use by another live worker\(place); give each worker its own --worker-id"
@@ -143,7 +141,6 @@ extension RouterCoordinator: WorkerLinkDelegate {
             post(.refused(reason: refusal), toRoutingID: routingID)
             return
         }
-        let worker = WorkerID(registration.workerID)
         let heartbeatMilliseconds = UInt32(clamping: Int(config.heartbeatInterval / .milliseconds(1)))
         if let known = core.workers[worker], known.registration.incarnation == registration.incarnation,
             known.routingID == routingID
@@ -154,7 +151,6 @@ extension RouterCoordinator: WorkerLinkDelegate {
         }
         if let connection, let previous = connection.connection.worker, previous != worker, core.workers[previous] != nil {
             config.log("\(worker) now listens at \(connection.endpoint) in place of \(previous)")
-            core.workers[previous] = nil
             workerGone(previous, reason: "\(previous) was replaced at \(connection.endpoint)", in: &core)
         }
         if let known = core.workers[worker] {
@@ -186,8 +182,9 @@ extension RouterCoordinator: WorkerLinkDelegate {
         }
     }
 
-    /// Forgets a worker (restart or removal) and moves its requests elsewhere.
+    /// Forgets a worker (removed, left, restarted or replaced) and moves its requests elsewhere.
     func workerGone(_ worker: WorkerID, reason: String, in core: inout CoordinatorCore) {
+        core.workers[worker] = nil
         core.state.removeWorker(worker)
         moveFlights(off: worker, reason: reason, in: &core)
     }
