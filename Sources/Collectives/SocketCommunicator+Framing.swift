@@ -3,7 +3,9 @@ import Transport
 
 extension SocketCommunicator {
     /// Queues a header frame and a payload frame for `peer`. Sends only block when the peer's
-    /// queue is full (high-water mark), which a live peer in lock-step never lets happen.
+    /// queue is full (high-water mark), which a live peer in lock-step never lets happen, or when
+    /// the connection to the peer is gone: then a goodbye it left unread ends the wait with
+    /// `.peerClosed` (see ``sendHeader(_:to:on:deadline:)``).
     func sendMessage(
         _ operation: CollectiveOperation, root: Int = 0, count: UInt64, payload: UnsafeRawBufferPointer,
         to peer: Int, deadline: Deadline
@@ -11,11 +13,29 @@ extension SocketCommunicator {
         guard let socket = peers[peer] else { throw closedSocket(operation, peer: peer) }
         let header = FrameHeader(operation: operation, root: UInt8(truncatingIfNeeded: root), sequence: sequence, count: count)
         do {
-            let wait = deadline.remaining
-            try header.withEncodedBytes { try socket.send($0, hasMore: true, timeout: wait) }
-            try socket.send(payload, hasMore: false, timeout: wait)
+            try header.withEncodedBytes { try sendHeader($0, to: peer, on: socket, deadline: deadline) }
+            // Never blocks once the header is queued; the header's timeout, so it is not set again.
+            try socket.send(payload, hasMore: false, timeout: min(deadline.remaining, Self.goodbyeCheckInterval))
         } catch let error as TransportError {
             throw translate(error, operation, peer: peer, seconds: deadline.budgetSeconds)
+        }
+    }
+
+    /// Sends a message's header frame, checking every ``goodbyeCheckInterval`` while it blocks
+    /// whether `peer` left: a peer that closed right after sending its `abort` takes its end of
+    /// the connection with it, and a send to it then blocks (a `PAIR` without a peer) while its
+    /// goodbye waits unread on this socket. The frames it left are then read until its `abort`.
+    private func sendHeader(_ bytes: UnsafeRawBufferPointer, to peer: Int, on socket: ZMQSocket, deadline: Deadline) throws {
+        while true {
+            do {
+                return try socket.send(bytes, hasMore: true, timeout: min(deadline.remaining, Self.goodbyeCheckInterval))
+            } catch let error as TransportError where error.code == .timeout && deadline.remaining > .zero {
+                var atHeader = true
+                while socket.isReadable, let frame = try? socket.withReceivedFrame(timeout: .zero, { (FrameHeader(decoding: $0), $1) }) {
+                    if atHeader, frame.0?.operation == .abort { throw peerLeft(currentOperation, peer: peer, on: socket) }
+                    atHeader = !frame.1
+                }
+            }
         }
     }
 
@@ -38,11 +58,7 @@ extension SocketCommunicator {
             socket.discardRemainingFrames()
             throw violation(operation, peer: peer, "received a malformed \(received.size)-byte frame instead of a header")
         }
-        if header.operation == .abort {
-            let reason = (try? socket.withReceivedFrame(timeout: .zero) { bytes, _ in String(decoding: bytes, as: UTF8.self) }) ?? ""
-            throw CollectivesError(
-                code: .peerClosed, message: "rank \(peer) left the group: \(reason)", operation: operation.name, peer: peer)
-        }
+        if header.operation == .abort { throw peerLeft(operation, peer: peer, on: socket) }
         guard header.sequence == sequence, header.operation == operation, Int(header.root) == root else {
             socket.discardRemainingFrames()
             throw violation(
@@ -114,6 +130,12 @@ extension SocketCommunicator {
 
     func violation(_ operation: CollectiveOperation, peer: Int, _ message: String) -> CollectivesError {
         CollectivesError(code: .protocolViolation, message: message, operation: operation.name, peer: peer)
+    }
+
+    /// `peer`'s goodbye, after its `abort` header was read from `socket`: reads the reason frame.
+    private func peerLeft(_ operation: CollectiveOperation, peer: Int, on socket: ZMQSocket) -> CollectivesError {
+        let reason = (try? socket.withReceivedFrame(timeout: .zero) { bytes, _ in String(decoding: bytes, as: UTF8.self) }) ?? ""
+        return CollectivesError(code: .peerClosed, message: "rank \(peer) left the group: \(reason)", operation: operation.name, peer: peer)
     }
 
     private func closedSocket(_ operation: CollectiveOperation, peer: Int) -> CollectivesError {

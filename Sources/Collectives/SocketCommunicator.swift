@@ -67,10 +67,15 @@ public final class SocketCommunicator: Communicator {
     }
 
     /// How long a closed rank's goodbye may wait to be sent. The peers rely on it to fail fast;
-    /// on a loaded host the ZeroMQ I/O thread that sends it can be kept off a core for a while
-    /// (a CI run with the whole test suite on two cores once lost a goodbye after 1 s). It only
-    /// delays the end of a context whose peers are gone.
+    /// on a loaded host the ZeroMQ I/O thread that sends it can be kept off a core for a while.
+    /// It only delays the end of a context whose peers are gone.
     static let closeLinger = Duration.seconds(3)
+
+    /// How often a blocked send looks for a departed peer's goodbye. Longer than ZeroMQ's 100 ms
+    /// reconnect interval, so a connection that drops and comes back is normally back before its
+    /// unread frames are taken for a departed peer's (if not, the lost frames surface as a lock-step
+    /// violation or a timeout, never as wrong sums: every frame carries its call's sequence).
+    static let goodbyeCheckInterval = Duration.milliseconds(250)
 
     /// Tells the peers this rank is leaving (they fail fast with ``CollectivesError/Code-swift.struct/peerClosed``
     /// if they wait on it later) and closes the sockets. Idempotent; later calls throw `.poisoned`.
