@@ -37,20 +37,23 @@ let package = Package(
         .target(name: "CIntrinsics", path: "Sources/CIntrinsics"),
         .target(name: "CKernels", path: "Sources/CKernels"),
 
+        // MARK: - Shared serving values (leaf: no dependencies)
+        .target(name: "ServingTypes", swiftSettings: swiftSettings),
+
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "RadixTree", swiftSettings: swiftSettings),
-        .target(name: "KVPaging", dependencies: ["RadixTree"], swiftSettings: swiftSettings),
-        .target(name: "Scheduling", dependencies: ["KVPaging"], swiftSettings: swiftSettings),
+        .target(name: "KVPaging", dependencies: ["RadixTree", "ServingTypes"], swiftSettings: swiftSettings),
+        .target(name: "Scheduling", dependencies: ["KVPaging", "ServingTypes"], swiftSettings: swiftSettings),
 
         // MARK: - Wire
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "Transport", dependencies: ["CZeroMQ"], swiftSettings: swiftSettings),
         .target(name: "Collectives", dependencies: ["Transport", "CIntrinsics"], swiftSettings: swiftSettings + numericFlags),
-        .target(name: "WireProtocol", swiftSettings: swiftSettings),
+        .target(name: "WireProtocol", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
 
         // MARK: - Router policy (pure Swift)
         .target(name: "ChatTemplates", swiftSettings: swiftSettings),
-        .target(name: "RouterCore", dependencies: ["RadixTree"], swiftSettings: swiftSettings),
+        .target(name: "RouterCore", dependencies: ["RadixTree", "ServingTypes"], swiftSettings: swiftSettings),
 
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
@@ -65,37 +68,37 @@ let package = Package(
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
-            dependencies: ["Backends", "Models", "Tokenizers", "Scheduling", "KVPaging", "Collectives", "WireProtocol"],
+            dependencies: ["Backends", "Models", "Tokenizers", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
             swiftSettings: swiftSettings + numericFlags
         ),
 
         .target(
             name: "WorkerService",
-            dependencies: ["Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol"],
+            dependencies: ["Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
 
         // MARK: - Serving (router process, HTTP API, client)
         .target(
             name: "RouterService",
-            dependencies: ["RouterCore", "RadixTree", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates"],
+            dependencies: ["RouterCore", "RadixTree", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RouterHTTP",
             dependencies: [
-                "RouterService", "RouterCore", "Scheduling", "Tokenizers", "WireProtocol",
+                "RouterService", "RouterCore", "ServingTypes", "Tokenizers", "WireProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "ServingClient", swiftSettings: swiftSettings),
+        .target(name: "ServingClient", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
 
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "RouterCore", "Scheduling", "Tokenizers",
+                "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "RouterCore", "Scheduling", "ServingTypes", "Tokenizers",
                 "Collectives", "WireProtocol", "WorkerService", "RouterService", "RouterHTTP", "ServingClient", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -108,11 +111,12 @@ let package = Package(
             dependencies: ["Backends", "Engine", "Models"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "KVPagingTests", dependencies: ["KVPaging", "RadixTree", "TestSupport"], swiftSettings: swiftSettings),
+            name: "KVPagingTests", dependencies: ["ServingTypes", "KVPaging", "RadixTree", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SchedulingTests", dependencies: ["Scheduling", "KVPaging", "TestSupport"], swiftSettings: swiftSettings),
+            name: "SchedulingTests", dependencies: ["ServingTypes", "Scheduling", "KVPaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackendConformanceTests",
             dependencies: ["Accelerators", "Backends", "TestSupport"],
@@ -121,33 +125,33 @@ let package = Package(
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["Accelerators", "Backends", "Models", "Engine", "Scheduling", "Tokenizers", "TestSupport"],
+            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
+            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CollectivesTests", dependencies: ["Collectives", "Transport", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireProtocolTests", dependencies: ["ServingTypes", "WireProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkerServiceTests",
-            dependencies: ["WorkerService", "Engine", "Models", "Accelerators", "Backends", "Scheduling", "Transport",
+            dependencies: ["ServingTypes", "WorkerService", "Engine", "Models", "Accelerators", "Backends", "Scheduling", "Transport",
                 "WireProtocol", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TensorParallelTests", dependencies: ["Collectives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
-        .testTarget(name: "RouterCoreTests", dependencies: ["RouterCore", "RadixTree"], swiftSettings: swiftSettings),
+        .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "RadixTree"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
-            dependencies: ["RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
+            dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),

@@ -4,6 +4,7 @@
 import KVPaging
 import Models
 import Scheduling
+import ServingTypes
 
 /// The scheduler, model runner and counters, confined to the engine thread.
 ///
@@ -14,7 +15,7 @@ final class EngineCore {
     let runner: ModelRunner
     private let vocabularySize: Int
     private let emit: (EngineEvent) -> Void
-    private let cacheEventSink: (([KVEvent]) -> Void)?
+    private let cacheEventSink: (([CacheEvent]) -> Void)?
     private var privateNamespaceCounter: UInt64 = 0
     private(set) var stats = EngineStats()
     private var rateWindow = RateWindow()
@@ -23,7 +24,7 @@ final class EngineCore {
 
     init(
         model: any ForwardModel, config: EngineConfig, emit: @escaping (EngineEvent) -> Void,
-        cacheEventSink: (([KVEvent]) -> Void)? = nil
+        cacheEventSink: (([CacheEvent]) -> Void)? = nil
     ) throws {
         let schedulerConfig = config.schedulerConfig(for: model)
         self.config = config
@@ -157,16 +158,10 @@ final class EngineCore {
 
     /// The current load snapshot.
     var load: EngineLoad {
-        let schedulerLoad = scheduler.load
         var load = EngineLoad()
-        load.runningCount = schedulerLoad.runningCount
-        load.waitingCount = schedulerLoad.waitingCount
-        load.freePageCount = schedulerLoad.freePageCount
-        load.evictablePageCount = schedulerLoad.evictablePageCount
-        load.cachedPageCount = schedulerLoad.cachedPageCount
-        load.totalPageCount = schedulerLoad.totalPageCount
-        load.recentPrefillTokensPerSecond = rateWindow.prefillRate
-        load.recentDecodeTokensPerSecond = rateWindow.sampleRate
+        load.report = scheduler.load
+        load.report.prefillTokensPerSecond = rateWindow.prefillRate.isFinite ? rateWindow.prefillRate : 0
+        load.report.decodeTokensPerSecond = rateWindow.sampleRate.isFinite ? rateWindow.sampleRate : 0
         load.retractionTotal = scheduler.retractionTotal
         load.stats = stats
         return load

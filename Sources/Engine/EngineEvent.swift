@@ -1,6 +1,7 @@
 // RadixServe: what goes into the engine loop and what comes out.
 
 import Scheduling
+import ServingTypes
 
 /// One generation request submitted to an ``EngineLoop``.
 public struct EngineRequest: Sendable, Hashable {
@@ -16,38 +17,6 @@ public struct EngineRequest: Sendable, Hashable {
         self.id = id
         self.promptTokenIDs = promptTokenIDs
         self.params = params
-    }
-}
-
-/// Log-probabilities reported with a generated token.
-///
-/// Values are the log-softmax of the **raw model logits** (before penalties, temperature,
-/// top-k/top-p/min-p), as SGLang and vLLM report by default: they describe the model's
-/// distribution, not the one the token was drawn from.
-public struct TokenLogprobs: Sendable, Hashable {
-    /// Log-probability of the generated token.
-    public var logprob: Float
-    /// The `params.logprobs` most likely tokens with their log-probabilities, most likely first.
-    public var top: [TokenLogprob]
-
-    /// Creates a record.
-    public init(logprob: Float, top: [TokenLogprob]) {
-        self.logprob = logprob
-        self.top = top
-    }
-}
-
-/// A token id with its log-probability.
-public struct TokenLogprob: Sendable, Hashable {
-    /// The token.
-    public var tokenID: Int32
-    /// Its log-probability.
-    public var logprob: Float
-
-    /// Creates a pair.
-    public init(tokenID: Int32, logprob: Float) {
-        self.tokenID = tokenID
-        self.logprob = logprob
     }
 }
 
@@ -83,23 +52,5 @@ public enum EngineEvent: Sendable, Hashable {
         switch self {
         case .token(let id, _, _, _), .finished(let id, _, _): id
         }
-    }
-}
-
-extension FinishReason {
-    /// OpenAI's `finish_reason` string: `stop`, `length`, `abort` or `error`.
-    public var openAIName: String {
-        switch self {
-        case .stop: "stop"
-        case .length: "length"
-        case .abort: "abort"
-        case .error: "error"
-        }
-    }
-
-    /// The message of an `.error` reason, `nil` otherwise.
-    public var errorMessage: String? {
-        if case .error(let message) = self { return message }
-        return nil
     }
 }

@@ -4,6 +4,7 @@
 import Foundation
 import KVPaging
 import Scheduling
+import ServingTypes
 
 /// A message to the engine thread.
 enum EngineCommand: Sendable {
@@ -14,7 +15,7 @@ enum EngineCommand: Sendable {
     /// Drop the prefix cache; `completion` receives false when running requests hold locks.
     case flushCache(completion: @Sendable (Bool) -> Void)
     /// Publish pending cache events, then list the cached chains (`nil`: the engine stopped).
-    case snapshotCache(completion: @Sendable ([CachedPageChain]?) -> Void)
+    case snapshotCache(completion: @Sendable ([CachedChain]?) -> Void)
     /// Finish every live request with an error and stop the loop.
     case shutdown
 }

@@ -1,24 +1,12 @@
 // RadixServe: load counters the engine thread publishes for other threads.
 
+import ServingTypes
+
 /// A snapshot of an engine's load and cumulative work, published after every step.
 public struct EngineLoad: Sendable, Hashable {
-    /// Admitted requests.
-    public var runningCount = 0
-    /// Requests queued for admission (including retracted ones).
-    public var waitingCount = 0
-    /// KV pages on the free list.
-    public var freePageCount = 0
-    /// Cached pages that could be evicted now.
-    public var evictablePageCount = 0
-    /// Pages owned by the prefix cache.
-    public var cachedPageCount = 0
-    /// Pool size.
-    public var totalPageCount = 0
-    /// Prefill tokens per second of prefill-step time over the last measurement window (about
-    /// one second of work, idle time excluded); 0 until measured.
-    public var recentPrefillTokensPerSecond = 0.0
-    /// Generated tokens per second of step time over the last measurement window.
-    public var recentDecodeTokensPerSecond = 0.0
+    /// What the worker reports to the router: the scheduler's counts and the engine's recent
+    /// prefill and decode speeds (over about one second of work, idle time excluded; 0 until measured).
+    public var report = LoadReport()
     /// Retractions since start.
     public var retractionTotal = 0
     /// Cumulative work since start.

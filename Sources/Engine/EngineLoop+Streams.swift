@@ -1,6 +1,7 @@
 // RadixServe: async-sequence convenience over the engine loop.
 
 import Scheduling
+import ServingTypes
 import Synchronization
 
 extension EngineLoop {

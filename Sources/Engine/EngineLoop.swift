@@ -4,6 +4,7 @@ import Foundation
 import KVPaging
 import Models
 import Scheduling
+import ServingTypes
 import Synchronization
 
 /// Continuous batching on a dedicated OS thread (not the cooperative pool).
@@ -44,7 +45,7 @@ public final class EngineLoop: @unchecked Sendable {
     ///   engine thread, so keep it short.
     public init(
         model: sending any ForwardModel, config: EngineConfig = .init(), sink: @escaping @Sendable (EngineEvent) -> Void = { _ in },
-        cacheEventSink: (@Sendable ([KVEvent]) -> Void)? = nil
+        cacheEventSink: (@Sendable ([CacheEvent]) -> Void)? = nil
     ) throws {
         let outbox = EngineOutbox(sink: sink)
         let core: EngineCore
@@ -98,7 +99,7 @@ public final class EngineLoop: @unchecked Sendable {
     /// ``KVPaging/RadixPrefixCache/cachedChains()``), so a consumer fed by both in call order sees
     /// all earlier events before the listing that includes them. `completion` receives `nil` when
     /// the engine is shut down.
-    public func snapshotCache(completion: @escaping @Sendable ([CachedPageChain]?) -> Void) {
+    public func snapshotCache(completion: @escaping @Sendable ([CachedChain]?) -> Void) {
         if !inbox.post(.snapshotCache(completion: completion)) { completion(nil) }
     }
 

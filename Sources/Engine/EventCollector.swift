@@ -2,6 +2,7 @@
 
 import Foundation
 import Scheduling
+import ServingTypes
 
 /// Everything an engine produced for one request.
 public struct CollectedOutput: Sendable, Hashable {

@@ -2,6 +2,7 @@ import Backends
 import Models
 import RadixTree
 import Scheduling
+import ServingTypes
 
 /// The result of one generation.
 public struct Generation: Sendable {

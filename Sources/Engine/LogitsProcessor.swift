@@ -2,6 +2,7 @@
 
 #if canImport(Glibc)
 import Glibc
+import ServingTypes
 #endif
 
 /// In-place logit transforms applied before sampling, and log-softmax reporting.

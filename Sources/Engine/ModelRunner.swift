@@ -5,6 +5,7 @@ import Backends
 import Models
 import RadixTree
 import Scheduling
+import ServingTypes
 
 /// Runs scheduled batches on a model (local or tensor-parallel leader) over a paged KV cache whose page ids are the
 /// scheduler's ``KVPaging/PagePool`` ids, and samples one token per sampling entry.

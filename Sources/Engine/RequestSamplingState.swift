@@ -2,6 +2,7 @@
 
 import RadixTree
 import Scheduling
+import ServingTypes
 
 /// What sampling remembers about one request between steps.
 ///

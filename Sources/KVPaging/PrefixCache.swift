@@ -1,6 +1,7 @@
 // RadixServe: the prefix-cache contract (after mini-sglang kvcache/base.py, BasePrefixCache).
 
 import RadixTree
+import ServingTypes
 
 /// Names a matched or inserted prefix so it can be locked and unlocked.
 ///
@@ -64,7 +65,7 @@ public struct PrefixInsertion: Hashable, Sendable {
 /// - **Shape.** The cached set is prefix-closed: eviction removes only leaves, least
 ///   recently used first, so if a prefix is cached all its shorter page-aligned prefixes are.
 /// - **Namespaces.** Prefixes in different namespaces never share pages or match each other.
-/// - **Events.** Every structural change is recorded as a ``KVEvent`` until
+/// - **Events.** Every structural change is recorded as a ``CacheEvent`` until
 ///   ``drainEvents()`` hands the pending list over; ``cachedChains()`` lists the current
 ///   contents in the same terms, for consumers that lost events and must resynchronise.
 ///
@@ -114,10 +115,10 @@ public protocol PrefixCache {
     func checkIntegrity() throws(IntegrityViolation)
 
     /// Returns the pending events, oldest first, and forgets them.
-    mutating func drainEvents() -> [KVEvent]
+    mutating func drainEvents() -> [CacheEvent]
 
     /// The whole cached set as chains, each chain listed after the chain holding its parent
     /// page. Replaying one `stored` event per chain from an empty cache yields exactly the
     /// cached pages; the listing includes the effects of events not drained yet.
-    func cachedChains() -> [CachedPageChain]
+    func cachedChains() -> [CachedChain]
 }

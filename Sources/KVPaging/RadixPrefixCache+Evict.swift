@@ -1,6 +1,7 @@
 // RadixServe: eviction and flushing for RadixPrefixCache.
 
 import RadixTree
+import ServingTypes
 
 extension RadixPrefixCache {
     /// Evicts unlocked leaves across all namespaces, least recently used first (ties by

@@ -1,6 +1,7 @@
 // RadixServe: the radix-tree prefix cache (after mini-sglang kvcache/radix_cache.py).
 
 import RadixTree
+import ServingTypes
 
 /// A ``PrefixCache`` backed by one page-aligned ``RadixTree`` per namespace.
 ///
@@ -16,7 +17,7 @@ public struct RadixPrefixCache: PrefixCache {
     /// The page allocator (see ``PrefixCache`` for ownership).
     public var pool: PagePool
 
-    /// The hasher used for page hashes in ``KVEvent``s.
+    /// The hasher used for page hashes in ``CacheEvent``s.
     public let hasher: PageHasher
 
     /// When false, no events are recorded (for callers without a router).
@@ -24,7 +25,7 @@ public struct RadixPrefixCache: PrefixCache {
 
     package var trees: [UInt64: RadixTree<CachedPages>] = [:]
     package var clock: UInt64 = 0
-    package var pendingEvents: [KVEvent] = []
+    package var pendingEvents: [CacheEvent] = []
 
     /// Creates an empty cache over a new pool of `pageCount` pages.
     /// Precondition: `pageSize >= 1`, `pageCount >= 0`.
@@ -119,12 +120,7 @@ public struct RadixPrefixCache: PrefixCache {
             if isRecordingEvents {
                 let parent = tree.parent(of: leaf).flatMap { tree.value(of: $0)?.hashes.last }
                 pendingEvents.append(
-                    .stored(
-                        namespace: namespace,
-                        pageHashes: value.hashes,
-                        parentHash: parent,
-                        tokenIDs: tree.key(of: leaf)
-                    ))
+                    .stored(namespace: namespace, parentHash: parent, pageHashes: value.hashes))
             }
         }
         return PrefixInsertion(
@@ -135,7 +131,7 @@ public struct RadixPrefixCache: PrefixCache {
         )
     }
 
-    public mutating func drainEvents() -> [KVEvent] {
+    public mutating func drainEvents() -> [CacheEvent] {
         defer { pendingEvents = [] }
         return pendingEvents
     }

@@ -1,5 +1,7 @@
 // RadixServe: the predicted time-to-first-token model behind `cache-aware` dispatch.
 
+import ServingTypes
+
 /// Coefficients of the `cache-aware` cost model.
 ///
 /// `predictedTTFT = queuedPrefillTokens / speed + (1 + recomputeWeight) · uncachedTokens / speed

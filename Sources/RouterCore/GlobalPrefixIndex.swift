@@ -1,6 +1,7 @@
 // RadixServe: the router's exact map from cached page-hash chains to the workers holding them.
 
 import RadixTree
+import ServingTypes
 
 /// Which workers hold which pages, kept exact from worker events (DESIGN §3).
 ///
@@ -129,9 +130,9 @@ package struct GlobalPrefixIndex: Sendable {
     }
 
     /// Applies one event; returns a reason when the stream can no longer be trusted.
-    private mutating func apply(_ event: WorkerCacheEvent, to state: inout WorkerState) -> ResyncReason? {
+    private mutating func apply(_ event: CacheEvent, to state: inout WorkerState) -> ResyncReason? {
         switch event {
-        case .stored(let parentHash, let pageHashes):
+        case .stored(_, let parentHash, let pageHashes):
             return store(parentHash: parentHash, pageHashes: pageHashes[...], into: &state)
         case .removed(let pageHashes):
             for hash in pageHashes {

@@ -1,6 +1,7 @@
 // RadixServe: micro-benchmark of prefix lookup and dispatch decisions (`radixserve bench`).
 
 import RadixTree
+import ServingTypes
 
 /// Latency percentiles of one measured operation, in microseconds.
 package struct LatencySummary: Hashable, Sendable, CustomStringConvertible {
@@ -78,7 +79,7 @@ package func benchmarkPrefixIndex(
         let known = hashes.prefix { held.contains($0) }.count
         guard known < hashes.count else { return }
         sequence += 1
-        let event = WorkerCacheEvent.stored(parentHash: known == 0 ? nil : hashes[known - 1], pageHashes: Array(hashes[known...]))
+        let event = CacheEvent.stored(namespace: 0, parentHash: known == 0 ? nil : hashes[known - 1], pageHashes: Array(hashes[known...]))
         _ = state.apply(WorkerEventBatch(worker: worker, incarnation: 1, sequence: sequence, events: [event]), now: start)
         held.formUnion(hashes)
     }

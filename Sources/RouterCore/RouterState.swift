@@ -1,6 +1,7 @@
 // RadixServe: the router's decision state — index, registry and policy behind one API.
 
 import RadixTree
+import ServingTypes
 
 /// Side effects the owner of ``RouterState`` must perform (sending, logging); the state itself
 /// does no I/O.
@@ -74,7 +75,7 @@ package struct RouterState: Sendable {
     }
 
     /// Applies a worker's event batch (also a heartbeat) and its load report.
-    package mutating func apply(_ batch: WorkerEventBatch, report: WorkerLoadReport? = nil, now: RouterInstant) -> [RouterAction] {
+    package mutating func apply(_ batch: WorkerEventBatch, report: LoadReport? = nil, now: RouterInstant) -> [RouterAction] {
         guard registry.contains(batch.worker) else { return [] }
         let revived = registry.heartbeat(batch.worker, now: now, report: report)
         if revived, !index.workerIDs.contains(batch.worker) {

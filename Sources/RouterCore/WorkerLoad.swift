@@ -1,35 +1,11 @@
 // RadixServe: the load figures dispatch policies look at.
 
-/// What a worker last reported about itself (sent with each event batch or heartbeat).
-package struct WorkerLoadReport: Hashable, Sendable {
-    /// Requests being decoded or prefilled.
-    package var runningCount: Int
-    /// Requests admitted by the worker but not yet scheduled.
-    package var waitingCount: Int
-    /// Prompt tokens of waiting requests still to prefill.
-    package var waitingPrefillTokens: Int
-    /// Pages on the free list.
-    package var freePages: Int
-    /// Cached pages that could be evicted (unlocked).
-    package var evictablePages: Int
-    /// Measured prefill speed, if the worker has one (tokens per second).
-    package var prefillTokensPerSecond: Double?
-    /// Extra time-to-first-token per running decode request (seconds), the decode-interference estimate.
-    package var decodeInterferenceSeconds: Double
+import ServingTypes
 
-    /// Creates a report; every figure defaults to idle/empty.
-    package init(
-        runningCount: Int = 0, waitingCount: Int = 0, waitingPrefillTokens: Int = 0, freePages: Int = 0,
-        evictablePages: Int = 0, prefillTokensPerSecond: Double? = nil, decodeInterferenceSeconds: Double = 0
-    ) {
-        self.runningCount = runningCount
-        self.waitingCount = waitingCount
-        self.waitingPrefillTokens = waitingPrefillTokens
-        self.freePages = freePages
-        self.evictablePages = evictablePages
-        self.prefillTokensPerSecond = prefillTokensPerSecond
-        self.decodeInterferenceSeconds = decodeInterferenceSeconds
-    }
+extension LoadReport {
+    /// Extra time-to-first-token per running decode request (seconds): one decode step at the
+    /// reported decode speed, 0 until measured.
+    package var decodeInterferenceSeconds: Double { decodeTokensPerSecond > 0 ? 1 / decodeTokensPerSecond : 0 }
 }
 
 /// A worker's load as the router sees it at decision time: the last report plus the router's
@@ -38,7 +14,7 @@ package struct WorkerLoad: Hashable, Sendable {
     /// The worker.
     package var worker: WorkerID
     /// The last report (all zero before the first).
-    package var report: WorkerLoadReport
+    package var report: LoadReport
     /// Requests dispatched by this router and not yet released.
     package var inFlightCount: Int
     /// Uncached prompt tokens of this router's requests that have not finished prefill.
@@ -50,7 +26,7 @@ package struct WorkerLoad: Hashable, Sendable {
 
     /// Creates a load view.
     package init(
-        worker: WorkerID, report: WorkerLoadReport = WorkerLoadReport(), inFlightCount: Int = 0,
+        worker: WorkerID, report: LoadReport = LoadReport(), inFlightCount: Int = 0,
         reservedPrefillTokens: Int = 0, reservedPages: Int = 0, prefillTokensPerSecond: Double
     ) {
         self.worker = worker

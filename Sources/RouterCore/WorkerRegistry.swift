@@ -1,5 +1,7 @@
 // RadixServe: known workers, their liveness and the router's load accounting.
 
+import ServingTypes
+
 /// A handle for load reserved at decision time. Release it exactly once on every exit path
 /// (finished, failed, cancelled, retried elsewhere) with ``WorkerRegistry/release(_:)``.
 package struct LoadReservation: Hashable, Sendable {
@@ -26,7 +28,7 @@ package struct WorkerRegistry: Sendable {
         var isDraining = false
         /// Alive and not draining: new requests may go here.
         var takesRequests: Bool { isAlive && !isDraining }
-        var report = WorkerLoadReport()
+        var report = LoadReport()
         var prefillTokensPerSecond: Double
         /// False until a report or an observation gave this worker a speed of its own.
         var isSpeedMeasured = false
@@ -122,7 +124,7 @@ package struct WorkerRegistry: Sendable {
     /// Records a heartbeat (any batch counts) and, if given, the worker's load report. A
     /// reported prefill speed feeds the EWMA. Returns whether the worker became routable again.
     @discardableResult
-    package mutating func heartbeat(_ worker: WorkerID, now: RouterInstant, report: WorkerLoadReport? = nil) -> Bool {
+    package mutating func heartbeat(_ worker: WorkerID, now: RouterInstant, report: LoadReport? = nil) -> Bool {
         guard var record = records[worker] else { return false }
         record.lastHeartbeat = max(record.lastHeartbeat, now)
         let revived = !record.isAlive
@@ -131,7 +133,7 @@ package struct WorkerRegistry: Sendable {
             record.report = report
             record.finishedSinceReport = 0
             record.prefilledSinceReport = 0
-            if let speed = report.prefillTokensPerSecond, speed > 0 { record.blendSpeed(speed, prefillSpeedSmoothing) }
+            if report.prefillTokensPerSecond > 0 { record.blendSpeed(report.prefillTokensPerSecond, prefillSpeedSmoothing) }
         }
         records[worker] = record
         return revived

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RouterService
+import ServingTypes
 import Tokenizers
 import WireProtocol
 
@@ -59,7 +60,7 @@ extension RouterHTTPServer {
         }
     }
 
-    func chatLogprobs(_ tokenIDs: [Int32], _ logprobs: [WireTokenLogprobs]) -> ChatLogprobs {
+    func chatLogprobs(_ tokenIDs: [Int32], _ logprobs: [TokenLogprobs]) -> ChatLogprobs {
         var result = ChatLogprobs()
         for (id, logprob) in zip(tokenIDs, logprobs) {
             let token = model.tokenizer.decode([Int(id)], skipSpecialTokens: false)

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RouterService
+import ServingTypes
 import Tokenizers
 import WireProtocol
 

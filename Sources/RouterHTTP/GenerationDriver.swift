@@ -2,6 +2,7 @@
 
 import HTTPTypes
 import RouterService
+import ServingTypes
 import WireProtocol
 
 /// A piece of output ready for the client.
@@ -11,7 +12,7 @@ package struct OutputPiece: Sendable {
     /// The tokens that produced it.
     package var tokenIDs: [Int32]
     /// Their log-probabilities, when asked for.
-    package var logprobs: [WireTokenLogprobs]
+    package var logprobs: [TokenLogprobs]
 }
 
 /// How a request ended, as the client sees it.
@@ -23,7 +24,7 @@ package struct GenerationOutcome: Sendable {
     package var usage: Usage
     package var text: String
     package var tokenIDs: [Int32]
-    package var logprobs: [WireTokenLogprobs]
+    package var logprobs: [TokenLogprobs]
 
     package enum MatchedStop: Sendable {
         case string(String)
@@ -44,7 +45,7 @@ package struct GenerationDriver: Sendable {
 
     /// Dispatches a request.
     /// - Throws: ``APIError`` 503 with no worker, 429 when the router is full.
-    package func start(_ tokens: [Int32], _ params: WireSamplingParams) throws(APIError) -> RoutedRequestHandle {
+    package func start(_ tokens: [Int32], _ params: SamplingParams) throws(APIError) -> RoutedRequestHandle {
         do {
             return try coordinator.submit(RoutedRequest(tokenIDs: tokens, params: params))
         } catch {
@@ -59,7 +60,7 @@ package struct GenerationDriver: Sendable {
         _ handle: RoutedRequestHandle, stopStrings: [String], onPiece: (OutputPiece) async throws -> Void = { _ in }
     ) async throws -> GenerationOutcome {
         var stream = OutputTextStream(tokenizer: model.tokenizer, stopStrings: stopStrings)
-        var logprobs: [WireTokenLogprobs] = []
+        var logprobs: [TokenLogprobs] = []
         var finish: RoutedFinish?
         do {
             for try await update in handle.updates {

@@ -2,8 +2,7 @@
 
 import HTTPTypes
 import RadixTree
-import Scheduling
-import WireProtocol
+import ServingTypes
 
 /// Sampling and stopping fields as clients send them (OpenAI names plus the common
 /// extensions `top_k`, `min_p`, `repetition_penalty`, `ignore_eos`, `stop_token_ids`,
@@ -63,7 +62,7 @@ package struct SamplingFields: Decodable, Sendable {
 
     /// Validated wire parameters. `temperature` defaults to 1 (OpenAI's default).
     /// - Throws: ``APIError`` 400 naming the parameter and its allowed range.
-    package func params(defaultMaxTokens: Int, logprobs: Int?) throws(APIError) -> WireSamplingParams {
+    package func params(defaultMaxTokens: Int, logprobs: Int?) throws(APIError) -> SamplingParams {
         if let n, n != 1 { throw APIError.invalid("n must be 1 (got \(n)); send one request per sample", param: "n") }
         if stop.count > 16 { throw APIError.invalid("at most 16 stop strings are allowed (got \(stop.count))", param: "stop") }
         if let bad = stopTokenIDs.first(where: { $0 < 0 || $0 > Int(Int32.max) }) {
@@ -78,11 +77,9 @@ package struct SamplingFields: Decodable, Sendable {
         do {
             try sampling.validate()
         } catch {
-            var param: String?
-            if case .invalidParameter(let name, _, _) = error { param = name }
-            throw APIError.invalid(error.description, param: param)
+            throw APIError.invalid(error.description, param: error.name)
         }
-        return WireSamplingParams(sampling)
+        return sampling
     }
 
     /// The cache namespace of a salt: never 0, the namespace of unsalted requests.
@@ -100,18 +97,5 @@ package struct OneOrMany<Element: Decodable & Sendable>: Decodable, Sendable {
         } else {
             values = try container.decode([Element].self)
         }
-    }
-}
-
-extension WireSamplingParams {
-    /// The wire form of validated engine parameters (the worker converts back on admission).
-    init(_ params: SamplingParams) {
-        self.init(
-            maxTokens: UInt32(clamping: params.maxTokens), temperature: params.temperature,
-            topK: Int32(clamping: params.topK), topP: params.topP, minP: params.minP, seed: params.seed,
-            frequencyPenalty: params.frequencyPenalty, presencePenalty: params.presencePenalty,
-            repetitionPenalty: params.repetitionPenalty, stopTokenIDs: params.stopTokenIDs.sorted(),
-            ignoreEOS: params.ignoreEOS, logprobs: params.logprobs.map { UInt32(clamping: $0) },
-            namespace: params.namespace)
     }
 }

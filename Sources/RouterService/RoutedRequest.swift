@@ -1,5 +1,6 @@
 // RadixServe: what the HTTP layer hands the router core, and what it gets back.
 
+import ServingTypes
 import WireProtocol
 
 /// A tokenized, validated generation request.
@@ -7,10 +8,10 @@ package struct RoutedRequest: Sendable {
     /// Prompt token ids (the router tokenizes once; workers never re-tokenize).
     package var tokenIDs: [Int32]
     /// Sampling and stopping parameters; `namespace` selects the cache namespace.
-    package var params: WireSamplingParams
+    package var params: SamplingParams
 
     /// Creates a request.
-    package init(tokenIDs: [Int32], params: WireSamplingParams) {
+    package init(tokenIDs: [Int32], params: SamplingParams) {
         self.tokenIDs = tokenIDs
         self.params = params
     }
@@ -19,7 +20,7 @@ package struct RoutedRequest: Sendable {
 /// Progress of one request, in order: tokens (possibly several times), then exactly one finish.
 package enum RoutedUpdate: Sendable {
     /// Newly generated tokens, with log-probabilities when asked for (else empty).
-    case tokens([Int32], logprobs: [WireTokenLogprobs])
+    case tokens([Int32], logprobs: [TokenLogprobs])
     /// The request ended.
     case finished(RoutedFinish)
 }
@@ -27,7 +28,7 @@ package enum RoutedUpdate: Sendable {
 /// How a request ended.
 package struct RoutedFinish: Sendable, Hashable {
     /// The worker's reason (`error` carries a message for the client).
-    package var reason: WireFinishReason
+    package var reason: FinishReason
     /// Prompt tokens of the original request.
     package var promptTokens: Int
     /// Tokens generated in all.

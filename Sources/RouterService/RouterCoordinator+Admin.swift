@@ -2,6 +2,7 @@
 
 import Foundation
 import RouterCore
+import ServingTypes
 import Synchronization
 import WireProtocol
 
@@ -47,19 +48,19 @@ extension RouterCoordinator {
             core.workers.keys.sorted().map { worker in
                 let entry = core.workers[worker]!
                 let load = core.state.registry.load(of: worker)
-                let heartbeat = entry.lastHeartbeat
+                let report = entry.lastReport
                 return WorkerStatus(
                     id: worker.rawValue, endpoint: entry.endpoint, routable: core.state.registry.isRoutable(worker),
                     draining: core.state.registry.isDraining(worker),
                     incarnation: entry.registration.incarnation, model: entry.registration.modelID,
                     tensorParallelSize: Int(entry.registration.tensorParallelSize),
                     maxModelLength: Int(entry.registration.maxModelLength),
-                    running: Int(heartbeat?.runningCount ?? 0), waiting: Int(heartbeat?.waitingCount ?? 0),
-                    freePages: Int(heartbeat?.freePages ?? entry.registration.capacityPages),
-                    evictablePages: Int(heartbeat?.evictablePages ?? 0), cachedPages: Int(heartbeat?.cachedPages ?? 0),
-                    totalPages: Int(heartbeat?.totalPages ?? entry.registration.capacityPages),
+                    running: report?.runningCount ?? 0, waiting: report?.waitingCount ?? 0,
+                    freePages: report?.freePages ?? Int(entry.registration.capacityPages),
+                    evictablePages: report?.evictablePages ?? 0, cachedPages: report?.cachedPages ?? 0,
+                    totalPages: report?.totalPages ?? Int(entry.registration.capacityPages),
                     prefillTokensPerSecond: load?.prefillTokensPerSecond ?? 0,
-                    decodeTokensPerSecond: heartbeat?.decodeTokensPerSecond ?? 0, inFlight: load?.inFlightCount ?? 0)
+                    decodeTokensPerSecond: report?.decodeTokensPerSecond ?? 0, inFlight: load?.inFlightCount ?? 0)
             }
         }
     }
@@ -163,10 +164,10 @@ extension RouterCoordinator {
             var totalPages = 0
             for (worker, entry) in core.workers {
                 gauges.inFlightByWorker[worker.rawValue] = core.state.registry.load(of: worker)?.inFlightCount ?? 0
-                if let heartbeat = entry.lastHeartbeat {
-                    gauges.waitingRequests += Int(heartbeat.waitingCount)
-                    usedPages += Int(heartbeat.totalPages) - Int(heartbeat.freePages) - Int(heartbeat.evictablePages)
-                    totalPages += Int(heartbeat.totalPages)
+                if let report = entry.lastReport {
+                    gauges.waitingRequests += report.waitingCount
+                    usedPages += report.totalPages - report.freePages - report.evictablePages
+                    totalPages += report.totalPages
                 }
             }
             gauges.tokenUsage = totalPages == 0 ? 0 : Double(max(usedPages, 0)) / Double(totalPages)

@@ -1,6 +1,7 @@
 // RadixServe: what the router does with each message a worker sends.
 
 import RouterCore
+import ServingTypes
 import Synchronization
 import WireProtocol
 
@@ -57,18 +58,18 @@ extension RouterCoordinator: WorkerLinkDelegate {
             break
         case .heartbeat(let heartbeat):
             guard heartbeat.incarnation == incarnation else { return }
-            core.workers[worker]?.lastHeartbeat = heartbeat
+            core.workers[worker]?.lastReport = heartbeat.load
             let batch = WorkerEventBatch(worker: worker, incarnation: incarnation, sequence: heartbeat.sequence, events: [])
-            for action in core.state.apply(batch, report: WorkerLoadReport(heartbeat), now: now) { perform(action, in: &core) }
+            for action in core.state.apply(batch, report: heartbeat.load, now: now) { perform(action, in: &core) }
         case .kvEvents(let batch):
             guard batch.incarnation == incarnation else { return }
             let events = WorkerEventBatch(
-                worker: worker, incarnation: incarnation, sequence: batch.sequence, events: batch.events.map(WorkerCacheEvent.init))
+                worker: worker, incarnation: incarnation, sequence: batch.sequence, events: batch.events)
             for action in core.state.apply(events, now: now) { perform(action, in: &core) }
         case .snapshot(let snapshot):
             guard snapshot.incarnation == incarnation else { return }
-            let chains = snapshot.chains.map { (parentHash: $0.parentHash, pageHashes: $0.pageHashes) }
-            let converted = WorkerSnapshot(worker: worker, incarnation: incarnation, sequence: snapshot.sequence, chains: chains)
+            let converted = WorkerSnapshot(
+                worker: worker, incarnation: incarnation, sequence: snapshot.sequence, chains: snapshot.chains)
             for action in core.state.applySnapshot(converted, now: now) { perform(action, in: &core) }
         case .tokens(let outputs):
             for output in outputs { deliver(output, from: worker, in: &core) }
@@ -289,12 +290,15 @@ extension RouterCoordinator: WorkerLinkDelegate {
         core.state.finish(flight.decision)
         flight.excluded.insert(flight.decision.worker)
         if let last = flight.generated.last,
-            flight.params.stopTokenIDs.contains(last) || (!flight.params.ignoreEOS && config.eosTokenIDs.contains(last))
+            let finish = config.stopRule.finishReason(
+                params: flight.params, lastToken: last, outputCount: flight.generated.count,
+                sequenceLength: flight.prompt.count + flight.generated.count)
         {
-            // The worker went away between its last token and its `finished`: the request is complete.
+            // The worker went away between its last token and its `finished`, after a stop token
+            // or everything asked for: the request is complete.
             core.flights[id] = nil
             flight.continuation.yield(.finished(RoutedFinish(
-                reason: .stop(tokenID: last), promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
+                reason: finish, promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
                 cachedTokens: 0, workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
             flight.continuation.finish()
             return
@@ -302,16 +306,6 @@ extension RouterCoordinator: WorkerLinkDelegate {
         guard flight.attempts < config.maxAttempts else {
             core.flights[id] = flight
             return fail(id, .failed("the request failed on \(flight.attempts) workers; last: \(reason)"), in: &core)
-        }
-        let remaining = Int(flight.params.maxTokens) - flight.generated.count
-        guard remaining > 0 else {
-            // Everything asked for was streamed before the worker went away.
-            core.flights[id] = nil
-            flight.continuation.yield(.finished(RoutedFinish(
-                reason: .length, promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
-                cachedTokens: 0, workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
-            flight.continuation.finish()
-            return
         }
         guard let decision = route(flight.prompt + flight.generated, flight.params, excluding: flight.excluded, in: &core) else {
             core.flights[id] = flight
@@ -321,28 +315,5 @@ extension RouterCoordinator: WorkerLinkDelegate {
         flight.decision = decision
         core.flights[id] = flight
         send(id, in: &core)
-    }
-}
-
-extension WorkerLoadReport {
-    /// The router's view of a heartbeat.
-    init(_ heartbeat: WorkerHeartbeat) {
-        self.init(
-            runningCount: Int(heartbeat.runningCount), waitingCount: Int(heartbeat.waitingCount),
-            waitingPrefillTokens: Int(heartbeat.waitingPrefillTokens), freePages: Int(heartbeat.freePages),
-            evictablePages: Int(heartbeat.evictablePages),
-            prefillTokensPerSecond: heartbeat.prefillTokensPerSecond > 0 ? heartbeat.prefillTokensPerSecond : nil,
-            decodeInterferenceSeconds: heartbeat.decodeTokensPerSecond > 0 ? 1 / heartbeat.decodeTokensPerSecond : 0)
-    }
-}
-
-extension WorkerCacheEvent {
-    /// The index's view of a wire event (the namespace is already folded into the first hash).
-    init(_ event: WireKVEvent) {
-        switch event {
-        case .stored(_, let parentHash, let pageHashes): self = .stored(parentHash: parentHash, pageHashes: pageHashes)
-        case .removed(let pageHashes): self = .removed(pageHashes: pageHashes)
-        case .cleared: self = .cleared
-        }
     }
 }

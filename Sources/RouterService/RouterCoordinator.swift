@@ -3,6 +3,7 @@
 import Foundation
 import RadixTree
 import RouterCore
+import ServingTypes
 import Synchronization
 import Transport
 import WireProtocol
@@ -118,7 +119,7 @@ package final class RouterCoordinator: Sendable {
 
     /// Routes under the lock, timing the decision. Returns nil when no worker can take it.
     func route(
-        _ tokens: [Int32], _ params: WireSamplingParams, excluding: Set<WorkerID>, in core: inout CoordinatorCore
+        _ tokens: [Int32], _ params: SamplingParams, excluding: Set<WorkerID>, in core: inout CoordinatorCore
     ) -> RouteDecision? {
         let start = ContinuousClock.now
         let decision = core.state.route(
@@ -140,7 +141,7 @@ package final class RouterCoordinator: Sendable {
         flight.lastTokenAt = nil
         core.flights[id] = flight
         var params = flight.params
-        params.maxTokens -= UInt32(flight.generated.count)
+        params.maxTokens -= flight.generated.count
         post(.submit(WorkerSubmit(requestID: id, tokenIDs: flight.prompt + flight.generated, params: params)), to: flight.decision.worker, in: core)
     }
 
@@ -223,7 +224,8 @@ struct WorkerConnection: Sendable {
 /// A registered worker as the router knows it beyond ``RouterCore/WorkerRegistry``.
 struct WorkerEntry: Sendable {
     var registration: WorkerRegistration
-    var lastHeartbeat: WorkerHeartbeat?
+    /// The load of its last heartbeat, as it reported it.
+    var lastReport: LoadReport?
     /// Set when the router connected to the worker (it listens).
     var endpoint: String?
     /// The routing id its messages carry (its own 4-byte id, or the router's connection id).
@@ -233,7 +235,7 @@ struct WorkerEntry: Sendable {
 /// One request between admission and its finish.
 struct Flight: Sendable {
     var prompt: [Int32]
-    var params: WireSamplingParams
+    var params: SamplingParams
     /// Every token streamed to the client so far (kept for re-prefill after a worker loss).
     var generated: [Int32] = []
     var decision: RouteDecision
@@ -251,7 +253,7 @@ struct Flight: Sendable {
     let continuation: AsyncThrowingStream<RoutedUpdate, any Error>.Continuation
 
     init(
-        prompt: [Int32], params: WireSamplingParams, decision: RouteDecision, admittedAt: RouterInstant,
+        prompt: [Int32], params: SamplingParams, decision: RouteDecision, admittedAt: RouterInstant,
         continuation: AsyncThrowingStream<RoutedUpdate, any Error>.Continuation
     ) {
         self.prompt = prompt

@@ -2,6 +2,7 @@
 
 import Foundation
 import RouterCore
+import ServingTypes
 import WireProtocol
 
 /// Static configuration of a ``RouterCoordinator``.
@@ -72,4 +73,9 @@ package struct RouterServiceConfig: Sendable {
     package static let standardErrorLog: @Sendable (String) -> Void = { line in
         FileHandle.standardError.write(Data(("radixserve router: " + line + "\n").utf8))
     }
+}
+
+extension RouterServiceConfig {
+    /// When a request whose worker went away is already complete: the same rule workers apply.
+    package var stopRule: StopRule { StopRule(eosTokenIDs: eosTokenIDs, maxModelLength: maxModelLength) }
 }

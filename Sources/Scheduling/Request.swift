@@ -1,6 +1,7 @@
 // RadixServe: one generation request as the scheduler tracks it.
 
 import KVPaging
+import ServingTypes
 
 /// Identifies a request across the router, the worker and the engine.
 public struct RequestID: Hashable, Comparable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {

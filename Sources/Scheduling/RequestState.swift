@@ -1,16 +1,6 @@
-// RadixServe: request lifecycle states and finish reasons.
+// RadixServe: request lifecycle states.
 
-/// Why a request stopped generating.
-public enum FinishReason: Hashable, Sendable {
-    /// Hit `maxTokens` or the model's maximum length.
-    case length
-    /// Sampled a stop token or an end-of-sequence token (kept in the output).
-    case stop(tokenID: Int32)
-    /// Aborted by the client or the engine.
-    case abort
-    /// Refused or failed; the message is meant for the client.
-    case error(message: String)
-}
+import ServingTypes
 
 /// Where a request is in the scheduler.
 ///

@@ -1,6 +1,7 @@
 // RadixServe: decode steps and retraction under page pressure.
 
 import KVPaging
+import ServingTypes
 
 extension Scheduler {
     /// Builds a decode batch: one token per running request.

@@ -1,6 +1,7 @@
 // RadixServe: applying sampled tokens and finishing requests.
 
 import KVPaging
+import ServingTypes
 
 extension Scheduler {
     /// Applies the tokens sampled for the batch returned by the last ``schedule()``.
@@ -72,11 +73,9 @@ extension Scheduler {
 
     /// Why `request` should stop after emitting `lastToken`, or `nil` to continue.
     func finishReason(of request: Request, lastToken: Int32) -> FinishReason? {
-        if request.params.stopTokenIDs.contains(lastToken) { return .stop(tokenID: lastToken) }
-        if !request.params.ignoreEOS && config.eosTokenIDs.contains(lastToken) { return .stop(tokenID: lastToken) }
-        if request.tokenIDs.count - request.promptTokenCount >= request.params.maxTokens { return .length }
-        if request.tokenIDs.count >= config.maxModelLength { return .length }
-        return nil
+        config.stopRule.finishReason(
+            params: request.params, lastToken: lastToken, outputCount: request.tokenIDs.count - request.promptTokenCount,
+            sequenceLength: request.tokenIDs.count)
     }
 
     /// Forgets a request that holds no resources and returns its `.finished` event.

@@ -1,6 +1,7 @@
 // RadixServe: scheduling entry point, chunked prefill and admission.
 
 import KVPaging
+import ServingTypes
 
 extension Scheduler {
     /// Plans the next step, or returns `nil` when there is nothing to run.

@@ -2,6 +2,7 @@
 // Shape follows nano-vllm engine/scheduler.py and mini-sglang scheduler/scheduler.py.
 
 import KVPaging
+import ServingTypes
 
 /// Continuous-batching policy: which requests run each step, and where their KV lives.
 ///
@@ -129,24 +130,42 @@ public final class Scheduler {
     /// Cached pages that could be evicted now.
     public var evictablePageCount: Int { cache.evictablePageCount }
 
-    /// A load snapshot for the router.
-    public var load: SchedulerLoad {
-        SchedulerLoad(
-            waitingCount: waiting.count,
+    /// A load snapshot for the router (speeds are the engine's to fill in).
+    public var load: LoadReport {
+        LoadReport(
             runningCount: running.count,
-            freePageCount: cache.pool.freePageCount,
-            evictablePageCount: cache.evictablePageCount,
-            cachedPageCount: cache.cachedPageCount,
-            totalPageCount: cache.pool.pageCount
+            waitingCount: waiting.count,
+            waitingPrefillTokens: pendingPrefillTokenCount,
+            freePages: cache.pool.freePageCount,
+            evictablePages: cache.evictablePageCount,
+            cachedPages: cache.cachedPageCount,
+            totalPages: cache.pool.pageCount
         )
     }
 
-    /// Prefix-cache changes since the last call, oldest first (see ``KVPaging/KVEvent``).
-    public func drainKVEvents() -> [KVEvent] { cache.drainEvents() }
+    /// Tokens still to prefill before the queued work produces output: waiting requests' tokens
+    /// past their prefix-cache hit at first admission (all of them for requests never admitted;
+    /// retracted ones recompute their outputs too), plus what chunked prefills have left.
+    /// O(live requests).
+    public var pendingPrefillTokenCount: Int {
+        var total = 0
+        for id in waiting {
+            guard let request = requests[id] else { continue }
+            total += max(request.tokenIDs.count - request.cachedTokenCount, 0)
+        }
+        for id in running {
+            guard let request = requests[id], request.isPrefilling else { continue }
+            total += max(request.tokenIDs.count - request.computedTokenCount, 0)
+        }
+        return total
+    }
+
+    /// Prefix-cache changes since the last call, oldest first (see ``KVPaging/CacheEvent``).
+    public func drainKVEvents() -> [CacheEvent] { cache.drainEvents() }
 
     /// The whole prefix cache as page-hash chains, parents first (see
     /// ``KVPaging/RadixPrefixCache/cachedChains()``); includes changes not yet drained.
-    public func cachedChains() -> [CachedPageChain] { cache.cachedChains() }
+    public func cachedChains() -> [CachedChain] { cache.cachedChains() }
 
     /// Drops the prefix cache. While running requests hold cached prefixes (every running
     /// request does once its prompt is cached), only what they do not hold is dropped, leaf by
@@ -168,7 +187,7 @@ public final class Scheduler {
         do {
             try request.params.validate()
         } catch {
-            return error
+            return .invalidParameter(error)
         }
         if request.promptTokenCount == 0 { return .emptyPrompt }
         if requests[request.id] != nil { return .duplicateRequestID(request.id) }

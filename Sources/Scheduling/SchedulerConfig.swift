@@ -1,5 +1,7 @@
 // RadixServe: scheduler configuration.
 
+import ServingTypes
+
 /// The order in which waiting requests are admitted.
 public enum SchedulingPolicy: Hashable, Sendable {
     /// First come, first served.
@@ -58,4 +60,8 @@ public struct SchedulerConfig: Hashable, Sendable {
         self.isRecordingKVEvents = isRecordingKVEvents
         self.prefixOrderingLimit = prefixOrderingLimit
     }
+
+    /// When a request is finished: its stop tokens, the model's EOS tokens, `maxTokens` and the
+    /// model's maximum length.
+    public var stopRule: StopRule { StopRule(eosTokenIDs: eosTokenIDs, maxModelLength: maxModelLength) }
 }

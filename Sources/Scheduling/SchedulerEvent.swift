@@ -1,5 +1,7 @@
 // RadixServe: what the scheduler reports back to the engine loop.
 
+import ServingTypes
+
 /// An outcome to stream to the client. Events of one request arrive in order.
 public enum SchedulerEvent: Hashable, Sendable {
     /// A generated token; `index` counts output tokens from 0.
@@ -12,20 +14,4 @@ public enum SchedulerEvent: Hashable, Sendable {
         completionTokenCount: Int,
         cachedTokenCount: Int
     )
-}
-
-/// A snapshot of the scheduler's load, for reports to the router.
-public struct SchedulerLoad: Hashable, Sendable {
-    /// Requests queued for admission (including retracted ones).
-    public var waitingCount: Int
-    /// Admitted requests.
-    public var runningCount: Int
-    /// Pages on the free list.
-    public var freePageCount: Int
-    /// Cached pages that could be evicted now.
-    public var evictablePageCount: Int
-    /// Pages owned by the prefix cache.
-    public var cachedPageCount: Int
-    /// Pool size.
-    public var totalPageCount: Int
 }

@@ -1,10 +1,12 @@
 // RadixServe: the error type of the Scheduling module.
 
+import ServingTypes
+
 /// Why a request was refused. Returned to clients as a finish reason, never thrown across
 /// the engine loop.
 public enum SchedulingError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// A sampling parameter is out of range. `allowed` is a human-readable range.
-    case invalidParameter(name: String, value: String, allowed: String)
+    /// A sampling parameter is out of range.
+    case invalidParameter(InvalidParameter)
     /// The prompt has no tokens.
     case emptyPrompt
     /// `promptTokenCount + maxTokens` exceeds the model's context length.
@@ -16,8 +18,8 @@ public enum SchedulingError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .invalidParameter(let name, let value, let allowed):
-            return "invalid \(name) \(value): must be in \(allowed)"
+        case .invalidParameter(let parameter):
+            return parameter.description
         case .emptyPrompt:
             return "the prompt must contain at least one token"
         case .exceedsMaxModelLength(let prompt, let maxTokens, let limit):

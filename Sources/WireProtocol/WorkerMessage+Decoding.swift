@@ -1,5 +1,7 @@
 // Decoding and validation of router ⇄ worker frames.
 
+import ServingTypes
+
 extension WireReader {
     mutating func readDouble(_ field: String) throws(WireError) -> Double {
         let value = Double(bitPattern: try read(UInt64.self, field))
@@ -122,28 +124,29 @@ extension RouterToWorker {
     private static func decodeSubmit(_ reader: inout WireReader) throws(WireError) -> WorkerSubmit {
         let requestID = try reader.read(UInt64.self, "requestID")
         let tokenIDs = try reader.readTokens("tokenIDs")
-        var params = WireSamplingParams()
-        params.maxTokens = try reader.read(UInt32.self, "maxTokens")
+        var params = SamplingParams()
+        params.maxTokens = Int(try reader.read(UInt32.self, "maxTokens"))
         params.temperature = try reader.readDouble("temperature")
-        params.topK = try reader.read(Int32.self, "topK")
+        params.topK = Int(try reader.read(Int32.self, "topK"))
         params.topP = try reader.readDouble("topP")
         params.minP = try reader.readDouble("minP")
         params.seed = try reader.readOptional("seed")
         params.frequencyPenalty = try reader.readDouble("frequencyPenalty")
         params.presencePenalty = try reader.readDouble("presencePenalty")
         params.repetitionPenalty = try reader.readDouble("repetitionPenalty")
-        params.stopTokenIDs = try reader.readTokens("stopTokenIDs")
+        let stopTokenIDs = try reader.readTokens("stopTokenIDs")
+        guard zip(stopTokenIDs, stopTokenIDs.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw WireError(.invalidValue, "request \(requestID): stopTokenIDs are not strictly increasing")
+        }
+        params.stopTokenIDs = Set(stopTokenIDs)
         params.ignoreEOS = try reader.readBool("ignoreEOS")
         if let logprobs = try reader.readOptional("logprobs") {
             guard logprobs <= UInt64(WorkerMessageLimits.maxTopLogprobs) else {
                 throw WireError(.invalidValue, "logprobs \(logprobs) exceeds \(WorkerMessageLimits.maxTopLogprobs)")
             }
-            params.logprobs = UInt32(logprobs)
+            params.logprobs = Int(logprobs)
         }
         params.namespace = try reader.read(UInt64.self, "namespace")
-        guard zip(params.stopTokenIDs, params.stopTokenIDs.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw WireError(.invalidValue, "request \(requestID): stopTokenIDs are not strictly increasing")
-        }
         return WorkerSubmit(requestID: requestID, tokenIDs: tokenIDs, params: params)
     }
 }
@@ -189,7 +192,7 @@ extension WorkerToRouter {
             let incarnation = try reader.read(UInt64.self, "incarnation")
             let sequence = try reader.read(UInt64.self, "sequence")
             let count = try reader.readCount("events", maxCount: WorkerMessageLimits.maxEntryCount, minimumBytes: 1)
-            var events: [WireKVEvent] = []
+            var events: [CacheEvent] = []
             events.reserveCapacity(count)
             for _ in 0..<count { events.append(try decodeKVEvent(&reader)) }
             message = .kvEvents(KVEventBatch(incarnation: incarnation, sequence: sequence, events: events))
@@ -209,15 +212,16 @@ extension WorkerToRouter {
             message = .heartbeat(WorkerHeartbeat(
                 incarnation: try reader.read(UInt64.self, "incarnation"),
                 sequence: try reader.read(UInt64.self, "sequence"),
-                runningCount: try reader.read(UInt32.self, "runningCount"),
-                waitingCount: try reader.read(UInt32.self, "waitingCount"),
-                waitingPrefillTokens: try reader.read(UInt32.self, "waitingPrefillTokens"),
-                freePages: try reader.read(UInt32.self, "freePages"),
-                evictablePages: try reader.read(UInt32.self, "evictablePages"),
-                cachedPages: try reader.read(UInt32.self, "cachedPages"),
-                totalPages: try reader.read(UInt32.self, "totalPages"),
-                prefillTokensPerSecond: try reader.readDouble("prefillTokensPerSecond"),
-                decodeTokensPerSecond: try reader.readDouble("decodeTokensPerSecond")))
+                load: LoadReport(
+                    runningCount: Int(try reader.read(UInt32.self, "runningCount")),
+                    waitingCount: Int(try reader.read(UInt32.self, "waitingCount")),
+                    waitingPrefillTokens: Int(try reader.read(UInt32.self, "waitingPrefillTokens")),
+                    freePages: Int(try reader.read(UInt32.self, "freePages")),
+                    evictablePages: Int(try reader.read(UInt32.self, "evictablePages")),
+                    cachedPages: Int(try reader.read(UInt32.self, "cachedPages")),
+                    totalPages: Int(try reader.read(UInt32.self, "totalPages")),
+                    prefillTokensPerSecond: try reader.readDouble("prefillTokensPerSecond"),
+                    decodeTokensPerSecond: try reader.readDouble("decodeTokensPerSecond"))))
         case WireMessageKind.workerDraining:
             message = .draining(deadlineMilliseconds: try reader.read(UInt32.self, "deadlineMilliseconds"))
         case WireMessageKind.workerLeaving:
@@ -243,17 +247,17 @@ extension WorkerToRouter {
             guard logprobCount == 0 || logprobCount == tokenIDs.count else {
                 throw WireError(.invalidValue, "request \(requestID): \(logprobCount) logprobs for \(tokenIDs.count) tokens")
             }
-            var logprobs: [WireTokenLogprobs] = []
+            var logprobs: [TokenLogprobs] = []
             logprobs.reserveCapacity(logprobCount)
             for _ in 0..<logprobCount {
                 let logprob = try reader.readFloat("logprob")
                 let topCount = try reader.readCount("top", maxCount: WorkerMessageLimits.maxTopLogprobs, minimumBytes: 8)
-                var top: [WireTopLogprob] = []
+                var top: [TokenLogprob] = []
                 top.reserveCapacity(topCount)
                 for _ in 0..<topCount {
-                    top.append(WireTopLogprob(tokenID: try reader.read(Int32.self, "top.tokenID"), logprob: try reader.readFloat("top.logprob")))
+                    top.append(TokenLogprob(tokenID: try reader.read(Int32.self, "top.tokenID"), logprob: try reader.readFloat("top.logprob")))
                 }
-                logprobs.append(WireTokenLogprobs(logprob: logprob, top: top))
+                logprobs.append(TokenLogprobs(logprob: logprob, top: top))
             }
             outputs.append(TokenOutput(requestID: requestID, firstIndex: firstIndex, tokenIDs: tokenIDs, logprobs: logprobs))
         }
@@ -265,7 +269,7 @@ extension WorkerToRouter {
         let code = try reader.read(UInt8.self, "reason")
         let stopTokenID = try reader.read(Int32.self, "stopTokenID")
         let message = try reader.readText("message")
-        let reason: WireFinishReason
+        let reason: FinishReason
         switch code {
         case 0:
             guard stopTokenID >= 0 else { throw WireError(.invalidValue, "request \(requestID): stop token \(stopTokenID)") }
@@ -281,7 +285,7 @@ extension WorkerToRouter {
             cachedTokens: try reader.read(UInt32.self, "cachedTokens"))
     }
 
-    private static func decodeKVEvent(_ reader: inout WireReader) throws(WireError) -> WireKVEvent {
+    private static func decodeKVEvent(_ reader: inout WireReader) throws(WireError) -> CacheEvent {
         switch try reader.read(UInt8.self, "event.tag") {
         case 1:
             let namespace = try reader.read(UInt64.self, "namespace")

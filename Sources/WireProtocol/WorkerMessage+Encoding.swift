@@ -1,5 +1,7 @@
 // Encoding of router ⇄ worker frames.
 
+import ServingTypes
+
 extension WireWriter {
     /// `f64`: the IEEE-754 bit pattern as a little-endian u64.
     mutating func write(double value: Double) { write(value.bitPattern) }
@@ -42,9 +44,9 @@ extension RouterToWorker {
             writer.write(submit.requestID)
             writer.write(submit.tokenIDs)
             let params = submit.params
-            writer.write(params.maxTokens)
+            writer.write(UInt32(clamping: params.maxTokens))
             writer.write(double: params.temperature)
-            writer.write(params.topK)
+            writer.write(Int32(clamping: params.topK))
             writer.write(double: params.topP)
             writer.write(double: params.minP)
             writer.write(optional: params.seed)
@@ -53,7 +55,7 @@ extension RouterToWorker {
             writer.write(double: params.repetitionPenalty)
             writer.write(params.stopTokenIDs.sorted())
             writer.write(bool: params.ignoreEOS)
-            writer.write(optional: params.logprobs.map(UInt64.init))
+            writer.write(optional: params.logprobs.map { UInt64(clamping: $0) })
             writer.write(params.namespace)
         case .abort(let requestID):
             writer.begin(kind: WireMessageKind.workerAbort)
@@ -163,13 +165,14 @@ extension WorkerToRouter {
             writer.begin(kind: WireMessageKind.workerHeartbeat)
             writer.write(beat.incarnation)
             writer.write(beat.sequence)
-            for count in [beat.runningCount, beat.waitingCount, beat.waitingPrefillTokens, beat.freePages,
-                beat.evictablePages, beat.cachedPages, beat.totalPages]
+            let load = beat.load
+            for count in [load.runningCount, load.waitingCount, load.waitingPrefillTokens, load.freePages,
+                load.evictablePages, load.cachedPages, load.totalPages]
             {
-                writer.write(count)
+                writer.write(UInt32(clamping: count))
             }
-            writer.write(double: beat.prefillTokensPerSecond)
-            writer.write(double: beat.decodeTokensPerSecond)
+            writer.write(double: load.prefillTokensPerSecond)
+            writer.write(double: load.decodeTokensPerSecond)
         case .draining(let deadlineMilliseconds):
             writer.begin(kind: WireMessageKind.workerDraining)
             writer.write(deadlineMilliseconds)

@@ -3,14 +3,15 @@
 import Engine
 import Foundation
 import KVPaging
+import ServingTypes
 import Transport
 
 /// Something the socket thread must send or do.
 enum WorkerOutboxItem: Sendable {
     case engine(EngineEvent)
-    case cacheEvents([KVEvent])
+    case cacheEvents([CacheEvent])
     /// The engine's cache listing for a `snapshotRequest` (`nil`: the engine is shut down).
-    case snapshot([CachedPageChain]?)
+    case snapshot([CachedChain]?)
     case flushDone(isFlushed: Bool)
     /// Nothing to send: only wakes the socket thread (e.g. to notice a stop request).
     case wake
@@ -42,13 +43,13 @@ public final class WorkerOutbox: @unchecked Sendable {
     }
 
     /// The closure to pass as `EngineLoop(cacheEventSink:)`: ``post(cacheEvents:)``.
-    public var cacheEventSink: @Sendable ([KVEvent]) -> Void {
+    public var cacheEventSink: @Sendable ([CacheEvent]) -> Void {
         { [self] events in post(cacheEvents: events) }
     }
 
     /// Queues the prefix-cache changes of one engine step (`Scheduler.drainKVEvents()`); the
     /// worker sends them as one `kvEvents` batch. Empty arrays are ignored.
-    public func post(cacheEvents: [KVEvent]) {
+    public func post(cacheEvents: [CacheEvent]) {
         guard !cacheEvents.isEmpty else { return }
         post(.cacheEvents(cacheEvents))
     }

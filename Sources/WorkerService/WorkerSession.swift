@@ -3,6 +3,7 @@
 import Engine
 import Foundation
 import Scheduling
+import ServingTypes
 import Transport
 import WireProtocol
 
@@ -115,7 +116,7 @@ final class WorkerSession {
                     nextRegistration = now.advanced(by: config.registrationRetryInterval)
                 }
             } else if now >= nextHeartbeat {
-                send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load)), on: dealer)
+                send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load.report)), on: dealer)
                 nextHeartbeat = now.advanced(by: heartbeatInterval)
             }
             if let deadline = endpoint.takeUnretainedValue().requestedDrain {
@@ -220,7 +221,7 @@ final class WorkerSession {
         }
         do {
             try engine.submit(EngineRequest(
-                id: RequestID(submit.requestID), promptTokenIDs: submit.tokenIDs, params: SamplingParams(submit.params)))
+                id: RequestID(submit.requestID), promptTokenIDs: submit.tokenIDs, params: submit.params))
         } catch {
             liveRequests.remove(submit.requestID)
             send(.failed(requestID: submit.requestID, code: .unavailable, message: "\(error)"), on: dealer)
@@ -243,18 +244,17 @@ final class WorkerSession {
         for item in outbox.drain() {
             switch item {
             case .engine(.token(let id, let tokenID, let index, let logprobs)):
-                let wireLogprobs = logprobs.map(WireTokenLogprobs.init)
                 if let position = positions[id.rawValue],
-                    outputs[position].logprobs.isEmpty == (wireLogprobs == nil),
+                    outputs[position].logprobs.isEmpty == (logprobs == nil),
                     Int(outputs[position].firstIndex) + outputs[position].tokenIDs.count == index
                 {
                     outputs[position].tokenIDs.append(tokenID)
-                    if let wireLogprobs { outputs[position].logprobs.append(wireLogprobs) }
+                    if let logprobs { outputs[position].logprobs.append(logprobs) }
                 } else {
                     positions[id.rawValue] = outputs.count
                     outputs.append(TokenOutput(
                         requestID: id.rawValue, firstIndex: UInt32(clamping: index), tokenIDs: [tokenID],
-                        logprobs: wireLogprobs.map { [$0] } ?? []))
+                        logprobs: logprobs.map { [$0] } ?? []))
                 }
             case .engine(.finished(let id, let reason, let usage)):
                 flushTokens()
@@ -264,11 +264,11 @@ final class WorkerSession {
                 flushTokens()
                 cacheSequence += 1
                 send(.kvEvents(KVEventBatch(
-                    incarnation: config.incarnation, sequence: cacheSequence, events: events.map(WireKVEvent.init))), on: dealer)
+                    incarnation: config.incarnation, sequence: cacheSequence, events: events)), on: dealer)
             case .snapshot(let chains?):
                 flushTokens()
                 send(.snapshot(CacheSnapshot(
-                    incarnation: config.incarnation, sequence: cacheSequence, chains: chains.map(CachedChain.init))), on: dealer)
+                    incarnation: config.incarnation, sequence: cacheSequence, chains: chains)), on: dealer)
             case .snapshot(nil):
                 config.log("cannot answer a snapshot request: the engine is shut down")
             case .flushDone(let isFlushed):

@@ -6,6 +6,7 @@ import Models
 import RadixTree
 import RouterCore
 import Scheduling
+import ServingTypes
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a

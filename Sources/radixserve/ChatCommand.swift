@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Scheduling
 import ServingClient
+import ServingTypes
 
 /// `radixserve chat`: a conversation with a router's model through `/v1/chat/completions`,
 /// keeping the history so each turn sees the earlier ones.

@@ -4,6 +4,7 @@ import Foundation
 import Models
 import RadixTree
 import Scheduling
+import ServingTypes
 
 /// Throughput workloads through the engine loop (`radixserve bench --workload offline|shared-prefix`).
 struct EngineBench {
@@ -88,7 +89,7 @@ struct EngineBench {
             retractions: load.retractionTotal - retractionsBefore, steps: load.stats.stepCount - before.stepCount,
             forwardSeconds: load.stats.forwardSeconds - before.forwardSeconds,
             samplingSeconds: load.stats.samplingSeconds - before.samplingSeconds,
-            schedulingSeconds: load.stats.schedulingSeconds - before.schedulingSeconds, pages: load.totalPageCount)
+            schedulingSeconds: load.stats.schedulingSeconds - before.schedulingSeconds, pages: load.report.totalPages)
     }
 
     /// Random prompts: `count` of `length` tokens from ids `3 ..< vocabulary`.

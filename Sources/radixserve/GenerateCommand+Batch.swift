@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Scheduling
+import ServingTypes
 import Tokenizers
 
 extension GenerateCommand {

@@ -4,6 +4,7 @@ import Foundation
 import Models
 import RouterService
 import Scheduling
+import ServingTypes
 import Tokenizers
 
 /// `radixserve generate`: run prompts through a model in this process and stream the text, or

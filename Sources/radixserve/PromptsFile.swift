@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import ServingTypes
 
 /// One line of a `--prompts-file`: `{"prompt": "...", optional sampling fields}`.
 struct PromptLine {

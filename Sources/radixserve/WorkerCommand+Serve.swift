@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import ServingTypes
 import Transport
 import WorkerService
 
@@ -39,7 +40,7 @@ extension WorkerCommand {
         endpoint.drain(deadline: timeout)
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
-            let load = loop.load
+            let load = loop.load.report
             if load.runningCount == 0 && load.waitingCount == 0 { return }
             if signals.count > 1 {
                 endpoint.config.log("second signal: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
@@ -49,7 +50,7 @@ extension WorkerCommand {
             if loop.modelFailure != nil { return }
             usleep(20_000)
         }
-        let load = loop.load
+        let load = loop.load.report
         endpoint.config.log(
             "drain deadline passed: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
     }

@@ -3,6 +3,7 @@ import Foundation
 import KVPaging
 import RadixTree
 import Scheduling
+import ServingTypes
 import Synchronization
 import Testing
 import TestSupport
@@ -11,8 +12,8 @@ import TestSupport
 @Suite struct EngineCacheEventsTests {
     /// What the engine handed over, in the order it did: event lists and snapshot listings.
     enum Published: Sendable {
-        case events([KVEvent])
-        case snapshot([CachedPageChain]?)
+        case events([CacheEvent])
+        case snapshot([CachedChain]?)
     }
 
     /// An ordered log fed by both the cache-event sink and snapshot completions.
@@ -24,8 +25,8 @@ import TestSupport
         var all: [Published] { entries.withLock { $0 } }
 
         /// Every event published so far, oldest first.
-        var events: [KVEvent] {
-            all.flatMap { entry -> [KVEvent] in
+        var events: [CacheEvent] {
+            all.flatMap { entry -> [CacheEvent] in
                 if case .events(let events) = entry { return events }
                 return []
             }
@@ -44,11 +45,11 @@ import TestSupport
     }
 
     /// Hash → parent hash of every page, from events replayed in order from an empty cache.
-    static func replay(_ events: [KVEvent]) -> [UInt64: UInt64?] {
+    static func replay(_ events: [CacheEvent]) -> [UInt64: UInt64?] {
         var pages: [UInt64: UInt64?] = [:]
         for event in events {
             switch event {
-            case .stored(_, let hashes, let parent, _):
+            case .stored(_, let parent, let hashes):
                 var above = parent
                 for hash in hashes {
                     pages[hash] = above
@@ -64,7 +65,7 @@ import TestSupport
     }
 
     /// Hash → parent hash of every page of a snapshot listing.
-    static func pages(of chains: [CachedPageChain]) -> [UInt64: UInt64?] {
+    static func pages(of chains: [CachedChain]) -> [UInt64: UInt64?] {
         var pages: [UInt64: UInt64?] = [:]
         for chain in chains {
             var above = chain.parentHash
@@ -100,9 +101,8 @@ import TestSupport
         // One token and nothing fed back: exactly the prompt's whole pages are cached.
         _ = log.snapshot(of: engine)
         let stored = log.events.flatMap { event -> [UInt64] in
-            if case .stored(let namespace, let hashes, _, let tokens) = event {
+            if case .stored(let namespace, _, let hashes) = event {
                 #expect(namespace == 0)
-                #expect(tokens.count == hashes.count * 4)
                 return hashes
             }
             return []

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Models
 import Scheduling
+import ServingTypes
 import Testing
 import TestSupport
 

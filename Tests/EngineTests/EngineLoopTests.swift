@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Scheduling
+import ServingTypes
 import Synchronization
 import Testing
 import TestSupport
@@ -44,7 +45,7 @@ import TestSupport
         #expect(after[0].tokenIDs == reference.prompts[3].greedyTokenIDs)
         #expect((after[0].usage?.cachedTokenCount ?? 0) > 0)
         engine.shutdown()
-        #expect(engine.load.runningCount == 0)
+        #expect(engine.load.report.runningCount == 0)
     }
 
     @Test func shutdownGivesEveryRequestAFinalEvent() throws {

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import ServingTypes
 import Testing
 
 @Suite struct LogitsProcessorTests {

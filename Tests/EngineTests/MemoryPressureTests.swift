@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Scheduling
+import ServingTypes
 import Testing
 import TestSupport
 
@@ -33,12 +34,12 @@ import TestSupport
         #expect(message.contains("51 KV pages"), "\(message)")
         // The snapshot is published after the step whose events woke us.
         var load = engine.load
-        for _ in 0..<1000 where load.runningCount > 0 || load.waitingCount > 0 {
+        for _ in 0..<1000 where load.report.runningCount > 0 || load.report.waitingCount > 0 {
             usleep(1000)
             load = engine.load
         }
         #expect(load.retractionTotal > 0)
-        #expect(load.runningCount == 0 && load.waitingCount == 0)
-        #expect(load.freePageCount + load.cachedPageCount == load.totalPageCount)
+        #expect(load.report.runningCount == 0 && load.report.waitingCount == 0)
+        #expect(load.report.freePages + load.report.cachedPages == load.report.totalPages)
     }
 }

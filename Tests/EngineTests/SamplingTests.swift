@@ -1,5 +1,6 @@
 import Engine
 import Scheduling
+import ServingTypes
 import Testing
 import TestSupport
 

@@ -1,5 +1,6 @@
 import KVPaging
 import RadixTree
+import ServingTypes
 import Testing
 import TestSupport
 
@@ -26,16 +27,16 @@ import TestSupport
         var pages: [UInt64: PagePlace] = [:]
 
         /// A view built by replaying one `stored` event per listed chain into an empty view.
-        init(chains: [CachedPageChain]) {
-            applyEvents(chains.map { .stored(namespace: $0.namespace, pageHashes: $0.pageHashes, parentHash: $0.parentHash, tokenIDs: []) })
+        init(chains: [CachedChain]) {
+            applyEvents(chains.map { .stored(namespace: $0.namespace, parentHash: $0.parentHash, pageHashes: $0.pageHashes) })
         }
 
         init() {}
 
-        mutating func applyEvents(_ events: [KVEvent]) {
+        mutating func applyEvents(_ events: [CacheEvent]) {
             for event in events {
                 switch event {
-                case .stored(let namespace, let hashes, let parent, _):
+                case .stored(let namespace, let parent, let hashes):
                     if let parent { #expect(pages[parent]?.namespace == namespace, "stored under an unknown parent") }
                     var above = parent
                     for hash in hashes {

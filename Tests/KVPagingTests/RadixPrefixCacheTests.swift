@@ -1,5 +1,6 @@
 import KVPaging
 import RadixTree
+import ServingTypes
 import Testing
 
 @Suite struct RadixPrefixCacheTests {
@@ -170,8 +171,8 @@ import Testing
         let stored = cache.drainEvents()
         #expect(
             stored == [
-                .stored(namespace: 9, pageHashes: Array(chain[..<2]), parentHash: nil, tokenIDs: [1, 2, 3, 4]),
-                .stored(namespace: 9, pageHashes: [chain[2]], parentHash: chain[1], tokenIDs: [5, 6]),
+                .stored(namespace: 9, parentHash: nil, pageHashes: Array(chain[..<2])),
+                .stored(namespace: 9, parentHash: chain[1], pageHashes: [chain[2]]),
             ])
         let events = cache.drainEvents().isEmpty
         #expect(events)
@@ -200,11 +201,11 @@ import Testing
         let short = hasher.chain([1, 2, 3, 4, 5, 6], namespace: 9)
         let chains = cache.cachedChains()
         #expect(chains.count == 4)
-        #expect(chains[0] == CachedPageChain(namespace: 3, parentHash: nil, pageHashes: hasher.chain([1, 2], namespace: 3)))
-        #expect(chains[1] == CachedPageChain(namespace: 9, parentHash: nil, pageHashes: Array(long[..<2])))
+        #expect(chains[0] == CachedChain(namespace: 3, parentHash: nil, pageHashes: hasher.chain([1, 2], namespace: 3)))
+        #expect(chains[1] == CachedChain(namespace: 9, parentHash: nil, pageHashes: Array(long[..<2])))
         #expect(Set(chains[2...]) == [
-            CachedPageChain(namespace: 9, parentHash: long[1], pageHashes: [short[2]]),
-            CachedPageChain(namespace: 9, parentHash: long[1], pageHashes: Array(long[2...])),
+            CachedChain(namespace: 9, parentHash: long[1], pageHashes: [short[2]]),
+            CachedChain(namespace: 9, parentHash: long[1], pageHashes: Array(long[2...])),
         ])
         // A split by a partial match changes edges, not pages: the listing covers the same hashes.
         _ = cache.match([1, 2, 3, 4, 7, 8, 0], namespace: 9)

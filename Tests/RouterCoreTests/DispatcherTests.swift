@@ -1,5 +1,6 @@
 import RadixTree
 import RouterCore
+import ServingTypes
 import Testing
 
 @Suite struct DispatcherTests {
@@ -9,9 +10,9 @@ import Testing
         _ id: UInt32, matched: Int = 0, running: Int = 0, waiting: Int = 0, queued: Int = 0, inFlight: Int = 0,
         free: Int = 10_000, speed: Double = 4_000, interference: Double = 0
     ) -> DispatchCandidate {
-        let report = WorkerLoadReport(
+        let report = LoadReport(
             runningCount: running, waitingCount: waiting, waitingPrefillTokens: queued, freePages: free,
-            decodeInterferenceSeconds: interference)
+            decodeTokensPerSecond: interference > 0 ? 1 / interference : 0)
         let load = WorkerLoad(worker: WorkerID(id), report: report, inFlightCount: inFlight, prefillTokensPerSecond: speed)
         return DispatchCandidate(load: load, matchedPages: matched)
     }

@@ -1,5 +1,6 @@
 import RadixTree
 import RouterCore
+import ServingTypes
 import Testing
 
 /// A brute-force model of the workers' caches: each worker's set of page hashes.
@@ -62,7 +63,7 @@ struct CacheModel {
         }
         for step in 0..<1_500 {
             let worker = Self.workers.randomElement(using: &generator)!
-            var events: [WorkerCacheEvent] = []
+            var events: [CacheEvent] = []
             let roll = Int.random(in: 0..<100, using: &generator)
             if roll < 55 {
                 let start: UInt64? = Bool.random(using: &generator) ? model.held[worker]!.randomElement(using: &generator) : nil
@@ -71,7 +72,7 @@ struct CacheModel {
                 let known = chain.prefix { model.held[worker]!.contains($0) }.count
                 if known < chain.count {
                     let parent = known > 0 ? chain[known - 1] : start
-                    events.append(.stored(parentHash: parent, pageHashes: Array(chain[known...])))
+                    events.append(.stored(namespace: 0, parentHash: parent, pageHashes: Array(chain[known...])))
                     model.held[worker]!.formUnion(chain[known...])
                 }
             } else if roll < 97 {
@@ -103,13 +104,13 @@ struct CacheModel {
         var index = GlobalPrefixIndex()
         let worker = WorkerID(1)
         _ = index.addWorker(worker, incarnation: 5, lastSequence: 0)
-        #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 5, sequence: 1, events: [.stored(parentHash: nil, pageHashes: [10, 11])])) == .applied)
+        #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 5, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: [10, 11])])) == .applied)
         #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 5, sequence: 1, events: [])) == .ignoredDuplicate)
         #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 5, sequence: 3, events: [.removed(pageHashes: [11])]))
             == .requestSnapshot(worker, .sequenceGap(expected: 2, received: 3)))
         #expect(index.isAwaitingSnapshot(worker))
         #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 5, sequence: 4, events: [.cleared])) == .ignoredAwaitingSnapshot)
-        let snapshot = WorkerSnapshot(worker: worker, incarnation: 5, sequence: 4, chains: [(nil, [20, 21]), (20, [22])])
+        let snapshot = WorkerSnapshot(worker: worker, incarnation: 5, sequence: 4, chains: [.init(namespace: 0, parentHash: nil, pageHashes: [20, 21]), .init(namespace: 0, parentHash: 20, pageHashes: [22])])
         #expect(index.applySnapshot(snapshot) == .applied)
         #expect(index.pages(of: worker) == [20, 21, 22])
         #expect(index.match(pageHashes: [10, 11]).isEmpty)
@@ -131,9 +132,9 @@ struct CacheModel {
         let (a, b) = (WorkerID(1), WorkerID(2))
         _ = index.addWorker(a, incarnation: 1, lastSequence: 0)
         _ = index.addWorker(b, incarnation: 1, lastSequence: 0)
-        _ = index.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: [.stored(parentHash: nil, pageHashes: [1, 2])]))
+        _ = index.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: [1, 2])]))
         // Parent 2 exists globally but not on worker b: still unknown for b.
-        #expect(index.apply(WorkerEventBatch(worker: b, incarnation: 1, sequence: 1, events: [.stored(parentHash: 2, pageHashes: [3])]))
+        #expect(index.apply(WorkerEventBatch(worker: b, incarnation: 1, sequence: 1, events: [.stored(namespace: 0, parentHash: 2, pageHashes: [3])]))
             == .requestSnapshot(b, .unknownParent(2)))
         #expect(index.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 2, events: [.removed(pageHashes: [42])]))
             == .requestSnapshot(a, .unknownPage(42)))
@@ -144,9 +145,9 @@ struct CacheModel {
         var index = GlobalPrefixIndex()
         let worker = WorkerID(3)
         #expect(index.addWorker(worker, incarnation: 1) == .requestSnapshot(worker, .unknownState))
-        _ = index.applySnapshot(WorkerSnapshot(worker: worker, incarnation: 1, sequence: 9, chains: [(nil, [1, 2, 3])]))
+        _ = index.applySnapshot(WorkerSnapshot(worker: worker, incarnation: 1, sequence: 9, chains: [.init(namespace: 0, parentHash: nil, pageHashes: [1, 2, 3])]))
         #expect(index.match(pageHashes: [1, 2, 3]) == [worker: 3])
-        #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 2, sequence: 1, events: [.stored(parentHash: nil, pageHashes: [7])]))
+        #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 2, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: [7])]))
             == .requestSnapshot(worker, .newIncarnation(previous: 1, current: 2)))
         #expect(index.match(pageHashes: [1, 2, 3]).isEmpty)
         #expect(index.pageCount == 0)
@@ -164,7 +165,7 @@ struct CacheModel {
         // A sibling sharing three pages finds worker a before any event arrives.
         #expect(index.match(pageHashes: [100, 101, 102, 999], now: .seconds(1)) == [a: 3])
         // Stored for the whole chain ends the lease; the confirmed entry takes over.
-        _ = index.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: [.stored(parentHash: nil, pageHashes: prompt)]))
+        _ = index.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: prompt)]))
         #expect(index.pendingLeaseCount == 0)
         _ = index.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 2, events: [.removed(pageHashes: [103, 102])]))
         #expect(index.match(pageHashes: prompt) == [a: 2])

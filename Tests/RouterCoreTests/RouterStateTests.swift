@@ -1,5 +1,6 @@
 import RadixTree
 import RouterCore
+import ServingTypes
 import Testing
 
 @Suite struct RouterStateTests {
@@ -22,7 +23,7 @@ import Testing
         let holder = WorkerID(2)
         let hashes = Self.hasher.chain(system[...], namespace: 0)
         let actions = state.apply(
-            WorkerEventBatch(worker: holder, incarnation: 1, sequence: 1, events: [.stored(parentHash: nil, pageHashes: hashes)]),
+            WorkerEventBatch(worker: holder, incarnation: 1, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: hashes)]),
             now: .seconds(0.1))
         #expect(actions.isEmpty)
         let decision = state.route(tokens: (system + Self.tokens(2, count: 40))[...], namespace: 0, outputTokens: 64, now: .seconds(0.2))
@@ -64,7 +65,7 @@ import Testing
         _ = state.addWorker(b, incarnation: 1, lastSequence: 0, now: .seconds(0))
         let prompt = Self.tokens(7, count: 64)
         let hashes = Self.hasher.chain(prompt[...], namespace: 0)
-        _ = state.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: [.stored(parentHash: nil, pageHashes: hashes)]), now: .seconds(0.1))
+        _ = state.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: [.stored(namespace: 0, parentHash: nil, pageHashes: hashes)]), now: .seconds(0.1))
         _ = state.apply(WorkerEventBatch(worker: b, incarnation: 1, sequence: 0, events: []), now: .seconds(0.3))
         let lost = state.tick(now: .seconds(0.35))
         #expect(lost == [.workerLost(a)])
@@ -73,7 +74,7 @@ import Testing
         #expect(fallback?.worker == b)
         let actions = state.apply(WorkerEventBatch(worker: a, incarnation: 1, sequence: 1, events: []), now: .seconds(0.4))
         #expect(actions == [.requestSnapshot(a, .unknownState)])
-        _ = state.applySnapshot(WorkerSnapshot(worker: a, incarnation: 1, sequence: 1, chains: [(nil, hashes)]), now: .seconds(0.4))
+        _ = state.applySnapshot(WorkerSnapshot(worker: a, incarnation: 1, sequence: 1, chains: [.init(namespace: 0, parentHash: nil, pageHashes: hashes)]), now: .seconds(0.4))
         #expect(state.index.match(pageHashes: hashes)[a] == 16)
         #expect(state.index.integrityProblems().isEmpty)
     }

@@ -1,4 +1,5 @@
 import RouterCore
+import ServingTypes
 import Testing
 
 @Suite struct WorkerRegistryTests {
@@ -29,7 +30,7 @@ import Testing
         registry.add(worker, incarnation: 1, now: .seconds(0))
         let reservation = registry.reserve(worker: worker, prefillTokens: 195, pages: 13)!
         // The worker reported while the request was still waiting for prefill.
-        registry.heartbeat(worker, now: .seconds(0.1), report: WorkerLoadReport(runningCount: 1, waitingPrefillTokens: 195))
+        registry.heartbeat(worker, now: .seconds(0.1), report: LoadReport(runningCount: 1, waitingPrefillTokens: 195))
         #expect(registry.load(of: worker)!.queuedPrefillTokens == 195)
         registry.prefillCompleted(reservation)
         #expect(registry.load(of: worker)!.queuedPrefillTokens == 0)
@@ -37,7 +38,7 @@ import Testing
         registry.release(reservation)
         #expect(registry.load(of: worker)!.report.runningCount == 0)
         // The next report is taken as is again.
-        registry.heartbeat(worker, now: .seconds(0.2), report: WorkerLoadReport(runningCount: 2, waitingPrefillTokens: 50))
+        registry.heartbeat(worker, now: .seconds(0.2), report: LoadReport(runningCount: 2, waitingPrefillTokens: 50))
         #expect(registry.load(of: worker)!.report.runningCount == 2 && registry.load(of: worker)!.queuedPrefillTokens == 50)
     }
 
@@ -88,7 +89,7 @@ import Testing
         // The first measurement replaces the default; later ones blend in.
         registry.observePrefill(worker, tokens: 3_000, seconds: 1)
         #expect(registry.load(of: worker)?.prefillTokensPerSecond == 3_000)
-        registry.heartbeat(worker, now: .seconds(0.1), report: WorkerLoadReport(runningCount: 2, prefillTokensPerSecond: 4_000))
+        registry.heartbeat(worker, now: .seconds(0.1), report: LoadReport(runningCount: 2, prefillTokensPerSecond: 4_000))
         #expect(registry.load(of: worker)?.prefillTokensPerSecond == 3_500)
         #expect(registry.load(of: worker)?.report.runningCount == 2)
         // A worker without a measurement of its own is assumed as fast as the measured ones.

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTypes
 import Transport
 import WireProtocol
 
@@ -81,10 +82,11 @@ final class FakeWorker {
         return accepted ?? false
     }
 
-    func heartbeat(sequence: UInt64 = 0, running: UInt32 = 0) throws {
+    func heartbeat(sequence: UInt64 = 0, running: Int = 0) throws {
         try send(.heartbeat(WorkerHeartbeat(
-            incarnation: incarnation, sequence: sequence, runningCount: running, freePages: 1024, totalPages: 1024,
-            prefillTokensPerSecond: 1000, decodeTokensPerSecond: 100)))
+            incarnation: incarnation, sequence: sequence, load: LoadReport(
+                runningCount: running, freePages: 1024, totalPages: 1024, prefillTokensPerSecond: 1000,
+                decodeTokensPerSecond: 100))))
     }
 
     /// Waits for the next `submit`.

@@ -2,6 +2,7 @@ import Foundation
 import RadixTree
 import RouterCore
 import RouterService
+import ServingTypes
 import Testing
 import Transport
 import WireProtocol
@@ -65,7 +66,7 @@ import WireProtocol
         return (tokens, finish)
     }
 
-    static let params = WireSamplingParams(maxTokens: 4, temperature: 0)
+    static let params = SamplingParams(maxTokens: 4, temperature: 0)
 
     @Test func refusesAWorkerWithAnotherModel() throws {
         defer { coordinator.shutdown() }
@@ -298,7 +299,7 @@ import WireProtocol
     @Test func aDrainingWorkerGetsNothingNewAndItsLeavingMovesTheRest() async throws {
         defer { coordinator.shutdown() }
         let first = try worker(1)
-        let running = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: WireSamplingParams(maxTokens: 4, temperature: 0)))
+        let running = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: SamplingParams(maxTokens: 4, temperature: 0)))
         let runningSubmit = try #require(try first.nextSubmit())
         let second = try worker(2)
         try first.send(.draining(deadlineMilliseconds: 30_000))

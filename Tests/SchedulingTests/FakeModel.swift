@@ -1,5 +1,6 @@
 import KVPaging
 import Scheduling
+import ServingTypes
 import Testing
 
 /// A model stand-in with a simulated paged KV store.

@@ -1,5 +1,6 @@
 import KVPaging
 import Scheduling
+import ServingTypes
 import Testing
 
 /// Prompts are cached as soon as their prefill finishes, so requests sharing them hit while the
@@ -17,7 +18,7 @@ import Testing
         let prefill = try #require(scheduler.schedule())
         result.record(scheduler.postprocess(sampled: model.run(prefill, scheduler: scheduler)))
         try scheduler.checkIntegrity()
-        #expect(scheduler.load.cachedPageCount == 4, "the 16 whole prompt tokens are cached while request 1 runs")
+        #expect(scheduler.load.cachedPages == 4, "the 16 whole prompt tokens are cached while request 1 runs")
         #expect(scheduler.evictablePageCount == 0, "and locked by it")
 
         _ = scheduler.add(makeRequest(2, Self.prompt(16, tail: 40), maxTokens: 4))
@@ -39,7 +40,7 @@ import Testing
         #expect(prefill.entries.count == 2)
         result.record(scheduler.postprocess(sampled: model.run(prefill, scheduler: scheduler)))
         try scheduler.checkIntegrity()
-        #expect(scheduler.load.cachedPageCount == 4)
+        #expect(scheduler.load.cachedPages == 4)
         let firstTable = try #require(scheduler.request(1)?.pageTable)
         let secondTable = try #require(scheduler.request(2)?.pageTable)
         #expect(Array(firstTable.prefix(4)) == Array(secondTable.prefix(4)))
@@ -61,8 +62,8 @@ import Testing
         _ = scheduler.abort(1)
         _ = scheduler.postprocess(sampled: model.run(decode, scheduler: scheduler))
         try scheduler.checkIntegrity()
-        #expect(scheduler.load.cachedPageCount == 4 && scheduler.evictablePageCount == 4)
-        #expect(scheduler.load.freePageCount == 28)
+        #expect(scheduler.load.cachedPages == 4 && scheduler.evictablePageCount == 4)
+        #expect(scheduler.load.freePages == 28)
     }
 
     @Test func flushingUnderLoadDropsWhatNoRunningRequestHolds() throws {
@@ -74,13 +75,13 @@ import Testing
         _ = scheduler.add(makeRequest(2, Self.prompt(18), maxTokens: 20))
         let prefill = try #require(scheduler.schedule())
         result.record(scheduler.postprocess(sampled: model.run(prefill, scheduler: scheduler)))
-        let held = scheduler.load.cachedPageCount
+        let held = scheduler.load.cachedPages
         #expect(!scheduler.flushCache(), "request 2 holds its cached prompt")
         try scheduler.checkIntegrity()
-        #expect(held == 6 && scheduler.load.cachedPageCount == 4, "only the 4 pages request 2 holds stay")
+        #expect(held == 6 && scheduler.load.cachedPages == 4, "only the 4 pages request 2 holds stay")
         _ = scheduler.drainKVEvents()
         try runToCompletion(scheduler, model: &model, result: &result)
         #expect(scheduler.flushCache())
-        #expect(scheduler.load.cachedPageCount == 0)
+        #expect(scheduler.load.cachedPages == 0)
     }
 }

@@ -1,5 +1,6 @@
 import KVPaging
 import Scheduling
+import ServingTypes
 import Testing
 import TestSupport
 
@@ -53,7 +54,7 @@ import TestSupport
         try runToCompletion(scheduler, model: &model, result: &result)
         #expect(Set(result.finishes.keys) == added, "every request finishes exactly once")
         #expect(!rejected.isEmpty && added.count - rejected.count > 100)
-        #expect(scheduler.load.freePageCount + scheduler.load.cachedPageCount == pageCount)
+        #expect(scheduler.load.freePages + scheduler.load.cachedPages == pageCount)
         #expect(scheduler.flushCache())
         #expect(scheduler.freePageCount == pageCount)
     }

@@ -1,5 +1,6 @@
 import KVPaging
 import Scheduling
+import ServingTypes
 import Testing
 
 @Suite struct SchedulerTests {
@@ -16,7 +17,7 @@ import Testing
         #expect(result.outputs[1]?.count == 5)
         #expect(result.finishes[1] == .length)
         #expect(result.steps == 5, "one prefill step and four decode steps")
-        #expect(scheduler.load.freePageCount + scheduler.load.cachedPageCount == 16)
+        #expect(scheduler.load.freePages + scheduler.load.cachedPages == 16)
     }
 
     @Test func chunkedPrefillSplitsALongPromptAcrossSteps() throws {
@@ -201,7 +202,7 @@ import Testing
         #expect(scheduler.request(1)?.isPrefilling == true)
         #expect(scheduler.abort(1) != nil)
         try scheduler.checkIntegrity()
-        #expect(scheduler.load.cachedPageCount == 2, "the 8 computed tokens stay cached")
+        #expect(scheduler.load.cachedPages == 2, "the 8 computed tokens stay cached")
         batch = try #require(scheduler.schedule())
         _ = scheduler.postprocess(sampled: model.run(batch, scheduler: scheduler))
         batch = try #require(scheduler.schedule())
@@ -214,7 +215,7 @@ import Testing
         }
         #expect(scheduler.isIdle)
         try scheduler.checkIntegrity()
-        #expect(scheduler.load.freePageCount + scheduler.load.cachedPageCount == 32)
+        #expect(scheduler.load.freePages + scheduler.load.cachedPages == 32)
         #expect(scheduler.flushCache())
         #expect(scheduler.freePageCount == 32)
     }
@@ -227,7 +228,7 @@ import Testing
         let batch = try #require(scheduler.schedule())
         _ = scheduler.abort(1)
         try scheduler.checkIntegrity()
-        #expect(scheduler.load.cachedPageCount == 0, "half-written KV is not cached")
+        #expect(scheduler.load.cachedPages == 0, "half-written KV is not cached")
         let events = scheduler.postprocess(sampled: model.run(batch, scheduler: scheduler).filter { $0.requestID != 1 })
         #expect(events.count == 1)
         try scheduler.checkIntegrity()

@@ -1,10 +1,11 @@
+import ServingTypes
 import Testing
 import WireProtocol
 
 @Suite struct WorkerMessageTests {
     static let submit = WorkerSubmit(
         requestID: 0xdead_beef_0000_0001, tokenIDs: [1, 2, 3, 40_000],
-        params: WireSamplingParams(
+        params: SamplingParams(
             maxTokens: 32, temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05, seed: 42, frequencyPenalty: 0.5,
             presencePenalty: -0.5, repetitionPenalty: 1.1, stopTokenIDs: [2, 7], ignoreEOS: true, logprobs: 5,
             namespace: 0xfeed))
@@ -13,7 +14,7 @@ import WireProtocol
         .registered(workerID: 3, heartbeatMilliseconds: 500),
         .refused(reason: "page size 16 ≠ router's 32"),
         .submit(submit),
-        .submit(WorkerSubmit(requestID: 0, tokenIDs: [], params: WireSamplingParams())),
+        .submit(WorkerSubmit(requestID: 0, tokenIDs: [], params: SamplingParams())),
         .abort(requestID: .max),
         .flushCache,
         .snapshotRequest,
@@ -29,8 +30,8 @@ import WireProtocol
             TokenOutput(
                 requestID: 2, firstIndex: 9, tokenIDs: [6, 7],
                 logprobs: [
-                    WireTokenLogprobs(logprob: -0.25, top: [WireTopLogprob(tokenID: 6, logprob: -0.25)]),
-                    WireTokenLogprobs(logprob: -.infinity, top: []),
+                    TokenLogprobs(logprob: -0.25, top: [TokenLogprob(tokenID: 6, logprob: -0.25)]),
+                    TokenLogprobs(logprob: -.infinity, top: []),
                 ]),
         ]),
         .tokens([]),
@@ -51,8 +52,9 @@ import WireProtocol
         ])),
         .snapshot(CacheSnapshot(incarnation: 1, sequence: 0, chains: [])),
         .heartbeat(WorkerHeartbeat(
-            incarnation: 11, sequence: 9, runningCount: 3, waitingCount: 4, waitingPrefillTokens: 100, freePages: 10,
-            evictablePages: 20, cachedPages: 30, totalPages: 64, prefillTokensPerSecond: 1234.5, decodeTokensPerSecond: 67.5)),
+            incarnation: 11, sequence: 9, load: LoadReport(
+                runningCount: 3, waitingCount: 4, waitingPrefillTokens: 100, freePages: 10, evictablePages: 20,
+                cachedPages: 30, totalPages: 64, prefillTokensPerSecond: 1234.5, decodeTokensPerSecond: 67.5))),
         .draining(deadlineMilliseconds: 30_000),
         .leaving,
     ]
@@ -171,7 +173,7 @@ import WireProtocol
         reason[24] = 9
         #expect((#expect(throws: WireError.self) { try WorkerToRouter.decode(reason) })?.code == .invalidValue)
         let mismatched = WorkerToRouter.tokens([TokenOutput(
-            requestID: 1, firstIndex: 0, tokenIDs: [1, 2], logprobs: [WireTokenLogprobs(logprob: 0, top: [])])])
+            requestID: 1, firstIndex: 0, tokenIDs: [1, 2], logprobs: [TokenLogprobs(logprob: 0, top: [])])])
         #expect(throws: WireError.self) { try WorkerToRouter.decode(mismatched.encoded) }
     }
 

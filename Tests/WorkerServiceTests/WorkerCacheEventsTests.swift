@@ -1,5 +1,6 @@
 import Foundation
 import RadixTree
+import ServingTypes
 import Testing
 import TestSupport
 import Transport
@@ -74,10 +75,10 @@ import WorkerService
 
     /// Submits a request and waits for its `finished`, applying batches on the way.
     static func run(
-        _ id: UInt64, prompt: [Int32], maxTokens: UInt32, router: FakeRouter, view: inout RouterView
+        _ id: UInt64, prompt: [Int32], maxTokens: Int, router: FakeRouter, view: inout RouterView
     ) throws -> [Int32] {
         try router.send(.submit(WorkerSubmit(
-            requestID: id, tokenIDs: prompt, params: WireSamplingParams(maxTokens: maxTokens, temperature: 0, ignoreEOS: true))))
+            requestID: id, tokenIDs: prompt, params: SamplingParams(maxTokens: maxTokens, temperature: 0, ignoreEOS: true))))
         var tokens: [Int32] = []
         let finish = try receive(from: router, into: &view) { message -> RequestFinish? in
             switch message {

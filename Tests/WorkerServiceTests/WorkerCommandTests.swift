@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Models
 import RadixTree
+import ServingTypes
 import Testing
 import TestSupport
 import Transport
@@ -26,7 +27,7 @@ import WireProtocol
             let id = UInt64(index + 1)
             try router.send(.submit(WorkerSubmit(
                 requestID: id, tokenIDs: prompt.promptTokenIDs,
-                params: WireSamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true))))
+                params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true))))
             var tokens: [Int32] = []
             let finish = try router.receive { message -> RequestFinish? in
                 switch message {

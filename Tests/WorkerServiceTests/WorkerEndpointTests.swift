@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import KVPaging
+import ServingTypes
 import Testing
 import TestSupport
 import Transport
@@ -8,7 +9,7 @@ import WireProtocol
 import WorkerService
 
 @Suite(.serialized) struct WorkerEndpointTests {
-    static let greedy = WireSamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true)
+    static let greedy = SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true)
 
     // MARK: - Registration
 
@@ -33,7 +34,7 @@ import WorkerService
             return beats.count >= 3 ? true : nil
         }
         #expect(beats.count == 3)
-        #expect(beats.allSatisfy { $0.totalPages == 256 && $0.freePages == 256 && $0.incarnation == registration.incarnation })
+        #expect(beats.allSatisfy { $0.load.totalPages == 256 && $0.load.freePages == 256 && $0.incarnation == registration.incarnation })
     }
 
     @Test func refusalStopsTheWorker() throws {
@@ -221,7 +222,7 @@ import WorkerService
         let worker = try WorkerUnderTest(routerEndpoint: router.endpoint, context: context)
         defer { worker.stop() }
         let registration = try #require(try router.acceptRegistration(heartbeatMilliseconds: 50))
-        worker.outbox.post(cacheEvents: [.stored(namespace: 3, pageHashes: [10, 11], parentHash: nil, tokenIDs: [1, 2, 3, 4, 5, 6, 7, 8])])
+        worker.outbox.post(cacheEvents: [.stored(namespace: 3, parentHash: nil, pageHashes: [10, 11])])
         worker.outbox.post(cacheEvents: [])
         worker.outbox.post(cacheEvents: [.removed(pageHashes: [11]), .cleared])
         var batches: [KVEventBatch] = []

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Scheduling
+import ServingTypes
 
 /// Sampling flags shared by generation commands.
 struct SamplingOptions: ParsableArguments {

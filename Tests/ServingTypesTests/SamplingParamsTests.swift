@@ -1,4 +1,4 @@
-import Scheduling
+import ServingTypes
 import Testing
 
 @Suite struct SamplingParamsTests {
@@ -31,8 +31,8 @@ import Testing
         #expect {
             try params.validate()
         } throws: { error in
-            guard case .invalidParameter(let reported, _, let allowed) = error as? SchedulingError else { return false }
-            return reported == name && !allowed.isEmpty && "\(error)".contains(name)
+            guard let invalid = error as? InvalidParameter else { return false }
+            return invalid.name == name && !invalid.allowed.isEmpty && "\(error)".contains(name)
         }
     }
 

@@ -1,16 +1,6 @@
 // RadixServe: what workers tell the router about their prefix caches.
 
-/// One change to a worker's cached page set, as the router's index needs it (page hashes
-/// only; see `PageHasher` for how hashes chain). Mirrors `KVEvent` without the token ids.
-package enum WorkerCacheEvent: Hashable, Sendable {
-    /// Pages were cached as a chain under `parentHash` (`nil`: the chain starts at the root).
-    /// `pageHashes[0]`'s parent is `parentHash`, `pageHashes[i]`'s parent is `pageHashes[i-1]`.
-    case stored(parentHash: UInt64?, pageHashes: [UInt64])
-    /// Pages were evicted; each was a leaf of the worker's cache when removed.
-    case removed(pageHashes: [UInt64])
-    /// The worker dropped its whole cache.
-    case cleared
-}
+import ServingTypes
 
 /// The events of one engine step (or an idle heartbeat with no events).
 ///
@@ -24,10 +14,10 @@ package struct WorkerEventBatch: Hashable, Sendable {
     /// The batch's sequence number within the incarnation.
     package var sequence: UInt64
     /// The changes, in the order they happened.
-    package var events: [WorkerCacheEvent]
+    package var events: [CacheEvent]
 
     /// Creates a batch.
-    package init(worker: WorkerID, incarnation: UInt64, sequence: UInt64, events: [WorkerCacheEvent]) {
+    package init(worker: WorkerID, incarnation: UInt64, sequence: UInt64, events: [CacheEvent]) {
         self.worker = worker
         self.incarnation = incarnation
         self.sequence = sequence
@@ -44,24 +34,13 @@ package struct WorkerSnapshot: Hashable, Sendable {
     /// The sequence of the last batch whose effects the snapshot includes.
     package var sequence: UInt64
     /// Cached chains, each as a `stored` event would carry it, parents before children.
-    package var chains: [(parentHash: UInt64?, pageHashes: [UInt64])]
+    package var chains: [CachedChain]
 
     /// Creates a snapshot.
-    package init(worker: WorkerID, incarnation: UInt64, sequence: UInt64, chains: [(parentHash: UInt64?, pageHashes: [UInt64])]) {
+    package init(worker: WorkerID, incarnation: UInt64, sequence: UInt64, chains: [CachedChain]) {
         self.worker = worker
         self.incarnation = incarnation
         self.sequence = sequence
         self.chains = chains
-    }
-
-    package static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.worker == rhs.worker && lhs.incarnation == rhs.incarnation && lhs.sequence == rhs.sequence
-            && lhs.chains.elementsEqual(rhs.chains) { $0.parentHash == $1.parentHash && $0.pageHashes == $1.pageHashes }
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(worker)
-        hasher.combine(incarnation)
-        hasher.combine(sequence)
     }
 }

@@ -1,4 +1,5 @@
-// RadixServe: per-request sampling parameters.
+// RadixServe: per-request sampling parameters, shared by the router, the wire codec, the worker,
+// the engine and the client.
 
 /// How to pick tokens for one request, and when to stop. OpenAI/SGLang semantics.
 ///
@@ -68,9 +69,9 @@ public struct SamplingParams: Hashable, Sendable {
 
     /// Throws for the first out-of-range parameter, naming it and its allowed range.
     /// NaN and infinities are rejected everywhere.
-    public func validate() throws(SchedulingError) {
-        func check(_ isValid: Bool, _ name: String, _ value: some Any, _ allowed: String) throws(SchedulingError) {
-            if !isValid { throw .invalidParameter(name: name, value: "\(value)", allowed: allowed) }
+    public func validate() throws(InvalidParameter) {
+        func check(_ isValid: Bool, _ name: String, _ value: some Any, _ allowed: String) throws(InvalidParameter) {
+            if !isValid { throw InvalidParameter(name: name, value: "\(value)", allowed: allowed) }
         }
         try check(maxTokens >= 1, "max_tokens", maxTokens, "[1, ∞)")
         try check(temperature.isFinite && (0...100).contains(temperature), "temperature", temperature, "[0, 100]")
@@ -93,4 +94,23 @@ public struct SamplingParams: Hashable, Sendable {
             try check((0...20).contains(logprobs), "logprobs", logprobs, "[0, 20]")
         }
     }
+}
+
+/// A request parameter outside its allowed range, named as clients spell it (`top_p`).
+public struct InvalidParameter: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The parameter's API name.
+    public var name: String
+    /// The value that was sent.
+    public var value: String
+    /// A human-readable range, such as `(0, 1]`.
+    public var allowed: String
+
+    /// Creates an error.
+    public init(name: String, value: String, allowed: String) {
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+    }
+
+    public var description: String { "invalid \(name) \(value): must be in \(allowed)" }
 }
