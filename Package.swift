@@ -105,7 +105,7 @@ let package = Package(
         // MARK: - Test support and tests
         .target(
             name: "TestSupport",
-            dependencies: ["Backends", "Engine", "Models"],
+            dependencies: ["Backends", "Engine", "Models", "Transport", "WireProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport"], swiftSettings: swiftSettings),
@@ -148,6 +148,14 @@ let package = Package(
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RouterHTTPTests",
+            dependencies: [
+                "RouterHTTP", "RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ import Foundation
 import RadixTree
 import RouterCore
 import RouterService
+import TestSupport
 import Testing
 import Transport
 import WireProtocol
