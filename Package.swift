@@ -108,7 +108,7 @@ let package = Package(
         // MARK: - Test support and tests
         .target(
             name: "TestSupport",
-            dependencies: ["Backends", "Engine", "Models"],
+            dependencies: ["Backends", "Engine", "Models", "ServingTypes", "Transport", "WireProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
@@ -152,6 +152,14 @@ let package = Package(
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RouterHTTPTests",
+            dependencies: [
+                "RouterHTTP", "RouterService", "RouterCore", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),

@@ -44,6 +44,9 @@ package enum JSONBody {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
             let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             return APIError.invalid("the request body is not valid JSON" + (detail.map { ": \($0)" } ?? ""), code: "invalid_json")
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty, .valueNotFound(_, let context) where context.codingPath.isEmpty:
+            // Valid JSON, but an array, a string, a number or null: there is no field to name.
+            return APIError.invalid("the request body must be a JSON object")
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             return APIError.invalid("invalid value for '\(field)': \(context.debugDescription)", param: field)

@@ -3,6 +3,7 @@ import RadixTree
 import RouterCore
 import RouterService
 import ServingTypes
+import TestSupport
 import Testing
 import Transport
 import WireProtocol

@@ -4,21 +4,21 @@ import Transport
 import WireProtocol
 
 /// A scripted worker: a DEALER socket that registers and then answers as each test directs.
-/// Not thread-safe: use it from the test's thread.
-final class FakeWorker {
-    let socket: ZMQSocket
-    let workerID: UInt32
-    let incarnation: UInt64
+/// Not thread-safe: use it from one thread (the test's, or one thread of its own).
+package final class FakeWorker {
+    package let socket: ZMQSocket
+    package let workerID: UInt32
+    package let incarnation: UInt64
     private var writer = WireWriter(capacity: 1024)
-    private(set) var isRegistered = false
+    package private(set) var isRegistered = false
 
     /// The endpoint it connected to, or the one it listens on (port resolved).
-    let endpoint: String
+    package let endpoint: String
 
     /// A worker that connects to the router at `endpoint` (its routing id is its worker id), or
     /// with `listen`, one that binds `endpoint` and waits for the router to connect (`worker
     /// --listen`; no routing id of its own: the router names the connection).
-    init(
+    package init(
         context: ZMQContext, endpoint: String, listen: Bool = false, workerID: UInt32,
         incarnation: UInt64 = .random(in: 1...(.max))
     ) throws {
@@ -32,28 +32,28 @@ final class FakeWorker {
 
     deinit { socket.close() }
 
-    func registration(fingerprint: String = "fp", pageSize: UInt32 = 4, capacityPages: UInt32 = 1024) -> WorkerRegistration {
+    package func registration(fingerprint: String = "fp", pageSize: UInt32 = 4, capacityPages: UInt32 = 1024) -> WorkerRegistration {
         WorkerRegistration(
             workerID: workerID, incarnation: incarnation, modelID: "fake", modelFingerprint: fingerprint, pageSize: pageSize,
             hashSeed: 0, tensorParallelSize: 1, capacityPages: capacityPages, maxModelLength: 4096)
     }
 
-    func send(_ message: WorkerToRouter) throws {
+    package func send(_ message: WorkerToRouter) throws {
         message.encode(into: &writer)
         try socket.send(writer.bytes, timeout: .seconds(5))
     }
 
-    func sendRaw(_ bytes: [UInt8]) throws { try socket.send(bytes, timeout: .seconds(5)) }
+    package func sendRaw(_ bytes: [UInt8]) throws { try socket.send(bytes, timeout: .seconds(5)) }
 
     /// The next message from the router within `timeout`, or nil.
-    func receive(timeout: Duration = .seconds(10)) throws -> RouterToWorker? {
+    package func receive(timeout: Duration = .seconds(10)) throws -> RouterToWorker? {
         guard let frame = try? socket.receiveFrame(timeout: timeout) else { return nil }
         return try RouterToWorker.decode(frame)
     }
 
     /// Skips messages until `match` returns a value (or the timeout passes). A registered worker
     /// keeps heartbeating while it waits, so a slow machine never makes it look dead.
-    func expect<T>(timeout: Duration = .seconds(10), _ match: (RouterToWorker) -> T?) throws -> T? {
+    package func expect<T>(timeout: Duration = .seconds(10), _ match: (RouterToWorker) -> T?) throws -> T? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             guard let message = try receive(timeout: min(deadline - ContinuousClock.now, .milliseconds(50))) else {
@@ -66,7 +66,7 @@ final class FakeWorker {
     }
 
     /// Registers and waits for `registered`; then sends one heartbeat so the router has a load report.
-    func register(fingerprint: String = "fp") throws -> Bool {
+    package func register(fingerprint: String = "fp") throws -> Bool {
         try send(.register(registration(fingerprint: fingerprint)))
         let accepted = try expect { message -> Bool? in
             switch message {
@@ -82,7 +82,7 @@ final class FakeWorker {
         return accepted ?? false
     }
 
-    func heartbeat(sequence: UInt64 = 0, running: Int = 0) throws {
+    package func heartbeat(sequence: UInt64 = 0, running: Int = 0) throws {
         try send(.heartbeat(WorkerHeartbeat(
             incarnation: incarnation, sequence: sequence, load: LoadReport(
                 runningCount: running, freePages: 1024, totalPages: 1024, prefillTokensPerSecond: 1000,
@@ -90,7 +90,7 @@ final class FakeWorker {
     }
 
     /// Waits for the next `submit`.
-    func nextSubmit(timeout: Duration = .seconds(10)) throws -> WorkerSubmit? {
+    package func nextSubmit(timeout: Duration = .seconds(10)) throws -> WorkerSubmit? {
         try expect(timeout: timeout) { message in
             if case .submit(let submit) = message { return submit }
             return nil
@@ -98,7 +98,7 @@ final class FakeWorker {
     }
 
     /// Streams `tokens` then finishes the request.
-    func complete(_ submit: WorkerSubmit, tokens: [Int32], cached: UInt32 = 0) throws {
+    package func complete(_ submit: WorkerSubmit, tokens: [Int32], cached: UInt32 = 0) throws {
         try send(.tokens([TokenOutput(requestID: submit.requestID, firstIndex: 0, tokenIDs: tokens)]))
         try send(.finished(RequestFinish(
             requestID: submit.requestID, reason: .length, promptTokens: UInt32(submit.tokenIDs.count),
