@@ -128,6 +128,17 @@ extension ZMQSocket {
         try setRaw(option, &value, MemoryLayout<Int32>.size, name: name ?? "option \(option)")
     }
 
+    /// Reads an integer option back (`zmq_getsockopt`), as libzmq holds it.
+    public func option(_ option: Int32, name: String? = nil) throws -> Int32 {
+        let handle = try liveHandle("getsockopt(\(name ?? "option \(option)"))")
+        var value: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, option, &value, &size) == 0 else {
+            throw TransportError.fromErrno(zmq_errno(), "getsockopt(\(name ?? "option \(option)"))")
+        }
+        return value
+    }
+
     func setString(_ option: Int32, _ value: String, name: String) throws {
         var bytes = Array(value.utf8)
         try setRaw(option, &bytes, bytes.count, name: name)

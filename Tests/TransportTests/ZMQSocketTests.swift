@@ -1,3 +1,4 @@
+import CZeroMQ
 import Foundation
 import Testing
 import Transport
@@ -121,16 +122,27 @@ import Transport
         #expect(throws: TransportError.self) { _ = try server.receive(timeout: .milliseconds(200)) }
     }
 
-    @Test func optionsCanBeSet() throws {
+    @Test func typedSettersReachLibzmq() throws {
         let context = try ZMQContext()
         let socket = try ZMQSocket(.dealer, context: context)
         try socket.setSendHighWaterMark(10)
-        try socket.setReceiveHighWaterMark(10)
+        try socket.setReceiveHighWaterMark(12)
         try socket.setImmediate(true)
         try socket.setTCPKeepAlive(idle: .seconds(30), interval: .seconds(5), probeCount: 3)
         try socket.setHeartbeat(interval: .seconds(1), timeout: .seconds(3))
         try socket.setReconnectInterval(.milliseconds(50))
-        socket.setLingerOnClose(.milliseconds(10))
+        #expect(try socket.option(ZMQ_SNDHWM) == 10)
+        #expect(try socket.option(ZMQ_RCVHWM) == 12)
+        #expect(try socket.option(ZMQ_IMMEDIATE) == 1)
+        #expect(try socket.option(ZMQ_TCP_KEEPALIVE) == 1)
+        #expect(try socket.option(ZMQ_TCP_KEEPALIVE_IDLE) == 30)
+        #expect(try socket.option(ZMQ_TCP_KEEPALIVE_INTVL) == 5)
+        #expect(try socket.option(ZMQ_TCP_KEEPALIVE_CNT) == 3)
+        #expect(try socket.option(ZMQ_HEARTBEAT_IVL) == 1_000)
+        #expect(try socket.option(ZMQ_HEARTBEAT_TIMEOUT) == 3_000)
+        #expect(try socket.option(ZMQ_RECONNECT_IVL) == 50)
+        socket.close()
+        #expect(throws: TransportError.self) { _ = try socket.option(ZMQ_SNDHWM) }
     }
 
     @Test func closedSocketAndBadEndpointsThrow() throws {
