@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -41,9 +42,15 @@ let package = Package(
         .target(name: "ServingTypes", swiftSettings: swiftSettings),
 
         // MARK: - Policy (pure Swift, no Foundation)
-        .target(name: "RadixTree", swiftSettings: swiftSettings),
-        .target(name: "KVPaging", dependencies: ["RadixTree", "ServingTypes"], swiftSettings: swiftSettings),
-        .target(name: "Scheduling", dependencies: ["KVPaging", "ServingTypes"], swiftSettings: swiftSettings),
+        .target(name: "PageHashing", swiftSettings: swiftSettings),
+        .target(
+            name: "RadixTree", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KVPaging",
+            dependencies: ["RadixTree", "PageHashing", "ServingTypes", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+        .target(name: "Scheduling", dependencies: ["KVPaging", "ServingTypes", "RadixTree"], swiftSettings: swiftSettings),
 
         // MARK: - Wire
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
@@ -53,7 +60,10 @@ let package = Package(
 
         // MARK: - Router policy (pure Swift)
         .target(name: "ChatTemplates", swiftSettings: swiftSettings),
-        .target(name: "RouterCore", dependencies: ["RadixTree", "ServingTypes"], swiftSettings: swiftSettings),
+        .target(
+            name: "RouterCore",
+            dependencies: ["PageHashing", "ServingTypes", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swiftSettings),
 
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
@@ -68,7 +78,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
-            dependencies: ["Backends", "Models", "Tokenizers", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
+            dependencies: ["Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
             swiftSettings: swiftSettings + numericFlags
         ),
 
@@ -81,26 +91,26 @@ let package = Package(
         // MARK: - Serving (router process, HTTP API, client)
         .target(
             name: "RouterService",
-            dependencies: ["RouterCore", "RadixTree", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "ServingTypes"],
+            dependencies: ["RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "ServingTypes", "PageHashing"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RouterHTTP",
             dependencies: [
-                "RouterService", "RouterCore", "ServingTypes", "Tokenizers", "WireProtocol",
+                "PageHashing", "RouterService", "ServingTypes", "Tokenizers", "WireProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "ServingClient", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
+        .target(name: "ServingClient", dependencies: [], swiftSettings: swiftSettings),
 
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "RouterCore", "Scheduling", "ServingTypes", "Tokenizers",
-                "Collectives", "WireProtocol", "WorkerService", "RouterService", "RouterHTTP", "ServingClient", "Transport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Accelerators", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore", "RouterHTTP",
+                "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
+                "WorkerService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -108,61 +118,63 @@ let package = Package(
         // MARK: - Test support and tests
         .target(
             name: "TestSupport",
-            dependencies: ["Backends", "Engine", "Models", "ServingTypes", "Transport", "WireProtocol"],
+            dependencies: ["ServingTypes", "Transport", "WireProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
-        .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
+        .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "KVPagingTests", dependencies: ["ServingTypes", "KVPaging", "RadixTree", "TestSupport"], swiftSettings: swiftSettings),
+            name: "KVPagingTests", dependencies: ["ServingTypes", "KVPaging", "RadixTree", "TestSupport", "PageHashing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SchedulingTests", dependencies: ["ServingTypes", "Scheduling", "KVPaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackendConformanceTests",
-            dependencies: ["Accelerators", "Backends", "TestSupport"],
+            dependencies: ["Accelerators", "Backends", "TestSupport", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "Tokenizers", "TestSupport"],
+            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
+            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport", "KVPaging", "PageHashing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CollectivesTests", dependencies: ["Collectives", "Transport", "TestSupport"], swiftSettings: swiftSettings),
+            name: "CollectivesTests", dependencies: ["Collectives", "Transport", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(name: "WireProtocolTests", dependencies: ["ServingTypes", "WireProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkerServiceTests",
-            dependencies: ["ServingTypes", "WorkerService", "Engine", "Models", "Accelerators", "Backends", "Scheduling", "Transport",
-                "WireProtocol", "TestSupport"],
+            dependencies: [
+                "Accelerators", "Backends", "Engine", "KVPaging", "Models", "PageHashing", "Scheduling", "ServingTypes",
+                "TestSupport", "Transport", "WireProtocol", "WorkerService",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TensorParallelTests", dependencies: ["Collectives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
-        .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "RadixTree"], swiftSettings: swiftSettings),
+        .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
-            dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
+            dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "TestSupport", "PageHashing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RouterHTTPTests",
             dependencies: [
-                "RouterHTTP", "RouterService", "RouterCore", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "RouterHTTP", "RouterService", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,6 +1,5 @@
 import Backends
 import Models
-import RadixTree
 import Scheduling
 import ServingTypes
 

@@ -3,7 +3,6 @@
 
 import Backends
 import Models
-import RadixTree
 import Scheduling
 import ServingTypes
 

@@ -1,6 +1,5 @@
 // RadixServe: per-request sampling state (random stream and penalty counts).
 
-import RadixTree
 import Scheduling
 import ServingTypes
 

@@ -1,4 +1,3 @@
-import RadixTree
 
 /// Settings that turn logits into a token. Temperature 0 means greedy.
 public struct SamplerSettings: Sendable, Hashable {
@@ -116,4 +115,5 @@ public struct Sampler {
 
 #if canImport(Glibc)
 import Glibc
+import ServingTypes
 #endif

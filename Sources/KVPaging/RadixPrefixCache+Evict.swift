@@ -1,5 +1,6 @@
 // RadixServe: eviction and flushing for RadixPrefixCache.
 
+import HeapModule
 import RadixTree
 import ServingTypes
 
@@ -10,7 +11,7 @@ extension RadixPrefixCache {
     @discardableResult
     public mutating func evict(pageCount target: Int) -> Int {
         guard target > 0 else { return 0 }
-        var heap = MinHeap<EvictionCandidate>(
+        var heap = Heap<EvictionCandidate>(
             trees.flatMap { namespace, tree in
                 tree.evictableLeaves().map {
                     EvictionCandidate(lastAccess: tree.lastAccess(of: $0), tag: namespace, node: $0)

@@ -1,5 +1,6 @@
 // RadixServe: invariants of RadixPrefixCache.
 
+import PageHashing
 import RadixTree
 
 extension RadixPrefixCache {

@@ -1,5 +1,6 @@
 // RadixServe: the radix-tree prefix cache (after mini-sglang kvcache/radix_cache.py).
 
+import PageHashing
 import RadixTree
 import ServingTypes
 

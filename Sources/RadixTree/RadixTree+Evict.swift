@@ -1,5 +1,7 @@
 // RadixServe: leaf removal and LRU eviction for RadixTree.
 
+import HeapModule
+
 extension RadixTree {
     /// Removes an unlocked leaf and returns its value.
     ///
@@ -52,7 +54,7 @@ extension RadixTree {
         pageCount target: Int,
         _ onRemove: (RadixNodeID, Value) -> Void = { _, _ in }
     ) -> Int {
-        var heap = MinHeap<EvictionCandidate>()
+        var heap = Heap<EvictionCandidate>()
         for leaf in evictableLeaves() {
             heap.insert(EvictionCandidate(lastAccess: self[leaf].lastAccess, tag: 0, node: leaf))
         }

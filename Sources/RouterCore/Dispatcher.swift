@@ -1,4 +1,5 @@
-import RadixTree
+
+import ServingTypes
 
 // RadixServe: applies a dispatch policy to a list of candidates.
 

@@ -1,6 +1,7 @@
 // RadixServe: prefix matching against the global index, and pending entries.
 
-import RadixTree
+import PageHashing
+
 
 extension GlobalPrefixIndex {
     /// Workers holding a prefix of `pageHashes` (confirmed or pending), with the number of

@@ -1,6 +1,5 @@
 // RadixServe: the router's exact map from cached page-hash chains to the workers holding them.
 
-import RadixTree
 import ServingTypes
 
 /// Which workers hold which pages, kept exact from worker events (DESIGN §3).

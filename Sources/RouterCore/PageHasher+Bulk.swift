@@ -1,6 +1,7 @@
 // RadixServe: a copy-free variant of PageHasher.chain for the router's request path.
 
-import RadixTree
+import PageHashing
+
 
 extension PageHasher {
     /// The same hashes as `chain(tokens, namespace:)` (a new chain), computed without copying

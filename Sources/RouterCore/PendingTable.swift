@@ -1,6 +1,7 @@
 // RadixServe: short-lived "just dispatched" entries of the global prefix index.
 
-import RadixTree
+import HeapModule
+
 
 /// A handle to a pending entry recorded at dispatch; pass it back to end it early.
 package struct PendingLease: Hashable, Sendable {
@@ -31,7 +32,7 @@ struct PendingTable: Sendable {
 
     private(set) var leases: [UInt64: Lease] = [:]
     private(set) var byRoot: [UInt64: [UInt64]] = [:]
-    private var expiries = MinHeap<Expiry>()
+    private var expiries = Heap<Expiry>()
     private var nextLease: UInt64 = 1
 
     /// Records a lease. A chain already covered by a live lease of the same slot joins that lease

@@ -1,6 +1,6 @@
 // RadixServe: micro-benchmark of prefix lookup and dispatch decisions (`radixserve bench`).
 
-import RadixTree
+import PageHashing
 import ServingTypes
 
 /// Latency percentiles of one measured operation, in microseconds.

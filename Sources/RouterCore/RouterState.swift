@@ -1,6 +1,6 @@
 // RadixServe: the router's decision state — index, registry and policy behind one API.
 
-import RadixTree
+import PageHashing
 import ServingTypes
 
 /// Side effects the owner of ``RouterState`` must perform (sending, logging); the state itself

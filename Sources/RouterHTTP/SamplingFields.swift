@@ -1,7 +1,7 @@
 // RadixServe: the sampling fields shared by /v1/completions, /v1/chat/completions and /generate.
 
 import HTTPTypes
-import RadixTree
+import PageHashing
 import ServingTypes
 
 /// Sampling and stopping fields as clients send them (OpenAI names plus the common

@@ -1,7 +1,7 @@
 // RadixServe: the router core — worker membership, dispatch, and every in-flight request.
 
 import Foundation
-import RadixTree
+import PageHashing
 import RouterCore
 import ServingTypes
 import Synchronization

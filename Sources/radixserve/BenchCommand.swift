@@ -3,7 +3,6 @@ import Backends
 import Engine
 import Foundation
 import Models
-import RadixTree
 import RouterCore
 import Scheduling
 import ServingTypes

@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
-import RadixTree
 import Scheduling
 import ServingTypes
 

@@ -2,7 +2,7 @@ import Accelerators
 import Backends
 import Engine
 import Foundation
-import RadixTree
+import ServingTypes
 
 /// `radixserve bench --workload matmul`: the backend's matmuls over the weight shapes of the 56M
 /// reference model (8 layers of q|k|v, o, gate|up and down, then the LM head; distinct weights per

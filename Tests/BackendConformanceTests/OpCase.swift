@@ -1,12 +1,13 @@
 import Backends
+import ServingTypes
 import TestSupport
 
 /// Random inputs for one op, built identically on the backend under test and on `reference`.
 struct OpInputs {
-    var random: SplitMix64
+    var random: SeededRandom
 
     init(seed: UInt64) {
-        random = SplitMix64(seed: seed)
+        random = SeededRandom(seed: seed)
     }
 
     mutating func values(_ count: Int, scale: Float = 1) -> [Float] {

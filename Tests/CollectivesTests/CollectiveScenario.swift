@@ -1,12 +1,13 @@
 // One scripted sequence of collectives that every Communicator implementation must pass.
 import Collectives
+import ServingTypes
 import Testing
 import TestSupport
 
 /// Inputs depend only on (rank, count, salt), so ranks and the checker rebuild them independently.
 /// Magnitudes vary over six orders so that summation order would show in the low bits.
 func inputs(rank: Int, count: Int, salt: UInt64) -> [Float] {
-    var generator = SplitMix64(seed: salt &* 1_000_003 &+ UInt64(rank) &* 7919 &+ UInt64(count))
+    var generator = SeededRandom(seed: salt &* 1_000_003 &+ UInt64(rank) &* 7919 &+ UInt64(count))
     var values = [Float](repeating: 0, count: count)
     for index in 0..<count {
         let bits = generator.next()

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 import KVPaging
-import RadixTree
+import PageHashing
 import Scheduling
 import ServingTypes
 import Synchronization

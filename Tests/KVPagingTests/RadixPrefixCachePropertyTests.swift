@@ -61,7 +61,7 @@ import TestSupport
         var router = RouterView()
         var hitCount = 0
         var duplicateCount = 0
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededRandom(seed: seed)
         var cache = RadixPrefixCache(pageCount: 48, pageSize: pageSize, hashSeed: seed)
         var holders: [Holder] = []
         let prefixes: [[Int32]] = (0..<4).map { base in (0..<pageSize * 3).map { Int32(base * 100 + $0 % 3) } }

@@ -1,5 +1,5 @@
 import KVPaging
-import RadixTree
+import PageHashing
 import ServingTypes
 import Testing
 

@@ -1,4 +1,5 @@
 import RadixTree
+import ServingTypes
 import Testing
 import TestSupport
 
@@ -24,7 +25,7 @@ import TestSupport
         }
     }
 
-    static func randomKey(_ generator: inout SplitMix64, pageSize: Int, partial: Bool) -> [Int32] {
+    static func randomKey(_ generator: inout SeededRandom, pageSize: Int, partial: Bool) -> [Int32] {
         // A tiny alphabet and short keys make shared prefixes and splits frequent.
         let pages = Int.random(in: 0...5, using: &generator)
         var key = (0..<pages * pageSize).map { _ in Int32.random(in: 0..<3, using: &generator) }
@@ -38,7 +39,7 @@ import TestSupport
 
     @Test(arguments: [1, 2, 4])
     func randomOperationsKeepInvariantsAndMatchModel(pageSize: Int) throws {
-        var generator = SplitMix64(seed: 0xC0FFEE &+ UInt64(pageSize))
+        var generator = SeededRandom(seed: 0xC0FFEE &+ UInt64(pageSize))
         var tree = RadixTree<PageLabels>(pageSize: pageSize)
         var model = Model(pageSize: pageSize)
         var locks: [RadixNodeID] = []

@@ -1,4 +1,3 @@
-import RadixTree
 import RouterCore
 import ServingTypes
 import Testing

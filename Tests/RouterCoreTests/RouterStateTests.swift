@@ -1,4 +1,4 @@
-import RadixTree
+import PageHashing
 import RouterCore
 import ServingTypes
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import RadixTree
+import PageHashing
 import RouterCore
 import RouterService
 import ServingTypes

@@ -1,11 +1,12 @@
 import KVPaging
 import Scheduling
+import ServingTypes
 import Testing
 import TestSupport
 
 @Suite struct SchedulerRetractionTests {
     static func workload(count: Int, seed: UInt64) -> [Request] {
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededRandom(seed: seed)
         let system: [Int32] = (0..<12).map { 100 + $0 }
         return (0..<count).map { index in
             var prompt = Bool.random(using: &generator) ? system : []

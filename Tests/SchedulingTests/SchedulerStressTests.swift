@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct SchedulerStressTests {
     @Test(arguments: [(UInt64(1), 10, 2), (2, 16, 4), (3, 10, 8), (4, 16, 1)])
     func randomWorkloadsNeverLoseOrDuplicateRequests(seed: UInt64, pageCount: Int, pageSize: Int) throws {
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededRandom(seed: seed)
         let config = SchedulerConfig(
             pageCount: pageCount, pageSize: pageSize, maxBatchedTokens: Int.random(in: 4...40, using: &generator),
             maxRunningRequests: Int.random(in: 1...8, using: &generator),

@@ -1,5 +1,6 @@
 import Foundation
 import ServingClient
+import ServingTypes
 import Testing
 import TestSupport
 
@@ -18,7 +19,7 @@ import TestSupport
     // MARK: - Workloads
 
     @Test func sharedPrefixGroupsShareExactlyTheirSystemPrompt() {
-        var random = SplitMix64(seed: 1)
+        var random = SeededRandom(seed: 1)
         let workload = BenchmarkWorkload.sharedPrefix(groups: 3, perGroup: 4, systemTokens: 32, questionTokens: 8)
         let conversations = workload.makeConversations(vocabulary: 100..<1000, using: &random)
         #expect(conversations.count == 12 && workload.requestCount == 12)
@@ -29,12 +30,12 @@ import TestSupport
         // Shuffled: the first four requests are not all from one group.
         #expect(Set(prompts.prefix(4).map { Array($0.prefix(32)) }).count > 1)
 
-        var again = SplitMix64(seed: 1)
+        var again = SeededRandom(seed: 1)
         #expect(workload.makeConversations(vocabulary: 100..<1000, using: &again) == conversations)
     }
 
     @Test func multiTurnAndRandomShapes() {
-        var random = SplitMix64(seed: 2)
+        var random = SeededRandom(seed: 2)
         let multiTurn = BenchmarkWorkload.multiTurn(conversations: 5, turns: 3, systemTokens: 16, questionTokens: 4)
         let conversations = multiTurn.makeConversations(vocabulary: 100..<200, using: &random)
         #expect(conversations.count == 5 && multiTurn.requestCount == 15)
@@ -63,7 +64,7 @@ import TestSupport
     @Test func sharedPrefixReportsTheServersCacheHitsAndExactTokenCounts() throws {
         let fake = try FakeCompletionServer()
         defer { fake.stop() }
-        var random = SplitMix64(seed: 3)
+        var random = SeededRandom(seed: 3)
         let workload = BenchmarkWorkload.sharedPrefix(groups: 4, perGroup: 4, systemTokens: 64, questionTokens: 16)
         let report = try benchmark(fake, workload: workload).run(using: &random)
         #expect(report.workload == "shared-prefix")
@@ -92,7 +93,7 @@ import TestSupport
         defer { fake.stop() }
         let workload = BenchmarkWorkload.random(requests: 4, promptTokens: 32)
         func run(flushing: Bool) throws -> BenchmarkReport {
-            var random = SplitMix64(seed: 6)
+            var random = SeededRandom(seed: 6)
             var bench = try benchmark(fake, workload: workload, warmUpRequests: 0)
             bench.configuration.flushesCache = flushing
             return try bench.run(using: &random)
@@ -168,7 +169,7 @@ import TestSupport
         let bench = ServingBenchmark(
             client: RouterClient(url: try ServingURL("http://127.0.0.1:\(port)")),
             configuration: .init(workload: .random(requests: 3, promptTokens: 2), concurrency: 2, warmUpRequests: 0))
-        var random = SplitMix64(seed: 4)
+        var random = SeededRandom(seed: 4)
         let report = try bench.run(using: &random)
         #expect(report.completed == 0 && report.failed == 3)
         #expect(report.failures.first?.message == "could not connect to http://127.0.0.1:\(port): connection refused")
@@ -178,7 +179,7 @@ import TestSupport
     @Test func measuresTimeToFirstTokenAndInterTokenLatency() throws {
         let fake = try FakeCompletionServer(options: .init(firstTokenDelay: .milliseconds(120), tokenDelay: .milliseconds(40)))
         defer { fake.stop() }
-        var random = SplitMix64(seed: 5)
+        var random = SeededRandom(seed: 5)
         let report = try benchmark(fake, workload: .random(requests: 4, promptTokens: 8), outputTokens: 3, concurrency: 4,
             warmUpRequests: 0).run(using: &random)
         #expect(report.completed == 4)

@@ -2,6 +2,7 @@
 // general Swift `Regex` path, which is used for any other pattern.
 
 import Foundation
+import ServingTypes
 import Testing
 import TestSupport
 import Tokenizers
@@ -14,7 +15,7 @@ import Tokenizers
     ]
 
     static func randomTexts(count: Int) -> [String] {
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededRandom(seed: 42)
         return (0..<count).map { _ in
             let length = Int.random(in: 0...16, using: &generator)
             return (0..<length).map { _ in atoms.randomElement(using: &generator)! }.joined()

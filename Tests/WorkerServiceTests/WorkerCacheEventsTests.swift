@@ -1,5 +1,5 @@
 import Foundation
-import RadixTree
+import PageHashing
 import ServingTypes
 import Testing
 import TestSupport

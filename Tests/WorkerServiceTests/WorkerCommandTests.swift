@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 import Models
-import RadixTree
+import PageHashing
 import ServingTypes
 import Testing
 import TestSupport

@@ -1,4 +1,4 @@
-import RadixTree
+import PageHashing
 import Testing
 
 @Suite struct PageHashTests {

@@ -1,4 +1,4 @@
-/// SplitMix64 (Steele, Lea and Flood 2014): a small, fast, reproducible generator, shared by sampling,
+/// SeededRandom (Steele, Lea and Flood 2014): a small, fast, reproducible generator, shared by sampling,
 /// routing tie-breaks and property tests (it lives here, the lowest module, so all of them can use it). The same seed gives the same stream on
 /// every platform, which makes seeded sampling reproducible per request.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
