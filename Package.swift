@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
         .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CIntrinsics", "CKernels"], swiftSettings: swiftSettings + numericFlags),
         .target(
-            name: "Accelerators",
+            name: "BackendCatalog",
             dependencies: ["Backends", "BackendReference", "BackendCPU"],
             swiftSettings: swiftSettings
         ),
@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore", "RouterHTTP",
+                "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore", "RouterHTTP",
                 "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
                 "WorkerService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -130,18 +130,18 @@ let package = Package(
             name: "SchedulingTests", dependencies: ["ServingTypes", "Scheduling", "KVPaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackendConformanceTests",
-            dependencies: ["Accelerators", "Backends", "TestSupport", "ServingTypes"],
+            dependencies: ["BackendCatalog", "Backends", "TestSupport", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
+            dependencies: ["ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport", "KVPaging", "PageHashing"],
+            dependencies: ["ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport", "KVPaging", "PageHashing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "WorkerServiceTests",
             dependencies: [
-                "Accelerators", "Backends", "Engine", "KVPaging", "Models", "PageHashing", "Scheduling", "ServingTypes",
+                "BackendCatalog", "Backends", "Engine", "KVPaging", "Models", "PageHashing", "Scheduling", "ServingTypes",
                 "TestSupport", "Transport", "WireProtocol", "WorkerService",
             ],
             swiftSettings: swiftSettings

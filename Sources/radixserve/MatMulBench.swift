@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Engine
 import Foundation
@@ -105,7 +105,7 @@ extension BenchCommand {
 
     /// `--workload matmul`: f32 and bf16 weights, every `--rows` count.
     func runMatMul() throws {
-        let backend = try BackendRegistry.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
+        let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
         let bench = MatMulBench(backend: backend, runs: max(runs, 5))
         var results: [MatMulBench.Row] = []
         for dtype in [DType.f32, .bf16] { results += try bench.measure(dtype: dtype, rowCounts: rowCounts) }

@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import ArgumentParser
 import Backends
 import Engine
@@ -47,7 +47,7 @@ struct RankCommand: ParsableCommand {
 
     func run() throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
-        let backend = try BackendRegistry.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
+        let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
         var configuration = TensorParallelConfiguration(
             rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),

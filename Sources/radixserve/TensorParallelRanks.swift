@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Engine
 import Foundation
@@ -58,7 +58,7 @@ final class TensorParallelRanks {
     /// - Throws: ``CommandFailure`` naming rank 0 when the group cannot form, or the model's errors.
     func joinAsLeader(modelOptions: ModelOptions, maxStepTokens: Int) throws -> sending TensorParallelLeader {
         let threads = options.threadsPerRank(requested: modelOptions.threads)
-        let backend = try BackendRegistry.device(named: modelOptions.backend).makeBackend(threads: threads)
+        let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: threads)
         do {
             return TensorParallelLeader(try TensorParallelBootstrap.join(
                 options.configuration(rank: 0, rendezvous: rendezvous, maxStepTokens: maxStepTokens),

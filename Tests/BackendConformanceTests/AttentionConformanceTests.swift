@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Testing
 import TestSupport
@@ -50,10 +50,10 @@ import TestSupport
             sharing: [(pages: 5, members: Array(0..<19))]),
     ]
 
-    @Test(arguments: BackendRegistry.names, shapes)
+    @Test(arguments: BackendCatalog.names, shapes)
     func matchesReference(device name: String, shape: Shape) throws {
-        let backend = try BackendRegistry.device(named: name).makeBackend(threads: 2)
-        let reference = try BackendRegistry.device(named: "reference").makeBackend(threads: 1)
+        let backend = try BackendCatalog.device(named: name).makeBackend(threads: 2)
+        let reference = try BackendCatalog.device(named: "reference").makeBackend(threads: 1)
         var inputs = OpInputs(seed: 7)
         let (d, kvWidth) = (shape.headDim, shape.kvHeads * shape.headDim)
         // Scattered pages: each sequence owns pages in shuffled order, so tables are not contiguous.

@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Foundation
 import Testing
@@ -12,17 +12,17 @@ import TestSupport
 /// exp/sin/cos implementations differ. 1e-4 relative (to max(1, |value|)) is ~1000 ulps at these
 /// sizes: tight enough to catch any indexing or masking error, which shows up as O(1) differences.
 @Suite struct BackendConformanceTests {
-    static let devices = BackendRegistry.names
+    static let devices = BackendCatalog.names
     static let tolerance: Float = 1e-4
 
     func backends(_ name: String) throws -> (any ComputeBackend, any ComputeBackend) {
-        (try BackendRegistry.device(named: name).makeBackend(threads: 2),
-         try BackendRegistry.device(named: "reference").makeBackend(threads: 1))
+        (try BackendCatalog.device(named: name).makeBackend(threads: 2),
+         try BackendCatalog.device(named: "reference").makeBackend(threads: 1))
     }
 
     @Test(arguments: devices)
     func reportsSupportForEveryOp(device name: String) throws {
-        let device = try BackendRegistry.device(named: name)
+        let device = try BackendCatalog.device(named: name)
         for kind in OpKind.allCases {
             #expect(device.supports(OpDescriptor(kind)), "\(name) must support \(kind) with f32 weights")
         }

@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Engine
 import Foundation
@@ -12,7 +12,7 @@ import TestSupport
 enum EngineHarness {
     /// A CPU model for fixture `name`.
     static func model(_ name: String, maxStepTokens: Int = 256) throws -> LlamaModel {
-        let backend = try BackendRegistry.device(named: "cpu").makeBackend(threads: 2)
+        let backend = try BackendCatalog.device(named: "cpu").makeBackend(threads: 2)
         return try LlamaModel(directory: Fixtures.model(name), backend: backend, maxStepTokens: maxStepTokens)
     }
 

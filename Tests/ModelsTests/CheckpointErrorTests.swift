@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Foundation
 import Models
@@ -18,7 +18,7 @@ import TestSupport
     }
 
     func load(_ directory: URL) throws -> LlamaModel {
-        try LlamaModel(directory: directory, backend: try BackendRegistry.device(named: "reference").makeBackend(threads: 1),
+        try LlamaModel(directory: directory, backend: try BackendCatalog.device(named: "reference").makeBackend(threads: 1),
             maxStepTokens: 16)
     }
 

@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Engine
 import Foundation
@@ -17,12 +17,12 @@ import Testing
 /// margin of the fixtures (≥ 2e-2), so a greedy mismatch cannot hide inside the tolerance.
 @Suite struct ParityTests {
     static let cases: [(String, String)] = Fixtures.parityModelNames.flatMap { model in
-        BackendRegistry.names.map { (model, $0) }
+        BackendCatalog.names.map { (model, $0) }
     }
 
     @Test(arguments: cases)
     func matchesTransformers(model name: String, backend backendName: String) throws {
-        let backend = try BackendRegistry.device(named: backendName).makeBackend(threads: 2)
+        let backend = try BackendCatalog.device(named: backendName).makeBackend(threads: 2)
         let model = try LlamaModel(directory: Fixtures.model(name), backend: backend, maxStepTokens: 256)
         let generator = try Generator(model: model, pageSize: 16)
         let reference = try ModelReference.load(name)

@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import Backends
 import Engine
 import Foundation
@@ -113,7 +113,7 @@ final class WorkerUnderTest {
         routerEndpoint: String, connection: RouterConnection = .connect, context: ZMQContext, workerID: UInt32 = 7,
         pages: Int = 256, registrationTimeout: Duration = .seconds(30), heartbeatInterval: Duration = .seconds(1)
     ) throws {
-        let backend = try BackendRegistry.device(named: "cpu").makeBackend(threads: 1)
+        let backend = try BackendCatalog.device(named: "cpu").makeBackend(threads: 1)
         let model = try LlamaModel(directory: Fixtures.model("llama-gqa"), backend: backend, maxStepTokens: 256)
         outbox = WorkerOutbox()
         engine = try EngineLoop(

@@ -1,4 +1,4 @@
-import Accelerators
+import BackendCatalog
 import ArgumentParser
 import Backends
 import Foundation
@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
         """)
     var model: String = BundledModel.defaultPath
 
-    @Option(help: "Compute backend: \(BackendRegistry.names.joined(separator: ", ")).")
+    @Option(help: "Compute backend: \(BackendCatalog.names.joined(separator: ", ")).")
     var backend: String = "cpu"
 
     @Option(help: "Compute threads (0 = one per core).")
@@ -24,8 +24,8 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
         guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
-        guard BackendRegistry.names.contains(backend) else {
-            throw ValidationError("--backend '\(backend)' is unknown; available: \(BackendRegistry.names.joined(separator: ", "))")
+        guard BackendCatalog.names.contains(backend) else {
+            throw ValidationError("--backend '\(backend)' is unknown; available: \(BackendCatalog.names.joined(separator: ", "))")
         }
     }
 
@@ -44,7 +44,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model onto a new backend.
     func loadModel(maxStepTokens: Int = 2048) throws -> LlamaModel {
-        let backend = try BackendRegistry.device(named: backend).makeBackend(threads: threads)
+        let backend = try BackendCatalog.device(named: backend).makeBackend(threads: threads)
         return try LlamaModel(directory: directory, backend: backend, maxStepTokens: maxStepTokens)
     }
 }

@@ -1,9 +1,11 @@
+// RadixServe: the catalogue of compute devices a command can name with `--backend`.
+
 import BackendCPU
 import BackendReference
 import Backends
 
 /// Every compiled-in device. A new accelerator registers here and must pass the conformance suite.
-public enum BackendRegistry {
+public enum BackendCatalog {
     /// All devices, the default first.
     public static let allDevices: [any ComputeDevice] = [CPUDevice(), ReferenceDevice()]
 
