@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: - System libraries
@@ -91,7 +93,10 @@ let package = Package(
         // MARK: - Serving (router process, HTTP API, client)
         .target(
             name: "RouterService",
-            dependencies: ["RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "ServingTypes", "PageHashing"],
+            dependencies: [
+                "ChatTemplates", "PageHashing", "RouterCore", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
+                .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,6 @@
 // RadixServe: what the router does with each message a worker sends.
 
+import CoreMetrics
 import RouterCore
 import ServingTypes
 import Synchronization
@@ -206,10 +207,10 @@ extension RouterCoordinator: WorkerLinkDelegate {
             core.state.prefillCompleted(flight.decision)
         }
         if flight.generated.isEmpty {
-            core.metrics.timeToFirstToken.observe(arrival.seconds(since: flight.admittedAt))
+            core.metrics.timeToFirstToken.record(arrival.seconds(since: flight.admittedAt))
         } else if let last = flight.lastTokenAt {
             let perToken = arrival.seconds(since: last) / Double(tokens.count)
-            for _ in tokens { core.metrics.interTokenLatency.observe(perToken) }
+            for _ in tokens { core.metrics.interTokenLatency.record(perToken) }
         }
         flight.lastTokenAt = arrival
         flight.generated += tokens
@@ -221,20 +222,19 @@ extension RouterCoordinator: WorkerLinkDelegate {
         guard let flight = core.flights[finish.requestID], flight.decision.worker == worker else { return }
         core.flights[finish.requestID] = nil
         core.state.finish(flight.decision)
-        core.metrics.processedRequests[worker.rawValue, default: 0] += 1
+        core.metrics.recordProcessed(by: worker.rawValue)
         if flight.isCancelled {
-            core.metrics.abortedRequestsTotal += 1
+            core.metrics.abortedRequests.increment()
             return
         }
         let completion = flight.resumeOffset + Int(finish.completionTokens)
         let cached = min(Int(finish.cachedTokens), flight.prompt.count)
         if case .error = finish.reason {
-            core.metrics.failedRequestsTotal += 1
+            core.metrics.failedRequests.increment()
         } else {
-            core.metrics.promptTokensTotal += UInt64(flight.prompt.count)
-            core.metrics.generationTokensTotal += UInt64(completion)
-            core.metrics.cachedTokensTotal += UInt64(cached)
-            core.metrics.endToEndLatency.observe(now.seconds(since: flight.admittedAt))
+            core.metrics.recordCompleted(
+                promptTokens: flight.prompt.count, generatedTokens: completion, cachedTokens: cached,
+                seconds: now.seconds(since: flight.admittedAt))
         }
         flight.continuation.yield(.finished(RoutedFinish(
             reason: finish.reason, promptTokens: flight.prompt.count, completionTokens: completion, cachedTokens: cached,
@@ -261,14 +261,14 @@ extension RouterCoordinator: WorkerLinkDelegate {
             if flight.isCancelled {
                 core.state.finish(flight.decision)
                 core.flights[id] = nil
-                core.metrics.abortedRequestsTotal += 1
+                core.metrics.abortedRequests.increment()
                 continue
             }
             if flight.isStopping {
                 endStopped(id, in: &core)
                 continue
             }
-            if !flight.generated.isEmpty { core.metrics.recoveredAfterStreamingTotal += 1 }
+            if !flight.generated.isEmpty { core.metrics.recoveredAfterStreaming.increment() }
             retry(id, after: reason, in: &core)
         }
     }
@@ -311,7 +311,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
             core.flights[id] = flight
             return fail(id, .failed("no other worker could take the request after \(reason)"), in: &core)
         }
-        core.metrics.retriesTotal += 1
+        core.metrics.retries.increment()
         flight.decision = decision
         core.flights[id] = flight
         send(id, in: &core)

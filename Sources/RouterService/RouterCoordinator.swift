@@ -1,5 +1,6 @@
 // RadixServe: the router core — worker membership, dispatch, and every in-flight request.
 
+import CoreMetrics
 import Foundation
 import PageHashing
 import RouterCore
@@ -75,7 +76,7 @@ package final class RouterCoordinator: Sendable {
             core.nextRequestID += 1
             let admitted = now
             guard let decision = route(request.tokenIDs, request.params, excluding: [], in: &core) else { return .failure(.noWorkers) }
-            core.metrics.requestsTotal += 1
+            core.metrics.requests.increment()
             core.flights[id] = Flight(
                 prompt: request.tokenIDs, params: request.params, decision: decision, admittedAt: admitted,
                 continuation: continuation)
@@ -125,9 +126,9 @@ package final class RouterCoordinator: Sendable {
         let decision = core.state.route(
             tokens: tokens[...], namespace: params.namespace, outputTokens: Int(params.maxTokens), now: now,
             excluding: excluding)
-        core.metrics.decisionLatency.observe((ContinuousClock.now - start) / .seconds(1))
+        core.metrics.decisionLatency.record((ContinuousClock.now - start) / .seconds(1))
         if let decision {
-            if decision.matchedPages > 0 { core.metrics.cacheHitsTotal += 1 } else { core.metrics.cacheMissesTotal += 1 }
+            if decision.matchedPages > 0 { core.metrics.cacheHits.increment() } else { core.metrics.cacheMisses.increment() }
         }
         return decision
     }
@@ -149,7 +150,7 @@ package final class RouterCoordinator: Sendable {
     func fail(_ id: UInt64, _ error: RoutedRequestError, in core: inout CoordinatorCore) {
         guard let flight = core.flights.removeValue(forKey: id) else { return }
         core.state.finish(flight.decision)
-        if !flight.isCancelled { core.metrics.failedRequestsTotal += 1 }
+        if !flight.isCancelled { core.metrics.failedRequests.increment() }
         flight.continuation.finish(throwing: error)
     }
 
@@ -179,7 +180,7 @@ struct CoordinatorCore {
     var state: RouterState
     var workers: [WorkerID: WorkerEntry] = [:]
     var flights: [UInt64: Flight] = [:]
-    var metrics = RouterMetrics()
+    let metrics = RouterMetrics()
     var nextRequestID: UInt64 = 1
     /// Connections the router made to listening workers (`worker --listen`), by endpoint.
     var connections: [String: WorkerConnection] = [:]

@@ -1,76 +1,129 @@
-// RadixServe: the router's counters and latency histograms, in Prometheus text format.
+// RadixServe: the router's counters, gauges and latency histograms, exported in Prometheus format.
 
-/// Cumulative figures since the router started. Names follow SGLang's server (`sglang:*`)
-/// and router (`sgl_router_*`) where one exists, so existing dashboards work.
-package struct RouterMetrics: Sendable {
-    package var requestsTotal: UInt64 = 0
-    package var abortedRequestsTotal: UInt64 = 0
-    package var failedRequestsTotal: UInt64 = 0
-    package var retriesTotal: UInt64 = 0
-    package var recoveredAfterStreamingTotal: UInt64 = 0
-    package var promptTokensTotal: UInt64 = 0
-    package var generationTokensTotal: UInt64 = 0
-    package var cachedTokensTotal: UInt64 = 0
+import CoreMetrics
+import Prometheus
+import Synchronization
+
+/// The router's metrics, recorded through swift-metrics into a Prometheus registry of its own (one
+/// per coordinator, so several routers in one process never mix). Names follow SGLang's server
+/// (`sglang:*`) and router (`sgl_router_*`) where one exists, so existing dashboards work.
+///
+/// Counters and histograms are recorded as events happen; gauges are point-in-time figures the
+/// coordinator computes when the text is rendered. Thread-safe.
+package final class RouterMetrics: Sendable {
+    /// Where every metric lands; ``render(gauges:)`` emits it. Other code may record into it
+    /// through ``factory``.
+    package let registry = PrometheusCollectorRegistry()
+    /// A swift-metrics factory over ``registry``, with this router's histogram buckets.
+    package let factory: PrometheusMetricsFactory
+
+    package let requests: CoreMetrics.Counter
+    package let abortedRequests: CoreMetrics.Counter
+    package let failedRequests: CoreMetrics.Counter
+    package let retries: CoreMetrics.Counter
+    package let recoveredAfterStreaming: CoreMetrics.Counter
     /// Decisions that credited the chosen worker with at least one cached page.
-    package var cacheHitsTotal: UInt64 = 0
-    package var cacheMissesTotal: UInt64 = 0
-    package var processedRequests: [UInt32: UInt64] = [:]
-    package var timeToFirstToken = LatencyHistogram(bounds: LatencyHistogram.requestBounds)
-    package var interTokenLatency = LatencyHistogram(bounds: LatencyHistogram.requestBounds)
-    package var endToEndLatency = LatencyHistogram(bounds: LatencyHistogram.requestBounds)
-    package var decisionLatency = LatencyHistogram(bounds: LatencyHistogram.decisionBounds)
+    package let cacheHits: CoreMetrics.Counter
+    package let cacheMisses: CoreMetrics.Counter
+    package let timeToFirstToken: Recorder
+    package let interTokenLatency: Recorder
+    package let decisionLatency: Recorder
+    private let promptTokens: CoreMetrics.Counter
+    private let generationTokens: CoreMetrics.Counter
+    private let cachedTokens: CoreMetrics.Counter
+    private let endToEndLatency: Recorder
+    /// Prompt and cached token totals, kept for the hit rate (counters cannot be read back).
+    private let tokenTotals = Mutex<(prompt: UInt64, cached: UInt64)>((0, 0))
+    /// Per-worker series of the point-in-time gauges, dropped when their worker goes away.
+    private let workerGauges = Mutex<[UInt32: CoreMetrics.Gauge]>([:])
 
-    package init() {}
+    /// Bounds suited to request latencies on CPU: 1 ms to 5 minutes.
+    package static let requestBounds: [Double] = [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+    ]
+    /// Bounds for router-internal decisions: 1 µs to 10 ms, finer around the 200 µs goal.
+    package static let decisionBounds: [Double] = [
+        0.000_001, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_075, 0.000_1, 0.000_15, 0.000_2, 0.000_3, 0.000_5,
+        0.001, 0.01,
+    ]
+
+    package init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = [
+            Name.timeToFirstToken: Self.requestBounds, Name.interTokenLatency: Self.requestBounds,
+            Name.endToEndLatency: Self.requestBounds, Name.decisionLatency: Self.decisionBounds,
+        ]
+        self.factory = factory
+        func counter(_ name: String) -> CoreMetrics.Counter { CoreMetrics.Counter(label: name, factory: factory) }
+        func histogram(_ name: String) -> Recorder { Recorder(label: name, aggregate: true, factory: factory) }
+        requests = counter("sglang:num_requests_total")
+        abortedRequests = counter("sglang:num_aborted_requests_total")
+        failedRequests = counter("sgl_router_request_errors_total")
+        retries = counter("sgl_router_retries_total")
+        recoveredAfterStreaming = counter("radixserve_recovered_after_streaming_total")
+        promptTokens = counter("sglang:prompt_tokens_total")
+        generationTokens = counter("sglang:generation_tokens_total")
+        cachedTokens = counter("sglang:cached_tokens_total")
+        cacheHits = counter("sgl_router_cache_hits_total")
+        cacheMisses = counter("sgl_router_cache_misses_total")
+        timeToFirstToken = histogram(Name.timeToFirstToken)
+        interTokenLatency = histogram(Name.interTokenLatency)
+        endToEndLatency = histogram(Name.endToEndLatency)
+        decisionLatency = histogram(Name.decisionLatency)
+    }
+
+    private enum Name {
+        static let timeToFirstToken = "sglang:time_to_first_token_seconds"
+        static let interTokenLatency = "sglang:inter_token_latency_seconds"
+        static let endToEndLatency = "sglang:e2e_request_latency_seconds"
+        static let decisionLatency = "radixserve_router_decision_seconds"
+        static let processed = "sgl_router_processed_requests_total"
+        static let runningPerWorker = "sgl_router_running_requests"
+    }
+
+    /// Counts a request its worker finished (successfully, with an error or aborted).
+    package func recordProcessed(by worker: UInt32) {
+        CoreMetrics.Counter(label: Name.processed, dimensions: [("worker", "\(worker)")], factory: factory).increment()
+    }
+
+    /// Records a successful finish: its token counts and end-to-end latency.
+    package func recordCompleted(promptTokens prompt: Int, generatedTokens: Int, cachedTokens cached: Int, seconds: Double) {
+        promptTokens.increment(by: prompt)
+        generationTokens.increment(by: generatedTokens)
+        cachedTokens.increment(by: cached)
+        endToEndLatency.record(seconds)
+        tokenTotals.withLock {
+            $0.prompt += UInt64(max(prompt, 0))
+            $0.cached += UInt64(max(cached, 0))
+        }
+    }
 
     /// Prompt tokens served from cache over all prompt tokens so far (0 before any request).
     package var cacheHitRate: Double {
-        promptTokensTotal == 0 ? 0 : Double(cachedTokensTotal) / Double(promptTokensTotal)
+        tokenTotals.withLock { $0.prompt == 0 ? 0 : Double($0.cached) / Double($0.prompt) }
     }
 
-    /// The exposition text; `gauges` are point-in-time figures the caller computes.
+    /// The exposition text, after setting the point-in-time `gauges`.
     package func render(gauges: RouterGauges) -> String {
-        var text = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ lines: [(String, String)]) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in lines { text += "\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(value)\n" }
+        func gauge(_ name: String, _ value: Double) { CoreMetrics.Gauge(label: name, factory: factory).record(value) }
+        gauge("sglang:cache_hit_rate", cacheHitRate)
+        gauge("sgl_router_active_workers", Double(gauges.routableWorkers))
+        gauge("sglang:num_running_reqs", Double(gauges.inFlightRequests))
+        gauge("sglang:num_queue_reqs", Double(gauges.waitingRequests))
+        gauge("sglang:token_usage", gauges.tokenUsage)
+        workerGauges.withLock { series in
+            for (worker, gauge) in series where gauges.inFlightByWorker[worker] == nil {
+                gauge.destroy()
+                series[worker] = nil
+            }
+            for (worker, inFlight) in gauges.inFlightByWorker {
+                let gauge = series[worker] ?? CoreMetrics.Gauge(
+                    label: Name.runningPerWorker, dimensions: [("worker", "\(worker)")], factory: factory)
+                series[worker] = gauge
+                gauge.record(Double(inFlight))
+            }
         }
-        metric("sglang:num_requests_total", "counter", "Requests admitted by the router.", [("", "\(requestsTotal)")])
-        metric("sglang:num_aborted_requests_total", "counter", "Requests aborted by their client.", [("", "\(abortedRequestsTotal)")])
-        metric("sgl_router_request_errors_total", "counter", "Requests that ended with an error.", [("", "\(failedRequestsTotal)")])
-        metric("sgl_router_retries_total", "counter", "Dispatches retried on another worker.", [("", "\(retriesTotal)")])
-        metric(
-            "radixserve_recovered_after_streaming_total", "counter",
-            "Requests re-prefilled on another worker after their worker died mid-stream.",
-            [("", "\(recoveredAfterStreamingTotal)")])
-        metric("sglang:prompt_tokens_total", "counter", "Prompt tokens of finished requests.", [("", "\(promptTokensTotal)")])
-        metric("sglang:generation_tokens_total", "counter", "Generated tokens of finished requests.", [("", "\(generationTokensTotal)")])
-        metric("sglang:cached_tokens_total", "counter", "Prompt tokens served from worker prefix caches.", [("", "\(cachedTokensTotal)")])
-        metric("sglang:cache_hit_rate", "gauge", "Cached over all prompt tokens since start.", [("", "\(cacheHitRate)")])
-        metric("sgl_router_cache_hits_total", "counter", "Decisions crediting the chosen worker with cached pages.", [("", "\(cacheHitsTotal)")])
-        metric("sgl_router_cache_misses_total", "counter", "Decisions with no cached page on the chosen worker.", [("", "\(cacheMissesTotal)")])
-        metric(
-            "sgl_router_processed_requests_total", "counter", "Requests finished per worker.",
-            processedRequests.keys.sorted().map { ("worker=\"\($0)\"", "\(processedRequests[$0]!)") })
-        metric("sgl_router_active_workers", "gauge", "Routable workers.", [("", "\(gauges.routableWorkers)")])
-        metric("sglang:num_running_reqs", "gauge", "Requests in flight through the router.", [("", "\(gauges.inFlightRequests)")])
-        metric(
-            "sgl_router_running_requests", "gauge", "Requests in flight per worker.",
-            gauges.inFlightByWorker.keys.sorted().map { ("worker=\"\($0)\"", "\(gauges.inFlightByWorker[$0]!)") })
-        metric("sglang:num_queue_reqs", "gauge", "Requests waiting in worker queues (last reports).", [("", "\(gauges.waitingRequests)")])
-        metric("sglang:token_usage", "gauge", "Share of worker KV pages in use (last reports).", [("", "\(gauges.tokenUsage)")])
-        text += "# HELP sglang:time_to_first_token_seconds Time from admission to the first token.\n"
-        text += "# TYPE sglang:time_to_first_token_seconds histogram\n"
-        timeToFirstToken.render(name: "sglang:time_to_first_token_seconds", into: &text)
-        text += "# HELP sglang:inter_token_latency_seconds Time between streamed token batches, per token.\n"
-        text += "# TYPE sglang:inter_token_latency_seconds histogram\n"
-        interTokenLatency.render(name: "sglang:inter_token_latency_seconds", into: &text)
-        text += "# HELP sglang:e2e_request_latency_seconds Time from admission to the finish.\n"
-        text += "# TYPE sglang:e2e_request_latency_seconds histogram\n"
-        endToEndLatency.render(name: "sglang:e2e_request_latency_seconds", into: &text)
-        text += "# HELP radixserve_router_decision_seconds Time to choose a worker (index match + policy).\n"
-        text += "# TYPE radixserve_router_decision_seconds histogram\n"
-        decisionLatency.render(name: "radixserve_router_decision_seconds", into: &text)
-        return text
+        return registry.emitToString()
     }
 }
 

@@ -73,7 +73,7 @@ import WireProtocol
                 "sglang:num_requests_total 1", "sglang:num_aborted_requests_total 0", "sgl_router_request_errors_total 0",
                 "sglang:prompt_tokens_total 5", "sglang:generation_tokens_total \(count)", "sglang:cached_tokens_total 3",
                 "sglang:cache_hit_rate 0.6", "sgl_router_cache_misses_total 1", "sgl_router_processed_requests_total{worker=\"\(id)\"} 1",
-                "sgl_router_active_workers 1", "sglang:num_running_reqs 0", "sgl_router_running_requests{worker=\"\(id)\"} 0",
+                "sgl_router_active_workers 1.0", "sglang:num_running_reqs 0.0", "sgl_router_running_requests{worker=\"\(id)\"} 0.0",
                 "sglang:time_to_first_token_seconds_count 1", "sglang:e2e_request_latency_seconds_count 1",
                 "sglang:e2e_request_latency_seconds_bucket{le=\"+Inf\"} 1", "radixserve_router_decision_seconds_count 1",
             ] {
@@ -142,6 +142,8 @@ import WireProtocol
             try notANumber.expectError(.badRequest, type: "invalid_request_error", param: "id", code: nil)
             #expect(harness.coordinator.workers().count == 1)
 
+            let series = "sgl_router_running_requests{worker=\"\(worker.workerID)\"}"
+            #expect(try await client.get("/metrics").text.contains(series))
             let removed = try await client.execute(uri: "/workers/\(worker.workerID)", method: .delete)
             #expect(removed.status == .ok)
             #expect(try removed.json() as? [String: Int] == ["removed": Int(worker.workerID)])
@@ -152,6 +154,7 @@ import WireProtocol
                 }
             }
             #expect(try await client.get("/health").status == .serviceUnavailable)
+            #expect(try await !client.get("/metrics").text.contains(series), "a removed worker keeps no per-worker gauge")
             let again = try await client.execute(uri: "/workers/\(worker.workerID)", method: .delete)
             try again.expectError(.notFound, type: "not_found_error", param: "id", code: "worker_not_found")
         }
