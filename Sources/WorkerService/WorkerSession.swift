@@ -19,24 +19,13 @@ final class WorkerSession {
     /// Unretained: the endpoint joins this thread before it can be freed.
     private let endpoint: Unmanaged<WorkerEndpoint>
     private var writer = WireWriter(capacity: 4096)
-    private var isRegistered = false
-    /// Whether a drain was requested: new submissions are refused.
-    private var isDraining = false
-    /// Whether the router was told (`draining` waits for the registration if it is still pending).
-    private var isDrainAnnounced = false
     private let clock = ContinuousClock()
-    /// When a worker still registering gives up (`nil`: never, as a listening worker, or one that
-    /// was registered and is asked to register again by a restarted router).
-    private var registrationDeadline: ContinuousClock.Instant?
-    /// When `register` is sent next while not registered.
-    private var nextRegistration: ContinuousClock.Instant
-    private var heartbeatInterval: Duration
+    /// Registration, heartbeats, drain and re-registration; this thread performs its actions.
+    private var session: RouterSessionState
     /// Requests submitted by the router and not yet finished (duplicate-id check).
     private var liveRequests: Set<UInt64> = []
     /// Sequence of the last `kvEvents` batch sent (0 before the first).
     private var cacheSequence: UInt64 = 0
-    /// How the router is named in logs: its endpoint, or the one this worker listens on.
-    private var routerDescription: String
 
     init(
         config: WorkerEndpointConfig, engine: EngineLoop, outbox: WorkerOutbox, context: ZMQContext,
@@ -47,10 +36,10 @@ final class WorkerSession {
         self.outbox = outbox
         self.context = context
         self.endpoint = endpoint
-        heartbeatInterval = config.heartbeatInterval
-        routerDescription = config.routerEndpoint
-        nextRegistration = clock.now
-        registrationDeadline = config.connection == .bind ? nil : nextRegistration.advanced(by: config.registrationTimeout)
+        session = RouterSessionState(
+            workerID: config.workerID, routerDescription: config.routerEndpoint, now: clock.now,
+            registrationTimeout: config.connection == .bind ? nil : config.registrationTimeout,
+            registrationRetryInterval: config.registrationRetryInterval, heartbeatInterval: config.heartbeatInterval)
     }
 
     private var registration: WorkerRegistration {
@@ -86,7 +75,7 @@ final class WorkerSession {
             try dealer.connect(config.routerEndpoint)
         case .bind:
             let bound = try dealer.bind(config.routerEndpoint)
-            routerDescription = "a router connected to \(bound)"
+            session.routerDescription = "a router connected to \(bound)"
             config.log("listening on \(bound); waiting for a router to connect")
         }
 
@@ -101,36 +90,10 @@ final class WorkerSession {
         let poller = ZMQPoller()
         let dealerIndex = poller.register(dealer)
         let wakeIndex = poller.register(wakeReceiver)
-        var nextHeartbeat = clock.now
-
         while !endpoint.takeUnretainedValue().isStopping {
-            let now = clock.now
-            if !isRegistered {
-                if let registrationDeadline, now >= registrationDeadline {
-                    endpoint.takeUnretainedValue().update(.timedOut, onlyIfPending: true)
-                    config.log("no answer from \(config.routerEndpoint) within \(config.registrationTimeout)")
-                    return "registration timed out"
-                }
-                if now >= nextRegistration {
-                    sendRegistration(on: dealer)
-                    nextRegistration = now.advanced(by: config.registrationRetryInterval)
-                }
-            } else if now >= nextHeartbeat {
-                send(.heartbeat(WorkerHeartbeat(incarnation: config.incarnation, sequence: cacheSequence, load: engine.load.report)), on: dealer)
-                nextHeartbeat = now.advanced(by: heartbeatInterval)
-            }
-            if let deadline = endpoint.takeUnretainedValue().requestedDrain {
-                if !isDraining {
-                    isDraining = true
-                    config.log("draining: no new requests; finishing the running ones within \(deadline)")
-                }
-                if isRegistered && !isDrainAnnounced {
-                    isDrainAnnounced = true
-                    send(.draining(deadlineMilliseconds: UInt32(clamping: Int(deadline / .milliseconds(1)))), on: dealer)
-                }
-            }
-            let due = isRegistered ? nextHeartbeat : min(nextRegistration, registrationDeadline ?? nextRegistration)
-            _ = try poller.poll(timeout: max(.zero, min(due - clock.now, .milliseconds(200))))
+            let actions = session.tick(now: clock.now, drainDeadline: endpoint.takeUnretainedValue().requestedDrain)
+            if let end = perform(actions, on: dealer) { return end }
+            _ = try poller.poll(timeout: max(.zero, min(session.nextDue - clock.now, .milliseconds(200))))
 
             if poller.isReadable(at: wakeIndex) {
                 while (try? wakeReceiver.receive(timeout: .zero)) != nil {}
@@ -143,13 +106,41 @@ final class WorkerSession {
             relayOutbox(on: dealer)
         }
         relayOutbox(on: dealer)
-        if isRegistered {
-            // Best effort, without blocking on a router that is gone; the linger lets the queued
-            // message leave after the socket closes (until the context terminates).
-            dealer.setLingerOnClose(.milliseconds(500))
-            sendWithoutWaiting(.leaving, on: dealer)
-        }
+        _ = perform(session.stopping(), on: dealer)
         return "stopped"
+    }
+
+    /// Performs the session's actions in order; returns the reason when one ends the session.
+    private func perform(_ actions: [RouterSessionState.Action], on dealer: ZMQSocket) -> String? {
+        for action in actions {
+            switch action {
+            case .sendRegistration:
+                sendRegistration(on: dealer)
+            case .sendHeartbeat:
+                send(.heartbeat(WorkerHeartbeat(
+                    incarnation: config.incarnation, sequence: cacheSequence, load: engine.load.report)), on: dealer)
+            case .sendDraining(let deadline):
+                send(.draining(deadlineMilliseconds: UInt32(clamping: Int(deadline / .milliseconds(1)))), on: dealer)
+            case .sendLeaving:
+                // Best effort, without blocking on a router that is gone; the linger lets the queued
+                // message leave after the socket closes (until the context terminates).
+                dealer.setLingerOnClose(.milliseconds(500))
+                sendWithoutWaiting(.leaving, on: dealer)
+            case .reportRegistered:
+                endpoint.takeUnretainedValue().update(.registered, onlyIfPending: true)
+            case .end(let ending):
+                let state: WorkerRegistrationState
+                switch ending {
+                case .timedOut: state = .timedOut
+                case .refused(let reason): state = .refused(reason: reason)
+                }
+                endpoint.takeUnretainedValue().update(state, onlyIfPending: true)
+                return ending.description
+            case .log(let line):
+                config.log(line)
+            }
+        }
+        return nil
     }
 
     // MARK: - Router → worker
@@ -172,17 +163,10 @@ final class WorkerSession {
         }
         switch message {
         case .registered(let workerID, let heartbeatMilliseconds):
-            if workerID != config.workerID {
-                config.log("router registered worker id \(workerID), but this worker is \(config.workerID)")
-            }
-            if heartbeatMilliseconds > 0 { heartbeatInterval = .milliseconds(max(heartbeatMilliseconds, 10)) }
-            if !isRegistered { config.log("registered with \(routerDescription) as worker \(config.workerID)") }
-            isRegistered = true
-            endpoint.takeUnretainedValue().update(.registered, onlyIfPending: true)
+            return perform(
+                session.registered(as: workerID, heartbeatMilliseconds: heartbeatMilliseconds, now: clock.now), on: dealer)
         case .refused(let reason):
-            config.log("the router refused this worker: \(reason)")
-            endpoint.takeUnretainedValue().update(.refused(reason: reason), onlyIfPending: true)
-            return "refused: \(reason)"
+            return perform(session.refused(reason: reason), on: dealer)
         case .submit(let submit):
             accept(submit, on: dealer)
         case .abort(let requestID):
@@ -191,13 +175,9 @@ final class WorkerSession {
             let outbox = self.outbox
             engine.flushCache { outbox.post(.flushDone(isFlushed: $0)) }
         case .registerAgain:
-            guard isRegistered, !isDraining else { break }
-            // The router restarted. Register again, for as long as it takes; the engine keeps its
-            // cache, and the router resynchronises from a snapshot after the first heartbeat.
-            config.log("\(routerDescription) does not know this worker any more; registering again")
-            isRegistered = false
-            registrationDeadline = nil
-            nextRegistration = clock.now
+            // The router restarted. The engine keeps its cache, and the router resynchronises
+            // from a snapshot after the first heartbeat.
+            return perform(session.registerAgain(now: clock.now), on: dealer)
         case .snapshotRequest:
             // The engine publishes pending cache events before listing, and both go through the
             // ordered outbox, so the snapshot is sent right after the last batch it includes.
@@ -208,11 +188,8 @@ final class WorkerSession {
     }
 
     private func accept(_ submit: WorkerSubmit, on dealer: ZMQSocket) {
-        guard isRegistered else {
-            return send(.failed(requestID: submit.requestID, code: .unavailable, message: "worker is not registered"), on: dealer)
-        }
-        guard !isDraining else {
-            return send(.failed(requestID: submit.requestID, code: .unavailable, message: "worker is shutting down"), on: dealer)
+        if let refusal = session.refusalOfSubmissions {
+            return send(.failed(requestID: submit.requestID, code: .unavailable, message: refusal), on: dealer)
         }
         guard liveRequests.insert(submit.requestID).inserted else {
             return send(.failed(
