@@ -45,6 +45,7 @@ let package = Package(
 
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "PageHashing", swiftSettings: swiftSettings),
+        .target(name: "OrderedJSON", swiftSettings: swiftSettings),
         .target(
             name: "RadixTree", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swiftSettings),
@@ -61,7 +62,7 @@ let package = Package(
         .target(name: "WireProtocol", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
 
         // MARK: - Router policy (pure Swift)
-        .target(name: "ChatTemplates", swiftSettings: swiftSettings),
+        .target(name: "ChatTemplates", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .target(
             name: "RouterCore",
             dependencies: ["PageHashing", "ServingTypes", .product(name: "HeapModule", package: "swift-collections")],
@@ -76,7 +77,7 @@ let package = Package(
             dependencies: ["Backends", "BackendReference", "BackendCPU"],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Tokenizers", swiftSettings: swiftSettings),
+        .target(name: "Tokenizers", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
@@ -128,6 +129,7 @@ let package = Package(
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
+        .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVPagingTests", dependencies: ["ServingTypes", "KVPaging", "RadixTree", "TestSupport", "PageHashing"], swiftSettings: swiftSettings),

@@ -1,6 +1,8 @@
 // Added tokens (`added_tokens` in tokenizer.json) and how they split the input.
 // Mirrors HF tokenizers tokenizer/added_vocabulary.rs (find_matches, extract_and_normalize).
 
+import OrderedJSON
+
 /// One entry of `added_tokens`.
 struct AddedToken: Sendable {
     let id: Int

@@ -1,6 +1,7 @@
 // Loads a tokenizer from a checkpoint directory.
 
 import Foundation
+import OrderedJSON
 
 /// Entry point for loading the tokenizer of a checkpoint directory.
 public enum AutoTokenizer {

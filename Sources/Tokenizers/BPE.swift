@@ -1,6 +1,8 @@
 // The BPE model from `tokenizer.json` (`model` field).
 // Mirrors HF tokenizers models/bpe/model.rs (BPE::from config, merge_word, tokenize).
 
+import OrderedJSON
+
 /// A byte-pair-encoding model: vocabulary, ranked merges and unknown-character policy.
 ///
 /// Immutable after loading except for its word cache, which is internally locked, so it is

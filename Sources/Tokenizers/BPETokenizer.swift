@@ -3,6 +3,7 @@
 // Mirrors HF tokenizers tokenizer/mod.rs (TokenizerImpl::encode_single_sequence, decode).
 
 import Foundation
+import OrderedJSON
 
 /// A Hugging Face `tokenizer.json` tokenizer with a BPE model.
 ///

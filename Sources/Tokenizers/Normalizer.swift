@@ -2,6 +2,7 @@
 // Mirrors HF tokenizers normalizers/{unicode,replace,strip,prepend,utils}.rs.
 
 import Foundation
+import OrderedJSON
 
 /// A text normalization step applied to each piece of input between added tokens.
 indirect enum Normalizer: Sendable {

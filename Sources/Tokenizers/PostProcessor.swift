@@ -1,6 +1,8 @@
 // Post-processors from `tokenizer.json` (`post_processor` field), single sequences only.
 // Mirrors HF tokenizers processors/{template,roberta,bert,sequence}.rs.
 
+import OrderedJSON
+
 /// Adds special tokens (such as BOS) around an encoded sequence.
 indirect enum PostProcessor: Sendable {
     /// Ids to place before and after the sequence (TemplateProcessing, Roberta, Bert).

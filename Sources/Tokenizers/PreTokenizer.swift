@@ -1,6 +1,8 @@
 // Pre-tokenizers from `tokenizer.json` (`pre_tokenizer` field).
 // Mirrors HF tokenizers pre_tokenizers/{byte_level,split,metaspace,whitespace,digits,punctuation}.rs.
 
+import OrderedJSON
+
 /// Where Metaspace adds its replacement character in front of a piece.
 enum PrependScheme: Sendable, Equatable {
     case first

@@ -1,6 +1,8 @@
 // How a Split-style pre-tokenizer treats the delimiters it finds.
 // Mirrors HF tokenizers tokenizer/normalizer.rs (NormalizedString::split).
 
+import OrderedJSON
+
 /// What to do with each delimiter match when splitting a piece.
 enum SplitBehavior: Sendable, Equatable {
     case removed

@@ -1,6 +1,8 @@
 // Decoders from `tokenizer.json` (`decoder` field).
 // Mirrors HF tokenizers decoders/{byte_level,metaspace,replace,byte_fallback,fuse,strip,wordpiece}.rs.
 
+import OrderedJSON
+
 /// Turns token strings back into text. Each step maps a list of strings to a list of
 /// strings (`decode_chain`); the final text is their concatenation.
 indirect enum TokenDecoder: Sendable {

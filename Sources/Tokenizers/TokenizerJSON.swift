@@ -1,6 +1,7 @@
 // Typed access to the fields of `tokenizer.json` and its sibling config files.
 
 import Foundation
+import OrderedJSON
 
 /// Reads typed fields from parsed JSON and reports problems against one file.
 struct ConfigReader: Sendable {

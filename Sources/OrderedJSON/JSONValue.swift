@@ -1,11 +1,12 @@
-// A small JSON reader that keeps object keys in file order and strings byte-exact.
+// RadixServe: the one JSON reader of checkpoint files (tokenizer.json, tokenizer_config.json):
+// object keys in file order, strings byte-exact.
 //
 // NOTE: `JSONSerialization` would bridge object keys into `[String: Any]`, where Swift's
 // canonical-equivalence string equality merges vocabulary entries such as "é" (U+00E9)
 // and "e\u{301}". Tokenizer vocabularies need exact keys, so objects stay key/value lists.
 
 /// A parsed JSON value. Objects keep their keys in file order.
-enum JSONValue: Sendable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case integer(Int)
@@ -15,7 +16,7 @@ enum JSONValue: Sendable {
     case object([(key: String, value: JSONValue)])
 
     /// Parses `bytes` as one JSON document; the error string describes the first problem.
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
             var parser = JSONParser(bytes: buffer)
             parser.skipWhitespace()
@@ -29,22 +30,22 @@ enum JSONValue: Sendable {
     }
 
     /// Value of `key` when `self` is an object; linear in the number of keys.
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value
     }
 
-    var isNull: Bool {
+    public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    var intValue: Int? {
+    public var intValue: Int? {
         switch self {
         case .integer(let value): return value
         case .number(let value) where value.rounded() == value && abs(value) < 1e15: return Int(value)
@@ -52,7 +53,7 @@ enum JSONValue: Sendable {
         }
     }
 
-    var doubleValue: Double? {
+    public var doubleValue: Double? {
         switch self {
         case .integer(let value): return Double(value)
         case .number(let value): return value
@@ -60,26 +61,30 @@ enum JSONValue: Sendable {
         }
     }
 
-    var boolValue: Bool? {
+    public var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
-    var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
     }
 
-    var objectValue: [(key: String, value: JSONValue)]? {
+    public var objectValue: [(key: String, value: JSONValue)]? {
         if case .object(let value) = self { return value }
         return nil
     }
 }
 
 /// Describes where and why JSON parsing failed.
-struct JSONParseError: Error {
-    let message: String
-    let offset: Int
+public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong.
+    public let message: String
+    /// Byte offset of the problem in the document.
+    public let offset: Int
+
+    public var description: String { "\(message) at byte \(offset)" }
 }
 
 private struct JSONParser {
