@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -46,6 +47,9 @@ let package = Package(
         // MARK: - Policy (pure Swift, no Foundation)
         .target(name: "PageHashing", swiftSettings: swiftSettings),
         .target(name: "OrderedJSON", swiftSettings: swiftSettings),
+        .target(
+            name: "ProcessLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .target(
             name: "RadixTree", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swiftSettings),
@@ -87,7 +91,10 @@ let package = Package(
 
         .target(
             name: "WorkerService",
-            dependencies: ["Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes"],
+            dependencies: [
+                "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -97,6 +104,7 @@ let package = Package(
             dependencies: [
                 "ChatTemplates", "PageHashing", "RouterCore", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
                 .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -116,7 +124,8 @@ let package = Package(
             dependencies: [
                 "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore", "RouterHTTP",
                 "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
-                "WorkerService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "WorkerService", "ProcessLogging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,6 +139,10 @@ let package = Package(
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProcessLoggingTests",
+            dependencies: ["ProcessLogging", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RadixTreeTests", dependencies: ["RadixTree", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVPagingTests", dependencies: ["ServingTypes", "KVPaging", "RadixTree", "TestSupport", "PageHashing"], swiftSettings: swiftSettings),
@@ -157,7 +170,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["ServingTypes", "WireProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkerServiceTests",
-            dependencies: [
+            dependencies: ["ProcessLogging", 
                 "BackendCatalog", "Backends", "Engine", "KVPaging", "Models", "PageHashing", "Scheduling", "ServingTypes",
                 "TestSupport", "Transport", "WireProtocol", "WorkerService",
             ],
@@ -171,12 +184,12 @@ let package = Package(
         .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
-            dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "TestSupport", "PageHashing"],
+            dependencies: ["ProcessLogging", "ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "TestSupport", "PageHashing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RouterHTTPTests",
-            dependencies: [
+            dependencies: ["ProcessLogging", 
                 "RouterHTTP", "RouterService", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 // RadixServe: operator-facing views and actions (worker list, add, remove, flush, metrics).
 
 import Foundation
+import Logging
 import RouterCore
 import ServingTypes
 import Synchronization
@@ -140,7 +141,7 @@ extension RouterCoordinator {
                 core.connections[endpoint] = nil
                 link.post(.disconnect(endpoint: endpoint))
             }
-            config.log("removed \(worker)")
+            config.logger.info("removed \(worker)", metadata: worker.logMetadata)
             return true
         }
     }

@@ -1,6 +1,7 @@
 // RadixServe: what the router does with each message a worker sends.
 
 import CoreMetrics
+import Logging
 import RouterCore
 import ServingTypes
 import Synchronization
@@ -9,7 +10,7 @@ import WireProtocol
 extension RouterCoordinator: WorkerLinkDelegate {
     func link(received frames: [[UInt8]]) {
         guard frames.count == 2 else {
-            config.log("dropped a \(frames.count)-frame message from a worker (expected routing id + 1 frame)")
+            config.logger.warning("dropped a \(frames.count)-frame message from a worker (expected routing id + 1 frame)")
             return
         }
         let routingID = frames[0]
@@ -18,7 +19,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
             message = try WorkerToRouter.decode(frames[1], maxFrameBytes: config.maxFrameBytes)
         } catch {
             let sender = core.withLock { describe(routingID, in: $0) }
-            config.log("dropped a malformed message from \(sender): \(error)")
+            config.logger.warning("dropped a malformed message from \(sender): \(error)")
             return
         }
         core.withLock { core in handle(message, from: routingID, in: &core) }
@@ -81,11 +82,12 @@ extension RouterCoordinator: WorkerLinkDelegate {
         case .draining(let deadlineMilliseconds):
             guard !core.state.registry.isDraining(worker) else { return }
             let running = core.flights.values.filter { $0.decision.worker == worker }.count
-            config.log(
-                "\(worker) is shutting down: no new requests; it finishes its \(running) running within \(deadlineMilliseconds) ms")
+            config.logger.info(
+                "\(worker) is shutting down: no new requests; it finishes its \(running) running within \(deadlineMilliseconds) ms",
+                metadata: worker.logMetadata)
             core.state.markDraining(worker)
         case .leaving:
-            config.log("\(worker) left")
+            config.logger.info("\(worker) left", metadata: worker.logMetadata)
             workerGone(worker, reason: "\(worker) left", in: &core)
         }
     }
@@ -99,7 +101,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
         let claimed = WorkerLink.workerID(routingID: routingID).map(WorkerID.init)
         guard claimed != nil || core.connection(routingID: routingID) != nil else {
             if core.loggedStrangers.insert(routingID).inserted {
-                config.log("ignoring messages from \(describe(routingID, in: core)), which is not a worker's routing id")
+                config.logger.notice("ignoring messages from \(describe(routingID, in: core)), which is not a worker's routing id")
             }
             return
         }
@@ -116,7 +118,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
         let instant = now
         if let last = core.registerAgainSentAt[routingID], instant < last.advanced(by: .seconds(1)) { return }
         core.registerAgainSentAt[routingID] = instant
-        config.log("\(describe(routingID, in: core)) is not registered here; asking it to register again")
+        config.logger.notice("\(describe(routingID, in: core)) is not registered here; asking it to register again")
         post(.registerAgain, toRoutingID: routingID)
     }
 
@@ -139,7 +141,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
                 modelFingerprint: config.modelFingerprint, pageSize: UInt32(config.pageSize), hashSeed: config.hashSeed)
         }
         if let refusal {
-            config.log(refusal)
+            config.logger.warning("\(refusal)", metadata: worker.logMetadata)
             post(.refused(reason: refusal), toRoutingID: routingID)
             return
         }
@@ -152,11 +154,11 @@ extension RouterCoordinator: WorkerLinkDelegate {
             return
         }
         if let connection, let previous = connection.connection.worker, previous != worker, core.workers[previous] != nil {
-            config.log("\(worker) now listens at \(connection.endpoint) in place of \(previous)")
+            config.logger.info("\(worker) now listens at \(connection.endpoint) in place of \(previous)")
             workerGone(previous, reason: "\(previous) was replaced at \(connection.endpoint)", in: &core)
         }
         if let known = core.workers[worker] {
-            config.log("\(worker) restarted (incarnation \(known.registration.incarnation) → \(registration.incarnation))")
+            config.logger.notice("\(worker) restarted (incarnation \(known.registration.incarnation) → \(registration.incarnation))")
             if let old = known.endpoint, old != connection?.endpoint { core.connections[old]?.worker = nil }
             workerGone(worker, reason: "\(worker) restarted", in: &core)
         }
@@ -168,18 +170,19 @@ extension RouterCoordinator: WorkerLinkDelegate {
             worker, incarnation: registration.incarnation, totalPages: Int(registration.capacityPages), lastSequence: 0, now: now)
         for action in actions { perform(action, in: &core) }
         post(.registered(workerID: registration.workerID, heartbeatMilliseconds: heartbeatMilliseconds), to: worker, in: core)
-        config.log(
-            "registered \(worker)\(connection.map { " listening at \($0.endpoint)" } ?? "") (model \(registration.modelID), "
-                + "tp \(registration.tensorParallelSize), \(registration.capacityPages) KV pages)")
+        let place = connection.map { " listening at \($0.endpoint)" } ?? ""
+        config.logger.info(
+            "registered \(worker)\(place) (model \(registration.modelID), tp \(registration.tensorParallelSize), \(registration.capacityPages) KV pages)",
+            metadata: worker.logMetadata)
     }
 
     func perform(_ action: RouterAction, in core: inout CoordinatorCore) {
         switch action {
         case .requestSnapshot(let worker, let reason):
-            config.log("resynchronising \(worker) from a snapshot (\(reason))")
+            config.logger.info("resynchronising \(worker) from a snapshot (\(reason))", metadata: worker.logMetadata)
             post(.snapshotRequest, to: worker, in: core)
         case .workerLost(let worker):
-            config.log("\(worker) missed \(config.missedHeartbeatLimit) heartbeats; moving its requests elsewhere")
+            config.logger.warning("\(worker) missed \(config.missedHeartbeatLimit) heartbeats; moving its requests elsewhere", metadata: worker.logMetadata)
             moveFlights(off: worker, reason: "\(worker) stopped responding", in: &core)
         }
     }
@@ -248,7 +251,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
         if code == .invalidRequest || flight.isCancelled {
             return fail(id, .failed(message), in: &core)
         }
-        config.log("\(worker) could not run request \(id) (\(code)): \(message)")
+        config.logger.warning("\(worker) could not run request \(id) (\(code)): \(message)", metadata: worker.logMetadata.merging(["request": "\(id)"]) { $1 })
         retry(id, after: "\(worker): \(message)", in: &core)
     }
 

@@ -1,6 +1,7 @@
 // RadixServe: how the router process listens for workers and what it requires of them.
 
 import Foundation
+import Logging
 import RouterCore
 import ServingTypes
 import WireProtocol
@@ -40,8 +41,8 @@ package struct RouterServiceConfig: Sendable {
     package var curveSecretKey: String?
     /// Seed of the dispatcher's random choices.
     package var seed: UInt64
-    /// Where diagnostics go (any thread).
-    package var log: @Sendable (String) -> Void
+    /// Where diagnostics go (any thread), one line per event; worker and request ids ride as metadata.
+    package var logger: Logger
 
     /// Creates a configuration.
     package init(
@@ -50,7 +51,7 @@ package struct RouterServiceConfig: Sendable {
         missedHeartbeatLimit: Int = 4, maxAttempts: Int = 3, maxInFlightRequests: Int = 4096,
         maxFrameBytes: Int = WireFrameHeader.defaultMaxFrameBytes, curveSecretKey: String? = nil,
         seed: UInt64 = .random(in: 0...(.max)),
-        log: @escaping @Sendable (String) -> Void = RouterServiceConfig.standardErrorLog
+        logger: Logger = Logger(label: "radixserve.router")
     ) {
         self.workerEndpoint = workerEndpoint
         self.modelID = modelID
@@ -66,16 +67,16 @@ package struct RouterServiceConfig: Sendable {
         self.maxFrameBytes = maxFrameBytes
         self.curveSecretKey = curveSecretKey
         self.seed = seed
-        self.log = log
-    }
-
-    /// Writes one line to standard error.
-    package static let standardErrorLog: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data(("radixserve router: " + line + "\n").utf8))
+        self.logger = logger
     }
 }
 
 extension RouterServiceConfig {
     /// When a request whose worker went away is already complete: the same rule workers apply.
     package var stopRule: StopRule { StopRule(eosTokenIDs: eosTokenIDs, maxModelLength: maxModelLength) }
+}
+
+extension WorkerID {
+    /// The worker's id as log metadata (`worker=3`).
+    package var logMetadata: Logger.Metadata { ["worker": "\(rawValue)"] }
 }

@@ -1,6 +1,7 @@
 // RadixServe: the router's ZeroMQ ROUTER socket and the thread that owns it.
 
 import Foundation
+import Logging
 import Transport
 
 /// What the socket thread should do next, posted from any thread.
@@ -42,21 +43,21 @@ final class WorkerLink: @unchecked Sendable {
     private let maxFrameBytes: Int
     private let tickInterval: Duration
     private let curveSecretKey: String?
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private weak var delegate: (any WorkerLinkDelegate)?
     /// The endpoint actually bound (with the port resolved), set before `start` returns.
     private(set) var boundEndpoint = ""
 
     init(
         context: ZMQContext, bindEndpoint: String, maxFrameBytes: Int, tickInterval: Duration, curveSecretKey: String?,
-        log: @escaping @Sendable (String) -> Void
+        logger: Logger
     ) {
         self.context = context
         self.bindEndpoint = bindEndpoint
         self.maxFrameBytes = maxFrameBytes
         self.tickInterval = tickInterval
         self.curveSecretKey = curveSecretKey
-        self.log = log
+        self.logger = logger
     }
 
     /// Binds and starts the thread. Throws when the endpoint cannot be bound.
@@ -143,7 +144,7 @@ final class WorkerLink: @unchecked Sendable {
             do {
                 _ = try poller.poll(timeout: stopping ? .zero : max(.zero, nextTick - clock.now))
             } catch {
-                log("router socket poll failed: \(error)")
+                logger.error("router socket poll failed: \(error)")
             }
             if poller.isReadable(at: wakeIndex) {
                 while (try? wakeReceiver.receive(timeout: .zero)) != nil {}
@@ -177,7 +178,7 @@ final class WorkerLink: @unchecked Sendable {
             } catch {
                 let connection = routingID.map { String(format: "%02x", $0) }.joined()
                 let peer = WorkerLink.workerID(routingID: routingID).map { "worker \($0)" } ?? "the worker on connection \(connection)"
-                log("could not send to \(peer): \(error)")
+                logger.warning("could not send to \(peer): \(error)")
                 delegate?.link(failedToSend: frame, to: routingID)
             }
         case .connect(let endpoint, let routingID, let completion):

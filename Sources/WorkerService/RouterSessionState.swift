@@ -1,5 +1,7 @@
 // RadixServe: a worker's session with its router, as a state machine that returns actions.
 
+import Logging
+
 /// The worker's side of its session with a router: registration (with retries and a deadline),
 /// heartbeats, the drain announcement, re-registration after a router restart, and leaving.
 ///
@@ -30,8 +32,8 @@ struct RouterSessionState {
         case reportRegistered
         /// End the session.
         case end(Ending)
-        /// A line for the log.
-        case log(String)
+        /// A line for the log, at a level.
+        case log(Logger.Level, String)
     }
 
     /// Why a session ended before it was stopped.
@@ -94,7 +96,7 @@ struct RouterSessionState {
         if !isRegistered {
             if let registrationDeadline, now >= registrationDeadline {
                 return [
-                    .log("no answer from \(routerDescription) within \(registrationTimeout)"),
+                    .log(.warning, "no answer from \(routerDescription) within \(registrationTimeout)"),
                     .end(.timedOut),
                 ]
             }
@@ -109,7 +111,7 @@ struct RouterSessionState {
         if let drainDeadline {
             if !isDraining {
                 isDraining = true
-                actions.append(.log("draining: no new requests; finishing the running ones within \(drainDeadline)"))
+                actions.append(.log(.notice, "draining: no new requests; finishing the running ones within \(drainDeadline)"))
             }
             if isRegistered && !isDrainAnnounced {
                 isDrainAnnounced = true
@@ -122,10 +124,10 @@ struct RouterSessionState {
     /// The router's `registered`.
     mutating func registered(as id: UInt32, heartbeatMilliseconds: UInt32, now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
-        if id != workerID { actions.append(.log("router registered worker id \(id), but this worker is \(workerID)")) }
+        if id != workerID { actions.append(.log(.warning, "router registered worker id \(id), but this worker is \(workerID)")) }
         if heartbeatMilliseconds > 0 { heartbeatInterval = .milliseconds(max(heartbeatMilliseconds, 10)) }
         if !isRegistered {
-            actions.append(.log("registered with \(routerDescription) as worker \(workerID)"))
+            actions.append(.log(.info, "registered with \(routerDescription) as worker \(workerID)"))
             nextHeartbeat = now
         }
         isRegistered = true
@@ -135,7 +137,7 @@ struct RouterSessionState {
 
     /// The router's `refused`: the session ends.
     func refused(reason: String) -> [Action] {
-        [.log("the router refused this worker: \(reason)"), .end(.refused(reason: reason))]
+        [.log(.error, "the router refused this worker: \(reason)"), .end(.refused(reason: reason))]
     }
 
     /// The router's `registerAgain` (it restarted and lost this worker): register again, for as
@@ -145,7 +147,7 @@ struct RouterSessionState {
         isRegistered = false
         registrationDeadline = nil
         nextRegistration = now
-        return [.log("\(routerDescription) does not know this worker any more; registering again")]
+        return [.log(.notice, "\(routerDescription) does not know this worker any more; registering again")]
     }
 
     /// Why a submission must be refused now, or `nil` to accept it.

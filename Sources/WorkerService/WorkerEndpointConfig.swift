@@ -1,6 +1,7 @@
 // RadixServe: how a worker reaches its router and introduces itself.
 
 import Foundation
+import Logging
 import Transport
 import WireProtocol
 
@@ -34,8 +35,8 @@ public struct WorkerEndpointConfig: Sendable {
     public var maxFrameBytes: Int
     /// CURVE client keys and the router's public key; `nil` for plain traffic.
     public var curve: (serverPublicKey: String, keyPair: CurveKeyPair)?
-    /// Where diagnostics go (any thread); standard error by default.
-    public var log: @Sendable (String) -> Void
+    /// Where diagnostics go (any thread), one line per event, with this worker's id as metadata.
+    public var logger: Logger
 
     /// Creates a configuration with a random incarnation.
     public init(
@@ -45,7 +46,7 @@ public struct WorkerEndpointConfig: Sendable {
         registrationRetryInterval: Duration = .milliseconds(500), heartbeatInterval: Duration = .seconds(1),
         sendTimeout: Duration = .seconds(5), maxFrameBytes: Int = WireFrameHeader.defaultMaxFrameBytes,
         curve: (serverPublicKey: String, keyPair: CurveKeyPair)? = nil,
-        log: @escaping @Sendable (String) -> Void = WorkerEndpointConfig.standardErrorLog
+        logger: Logger = Logger(label: "radixserve.worker")
     ) {
         self.routerEndpoint = routerEndpoint
         self.connection = connection
@@ -60,12 +61,8 @@ public struct WorkerEndpointConfig: Sendable {
         self.sendTimeout = sendTimeout
         self.maxFrameBytes = maxFrameBytes
         self.curve = curve
-        self.log = log
-    }
-
-    /// Writes one line to standard error.
-    public static let standardErrorLog: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data(("radixserve worker: " + line + "\n").utf8))
+        self.logger = logger
+        self.logger[metadataKey: "worker"] = "\(workerID)"
     }
 
     /// The DEALER routing id for `workerID`.

@@ -2,6 +2,7 @@
 
 import Engine
 import Foundation
+import Logging
 import Scheduling
 import ServingTypes
 import Transport
@@ -57,7 +58,7 @@ final class WorkerSession {
             reason = try serve()
         } catch {
             reason = "transport failure: \(error)"
-            config.log(reason)
+            config.logger.error("\(reason)")
         }
         outbox.close()
         endpoint.takeUnretainedValue().update(.stopped(reason: reason), keepingFinal: true)
@@ -76,7 +77,7 @@ final class WorkerSession {
         case .bind:
             let bound = try dealer.bind(config.routerEndpoint)
             session.routerDescription = "a router connected to \(bound)"
-            config.log("listening on \(bound); waiting for a router to connect")
+            config.logger.info("listening on \(bound); waiting for a router to connect")
         }
 
         let wakeEndpoint = "inproc://radixserve-worker-wake-\(config.workerID)-\(config.incarnation)-\(UInt64.random(in: 0...(.max)))"
@@ -136,8 +137,8 @@ final class WorkerSession {
                 }
                 endpoint.takeUnretainedValue().update(state, onlyIfPending: true)
                 return ending.description
-            case .log(let line):
-                config.log(line)
+            case .log(let level, let line):
+                config.logger.log(level: level, "\(line)")
             }
         }
         return nil
@@ -148,14 +149,14 @@ final class WorkerSession {
     /// Handles one message; returns a reason when the router refused the worker.
     private func handle(_ frames: [[UInt8]], on dealer: ZMQSocket) -> String? {
         guard frames.count == 1 else {
-            config.log("dropped a \(frames.count)-frame message from the router (expected 1 frame)")
+            config.logger.warning("dropped a \(frames.count)-frame message from the router (expected 1 frame)")
             return nil
         }
         let message: RouterToWorker
         do {
             message = try RouterToWorker.decode(frames[0], maxFrameBytes: config.maxFrameBytes)
         } catch {
-            config.log("dropped a malformed message from the router: \(error)")
+            config.logger.warning("dropped a malformed message from the router: \(error)")
             if let requestID = RouterToWorker.requestID(ofMalformed: frames[0]) {
                 send(.failed(requestID: requestID, code: .malformedMessage, message: "malformed message: \(error.message)"), on: dealer)
             }
@@ -247,9 +248,9 @@ final class WorkerSession {
                 send(.snapshot(CacheSnapshot(
                     incarnation: config.incarnation, sequence: cacheSequence, chains: chains)), on: dealer)
             case .snapshot(nil):
-                config.log("cannot answer a snapshot request: the engine is shut down")
+                config.logger.warning("cannot answer a snapshot request: the engine is shut down")
             case .flushDone(let isFlushed):
-                if !isFlushed { config.log("cache flush was partial: prefixes held by running requests stay cached") }
+                if !isFlushed { config.logger.info("cache flush was partial: prefixes held by running requests stay cached") }
             case .wake:
                 break
             }
@@ -276,7 +277,7 @@ final class WorkerSession {
             try dealer.send(writer.bytes, timeout: config.sendTimeout)
         } catch {
             let kind = UInt16(writer.bytes[6]) | UInt16(writer.bytes[7]) << 8
-            config.log("dropped a message of kind 0x\(String(kind, radix: 16)) to the router: \(error)")
+            config.logger.warning("dropped a message of kind 0x\(String(kind, radix: 16)) to the router: \(error)")
         }
     }
 }

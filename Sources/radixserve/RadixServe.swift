@@ -1,11 +1,13 @@
 import ArgumentParser
 import BackendCPU
+import ProcessLogging
 
 /// Process entry: make OpenBLAS load its fast kernels, then parse the command line.
 @main
 enum Entry {
     static func main() async {
         OpenBLASCore.reexecIfNeeded()
+        ProcessLogging.bootstrap()
         await RadixServe.main()
     }
 }

@@ -13,6 +13,7 @@ struct RankCommand: ParsableCommand {
         commandName: "rank",
         abstract: "Run one tensor-parallel rank (1..<N) of a group led by `generate --tp N`.")
 
+    @OptionGroup var logging: LoggingOptions
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "This rank, in 1..<tp.")

@@ -11,6 +11,8 @@ struct RouterCommand: AsyncParsableCommand {
         abstract: "Run the router: OpenAI-compatible HTTP API, global prefix index, dispatch to workers over ZeroMQ."
     )
 
+    @OptionGroup var logging: LoggingOptions
+
     @OptionGroup var routing: RouterOptions
 
     @Option(help: "Where workers connect (ZeroMQ endpoint). Default: tcp://*:<worker-port>.")

@@ -2,6 +2,8 @@ import BackendCatalog
 import Backends
 import Engine
 import Foundation
+import Logging
+import ProcessLogging
 
 /// The other ranks of the tensor-parallel group this process leads (`generate --tp N`,
 /// `worker --tp N`), and where they meet rank 0.
@@ -37,7 +39,8 @@ final class TensorParallelRanks {
                 children = try ChildProcessGroup(size: options.size, handlesSignals: handlesSignals) { rank in
                     ["rank", "--rank", "\(rank)", "--tp", "\(options.size)", "--leader", rendezvous,
                      "--model", modelOptions.model, "--backend", modelOptions.backend, "--threads", "\(threads)",
-                     "--timeout", "\(options.tpTimeout)", "--parent-pid", "\(parent)"]
+                     "--timeout", "\(options.tpTimeout)", "--parent-pid", "\(parent)",
+                     "--log-level", ProcessLogging.level.rawValue]
                         + (options.tpReplicatedLMHead ? ["--replicated-lm-head"] : [])
                 }
             } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RouterHTTP
 import RouterService
 
@@ -10,6 +11,8 @@ struct UpCommand: AsyncParsableCommand {
         commandName: "up",
         abstract: "Start a local router and workers on one model (the bundled demo model by default); Ctrl-C stops all."
     )
+
+    @OptionGroup var logging: LoggingOptions
 
     @OptionGroup var routing: RouterOptions
 
@@ -54,7 +57,7 @@ struct UpCommand: AsyncParsableCommand {
                 "--page-size", "\(routing.pageSize)", "--hash-seed", "\(routing.hashSeed)", "--threads", "\(perWorker)",
                 "--parent-pid", "\(getpid())",
                 // The router stops first, so nothing a worker still runs has a client to finish for.
-                "--drain-timeout", "0",
+                "--drain-timeout", "0", "--log-level", logging.logLevel.rawValue,
             ]
             if tp > 1 { arguments += ["--tp", "\(tp)"] }
             if let kvMemory { arguments += ["--kv-memory", kvMemory] }

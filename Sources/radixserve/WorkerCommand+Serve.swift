@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Logging
 import ServingTypes
 import Transport
 import WorkerService
@@ -28,7 +29,7 @@ extension WorkerCommand {
         endpoint.stop()
         loop.shutdown()
         if let failure { throw CommandFailure(message: failure) }
-        endpointConfig.log("stopped")
+        endpointConfig.logger.info("stopped")
     }
 
     /// After a first signal: has the router route nothing more here and waits until the engine
@@ -43,7 +44,7 @@ extension WorkerCommand {
             let load = loop.load.report
             if load.runningCount == 0 && load.waitingCount == 0 { return }
             if signals.count > 1 {
-                endpoint.config.log("second signal: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
+                endpoint.config.logger.notice("second signal: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
                 return
             }
             if case .stopped = endpoint.state { return }
@@ -51,7 +52,7 @@ extension WorkerCommand {
             usleep(20_000)
         }
         let load = loop.load.report
-        endpoint.config.log(
+        endpoint.config.logger.notice(
             "drain deadline passed: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
     }
 
@@ -59,7 +60,7 @@ extension WorkerCommand {
     private func waitForEnd(of endpoint: WorkerEndpoint, loop: EngineLoop, signals: TerminationSignals) -> String? {
         while true {
             if let signal = signals.caught {
-                endpoint.config.log("received \(TerminationSignals.name(of: signal)); shutting down")
+                endpoint.config.logger.notice("received \(TerminationSignals.name(of: signal)); shutting down")
                 return nil
             }
             switch endpoint.state {

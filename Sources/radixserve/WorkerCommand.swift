@@ -16,6 +16,7 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Serve a model for a router: run its requests and publish KV cache events.")
 
+    @OptionGroup var logging: LoggingOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var engine: EngineOptions
     @OptionGroup var tensorParallel: TensorParallelOptions

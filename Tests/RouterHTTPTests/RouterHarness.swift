@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import ProcessLogging
 import RouterHTTP
 import RouterService
 import ServingTypes
@@ -50,7 +51,7 @@ final class RouterHarness: Sendable {
             workerEndpoint: "tcp://127.0.0.1:*", modelID: Served.model.id, modelFingerprint: "fp", pageSize: 4, hashSeed: 0,
             maxModelLength: Served.model.maxModelLength, heartbeatInterval: .milliseconds(100),
             // Liveness is not under test here: a loaded machine must never make a worker look dead.
-            missedHeartbeatLimit: 200, maxAttempts: 3, maxInFlightRequests: maxInFlightRequests, seed: 1, log: { _ in })
+            missedHeartbeatLimit: 200, maxAttempts: 3, maxInFlightRequests: maxInFlightRequests, seed: 1, logger: .discarding())
         config.eosTokenIDs = [Served.endOfTurn]
         coordinator = RouterCoordinator(config: config, context: context)
         try coordinator.start()

@@ -1,5 +1,6 @@
 import Foundation
 import PageHashing
+import ProcessLogging
 import RouterCore
 import RouterService
 import ServingTypes
@@ -19,7 +20,7 @@ import WireProtocol
             config: RouterServiceConfig(
                 workerEndpoint: "tcp://127.0.0.1:*", modelID: "fake", modelFingerprint: "fp", pageSize: 4, hashSeed: 0,
                 maxModelLength: 4096, heartbeatInterval: .milliseconds(100), missedHeartbeatLimit: 10, maxAttempts: 3,
-                seed: 1, log: { _ in }),
+                seed: 1, logger: .discarding()),
             context: context)
         try coordinator.start()
     }

@@ -3,6 +3,7 @@ import Backends
 import Engine
 import Foundation
 import Models
+import ProcessLogging
 import Scheduling
 import TestSupport
 import Transport
@@ -127,7 +128,7 @@ final class WorkerUnderTest {
                 routerEndpoint: routerEndpoint, connection: connection, workerID: workerID, modelID: "llama-gqa",
                 modelFingerprint: "fixture",
                 registrationTimeout: registrationTimeout, registrationRetryInterval: .milliseconds(100),
-                heartbeatInterval: heartbeatInterval, log: { _ in }),
+                heartbeatInterval: heartbeatInterval, logger: .discarding()),
             engine: engine, outbox: outbox, context: context)
         try endpoint.start()
     }

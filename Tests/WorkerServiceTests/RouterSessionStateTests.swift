@@ -1,3 +1,4 @@
+import Logging
 import Testing
 
 @testable import WorkerService
@@ -26,7 +27,7 @@ import Testing
         #expect(sends(state.tick(now: at(.milliseconds(500)), drainDeadline: nil)) == [.sendRegistration])
         let end = state.tick(now: at(.seconds(5)), drainDeadline: nil)
         #expect(sends(end) == [.end(.timedOut)])
-        #expect(end.contains(.log("no answer from tcp://router:5557 within 5.0 seconds")))
+        #expect(end.contains(.log(.warning, "no answer from tcp://router:5557 within 5.0 seconds")))
         #expect(state.refusalOfSubmissions == "worker is not registered")
     }
 
@@ -41,7 +42,7 @@ import Testing
         _ = state.tick(now: at(.zero), drainDeadline: nil)
         let registered = state.registered(as: 7, heartbeatMilliseconds: 250, now: at(.milliseconds(100)))
         #expect(sends(registered) == [.reportRegistered])
-        #expect(registered.contains(.log("registered with tcp://router:5557 as worker 7")))
+        #expect(registered.contains(.log(.info, "registered with tcp://router:5557 as worker 7")))
         #expect(state.heartbeatInterval == .milliseconds(250))
         #expect(state.refusalOfSubmissions == nil)
         #expect(sends(state.tick(now: at(.milliseconds(100)), drainDeadline: nil)) == [.sendHeartbeat])
@@ -58,7 +59,7 @@ import Testing
     @Test func aMismatchedIDIsLoggedAndTinyIntervalsAreClamped() {
         var state = session()
         let actions = state.registered(as: 8, heartbeatMilliseconds: 1, now: at(.zero))
-        #expect(actions.contains(.log("router registered worker id 8, but this worker is 7")))
+        #expect(actions.contains(.log(.warning, "router registered worker id 8, but this worker is 7")))
         #expect(state.heartbeatInterval == .milliseconds(10))
     }
 
@@ -85,7 +86,7 @@ import Testing
         var state = session()
         _ = state.registered(as: 7, heartbeatMilliseconds: 0, now: at(.zero))
         let again = state.registerAgain(now: at(.seconds(20)))
-        #expect(again == [.log("tcp://router:5557 does not know this worker any more; registering again")])
+        #expect(again == [.log(.notice, "tcp://router:5557 does not know this worker any more; registering again")])
         #expect(!state.isRegistered)
         #expect(sends(state.tick(now: at(.seconds(20)), drainDeadline: nil)) == [.sendRegistration])
         #expect(sends(state.tick(now: at(.seconds(600)), drainDeadline: nil)) == [.sendRegistration], "no deadline any more")
