@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -92,7 +93,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "ServingClient", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
+        .target(
+            name: "ServingClient",
+            dependencies: ["ServingTypes", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Executable
         .executableTarget(
@@ -148,7 +153,8 @@ let package = Package(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "RadixTree"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServingClientTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
@@ -162,7 +168,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTypes
 
 /// The status line and headers of an HTTP/1.1 response.
 public struct HTTPResponseHead: Sendable {
@@ -49,23 +50,5 @@ public struct HTTPResponse: Sendable {
             if !text.isEmpty { message += ": \(text)" }
         }
         return ServingClientError(code: .httpStatus, message: message, status: status, serverMessage: detail)
-    }
-}
-
-/// The OpenAI error body: `{"error": {"message", "type", "param", "code"}}`.
-struct APIErrorBody: Decodable {
-    struct Detail: Decodable {
-        var message: String?
-        var type: String?
-    }
-
-    var error: Detail
-
-    /// `error.message` (with `error.type` in brackets when present), or nil if `body` is not an error object.
-    static func message(in body: Data) -> String? {
-        guard let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: body), let text = decoded.error.message
-        else { return nil }
-        if let type = decoded.error.type, !type.isEmpty { return "\(text) [\(type)]" }
-        return text
     }
 }

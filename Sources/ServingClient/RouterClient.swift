@@ -1,4 +1,5 @@
 import Foundation
+import ServingTypes
 
 /// Typed calls to a RadixServe router's HTTP API (OpenAI-compatible completions and chat, models,
 /// health, metrics, worker administration, cache flush).

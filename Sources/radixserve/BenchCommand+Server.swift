@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RadixTree
 import ServingClient
+import ServingTypes
 
 /// `bench --url`: a load test of a router through `/v1/completions` (``ServingBenchmark``); this
 /// file only checks the flags and prints the report.
