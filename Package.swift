@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -116,7 +117,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "ServingClient", dependencies: [], swiftSettings: swiftSettings),
+        .target(
+            name: "ServingClient",
+            dependencies: ["ServingTypes", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Executable
         .executableTarget(
@@ -181,7 +186,8 @@ let package = Package(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServingClientTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
             dependencies: ["ProcessLogging", "ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "TestSupport", "PageHashing"],
@@ -194,7 +200,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
     ]
 )

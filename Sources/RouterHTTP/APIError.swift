@@ -3,6 +3,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServingTypes
 
 /// An error a handler returns to the client as `{"error": {message, type, param, code}}`.
 package struct APIError: Error, Sendable, CustomStringConvertible {
@@ -38,31 +39,12 @@ package struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The JSON body.
-    package var body: ErrorBody { ErrorBody(error: .init(message: message, type: type, param: param, code: code)) }
+    package var body: APIErrorBody { APIErrorBody(error: .init(message: message, type: type, param: param, code: code)) }
 
     /// The full response.
     package var response: Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONBody.encode(body))))
-    }
-
-    /// The body shape.
-    package struct ErrorBody: Codable, Sendable {
-        package struct Detail: Codable, Sendable {
-            package var message: String
-            package var type: String
-            package var param: String?
-            package var code: String?
-
-            package func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(message, forKey: .message)
-                try container.encode(type, forKey: .type)
-                try container.encode(param, forKey: .param)  // explicit null, as OpenAI does
-                try container.encode(code, forKey: .code)
-            }
-        }
-        package var error: Detail
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RouterService
+import ServingTypes
 
 extension RouterHTTPServer {
     func health() -> Response {
@@ -29,7 +30,9 @@ extension RouterHTTPServer {
 
     func models() -> Response {
         JSONBody.response(ModelList(data: [
-            .init(id: model.id, created: model.created, maxModelLength: model.maxModelLength, vocabularySize: model.vocabularySize)
+            ModelCard(
+                id: model.id, created: model.created, ownedBy: "radixserve", maxModelLength: model.maxModelLength,
+                vocabularySize: model.vocabularySize)
         ]))
     }
 

@@ -28,8 +28,8 @@ extension RouterHTTPServer {
         }
         let logprobs = body.logprobs ? (body.topLogprobs ?? 0) : nil
         let remaining = max(model.maxModelLength - tokens.count, 1)
-        let params = try body.sampling.params(defaultMaxTokens: remaining, logprobs: logprobs)
-        try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+        let params = try body.sampling.params(defaultMaxTokens: remaining, logprobs: logprobs, logprobsName: "top_logprobs")
+        try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
         let handle = try driver.start(tokens, params)
         let id = "chatcmpl-\(handle.id)"
         let created = Int(Date().timeIntervalSince1970)
@@ -37,8 +37,8 @@ extension RouterHTTPServer {
         guard body.stream else {
             let outcome = try await driver.run(handle, stopStrings: stops)
             let choice = ChatCompletionResponse.Choice(
-                message: .init(content: outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
-                finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
+                message: .assistant(outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
+                finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
             return JSONBody.response(ChatCompletionResponse(
                 id: id, object: "chat.completion", created: created, model: model.id, choices: [choice], usage: outcome.usage))
         }
@@ -53,7 +53,7 @@ extension RouterHTTPServer {
             let outcome = try await driver.run(handle, stopStrings: stops) { piece in
                 let logprobs = wantsLogprobs ? chatLogprobs(piece.tokenIDs, piece.logprobs) : nil
                 try await writer.write(JSONBody.event(chunk([.init(
-                    delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
+                    delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))
             }
             try await writer.write(JSONBody.event(chunk([.init(delta: .init(), finishReason: outcome.finishReason)])))
             if includeUsage { try await writer.write(JSONBody.event(chunk([], usage: outcome.usage))) }

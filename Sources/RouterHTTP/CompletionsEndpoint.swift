@@ -13,9 +13,9 @@ extension RouterHTTPServer {
         var request = request
         let body = try await JSONBody.decode(CompletionRequest.self, from: &request)
         try model.check(model: body.model)
-        let tokens = model.tokens(of: body.prompt)
         let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs)
-        try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+        let tokens = try model.tokens(of: body.prompt)
+        try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
         let handle = try driver.start(tokens, params)
         let id = "cmpl-\(handle.id)"
         let created = Int(Date().timeIntervalSince1970)
@@ -29,7 +29,7 @@ extension RouterHTTPServer {
             let logprobs = body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) }
             let choice = CompletionResponse.Choice(
                 text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason,
-                tokenIDs: body.returnTokenIDs ? outcome.tokenIDs : nil)
+                tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
             return JSONBody.response(response([choice], usage: outcome.usage))
         }
         let includeUsage = body.includeUsage
@@ -50,7 +50,7 @@ extension RouterHTTPServer {
                 }
                 offset += piece.text.utf8.count
                 try await writer.write(JSONBody.event(response([.init(
-                    text: piece.text, logprobs: logprobs, finishReason: nil, tokenIDs: returnTokenIDs ? piece.tokenIDs : nil)])))
+                    text: piece.text, logprobs: logprobs, finishReason: nil, tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))
             }
             try await writer.write(JSONBody.event(response([.init(text: "", logprobs: nil, finishReason: outcome.finishReason)])))
             if includeUsage { try await writer.write(JSONBody.event(response([], usage: outcome.usage))) }

@@ -71,17 +71,18 @@ extension RouterHTTPServer {
     func generate(_ request: Request) async throws -> Response {
         var request = request
         let body = try await JSONBody.decode(GenerateRequest.self, from: &request)
-        let tokens: [Int32]
+        let prompt: CompletionRequest.Prompt
         switch (body.text, body.inputIDs) {
-        case (let text?, nil): tokens = model.tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
-        case (nil, let ids?): tokens = ids.map { Int32(clamping: $0) }
+        case (let text?, nil): prompt = .text(text)
+        case (nil, let ids?): prompt = .tokenIDs(ids)
         case (.some, .some): throw APIError.invalid("give either text or input_ids, not both", param: "text")
         case (nil, nil): throw APIError.invalid("missing required parameter 'text' (or 'input_ids')", param: "text")
         }
-        let sampling = try body.sampling ?? JSONBody.decode(SamplingFields.self, from: Data("{}".utf8))
+        let sampling = body.sampling ?? SamplingFields()
         let logprobs = body.returnLogprob ? (body.topLogprobsNumber ?? 0) : nil
-        let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs)
-        try model.check(prompt: tokens, maxTokens: Int(params.maxTokens))
+        let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs, logprobsName: "top_logprobs_num")
+        let tokens = try model.tokens(of: prompt)
+        try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: sampling.maxTokensName.rawValue)
         let handle = try driver.start(tokens, params)
         let id = "\(handle.id)"
         let returnLogprob = body.returnLogprob
@@ -100,7 +101,7 @@ extension RouterHTTPServer {
                 text: text, outputIDs: ids,
                 metaInfo: .init(
                     id: id, promptTokens: usage?.promptTokens ?? tokens.count, completionTokens: usage?.completionTokens ?? ids.count,
-                    cachedTokens: usage?.promptTokensDetails.cachedTokens ?? 0, finishReason: reason,
+                    cachedTokens: usage?.cachedTokens ?? 0, finishReason: reason,
                     outputTokenLogprobs: returnLogprob ? logprobs : nil))
         }
         guard body.stream else {

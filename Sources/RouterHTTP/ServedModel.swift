@@ -2,6 +2,7 @@
 
 import HTTPTypes
 import RouterService
+import ServingTypes
 import Tokenizers
 
 /// The model behind the router: its name, tokenizer, chat template and limits.
@@ -39,27 +40,40 @@ package struct ServedModel: Sendable {
             param: "model", code: "model_not_found")
     }
 
-    /// Checks prompt tokens against the vocabulary and the context length.
+    /// Checks prompt tokens against the vocabulary and the context length; `maxTokensName` is
+    /// the request key of the output limit (`max_tokens`, `max_completion_tokens`, `max_new_tokens`).
     /// - Throws: ``APIError`` 400 naming the problem.
-    func check(prompt tokens: [Int32], maxTokens: Int) throws(APIError) {
+    func check(prompt tokens: [Int32], maxTokens: Int, maxTokensName: String) throws(APIError) {
         guard !tokens.isEmpty else { throw APIError.invalid("the prompt is empty; it must contain at least one token", param: "prompt") }
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
-            throw APIError.invalid("prompt token id \(bad) is outside the vocabulary [0, \(vocabularySize))", param: "prompt")
+            throw outsideVocabulary(Int(bad))
         }
         if tokens.count + maxTokens > maxModelLength {
             throw APIError.invalid(
                 "this model's maximum context length is \(maxModelLength) tokens, but the request needs "
                     + "\(tokens.count + maxTokens) (\(tokens.count) in the prompt, \(maxTokens) to generate); "
-                    + "shorten the prompt or lower max_tokens",
-                param: tokens.count >= maxModelLength ? "prompt" : "max_tokens", code: "context_length_exceeded")
+                    + "shorten the prompt or lower \(maxTokensName)",
+                param: tokens.count >= maxModelLength ? "prompt" : maxTokensName, code: "context_length_exceeded")
         }
     }
 
     /// Prompt tokens of a completion prompt (text is encoded with the tokenizer's special tokens, as transformers does).
-    func tokens(of prompt: PromptInput) -> [Int32] {
+    /// - Throws: ``APIError`` 400 for a token id outside the vocabulary, naming the id as sent.
+    func tokens(of prompt: CompletionRequest.Prompt) throws(APIError) -> [Int32] {
         switch prompt {
         case .text(let text): tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
-        case .tokens(let ids): ids.map { Int32(clamping: $0) }
+        case .tokenIDs(let ids): try tokens(ids: ids)
         }
+    }
+
+    /// Token ids sent by a client, checked against the vocabulary before they are narrowed to 32 bits.
+    /// - Throws: ``APIError`` 400 naming the first id outside the vocabulary, as sent.
+    func tokens(ids: [Int]) throws(APIError) -> [Int32] {
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) { throw outsideVocabulary(bad) }
+        return ids.map { Int32($0) }
+    }
+
+    private func outsideVocabulary(_ id: Int) -> APIError {
+        APIError.invalid("prompt token id \(id) is outside the vocabulary [0, \(vocabularySize))", param: "prompt")
     }
 }

@@ -1,3 +1,5 @@
+import ServingTypes
+
 /// What a ``ServingBenchmark`` run measured (warm-up excluded).
 ///
 /// Token counts come from each response's `usage`; throughputs divide by the wall time of the

@@ -1,3 +1,5 @@
+import ServingTypes
+
 /// The outcome of one completion or chat completion (choice 0), streamed or not.
 public struct Completion: Sendable, Equatable {
     /// The response id, e.g. `cmpl-…`.
@@ -26,12 +28,12 @@ public struct Completion: Sendable, Equatable {
     }
 
     /// A non-streaming body; throws if it has no choice.
-    init(body: CompletionBody, request: String) throws {
-        guard let choice = body.choices.first else {
+    init(body: some CompletionPayload, request: String) throws {
+        guard let choice = body.firstChoice else {
             throw ServingClientError.malformedResponse("the response to \(request) has no choices")
         }
         self.init(
-            id: body.id, model: body.model, text: choice.content, finishReason: choice.finishReason,
+            id: body.id, model: body.model, text: choice.text, finishReason: choice.finishReason,
             tokenIDs: choice.tokenIDs, usage: body.usage)
     }
 }

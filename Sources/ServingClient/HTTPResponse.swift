@@ -1,13 +1,29 @@
 import Foundation
+import NIOHTTP1
+import ServingTypes
 
-/// The status line and headers of an HTTP/1.1 response.
-public struct HTTPResponseHead: Sendable {
+/// A complete HTTP response: status, headers and body.
+public struct HTTPResponse: Sendable {
     /// The status code, e.g. 200.
     public var status: Int
-    /// The reason phrase, e.g. `OK` (may be empty).
+    /// The reason phrase, e.g. `OK`.
     public var reason: String
     /// Header fields in arrival order, names as sent.
     public var headers: [(name: String, value: String)]
+    public var body: Data
+
+    public init(status: Int, reason: String, headers: [(name: String, value: String)], body: Data) {
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+    }
+
+    init(head: HTTPResponseHead, body: Data) {
+        self.init(
+            status: Int(head.status.code), reason: head.status.reasonPhrase, headers: head.headers.map { ($0.name, $0.value) },
+            body: body)
+    }
 
     /// The value of the header `name` (case-insensitive); repeated fields are joined with `", "`.
     public func value(for name: String) -> String? {
@@ -17,14 +33,6 @@ public struct HTTPResponseHead: Sendable {
 
     /// Whether the status is in 200...299.
     public var isSuccess: Bool { (200...299).contains(status) }
-}
-
-/// A complete HTTP response: head and body.
-public struct HTTPResponse: Sendable {
-    public var head: HTTPResponseHead
-    public var body: Data
-
-    public var status: Int { head.status }
 
     /// The body as UTF-8 text (invalid bytes replaced).
     public var text: String { String(decoding: body, as: UTF8.self) }
@@ -33,12 +41,12 @@ public struct HTTPResponse: Sendable {
     /// `POST /v1/completions`) names what failed. The message carries the server's
     /// `error.message` when the body is an OpenAI-style error, else the start of the body.
     public func checked(_ request: String) throws -> HTTPResponse {
-        guard !head.isSuccess else { return self }
-        throw Self.error(status: head.status, reason: head.reason, body: body, request: request)
+        guard !isSuccess else { return self }
+        throw error(request)
     }
 
-    /// The error for a non-2xx response to `request`.
-    static func error(status: Int, reason: String, body: Data, request: String) -> ServingClientError {
+    /// The error for this non-2xx response to `request`.
+    func error(_ request: String) -> ServingClientError {
         let statusText = reason.isEmpty ? "\(status)" : "\(status) \(reason)"
         let detail = APIErrorBody.message(in: body)
         var message = "\(request) failed with HTTP \(statusText)"
@@ -49,23 +57,5 @@ public struct HTTPResponse: Sendable {
             if !text.isEmpty { message += ": \(text)" }
         }
         return ServingClientError(code: .httpStatus, message: message, status: status, serverMessage: detail)
-    }
-}
-
-/// The OpenAI error body: `{"error": {"message", "type", "param", "code"}}`.
-struct APIErrorBody: Decodable {
-    struct Detail: Decodable {
-        var message: String?
-        var type: String?
-    }
-
-    var error: Detail
-
-    /// `error.message` (with `error.type` in brackets when present), or nil if `body` is not an error object.
-    static func message(in body: Data) -> String? {
-        guard let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: body), let text = decoded.error.message
-        else { return nil }
-        if let type = decoded.error.type, !type.isEmpty { return "\(text) [\(type)]" }
-        return text
     }
 }

@@ -1,18 +1,19 @@
 import Foundation
+import ServingTypes
 
 extension RouterClient {
     /// `POST /v1/completions` without streaming: waits for the whole completion.
     public func complete(_ request: CompletionRequest) throws -> Completion {
         var body = request
         body.stream = false
-        return try send(path: "/v1/completions", body: encode(body))
+        return try send(path: "/v1/completions", body: encode(body), as: CompletionResponse.self)
     }
 
     /// `POST /v1/chat/completions` without streaming.
     public func chat(_ request: ChatCompletionRequest) throws -> Completion {
         var body = request
         body.stream = false
-        return try send(path: "/v1/chat/completions", body: encode(body))
+        return try send(path: "/v1/chat/completions", body: encode(body), as: ChatCompletionResponse.self)
     }
 
     /// `POST /v1/completions` with `stream: true`: calls `onText` with each text piece as it
@@ -23,7 +24,7 @@ extension RouterClient {
     ) throws -> StreamedCompletion {
         var body = request
         body.stream = true
-        return try stream(path: "/v1/completions", body: encode(body), onText: onText)
+        return try stream(path: "/v1/completions", body: encode(body), as: CompletionResponse.self, onText: onText)
     }
 
     /// `POST /v1/chat/completions` with `stream: true`: `onText` receives each `delta.content`.
@@ -32,25 +33,26 @@ extension RouterClient {
     ) throws -> StreamedCompletion {
         var body = request
         body.stream = true
-        return try stream(path: "/v1/chat/completions", body: encode(body), onText: onText)
+        return try stream(path: "/v1/chat/completions", body: encode(body), as: ChatCompletionResponse.self, onText: onText)
     }
 
-    private func send(path: String, body: Data) throws -> Completion {
+    private func send<Payload: CompletionPayload>(path: String, body: Data, as payload: Payload.Type) throws -> Completion {
         let request = "POST \(path)"
         let response = try http.send("POST", path, json: body).checked(request)
-        let decoded = try decode(CompletionBody.self, from: response, request: request)
-        if let error = decoded.error {
-            throw ServingClientError.server("\(request) failed: \(error.message ?? "unknown error")")
+        if let error = try? JSONDecoder().decode(APIErrorBody.self, from: response.body) {
+            throw ServingClientError.server("\(request) failed: \(error.error.message ?? "unknown error")")
         }
-        return try Completion(body: decoded, request: request)
+        return try Completion(body: decode(Payload.self, from: response, request: request), request: request)
     }
 
-    private func stream(path: String, body: Data, onText: (String) throws -> Void) throws -> StreamedCompletion {
+    private func stream<Payload: CompletionPayload>(
+        path: String, body: Data, as payload: Payload.Type, onText: (String) throws -> Void
+    ) throws -> StreamedCompletion {
         let request = "POST \(path)"
         var result = StreamedCompletion(start: .now)
         var isDone = false
         try http.streamEvents("POST", path, json: body) { event in
-            guard let text = try result.consume(event, request: request) else {
+            guard let text = try result.consume(event, as: Payload.self, request: request) else {
                 isDone = true
                 return false
             }

@@ -1,22 +1,23 @@
 import Foundation
+import ServingTypes
 
 /// Typed calls to a RadixServe router's HTTP API (OpenAI-compatible completions and chat, models,
 /// health, metrics, worker administration, cache flush).
 ///
-/// Every call blocks its thread and uses its own connection, so one value may be shared by many
-/// threads. Failures throw ``ServingClientError``: connection problems name the URL, 4xx/5xx
+/// Every call blocks its thread (see ``ServingHTTPClient``) and uses its own connection, so one
+/// value may be shared by many threads. Failures throw ``ServingClientError``: connection problems name the URL, 4xx/5xx
 /// responses carry the status and the server's `error.message`.
 public struct RouterClient: Sendable {
     /// The underlying HTTP client (URL and timeouts).
-    public var http: HTTPClient
+    public var http: ServingHTTPClient
 
-    public init(http: HTTPClient) {
+    public init(http: ServingHTTPClient) {
         self.http = http
     }
 
     /// A client for `url`; `readTimeout` bounds each wait for response bytes.
     public init(url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600)) {
-        http = HTTPClient(url: url, connectTimeout: connectTimeout, readTimeout: readTimeout)
+        http = ServingHTTPClient(url: url, connectTimeout: connectTimeout, readTimeout: readTimeout)
     }
 
     /// The server's base URL.

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTypes
 import Synchronization
 
 /// Load test of a server through `/v1/completions`: sends a ``BenchmarkWorkload`` with a fixed

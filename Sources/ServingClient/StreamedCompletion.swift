@@ -1,4 +1,5 @@
 import Foundation
+import ServingTypes
 
 /// A completion received as a Server-Sent Event stream, with when each piece arrived.
 ///
@@ -30,34 +31,34 @@ public struct StreamedCompletion: Sendable {
         end = start
     }
 
-    /// Folds one event of the stream in; returns the text it added, or nil for `[DONE]`.
-    /// Throws ``ServingClientError/Code/server`` for an in-stream error object.
-    mutating func consume(_ event: ServerSentEvent, request: String) throws -> String? {
+    /// Folds one event of the stream in, decoding it as `Payload`; returns the text it added, or
+    /// nil for `[DONE]`. Throws ``ServingClientError/Code/server`` for an in-stream error object.
+    mutating func consume<Payload: CompletionPayload>(
+        _ event: ServerSentEvent, as payload: Payload.Type, request: String
+    ) throws -> String? {
         if event.isDone {
             end = event.arrival
             return nil
         }
-        let body: CompletionBody
+        let data = Data(event.data.utf8)
+        if let error = try? JSONDecoder().decode(APIErrorBody.self, from: data) {
+            throw ServingClientError.server("\(request) failed mid-stream: \(error.error.message ?? "unknown error")")
+        }
+        let body: Payload
         do {
-            body = try JSONDecoder().decode(CompletionBody.self, from: Data(event.data.utf8))
+            body = try JSONDecoder().decode(Payload.self, from: data)
         } catch {
             throw ServingClientError.malformedResponse(
                 "the stream of \(request) sent an event that is not a completion chunk: \(event.data.prefix(200))")
         }
-        if let error = body.error {
-            let detail = error.message ?? "unknown error"
-            throw ServingClientError.server("\(request) failed mid-stream: \(detail)")
-        }
         completion.id = completion.id ?? body.id
         completion.model = completion.model ?? body.model
         if let usage = body.usage { completion.usage = usage }
-        guard let choice = body.choices.first else { return "" }
-        let text = choice.content
-        completion.text += text
+        guard let choice = body.firstChoice else { return "" }
+        completion.text += choice.text
         if let ids = choice.tokenIDs { completion.tokenIDs = (completion.tokenIDs ?? []) + ids }
         if let reason = choice.finishReason { completion.finishReason = reason }
-        let isRoleOnly = choice.delta?.role != nil && text.isEmpty
-        if !isRoleOnly && (!text.isEmpty || choice.finishReason == nil) { outputArrivals.append(event.arrival) }
-        return text
+        if !choice.isRoleOnly && (!choice.text.isEmpty || choice.finishReason == nil) { outputArrivals.append(event.arrival) }
+        return choice.text
     }
 }

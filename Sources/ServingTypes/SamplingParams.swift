@@ -104,13 +104,23 @@ public struct InvalidParameter: Error, Hashable, Sendable, CustomStringConvertib
     public var value: String
     /// A human-readable range, such as `(0, 1]`.
     public var allowed: String
+    /// A message replacing the standard `invalid NAME VALUE: must be in ALLOWED`, for rules that
+    /// are not a range (`n must be 1`).
+    public var explanation: String?
 
     /// Creates an error.
-    public init(name: String, value: String, allowed: String) {
+    public init(name: String, value: String, allowed: String, explanation: String? = nil) {
         self.name = name
         self.value = value
         self.allowed = allowed
+        self.explanation = explanation
     }
 
-    public var description: String { "invalid \(name) \(value): must be in \(allowed)" }
+    public var description: String { explanation ?? "invalid \(name) \(value): must be in \(allowed)" }
+
+    /// The same error for a parameter the client spelled `name`: an alias such as
+    /// `max_completion_tokens`, or `top_logprobs` for the engine's `logprobs`.
+    public func renamed(_ name: String) -> InvalidParameter {
+        InvalidParameter(name: name, value: value, allowed: allowed, explanation: explanation)
+    }
 }

@@ -1,4 +1,5 @@
 import ServingClient
+import ServingTypes
 
 /// The messages of one chat session.
 struct Conversation {

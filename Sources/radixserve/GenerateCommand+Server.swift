@@ -1,5 +1,6 @@
 import ArgumentParser
 import ServingClient
+import ServingTypes
 
 /// `generate --url`: the prompts go to a router's `/v1/completions` (`--chat` messages to
 /// `/v1/chat/completions`, which renders the served model's template) one after another.

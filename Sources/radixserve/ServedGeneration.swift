@@ -1,4 +1,5 @@
 import ServingClient
+import ServingTypes
 
 /// Sends one completion or chat request to a router and prints the answer: streamed piece by
 /// piece as it arrives (or all at once with `--no-stream`), then a newline; nothing with `--json`,

@@ -1,5 +1,6 @@
 import Foundation
 import ServingClient
+import ServingTypes
 import Testing
 import TestSupport
 

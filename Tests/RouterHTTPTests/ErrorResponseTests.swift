@@ -107,10 +107,43 @@ import WireProtocol
             try tooLong.expectError(.badRequest, type: "invalid_request_error", param: "prompt", code: "context_length_exceeded")
             let chat = try await client.post(
                 "/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"max_completion_tokens":600}"#)
-            try chat.expectError(.badRequest, type: "invalid_request_error", param: "max_tokens", code: "context_length_exceeded")
+            let chatMessage = try chat.expectError(
+                .badRequest, type: "invalid_request_error", param: "max_completion_tokens", code: "context_length_exceeded")
+            #expect(chatMessage.hasSuffix("lower max_completion_tokens"), "\(chatMessage)")
             let generate = try await client.post("/generate", #"{"input_ids":\#(longPrompt)}"#)
             try generate.expectError(.badRequest, type: "invalid_request_error", param: "prompt", code: "context_length_exceeded")
             #expect(worker.submits.count == 1)
+        }
+    }
+
+    /// Errors name the field the client sent: chat's `top_logprobs`, `/generate`'s
+    /// `top_logprobs_num`, the `max_tokens` aliases, and a prompt token id as sent (not narrowed
+    /// to 32 bits first).
+    @Test(arguments: [
+        ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"logprobs":true,"top_logprobs":25}"#,
+            "top_logprobs", nil, "invalid top_logprobs 25: must be in [0, 20]"),
+        ("/generate", #"{"text":"Hi","return_logprob":true,"top_logprobs_num":25}"#,
+            "top_logprobs_num", nil, "invalid top_logprobs_num 25: must be in [0, 20]"),
+        ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"max_completion_tokens":0}"#,
+            "max_completion_tokens", nil, "invalid max_completion_tokens 0: must be in [1, ∞)"),
+        ("/generate", #"{"text":"Hi","sampling_params":{"max_new_tokens":0}}"#,
+            "max_new_tokens", nil, "invalid max_new_tokens 0: must be in [1, ∞)"),
+        ("/generate", #"{"text":"Hello world","sampling_params":{"max_new_tokens":600}}"#,
+            "max_new_tokens", "context_length_exceeded", "lower max_new_tokens"),
+        ("/v1/completions", #"{"prompt":"Hello world","max_completion_tokens":600}"#,
+            "max_completion_tokens", "context_length_exceeded", "lower max_completion_tokens"),
+        ("/v1/completions", #"{"prompt":[816,3000000000]}"#,
+            "prompt", nil, "prompt token id 3000000000 is outside the vocabulary [0, 821)"),
+        ("/generate", #"{"input_ids":[816,-3000000000]}"#,
+            "prompt", nil, "prompt token id -3000000000 is outside the vocabulary [0, 821)"),
+    ] as [(String, String, String, String?, String)])
+    func errorsNameTheFieldAsSent(endpoint: String, body: String, param: String, code: String?, message: String) async throws {
+        try await RouterHarness.run { harness, client in
+            let worker = try await harness.worker { _ in .generate([Served.generatedIDs]) }
+            let response = try await client.post(endpoint, body)
+            let sent = try response.expectError(.badRequest, type: "invalid_request_error", param: param, code: code)
+            #expect(sent.contains(message), "\(sent)")
+            #expect(worker.submits.isEmpty)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ServingClient
+import ServingTypes
 import Testing
 import TestSupport
 
@@ -57,9 +58,10 @@ import TestSupport
         defer { server.stop() }
         let sampling = SamplingFields(
             maxTokens: 8, temperature: 0.5, topP: 0.9, topK: 20, minP: 0.05, seed: 7, stop: ["\n\n"],
-            frequencyPenalty: 0.1, presencePenalty: 0.2, repetitionPenalty: 1.1, ignoreEOS: true, logprobs: 2)
+            frequencyPenalty: 0.1, presencePenalty: 0.2, repetitionPenalty: 1.1, ignoreEOS: true)
         _ = try client(server).streamCompletion(
-            CompletionRequest(model: "demo", prompt: .tokenIDs([1, 2, 3]), sampling: sampling, returnTokenIDs: true))
+            CompletionRequest(
+                model: "demo", prompt: .tokenIDs([1, 2, 3]), sampling: sampling, logprobs: 2, returnTokenIDs: true))
         let json = try #require(server.requests.first?.jsonObject)
         #expect(json["model"] as? String == "demo")
         #expect(json["prompt"] as? [Int] == [1, 2, 3])

@@ -3,15 +3,17 @@ import Engine
 import Scheduling
 import ServingTypes
 
-/// Sampling flags shared by generation commands.
+/// Sampling flags shared by generation commands. They build the request fields a router gets
+/// (``fields``) and, through the same conversion the router applies, the engine's parameters
+/// (``samplingParams``); ranges are those of `SamplingParams.validate()`.
 struct SamplingOptions: ParsableArguments {
     @Option(help: "Largest number of tokens to generate.")
     var maxTokens: Int = 64
 
-    @Option(help: "Sampling temperature in 0...2; 0 is greedy.")
+    @Option(help: "Sampling temperature in [0, 100]; 0 is greedy.")
     var temperature: Float = 0
 
-    @Option(help: "Sample among the K most likely tokens (0 = off).")
+    @Option(help: "Sample among the K most likely tokens (0 or -1 = off).")
     var topK: Int = 0
 
     @Option(help: "Nucleus sampling mass in (0, 1] (1 = off).")
@@ -26,33 +28,52 @@ struct SamplingOptions: ParsableArguments {
     @Flag(help: "Keep generating past end-of-sequence tokens.")
     var ignoreEOS = false
 
-    @Option(help: "OpenAI frequency penalty in [-2, 2] (engine runs only).")
+    @Option(help: "OpenAI frequency penalty in [-2, 2].")
     var frequencyPenalty: Double = 0
 
-    @Option(help: "OpenAI presence penalty in [-2, 2] (engine runs only).")
+    @Option(help: "OpenAI presence penalty in [-2, 2].")
     var presencePenalty: Double = 0
 
-    @Option(help: "Repetition penalty in (0, 100]; 1 is off (engine runs only).")
+    @Option(help: "Repetition penalty in (0, 100]; 1 is off.")
     var repetitionPenalty: Double = 1
 
     @Option(name: .customLong("stop-token-id"), help: "Stop after this token id; repeat for several.")
     var stopTokenIDs: [Int32] = []
 
+    /// Checks every flag with `SamplingParams.validate()`, naming the flag that is out of range.
     func validate() throws {
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be ≥ 1, got \(maxTokens)") }
-        guard temperature.isFinite && temperature >= 0 && temperature <= 2 else {
-            throw ValidationError("--temperature must be in 0...2, got \(temperature)")
+        do {
+            _ = try fields.samplingParams(defaultMaxTokens: maxTokens)
+        } catch {
+            throw ValidationError("\(Self.flag(error.name)) \(error.value) is out of range: must be in \(error.allowed)")
         }
-        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0, got \(topK)") }
-        guard topP.isFinite && topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
-        guard minP.isFinite && minP >= 0 && minP <= 1 else { throw ValidationError("--min-p must be in [0, 1], got \(minP)") }
+    }
+
+    /// The request fields of these flags (a router gets them without `--stop-token-id`, which the
+    /// client commands refuse). Fields at their "off" value are left out of the request body.
+    var fields: SamplingFields {
+        SamplingFields(
+            maxTokens: maxTokens, temperature: Self.decimal(temperature), topP: Self.decimal(topP), topK: topK,
+            minP: Self.decimal(minP), seed: Int64(bitPattern: seed), frequencyPenalty: frequencyPenalty,
+            presencePenalty: presencePenalty, repetitionPenalty: repetitionPenalty,
+            stopTokenIDs: stopTokenIDs.map(Int.init), ignoreEOS: ignoreEOS)
     }
 
     /// The engine's per-request parameters (prompts-file lines may override them).
     var samplingParams: SamplingParams {
-        SamplingParams(
-            maxTokens: maxTokens, temperature: Double(temperature), topK: topK, topP: Double(topP), minP: Double(minP),
-            seed: seed, frequencyPenalty: frequencyPenalty, presencePenalty: presencePenalty,
-            repetitionPenalty: repetitionPenalty, stopTokenIDs: Set(stopTokenIDs), ignoreEOS: ignoreEOS)
+        do {
+            return try fields.samplingParams(defaultMaxTokens: maxTokens)
+        } catch {
+            // validate() ran when the arguments were parsed.
+            preconditionFailure("sampling flags were not validated: \(error)")
+        }
     }
+
+    /// The flag of a parameter `SamplingParams.validate()` names.
+    private static func flag(_ parameter: String) -> String {
+        parameter == "stop_token_ids" ? "--stop-token-id" : "--" + parameter.split(separator: "_").joined(separator: "-")
+    }
+
+    /// The Double that prints like `value` (0.7, not 0.699999988079071), for the JSON body.
+    private static func decimal(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
 }

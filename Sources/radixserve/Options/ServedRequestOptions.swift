@@ -1,5 +1,6 @@
 import ArgumentParser
 import ServingClient
+import ServingTypes
 
 /// Request flags of commands that generate through a router (`generate --url`, `chat`).
 struct ServedRequestOptions: ParsableArguments {
@@ -21,17 +22,11 @@ struct ServedRequestOptions: ParsableArguments {
         return try client.models().first?.id
     }
 
-    /// The request fields for `sampling` plus `--stop`. `--stop-token-id` has no OpenAI field and
-    /// is rejected by the commands before this is called.
+    /// The request fields of `sampling` plus `--stop`. `--stop-token-id` is rejected by the
+    /// commands before this is called.
     func fields(_ sampling: SamplingOptions) -> SamplingFields {
-        SamplingFields(
-            maxTokens: sampling.maxTokens, temperature: Self.decimal(sampling.temperature),
-            topP: Self.decimal(sampling.topP), topK: sampling.topK, minP: Self.decimal(sampling.minP),
-            seed: sampling.seed, stop: stop,
-            frequencyPenalty: sampling.frequencyPenalty, presencePenalty: sampling.presencePenalty,
-            repetitionPenalty: sampling.repetitionPenalty, ignoreEOS: sampling.ignoreEOS)
+        var fields = sampling.fields
+        fields.stop = stop
+        return fields
     }
-
-    /// The Double that prints like `value` (0.7, not 0.699999988079071), for the JSON body.
-    private static func decimal(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
 }

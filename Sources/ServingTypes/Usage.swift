@@ -1,12 +1,19 @@
-/// Token counts of one request, from the response's `usage` object.
-public struct Usage: Sendable, Equatable, Codable {
+// RadixServe: token counts of one request.
+
+/// A response's `usage`: token counts, with `prompt_tokens_details.cached_tokens`.
+///
+/// Decoding is lenient, for servers that send less than RadixServe: `completion_tokens` defaults
+/// to 0, `total_tokens` to the sum, and ``cachedTokens`` is nil when `prompt_tokens_details` or
+/// its `cached_tokens` is missing or null. Encoding writes `prompt_tokens_details` when
+/// ``cachedTokens`` is known.
+public struct Usage: Codable, Sendable, Hashable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
-    /// Prompt tokens served from the prefix cache (`prompt_tokens_details.cached_tokens`); nil
-    /// when the server did not report it.
+    /// Prompt tokens served from the prefix cache; nil when the server did not report it.
     public var cachedTokens: Int?
 
+    /// Creates counts; `totalTokens` defaults to prompt plus completion.
     public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens

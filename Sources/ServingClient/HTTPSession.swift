@@ -1,0 +1,32 @@
+import AsyncHTTPClient
+import NIOCore
+
+/// The AsyncHTTPClient instance behind a ``ServingHTTPClient``, shared by all its copies (and so
+/// by every thread of a benchmark); a command-line process makes one.
+///
+/// Configured with the client's timeouts (`connect`, and `read`: the longest silence between
+/// response bytes), without redirects or retried connection attempts, on AsyncHTTPClient's
+/// default event loop group. Shut down when the last copy goes away.
+final class HTTPSession: Sendable {
+    let client: HTTPClient
+
+    init(connectTimeout: Duration, readTimeout: Duration) {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(readTimeout))
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    deinit {
+        // Non-blocking: the last copy may go away on any thread.
+        client.shutdown { _ in }
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !nanoseconds.overflow else { return .nanoseconds(.max) }
+        return .nanoseconds(nanoseconds.partialValue + attoseconds / 1_000_000_000)
+    }
+}

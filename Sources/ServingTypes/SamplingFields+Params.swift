@@ -1,0 +1,53 @@
+// RadixServe: request fields to engine parameters, the one conversion.
+
+extension SamplingFields {
+    /// Largest number of stop strings a request may carry.
+    public static let maxStopStrings = 16
+
+    /// The validated engine parameters of these fields. Unset fields take OpenAI's defaults
+    /// (`temperature` 1, `top_p` 1, penalties off); `max_tokens` takes `defaultMaxTokens`.
+    ///
+    /// - Parameters:
+    ///   - defaultMaxTokens: the endpoint's output limit when none was sent.
+    ///   - logprobs: top log-probabilities to return per token, `nil` for none.
+    ///   - logprobsName: the request key that asked for `logprobs` (`top_logprobs` in chat,
+    ///     `top_logprobs_num` in `/generate`); errors about it name this key.
+    ///   - namespace: the prefix-cache namespace (the router derives it from ``cacheSalt``).
+    /// - Throws: ``InvalidParameter`` naming the first offending field as the client sent it:
+    ///   `n` other than 1, more than ``maxStopStrings`` stop strings, a stop token id outside
+    ///   `0...Int32.max`, or a value outside the range ``SamplingParams/validate()`` allows.
+    public func samplingParams(
+        defaultMaxTokens: Int, logprobs: Int? = nil, logprobsName: String = "logprobs", namespace: UInt64 = 0
+    ) throws(InvalidParameter) -> SamplingParams {
+        if let n, n != 1 {
+            throw InvalidParameter(
+                name: "n", value: "\(n)", allowed: "{1}", explanation: "n must be 1 (got \(n)); send one request per sample")
+        }
+        if stop.count > Self.maxStopStrings {
+            throw InvalidParameter(
+                name: "stop", value: "\(stop.count) strings", allowed: "at most \(Self.maxStopStrings)",
+                explanation: "at most \(Self.maxStopStrings) stop strings are allowed (got \(stop.count))")
+        }
+        if let bad = stopTokenIDs.first(where: { $0 < 0 || $0 > Int(Int32.max) }) {
+            throw InvalidParameter(
+                name: "stop_token_ids", value: "\(bad)", allowed: "[0, \(Int32.max)]",
+                explanation: "invalid stop_token_ids entry \(bad): must be a token id")
+        }
+        let params = SamplingParams(
+            maxTokens: maxTokens ?? defaultMaxTokens, temperature: temperature ?? 1, topK: topK ?? 0, topP: topP ?? 1,
+            minP: minP ?? 0, seed: seed.map { UInt64(bitPattern: $0) }, frequencyPenalty: frequencyPenalty ?? 0,
+            presencePenalty: presencePenalty ?? 0, repetitionPenalty: repetitionPenalty ?? 1,
+            stopTokenIDs: Set(stopTokenIDs.map { Int32($0) }), ignoreEOS: ignoreEOS, logprobs: logprobs,
+            namespace: namespace)
+        do {
+            try params.validate()
+        } catch {
+            switch error.name {
+            case "max_tokens": throw error.renamed(maxTokensName.rawValue)
+            case "logprobs": throw error.renamed(logprobsName)
+            default: throw error
+            }
+        }
+        return params
+    }
+}
