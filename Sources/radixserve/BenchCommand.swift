@@ -7,6 +7,7 @@ import RadixTree
 import RouterCore
 import Scheduling
 import ServingTypes
+import Synchronization
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a
@@ -118,46 +119,98 @@ struct BenchCommand: ParsableCommand {
         guard context <= model.config.maxPositionEmbeddings else {
             throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
         }
-        let generator = try Generator(model: model, pageSize: modelOptions.pageSize, maxContext: context)
-        var random = SeededRandom(seed: 42)
+        let threads = model.backend.threadCount
+        let weightDType = model.weights.layers[0].qkv.dtype.description
         let vocabulary = UInt64(model.config.vocabularySize)
+        // One request at a time over a pool of exactly one context, never hitting the prefix
+        // cache (every run prefills the same prompt), prefill in one chunk.
+        let config = EngineConfig(
+            pageSize: modelOptions.pageSize, kvMemory: .pages((context + modelOptions.pageSize - 1) / modelOptions.pageSize),
+            maxBatchedTokens: max(promptTokens, 16), maxRunningRequests: 1, isPrefixCacheEnabled: false)
+        let probe = TokenProbe()
+        let engine = try EngineLoop(model: model, config: config, sink: probe.receive)
+        defer { engine.shutdown() }
+        var random = SeededRandom(seed: 42)
         let prompt = (0..<promptTokens).map { _ in Int32(random.next() % vocabulary) }
         let prefillOnly = SamplingParams(maxTokens: 1, temperature: 0, ignoreEOS: true)
         let decode = SamplingParams(maxTokens: decodeTokens + 1, temperature: 0, ignoreEOS: true)
-        _ = try generator.generate(prompt: prompt, params: decode)  // warm-up: grows every scratch buffer
+        _ = try probe.run(prompt, params: decode, on: engine)  // warm-up: grows every scratch buffer
 
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
         var allocationsPerStep: Double?
         for _ in 0..<runs {
             let start = ContinuousClock.now
-            _ = try generator.generate(prompt: prompt, params: prefillOnly)
+            _ = try probe.run(prompt, params: prefillOnly, on: engine)
             prefillRates.append(Double(promptTokens) / (ContinuousClock.now - start).seconds)
 
-            var firstTokenTime: ContinuousClock.Instant?
-            var allocationsAtFirstToken: Int?
-            var allocationsAtLastToken: Int?
-            _ = try generator.generate(prompt: prompt, params: decode) { _ in
-                if firstTokenTime == nil {
-                    allocationsAtFirstToken = AllocationCounter.current()
-                    firstTokenTime = .now
-                } else {
-                    allocationsAtLastToken = AllocationCounter.current()
-                }
-                return true
-            }
-            decodeRates.append(Double(decodeTokens) / (ContinuousClock.now - firstTokenTime!).seconds)
-            // Between the first and the last token callbacks: exactly `decodeTokens` decode steps.
-            if let start = allocationsAtFirstToken, let end = allocationsAtLastToken {
+            let tokens = try probe.run(prompt, params: decode, on: engine)
+            decodeRates.append(Double(decodeTokens) / (tokens.lastTime - tokens.firstTime).seconds)
+            // Between the first and the last token events: exactly `decodeTokens` decode steps.
+            if let start = tokens.firstAllocations, let end = tokens.lastAllocations {
                 allocationsPerStep = Double(end - start) / Double(decodeTokens)
             }
         }
         let result = BenchResult(
-            model: modelOptions.model, backend: modelOptions.backend, threads: model.backend.threadCount,
-            weightDType: model.weights.layers[0].qkv.dtype.description, promptTokens: promptTokens,
+            model: modelOptions.model, backend: modelOptions.backend, threads: threads,
+            weightDType: weightDType, promptTokens: promptTokens,
             decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
             decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
         StandardOutput.write(json ? try result.jsonLine() : result.summary)
+    }
+}
+
+/// The engine sink of the single-request workload: notes when the first and last tokens of the
+/// running request arrived, and the allocation count then, on the engine thread as each token is
+/// emitted. Allocation-free itself, so it adds nothing to the count.
+final class TokenProbe: Sendable {
+    struct Tokens {
+        var firstTime = ContinuousClock.now
+        var lastTime = ContinuousClock.now
+        var firstAllocations: Int?
+        var lastAllocations: Int?
+        var count = 0
+        var error: String?
+    }
+
+    private let state = Mutex(Tokens())
+    private let finished = DispatchSemaphore(value: 0)
+    private let nextID = Mutex<UInt64>(0)
+
+    /// The engine's sink.
+    func receive(_ event: EngineEvent) {
+        switch event {
+        case .token:
+            let allocations = AllocationCounter.current()
+            let now = ContinuousClock.now
+            state.withLock { tokens in
+                if tokens.count == 0 {
+                    tokens.firstTime = now
+                    tokens.firstAllocations = allocations
+                } else {
+                    tokens.lastTime = now
+                    tokens.lastAllocations = allocations
+                }
+                tokens.count += 1
+            }
+        case .finished(_, let reason, _):
+            state.withLock { $0.error = reason.errorMessage }
+            finished.signal()
+        }
+    }
+
+    /// Runs one request on `engine` (whose sink is ``receive(_:)``) and returns its token times.
+    func run(_ prompt: [Int32], params: SamplingParams, on engine: EngineLoop) throws -> Tokens {
+        state.withLock { $0 = Tokens() }
+        let id = nextID.withLock { id in
+            id += 1
+            return id
+        }
+        try engine.submit(EngineRequest(id: RequestID(id), promptTokenIDs: prompt, params: params))
+        finished.wait()
+        let tokens = state.withLock { $0 }
+        if let error = tokens.error { throw EngineError("the benchmark request failed: \(error)") }
+        return tokens
     }
 }
 

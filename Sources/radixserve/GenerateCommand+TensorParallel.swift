@@ -3,50 +3,32 @@ import Foundation
 import Tokenizers
 
 extension GenerateCommand {
-    /// `generate --tp N` with `--prompt`/`--chat`: rank 0 of a tensor-parallel group (see
-    /// ``TensorParallelRanks``) generates like the single-process path, then shuts the group down.
+    /// `generate --tp N` with `--prompt`/`--chat`: the engine loop drives rank 0 of a
+    /// tensor-parallel group (see ``TensorParallelRanks``) like the single-process path, and shuts
+    /// the group down when it stops.
     func runTensorParallel() throws {
         let ranks = try TensorParallelRanks(options: tensorParallel, modelOptions: modelOptions, handlesSignals: true)
         defer { ranks.finish() }
-        let leader = try ranks.joinAsLeader(modelOptions: modelOptions, maxStepTokens: 2048)
-        var decode = DecodeStatistics()
+        let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
+        let leader = try ranks.joinAsLeader(modelOptions: modelOptions, maxStepTokens: max(engine.maxBatchedTokens, 16))
+        let probe = LeaderProbe(leader)
+        let queue = EngineEventQueue()
+        let isProbing = tensorParallel.tpStats
+        // The engine owns the leader from here and shuts the group down when it stops.
+        let loop = try EngineLoop(
+            model: leader, config: sequentialEngineConfig(tokenizer: tokenizer),
+            sink: { event in
+                if isProbing { probe.observe(event) }
+                queue.receive(event)
+            })
         do {
-            try generate(with: leader, statistics: &decode)
-            leader.shutdown(reason: "generation finished")
-        } catch let error as TensorParallelError {
-            leader.shutdown(reason: "rank 0 failed")
-            throw CommandFailure(message: error.message)
+            try generate(promptTokenIDs(tokenizer: tokenizer), on: loop, queue: queue, tokenizer: tokenizer)
         } catch {
-            leader.shutdown(reason: "rank 0 failed: \(error)")
+            loop.shutdown()
             throw error
         }
-        if tensorParallel.tpStats { printStatistics(leader, decode: decode) }
-    }
-
-    /// The prompt loop of ``run()`` over the group's leader.
-    private func generate(with leader: TensorParallelLeader, statistics: inout DecodeStatistics) throws {
-        let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let generator = try Generator(model: leader, pageSize: modelOptions.pageSize)
-        generator.eosTokenIDs.formUnion(tokenizer.eosTokenIDs.map(Int32.init))
-        for ids in try promptTokenIDs(tokenizer: tokenizer) {
-            var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-            var first: (time: ContinuousClock.Instant, step: Double, communication: Double)?
-            let result = try generator.generate(prompt: ids, params: sampling.samplingParams) { token in
-                if let first {
-                    statistics.tokens += 1
-                    statistics.seconds = statistics.base.seconds + (ContinuousClock.now - first.time).seconds
-                    statistics.stepSeconds = statistics.base.step + leader.stepSeconds - first.step
-                    statistics.communicationSeconds =
-                        statistics.base.communication + leader.communicationTimes.total - first.communication
-                } else {
-                    statistics.base = (statistics.seconds, statistics.stepSeconds, statistics.communicationSeconds)
-                    first = (.now, leader.stepSeconds, leader.communicationTimes.total)
-                }
-                stream(token, generator: generator, into: &detokenizer)
-                return true
-            }
-            try finish(result, tokenizer: tokenizer, detokenizer: &detokenizer)
-        }
+        loop.shutdown()
+        if tensorParallel.tpStats { printStatistics(probe.leader, decode: probe.decode) }
     }
 
     private func printStatistics(_ leader: TensorParallelLeader, decode: DecodeStatistics) {
@@ -63,6 +45,40 @@ extension GenerateCommand {
             decode.tokens, Double(decode.tokens) / max(decode.seconds, 1e-9),
             decode.communicationSeconds / max(decode.stepSeconds, 1e-9) * 100)
         FileHandle.standardError.write(Data((text + decodeText).utf8))
+    }
+}
+
+/// Reads the leader's step and communication times at each token, on the engine thread that
+/// owns the leader (as the engine's sink), and keeps the decode-phase totals for after the engine
+/// stopped.
+///
+/// `@unchecked Sendable`: ``observe(_:)`` runs only on the engine thread; ``leader`` and
+/// ``decode`` are read only after ``EngineLoop/shutdown()`` joined that thread.
+final class LeaderProbe: @unchecked Sendable {
+    let leader: TensorParallelLeader
+    private(set) var decode = DecodeStatistics()
+    private var first: (time: ContinuousClock.Instant, step: Double, communication: Double)?
+
+    init(_ leader: TensorParallelLeader) {
+        self.leader = leader
+    }
+
+    func observe(_ event: EngineEvent) {
+        switch event {
+        case .token:
+            if let first {
+                decode.tokens += 1
+                decode.seconds = decode.base.seconds + (ContinuousClock.now - first.time).seconds
+                decode.stepSeconds = decode.base.step + leader.stepSeconds - first.step
+                decode.communicationSeconds =
+                    decode.base.communication + leader.communicationTimes.total - first.communication
+            } else {
+                decode.base = (decode.seconds, decode.stepSeconds, decode.communicationSeconds)
+                first = (.now, leader.stepSeconds, leader.communicationTimes.total)
+            }
+        case .finished:
+            first = nil
+        }
     }
 }
 
