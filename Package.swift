@@ -68,13 +68,13 @@ let package = Package(
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
-            dependencies: ["Backends", "Models", "Tokenizers", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
+            dependencies: ["Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
             swiftSettings: swiftSettings + numericFlags
         ),
 
         .target(
             name: "WorkerService",
-            dependencies: ["Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes"],
+            dependencies: ["Engine", "Models", "Scheduling", "KVPaging", "Tokenizers", "Transport", "WireProtocol", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
 
@@ -87,19 +87,26 @@ let package = Package(
         .target(
             name: "RouterHTTP",
             dependencies: [
-                "RouterService", "RouterCore", "ServingTypes", "Tokenizers", "WireProtocol",
+                "RouterService", "RouterCore", "Models", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(name: "ServingClient", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
 
+        // MARK: - Benchmarks (engine, matmul, router index, all-reduce)
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Backends", "Collectives", "Engine", "Models", "RadixTree", "RouterCore", "Scheduling", "ServingTypes"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "Accelerators", "BackendCPU", "ChatTemplates", "Engine", "Models", "RouterCore", "Scheduling", "ServingTypes", "Tokenizers",
-                "Collectives", "WireProtocol", "WorkerService", "RouterService", "RouterHTTP", "ServingClient", "Transport",
+                "Accelerators", "BackendCPU", "Benchmarks", "Engine", "Models", "RouterCore", "Scheduling", "ServingTypes", "Tokenizers",
+                "Collectives", "WireProtocol", "WorkerService", "RouterService", "RouterHTTP", "ServingClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -108,7 +115,7 @@ let package = Package(
         // MARK: - Test support and tests
         .target(
             name: "TestSupport",
-            dependencies: ["Backends", "Engine", "Models", "ServingTypes", "Transport", "WireProtocol"],
+            dependencies: ["Engine", "ServingTypes", "Transport", "WireProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
@@ -125,7 +132,7 @@ let package = Package(
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "Tokenizers", "TestSupport"],
+            dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -133,7 +140,7 @@ let package = Package(
             dependencies: ["ServingTypes", "Accelerators", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CollectivesTests", dependencies: ["Collectives", "Transport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WireProtocolTests", dependencies: ["ServingTypes", "WireProtocol"], swiftSettings: swiftSettings),
@@ -151,18 +158,19 @@ let package = Package(
         .testTarget(name: "ServingClientTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
-            dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "Tokenizers", "ChatTemplates", "TestSupport"],
+            dependencies: ["ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RouterHTTPTests",
             dependencies: [
-                "RouterHTTP", "RouterService", "RouterCore", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport",
+                "RouterHTTP", "RouterService", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,13 +1,11 @@
+import Accelerators
 import ArgumentParser
 import Backends
+import Benchmarks
 import Engine
 import Foundation
 import Models
 import RadixTree
-import RouterCore
-import Scheduling
-import ServingTypes
-import Synchronization
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a
@@ -107,136 +105,55 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if server.url != nil { return try runServed() }
-        if workload == "router-index" {
+        switch workload {
+        case "router-index":
             // The router's prefix index and dispatch decision, no model involved.
             StandardOutput.write(benchmarkPrefixIndex(workerCount: groups, promptTokens: sharedTokens).description + "\n")
-            return
+        case "matmul":
+            let backend = try BackendRegistry.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
+            StandardOutput.write(
+                try MatMulBench(backend: backend, runs: max(runs, 5)).report(
+                    rowCounts: rowCounts, backendName: modelOptions.backend, json: json))
+        case "single":
+            let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
+            let context = promptTokens + decodeTokens + 1
+            guard context <= model.config.maxPositionEmbeddings else {
+                throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
+            }
+            let result = try SingleRequestBench.measure(
+                model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
+                promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
+            StandardOutput.write(json ? try result.jsonLine() : result.summary)
+        default:
+            try runEngineWorkload()
         }
-        if workload == "matmul" { return try runMatMul() }
-        if workload != "single" { return try runEngineWorkload() }
-        let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
-        let context = promptTokens + decodeTokens + 1
-        guard context <= model.config.maxPositionEmbeddings else {
-            throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
-        }
-        let threads = model.backend.threadCount
-        let weightDType = model.weights.layers[0].qkv.dtype.description
-        let vocabulary = UInt64(model.config.vocabularySize)
-        // One request at a time over a pool of exactly one context, never hitting the prefix
-        // cache (every run prefills the same prompt), prefill in one chunk.
-        let config = EngineConfig(
-            pageSize: modelOptions.pageSize, kvMemory: .pages((context + modelOptions.pageSize - 1) / modelOptions.pageSize),
-            maxBatchedTokens: max(promptTokens, 16), maxRunningRequests: 1, isPrefixCacheEnabled: false)
-        let probe = TokenProbe()
-        let engine = try EngineLoop(model: model, config: config, sink: probe.receive)
-        defer { engine.shutdown() }
+    }
+
+    var concurrencyLevels: [Int] { concurrency.split(separator: ",").compactMap { Int($0) } }
+
+    /// `--rows` parsed; any entry that is not an integer makes it empty (and validation fail).
+    var rowCounts: [Int] {
+        let values = rows.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.contains(nil) ? [] : values.compactMap { $0 }
+    }
+
+    /// Runs the offline or shared-prefix workload once per concurrency level.
+    func runEngineWorkload() throws {
+        let config = try ModelConfig.load(directory: modelOptions.directory)
         var random = SeededRandom(seed: 42)
-        let prompt = (0..<promptTokens).map { _ in Int32(random.next() % vocabulary) }
-        let prefillOnly = SamplingParams(maxTokens: 1, temperature: 0, ignoreEOS: true)
-        let decode = SamplingParams(maxTokens: decodeTokens + 1, temperature: 0, ignoreEOS: true)
-        _ = try probe.run(prompt, params: decode, on: engine)  // warm-up: grows every scratch buffer
-
-        var prefillRates: [Double] = []
-        var decodeRates: [Double] = []
-        var allocationsPerStep: Double?
-        for _ in 0..<runs {
-            let start = ContinuousClock.now
-            _ = try probe.run(prompt, params: prefillOnly, on: engine)
-            prefillRates.append(Double(promptTokens) / (ContinuousClock.now - start).seconds)
-
-            let tokens = try probe.run(prompt, params: decode, on: engine)
-            decodeRates.append(Double(decodeTokens) / (tokens.lastTime - tokens.firstTime).seconds)
-            // Between the first and the last token events: exactly `decodeTokens` decode steps.
-            if let start = tokens.firstAllocations, let end = tokens.lastAllocations {
-                allocationsPerStep = Double(end - start) / Double(decodeTokens)
-            }
+        let prompts = workload == "offline"
+            ? EngineBench.randomPrompts(count: requests, length: promptTokens, vocabulary: config.vocabularySize, random: &random)
+            : EngineBench.sharedPrefixPrompts(
+                groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
+                vocabulary: config.vocabularySize, random: &random)
+        let modelOptions = modelOptions
+        let maxStepTokens = engineOptions.maxBatchedTokens
+        let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
+            try modelOptions.loadModel(maxStepTokens: maxStepTokens)
         }
-        let result = BenchResult(
-            model: modelOptions.model, backend: modelOptions.backend, threads: threads,
-            weightDType: weightDType, promptTokens: promptTokens,
-            decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
-            decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
-        StandardOutput.write(json ? try result.jsonLine() : result.summary)
-    }
-}
-
-/// The engine sink of the single-request workload: notes when the first and last tokens of the
-/// running request arrived, and the allocation count then, on the engine thread as each token is
-/// emitted. Allocation-free itself, so it adds nothing to the count.
-final class TokenProbe: Sendable {
-    struct Tokens {
-        var firstTime = ContinuousClock.now
-        var lastTime = ContinuousClock.now
-        var firstAllocations: Int?
-        var lastAllocations: Int?
-        var count = 0
-        var error: String?
-    }
-
-    private let state = Mutex(Tokens())
-    private let finished = DispatchSemaphore(value: 0)
-    private let nextID = Mutex<UInt64>(0)
-
-    /// The engine's sink.
-    func receive(_ event: EngineEvent) {
-        switch event {
-        case .token:
-            let allocations = AllocationCounter.current()
-            let now = ContinuousClock.now
-            state.withLock { tokens in
-                if tokens.count == 0 {
-                    tokens.firstTime = now
-                    tokens.firstAllocations = allocations
-                } else {
-                    tokens.lastTime = now
-                    tokens.lastAllocations = allocations
-                }
-                tokens.count += 1
-            }
-        case .finished(_, let reason, _):
-            state.withLock { $0.error = reason.errorMessage }
-            finished.signal()
+        for level in concurrencyLevels {
+            let outcome = try bench.measure(workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)
+            StandardOutput.write(json ? try outcome.jsonLine() : outcome.summary)
         }
     }
-
-    /// Runs one request on `engine` (whose sink is ``receive(_:)``) and returns its token times.
-    func run(_ prompt: [Int32], params: SamplingParams, on engine: EngineLoop) throws -> Tokens {
-        state.withLock { $0 = Tokens() }
-        let id = nextID.withLock { id in
-            id += 1
-            return id
-        }
-        try engine.submit(EngineRequest(id: RequestID(id), promptTokenIDs: prompt, params: params))
-        finished.wait()
-        let tokens = state.withLock { $0 }
-        if let error = tokens.error { throw EngineError("the benchmark request failed: \(error)") }
-        return tokens
-    }
-}
-
-struct BenchResult: Encodable {
-    var model: String
-    var backend: String
-    var threads: Int
-    var weightDType: String
-    var promptTokens: Int
-    var decodeTokens: Int
-    var prefillTokensPerSecond: Double
-    var decodeTokensPerSecond: Double
-    /// Heap allocations per decode step after warm-up (only with the counter library preloaded).
-    var decodeAllocationsPerStep: Double?
-
-    var summary: String {
-        """
-        model \(model) (\(weightDType) weights), backend \(backend), threads \(threads)
-        prefill \(promptTokens) tokens: \(String(format: "%.0f", prefillTokensPerSecond)) tok/s
-        decode batch 1, \(decodeTokens) tokens: \(String(format: "%.1f", decodeTokensPerSecond)) tok/s
-        \(decodeAllocationsPerStep.map { String(format: "heap allocations per decode step: %.2f\n", $0) } ?? "")
-        """
-    }
-
-}
-
-extension Array where Element == Double {
-    var median: Double { sorted()[count / 2] }
 }

@@ -87,13 +87,9 @@ extension GenerateCommand {
                 if !json && !stopIDs.contains(token) { StandardOutput.write(detokenizer.append(Int(token))) }
             }
             let reason = output.reason ?? .error(message: "no result")
-            if let message = reason.errorMessage { throw CommandFailure(message: message) }
+            if let message = reason.errorMessage { throw EngineError(message) }
             if json {
-                let line = GenerationRecord(
-                    promptTokenIDs: ids, tokenIDs: output.tokenIDs,
-                    text: tokenizer.decode(output.tokenIDs.map(Int.init), skipSpecialTokens: false),
-                    finishReason: reason.openAIName)
-                StandardOutput.write(try line.jsonLine())
+                StandardOutput.write(try GenerationRecord(prompt: ids, output, tokenizer: tokenizer, isBatch: false).jsonLine())
             } else {
                 StandardOutput.write(detokenizer.finish() + "\n")
             }
@@ -135,5 +131,15 @@ struct GenerationRecord: Encodable {
         case cachedTokens = "cached_tokens"
         case error
     }
+}
 
+extension GenerationRecord {
+    /// The line of `output` for `prompt`; a `--prompts-file` line also carries the cached tokens and any error.
+    init(prompt: [Int32], _ output: CollectedOutput, tokenizer: any Tokenizer, isBatch: Bool) {
+        let reason = output.reason ?? .error(message: "no result")
+        self.init(
+            promptTokenIDs: prompt, tokenIDs: output.tokenIDs,
+            text: tokenizer.decode(output.tokenIDs.map(Int.init), skipSpecialTokens: false), finishReason: reason.openAIName,
+            cachedTokens: isBatch ? output.usage?.cachedTokenCount ?? 0 : nil, error: isBatch ? reason.errorMessage : nil)
+    }
 }
