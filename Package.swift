@@ -56,7 +56,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KVPaging",
-            dependencies: ["RadixTree", "PageHashing", "ServingTypes", .product(name: "HeapModule", package: "swift-collections")],
+            dependencies: [
+                "RadixTree", "PageHashing", "ServingTypes",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: swiftSettings),
         .target(name: "Scheduling", dependencies: ["KVPaging", "ServingTypes", "RadixTree"], swiftSettings: swiftSettings),
 
@@ -93,7 +96,8 @@ let package = Package(
         .target(
             name: "WorkerService",
             dependencies: [
-                "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes",
+                "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes", "Models",
+                "Tokenizers",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -103,8 +107,10 @@ let package = Package(
         .target(
             name: "RouterService",
             dependencies: [
-                "ChatTemplates", "PageHashing", "RouterCore", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
-                .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+                "ChatTemplates", "PageHashing", "RouterCore", "ServingTypes", "Tokenizers", "Transport",
+                "WireProtocol",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -112,7 +118,8 @@ let package = Package(
         .target(
             name: "RouterHTTP",
             dependencies: [
-                "PageHashing", "RouterService", "ServingTypes", "Tokenizers", "WireProtocol",
+                "PageHashing", "RouterService", "ServingTypes", "Tokenizers", "WireProtocol", "Models", "RouterCore",
+                "Transport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -123,13 +130,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Benchmarks (engine, matmul, router index, all-reduce)
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling",
+                "ServingTypes",
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
-                "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore", "RouterHTTP",
-                "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers", "Transport", "WireProtocol",
-                "WorkerService", "ProcessLogging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore",
+                "RouterHTTP", "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers",
+                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -142,6 +160,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"], swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .testTarget(
@@ -166,7 +185,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport", "KVPaging", "PageHashing"],
+            dependencies: [
+                "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
+                "KVPaging", "PageHashing",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CZeroMQ"], swiftSettings: swiftSettings),
@@ -175,9 +197,9 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["ServingTypes", "WireProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkerServiceTests",
-            dependencies: ["ProcessLogging", 
-                "BackendCatalog", "Backends", "Engine", "KVPaging", "Models", "PageHashing", "Scheduling", "ServingTypes",
-                "TestSupport", "Transport", "WireProtocol", "WorkerService",
+            dependencies: [
+                "ProcessLogging", "BackendCatalog", "Backends", "Engine", "KVPaging", "Models", "PageHashing",
+                "Scheduling", "ServingTypes", "TestSupport", "Transport", "WireProtocol", "WorkerService",
             ],
             swiftSettings: swiftSettings
         ),
@@ -190,13 +212,18 @@ let package = Package(
             name: "ServingClientTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RouterServiceTests",
-            dependencies: ["ProcessLogging", "ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport", "TestSupport", "PageHashing"],
+            dependencies: [
+                "ProcessLogging", "ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport",
+                "TestSupport", "PageHashing",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RouterHTTPTests",
-            dependencies: ["ProcessLogging", 
-                "RouterHTTP", "RouterService", "ServingTypes", "WireProtocol", "Transport", "Tokenizers", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            dependencies: [
+                "ProcessLogging", "RouterHTTP", "RouterService", "ServingTypes", "WireProtocol", "Transport",
+                "Tokenizers", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,4 +16,27 @@ package enum CollectiveCheckData {
         }
         return String(hash, radix: 16)
     }
+
+    /// One rank of the check: joins the group at `rendezvous`, and for each element count in
+    /// `sizes` all-reduces, all-gathers and broadcasts (from rank `count % worldSize`) its input.
+    /// Returns `<op> <count> <hash of the result>` lines, one per operation and count.
+    package static func run(rank: Int, worldSize: Int, rendezvous: String, sizes: [Int], timeout: Duration) throws -> String {
+        let communicator = try SocketCommunicator.connect(
+            rank: rank, worldSize: worldSize, rendezvous: rendezvous, fingerprint: "collectives-check", timeout: timeout)
+        defer { communicator.close() }
+        var lines = ""
+        for count in sizes {
+            let input = (0..<count).map { value(rank: rank, index: $0) }
+            var values = input
+            try communicator.allReduceSum(&values)
+            lines += "allreduce \(count) \(hash(values))\n"
+            let gathered = try communicator.allGather(input)
+            lines += "allgather \(count) \(hash(gathered))\n"
+            var broadcast = input
+            try communicator.broadcast(&broadcast, root: count % worldSize)
+            lines += "broadcast \(count) \(hash(broadcast))\n"
+        }
+        try communicator.barrier()
+        return lines
+    }
 }

@@ -93,18 +93,19 @@ final class EngineCore {
         let scheduleStart = ContinuousClock.now
         guard let batch = scheduler.schedule() else { return false }
         stats.schedulingSeconds += (ContinuousClock.now - scheduleStart).seconds
+        let result: StepResult
         do {
-            try runner.run(batch)
+            result = try runner.run(batch)
         } catch {
             fail(batch, message: "the forward pass failed: \(error)")
             if modelFailure == nil, let failure = runner.model.failure { modelFailure = "\(failure)" }
             return true
         }
         let postprocessStart = ContinuousClock.now
-        let events = scheduler.postprocess(sampled: runner.sampled)
+        let events = scheduler.postprocess(sampled: result.sampled)
         stats.schedulingSeconds += (ContinuousClock.now - postprocessStart).seconds
-        for event in events { deliver(event) }
-        record(batch, seconds: (ContinuousClock.now - scheduleStart).seconds)
+        for event in events { deliver(event, logprobs: result.logprobs) }
+        record(batch, result, seconds: (ContinuousClock.now - scheduleStart).seconds)
         if config.isCheckingIntegrity {
             do { try scheduler.checkIntegrity() } catch { preconditionFailure("scheduler integrity: \(error)") }
         }
@@ -142,17 +143,17 @@ final class EngineCore {
         }
     }
 
-    private func record(_ batch: ScheduledBatch, seconds: Double) {
+    private func record(_ batch: ScheduledBatch, _ result: StepResult, seconds: Double) {
         stats.stepCount += 1
-        stats.sampledTokenCount += runner.sampled.count
+        stats.sampledTokenCount += result.sampled.count
         if batch.isPrefill {
             stats.prefillStepCount += 1
             stats.prefillTokenCount += batch.scheduledTokenCount
         }
-        stats.forwardSeconds = runner.forwardSeconds
-        stats.samplingSeconds = runner.samplingSeconds
+        stats.forwardSeconds += result.forwardSeconds
+        stats.samplingSeconds += result.samplingSeconds
         rateWindow.add(
-            prefillTokens: batch.isPrefill ? batch.scheduledTokenCount : 0, sampledTokens: runner.sampled.count,
+            prefillTokens: batch.isPrefill ? batch.scheduledTokenCount : 0, sampledTokens: result.sampled.count,
             stepSeconds: seconds, isPrefill: batch.isPrefill)
     }
 
@@ -169,11 +170,13 @@ final class EngineCore {
 
     // MARK: - Events
 
-    /// Converts a scheduler event, attaches logprobs, forgets finished requests, and emits.
-    private func deliver(_ event: SchedulerEvent, overridingReason: FinishReason? = nil) {
+    /// Converts a scheduler event, attaches the step's `logprobs`, forgets finished requests, and emits.
+    private func deliver(
+        _ event: SchedulerEvent, logprobs: [RequestID: TokenLogprobs] = [:], overridingReason: FinishReason? = nil
+    ) {
         switch event {
         case .token(let id, let token, let index):
-            emit(.token(requestID: id, tokenID: token, index: index, logprobs: runner.logprobs[id]))
+            emit(.token(requestID: id, tokenID: token, index: index, logprobs: logprobs[id]))
         case .finished(let id, let reason, let prompt, let completion, let cached):
             runner.forget(id)
             let usage = EngineUsage(promptTokenCount: prompt, completionTokenCount: completion, cachedTokenCount: cached)

@@ -91,3 +91,15 @@ public final class EventCollector: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+extension EventCollector {
+    /// Submits every request to `engine` (whose sink is this collector's ``receive(_:)``) at once,
+    /// waits until all of them finished, and returns their outputs in request order.
+    /// - Throws: ``EngineError`` when the engine no longer accepts requests.
+    public func run(_ requests: [EngineRequest], on engine: EngineLoop) throws -> [CollectedOutput] {
+        let before = finishes
+        for request in requests { try engine.submit(request) }
+        waitForFinishes(before + requests.count)
+        return requests.map { output($0.id) }
+    }
+}

@@ -9,8 +9,9 @@ import ServingTypes
 /// Runs scheduled batches on a model (local or tensor-parallel leader) over a paged KV cache whose page ids are the
 /// scheduler's ``KVPaging/PagePool`` ids, and samples one token per sampling entry.
 ///
-/// Buffers (the forward batch, host logits, sampled list) are kept between steps, so a
-/// steady-state step allocates only what the scheduler hands over.
+/// Buffers (the forward batch, host logits, the sampled list and log-probabilities handed back in
+/// each ``StepResult``) are kept between steps, so a steady-state step allocates only what the
+/// scheduler hands over.
 /// Not thread-safe: owned by the engine thread.
 public final class ModelRunner {
     /// The model.
@@ -25,14 +26,9 @@ public final class ModelRunner {
     private var states: [RequestID: RequestSamplingState] = [:]
     private var seeds: SeededRandom
 
-    /// Tokens sampled by the last ``run(_:)``, in batch order.
-    public private(set) var sampled: [(requestID: RequestID, tokenID: Int32)] = []
-    /// Log-probabilities of the last ``run(_:)``'s tokens, for requests that asked.
-    public private(set) var logprobs: [RequestID: TokenLogprobs] = [:]
-    /// Cumulative seconds in input preparation and the forward pass.
-    public private(set) var forwardSeconds = 0.0
-    /// Cumulative seconds downloading logits and sampling.
-    public private(set) var samplingSeconds = 0.0
+    // Reused storage of the results; each step hands them out in its ``StepResult``.
+    private var sampled: [(requestID: RequestID, tokenID: Int32)] = []
+    private var logprobs: [RequestID: TokenLogprobs] = [:]
 
     /// Allocates a KV cache of `pageCount` pages of `pageSize` tokens on the model's backend.
     /// `seed` seeds requests that carry no seed of their own.
@@ -55,16 +51,17 @@ public final class ModelRunner {
         states[id] = nil
     }
 
-    /// Runs `batch` and samples; results are in ``sampled`` and ``logprobs``.
+    /// Runs `batch` and samples one token per sampling entry.
     /// Precondition: every entry's request was registered.
-    public func run(_ batch: ScheduledBatch) throws {
+    public func run(_ batch: ScheduledBatch) throws -> StepResult {
         let start = ContinuousClock.now
         prepare(batch)
         let logits = try model.forward(forwardBatch, cache: cache)
         let forwardEnd = ContinuousClock.now
         sample(batch, logits: logits)
-        forwardSeconds += (forwardEnd - start).seconds
-        samplingSeconds += (ContinuousClock.now - forwardEnd).seconds
+        return StepResult(
+            sampled: sampled, logprobs: logprobs, forwardSeconds: (forwardEnd - start).seconds,
+            samplingSeconds: (ContinuousClock.now - forwardEnd).seconds)
     }
 
     /// Fills the reused forward batch: one sequence per entry, logits for sampling entries.

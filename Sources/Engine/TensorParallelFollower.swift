@@ -1,6 +1,7 @@
 // Ranks 1..<N of a tensor-parallel group: run the leader's steps in lock-step.
 
 import Backends
+import Foundation
 import Collectives
 import Models
 import WireProtocol
@@ -77,6 +78,20 @@ public final class TensorParallelFollower {
         let vocabulary = Int32(model.config.vocabularySize)
         for token in plan.tokenIDs where token < 0 || token >= vocabulary {
             throw fail("token id \(token) outside the vocabulary of \(vocabulary)")
+        }
+    }
+}
+
+extension TensorParallelFollower {
+    /// Joins the group of `configuration` (a rank ≥ 1) with the checkpoint in `directory` on
+    /// `backend`, and runs the leader's steps until the leader says shutdown.
+    /// - Throws: ``TensorParallelError`` naming this rank when the group cannot form or fails.
+    public static func serve(_ configuration: TensorParallelConfiguration, directory: URL, backend: sending any ComputeBackend) throws {
+        do {
+            let sharded = try TensorParallelBootstrap.join(configuration, directory: directory, backend: backend)
+            _ = try TensorParallelFollower(sharded).run()
+        } catch let error as TensorParallelError {
+            throw TensorParallelError(error.code, "rank \(configuration.rank): \(error.message)")
         }
     }
 }

@@ -94,3 +94,16 @@ public enum WorkerRegistrationState: Sendable, Hashable {
     /// The endpoint stopped (by ``WorkerEndpoint/stop()`` or a transport failure, named here).
     case stopped(reason: String)
 }
+
+extension RouterConnection {
+    /// Whether `endpoint` is `ipc://PATH` or `tcp://HOST:PORT` (port 1...65535, or `*` where
+    /// binding may pick one and `allowsWildcardPort`).
+    public static func isValidEndpoint(_ endpoint: String, allowsWildcardPort: Bool) -> Bool {
+        if endpoint.hasPrefix("ipc://") && endpoint.count > "ipc://".count { return true }
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        let address = endpoint.dropFirst("tcp://".count)
+        guard let colon = address.lastIndex(of: ":"), colon != address.startIndex else { return false }
+        let port = address[address.index(after: colon)...]
+        return (allowsWildcardPort && port == "*") || Int(port).map({ (1...65535).contains($0) }) == true
+    }
+}

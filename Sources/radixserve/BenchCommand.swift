@@ -1,5 +1,7 @@
+import BackendCatalog
 import ArgumentParser
 import Backends
+import Benchmarks
 import Engine
 import Foundation
 import Models
@@ -105,84 +107,55 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if server.url != nil { return try runServed() }
-        if workload == "router-index" {
+        switch workload {
+        case "router-index":
             // The router's prefix index and dispatch decision, no model involved.
             StandardOutput.write(benchmarkPrefixIndex(workerCount: groups, promptTokens: sharedTokens).description + "\n")
-            return
+        case "matmul":
+            let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
+            StandardOutput.write(
+                try MatMulBench(backend: backend, runs: max(runs, 5)).report(
+                    rowCounts: rowCounts, backendName: modelOptions.backend, json: json))
+        case "single":
+            let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
+            let context = promptTokens + decodeTokens + 1
+            guard context <= model.config.maxPositionEmbeddings else {
+                throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
+            }
+            let result = try SingleRequestBench.measure(
+                model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
+                promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
+            StandardOutput.write(json ? try result.jsonLine() : result.summary)
+        default:
+            try runEngineWorkload()
         }
-        if workload == "matmul" { return try runMatMul() }
-        if workload != "single" { return try runEngineWorkload() }
-        let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
-        let context = promptTokens + decodeTokens + 1
-        guard context <= model.config.maxPositionEmbeddings else {
-            throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
-        }
-        let generator = try Generator(model: model, pageSize: modelOptions.pageSize, maxContext: context)
+    }
+
+    var concurrencyLevels: [Int] { concurrency.split(separator: ",").compactMap { Int($0) } }
+
+    /// `--rows` parsed; any entry that is not an integer makes it empty (and validation fail).
+    var rowCounts: [Int] {
+        let values = rows.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.contains(nil) ? [] : values.compactMap { $0 }
+    }
+
+    /// Runs the offline or shared-prefix workload once per concurrency level.
+    func runEngineWorkload() throws {
+        let config = try ModelConfig.load(directory: modelOptions.directory)
         var random = SeededRandom(seed: 42)
-        let vocabulary = UInt64(model.config.vocabularySize)
-        let prompt = (0..<promptTokens).map { _ in Int32(random.next() % vocabulary) }
-        let prefillOnly = SamplingParams(maxTokens: 1, temperature: 0, ignoreEOS: true)
-        let decode = SamplingParams(maxTokens: decodeTokens + 1, temperature: 0, ignoreEOS: true)
-        _ = try generator.generate(prompt: prompt, params: decode)  // warm-up: grows every scratch buffer
-
-        var prefillRates: [Double] = []
-        var decodeRates: [Double] = []
-        var allocationsPerStep: Double?
-        for _ in 0..<runs {
-            let start = ContinuousClock.now
-            _ = try generator.generate(prompt: prompt, params: prefillOnly)
-            prefillRates.append(Double(promptTokens) / (ContinuousClock.now - start).seconds)
-
-            var firstTokenTime: ContinuousClock.Instant?
-            var allocationsAtFirstToken: Int?
-            var allocationsAtLastToken: Int?
-            _ = try generator.generate(prompt: prompt, params: decode) { _ in
-                if firstTokenTime == nil {
-                    allocationsAtFirstToken = AllocationCounter.current()
-                    firstTokenTime = .now
-                } else {
-                    allocationsAtLastToken = AllocationCounter.current()
-                }
-                return true
-            }
-            decodeRates.append(Double(decodeTokens) / (ContinuousClock.now - firstTokenTime!).seconds)
-            // Between the first and the last token callbacks: exactly `decodeTokens` decode steps.
-            if let start = allocationsAtFirstToken, let end = allocationsAtLastToken {
-                allocationsPerStep = Double(end - start) / Double(decodeTokens)
-            }
+        let prompts = workload == "offline"
+            ? EngineBench.randomPrompts(count: requests, length: promptTokens, vocabulary: config.vocabularySize, random: &random)
+            : EngineBench.sharedPrefixPrompts(
+                groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
+                vocabulary: config.vocabularySize, random: &random)
+        let modelOptions = modelOptions
+        let maxStepTokens = engineOptions.maxBatchedTokens
+        let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
+            try modelOptions.loadModel(maxStepTokens: maxStepTokens)
         }
-        let result = BenchResult(
-            model: modelOptions.model, backend: modelOptions.backend, threads: model.backend.threadCount,
-            weightDType: model.weights.layers[0].qkv.dtype.description, promptTokens: promptTokens,
-            decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
-            decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
-        StandardOutput.write(json ? try result.jsonLine() : result.summary)
+        for level in concurrencyLevels {
+            let outcome = try bench.measure(workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)
+            StandardOutput.write(json ? try outcome.jsonLine() : outcome.summary)
+        }
     }
-}
-
-struct BenchResult: Encodable {
-    var model: String
-    var backend: String
-    var threads: Int
-    var weightDType: String
-    var promptTokens: Int
-    var decodeTokens: Int
-    var prefillTokensPerSecond: Double
-    var decodeTokensPerSecond: Double
-    /// Heap allocations per decode step after warm-up (only with the counter library preloaded).
-    var decodeAllocationsPerStep: Double?
-
-    var summary: String {
-        """
-        model \(model) (\(weightDType) weights), backend \(backend), threads \(threads)
-        prefill \(promptTokens) tokens: \(String(format: "%.0f", prefillTokensPerSecond)) tok/s
-        decode batch 1, \(decodeTokens) tokens: \(String(format: "%.1f", decodeTokensPerSecond)) tok/s
-        \(decodeAllocationsPerStep.map { String(format: "heap allocations per decode step: %.2f\n", $0) } ?? "")
-        """
-    }
-
-}
-
-extension Array where Element == Double {
-    var median: Double { sorted()[count / 2] }
 }

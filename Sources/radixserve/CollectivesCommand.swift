@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Collectives
 import Engine
 import Foundation
@@ -24,26 +25,10 @@ struct CollectivesCheckCommand: ParsableCommand {
     @Option(help: "Comma-separated element counts.") var sizes: String = "1,7,1000"
     @Option var timeout: Double = 30
 
-
     func run() throws {
-        let communicator = try SocketCommunicator.connect(
-            rank: rank, worldSize: tp, rendezvous: rendezvous, fingerprint: "collectives-check",
-            timeout: .milliseconds(Int64(timeout * 1000)))
-        defer { communicator.close() }
-        var lines = ""
-        for count in sizes.split(separator: ",").compactMap({ Int($0) }) {
-            let input = (0..<count).map { CollectiveCheckData.value(rank: rank, index: $0) }
-            var values = input
-            try communicator.allReduceSum(&values)
-            lines += "allreduce \(count) \(CollectiveCheckData.hash(values))\n"
-            let gathered = try communicator.allGather(input)
-            lines += "allgather \(count) \(CollectiveCheckData.hash(gathered))\n"
-            var broadcast = input
-            try communicator.broadcast(&broadcast, root: count % tp)
-            lines += "broadcast \(count) \(CollectiveCheckData.hash(broadcast))\n"
-        }
-        try communicator.barrier()
-        StandardOutput.write(lines)
+        StandardOutput.write(try CollectiveCheckData.run(
+            rank: rank, worldSize: tp, rendezvous: rendezvous, sizes: sizes.split(separator: ",").compactMap { Int($0) },
+            timeout: .milliseconds(Int64(timeout * 1000))))
     }
 }
 
@@ -69,7 +54,6 @@ struct CollectivesBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let byteCounts = sizes.split(separator: ",").compactMap { Int($0) }
         var children: ChildProcessGroup?
         let endpoint = rendezvous ?? (transport == "ipc"
             ? "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-bench-\(UUID().uuidString.prefix(8))"
@@ -84,23 +68,9 @@ struct CollectivesBenchCommand: ParsableCommand {
             }
         }
         defer { children?.finish(grace: .seconds(10)) }
-        let communicator = try SocketCommunicator.connect(
-            rank: rank, worldSize: tp, rendezvous: endpoint, fingerprint: "bench", timeout: .seconds(60),
-            sharedMemory: sharedMemory)
-        defer { communicator.close() }
         let rows = try benchmarkAllReduce(
-            communicator: communicator, medium: transport, byteCounts: byteCounts, bytesPerSize: bytesPerSize)
-        guard rank == 0 else { return }
-        var text = "all-reduce between \(tp) processes over \(transport)\n"
-        text += "bytes       algorithm      iterations  p50 µs      p99 µs      GB/s (p50)\n"
-        for row in rows {
-            text += String(format: "%-11d %-14@ %-11d %-11.1f %-11.1f %.3f\n", row.byteCount, row.algorithm as NSString,
-                row.iterations, row.p50.microseconds, row.p99.microseconds, row.gigabytesPerSecond)
-        }
-        StandardOutput.write(text)
+            rank: rank, worldSize: tp, rendezvous: endpoint, medium: transport, sharedMemory: sharedMemory,
+            byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize)
+        if rank == 0 { StandardOutput.write(AllReduceBenchmarkResult.table(rows, worldSize: tp, medium: transport)) }
     }
-}
-
-extension Duration {
-    var microseconds: Double { seconds * 1e6 }
 }

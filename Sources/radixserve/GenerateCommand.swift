@@ -51,16 +51,48 @@ struct GenerateCommand: ParsableCommand {
         if let promptsFile { return try runBatch(path: promptsFile) }
         if tensorParallel.isEnabled { return try runTensorParallel() }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let model = try modelOptions.loadModel()
-        let generator = try Generator(model: model, pageSize: modelOptions.pageSize)
-        generator.eosTokenIDs.formUnion(tokenizer.eosTokenIDs.map(Int32.init))
-        for ids in try promptTokenIDs(tokenizer: tokenizer) {
+        let model = try modelOptions.loadModel(maxStepTokens: max(engine.maxBatchedTokens, 16))
+        let queue = EngineEventQueue()
+        let loop = try EngineLoop(model: model, config: sequentialEngineConfig(tokenizer: tokenizer), sink: queue.receive)
+        defer { loop.shutdown() }
+        try generate(promptTokenIDs(tokenizer: tokenizer), on: loop, queue: queue, tokenizer: tokenizer)
+    }
+}
+
+extension GenerateCommand {
+    /// The engine of `--prompt`/`--chat`: the prompts run one after another, so one request at a
+    /// time, and the tokenizer's end-of-sequence tokens stop generation too.
+    func sequentialEngineConfig(tokenizer: any Tokenizer) -> EngineConfig {
+        var config = engine.engineConfig(pageSize: modelOptions.pageSize, seed: sampling.seed)
+        config.maxRunningRequests = 1
+        config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
+        return config
+    }
+
+    /// Runs each prompt to its end on `loop` (whose sink is `queue`), streaming its text as the
+    /// tokens arrive and then printing the rest or the `--json` line. `onToken` also sees each
+    /// token. A request that fails ends the command with its message.
+    func generate(
+        _ prompts: [[Int32]], on loop: EngineLoop, queue: EngineEventQueue, tokenizer: any Tokenizer,
+        onToken: (Int32) -> Void = { _ in }
+    ) throws {
+        let params = sampling.samplingParams
+        let stopIDs = params.stopTokenIDs.union(params.ignoreEOS ? [] : loop.schedulerConfig.eosTokenIDs)
+        for (index, ids) in prompts.enumerated() {
             var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-            let result = try generator.generate(prompt: ids, params: sampling.samplingParams) { token in
-                stream(token, generator: generator, into: &detokenizer)
-                return true
+            let request = EngineRequest(id: RequestID(UInt64(index)), promptTokenIDs: ids, params: params)
+            let output = try queue.run(request, on: loop) { token in
+                onToken(token)
+                // The token that ends generation (EOS or a stop id) is not part of the answer on a terminal.
+                if !json && !stopIDs.contains(token) { StandardOutput.write(detokenizer.append(Int(token))) }
             }
-            try finish(result, tokenizer: tokenizer, detokenizer: &detokenizer)
+            let reason = output.reason ?? .error(message: "no result")
+            if let message = reason.errorMessage { throw EngineError(message) }
+            if json {
+                StandardOutput.write(try GenerationRecord(prompt: ids, output, tokenizer: tokenizer, isBatch: false).jsonLine())
+            } else {
+                StandardOutput.write(detokenizer.finish() + "\n")
+            }
         }
     }
 }
@@ -79,27 +111,6 @@ extension GenerateCommand {
             prompts += try chat.map { try chatPrompt.tokenIDs(head + [(role: "user", content: $0)], tokenizer: tokenizer) }
         }
         return prompts
-    }
-
-    /// Streams `token`'s text to stdout (unless `--json`). The token that ends generation (EOS or a
-    /// stop id) is not part of the answer on a terminal and is not printed.
-    func stream(_ token: Int32, generator: Generator, into detokenizer: inout StreamingDetokenizer) {
-        let options = sampling.samplingParams
-        let isStop = options.stopTokenIDs.contains(token) || (!options.ignoreEOS && generator.eosTokenIDs.contains(token))
-        if !json && !isStop { StandardOutput.write(detokenizer.append(Int(token))) }
-    }
-
-    /// Ends one prompt's output: the `--json` line, or the rest of the streamed text and a newline.
-    func finish(_ result: Generation, tokenizer: any Tokenizer, detokenizer: inout StreamingDetokenizer) throws {
-        if json {
-            let line = GenerationRecord(
-                promptTokenIDs: result.promptTokenIDs, tokenIDs: result.tokenIDs,
-                text: tokenizer.decode(result.tokenIDs.map(Int.init), skipSpecialTokens: false),
-                finishReason: result.finishReason.openAIName)
-            StandardOutput.write(try line.jsonLine())
-        } else {
-            StandardOutput.write(detokenizer.finish() + "\n")
-        }
     }
 }
 
@@ -120,5 +131,15 @@ struct GenerationRecord: Encodable {
         case cachedTokens = "cached_tokens"
         case error
     }
+}
 
+extension GenerationRecord {
+    /// The line of `output` for `prompt`; a `--prompts-file` line also carries the cached tokens and any error.
+    init(prompt: [Int32], _ output: CollectedOutput, tokenizer: any Tokenizer, isBatch: Bool) {
+        let reason = output.reason ?? .error(message: "no result")
+        self.init(
+            promptTokenIDs: prompt, tokenIDs: output.tokenIDs,
+            text: tokenizer.decode(output.tokenIDs.map(Int.init), skipSpecialTokens: false), finishReason: reason.openAIName,
+            cachedTokens: isBatch ? output.usage?.cachedTokenCount ?? 0 : nil, error: isBatch ? reason.errorMessage : nil)
+    }
 }

@@ -54,17 +54,6 @@ struct RankCommand: ParsableCommand {
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
             isVocabParallel: !replicatedLMHead)
         configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
-        do {
-            let sharded = try TensorParallelBootstrap.join(configuration, directory: modelOptions.directory, backend: backend)
-            _ = try TensorParallelFollower(sharded).run()
-        } catch let error as TensorParallelError {
-            throw CommandFailure(message: "rank \(rank): \(error.message)")
-        }
+        try TensorParallelFollower.serve(configuration, directory: modelOptions.directory, backend: backend)
     }
-}
-
-/// An error printed as its message alone (ArgumentParser prints `Error: <description>`).
-struct CommandFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

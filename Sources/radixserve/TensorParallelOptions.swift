@@ -1,6 +1,10 @@
+import BackendCatalog
 import ArgumentParser
+import Backends
 import Engine
 import Foundation
+import Logging
+import ProcessLogging
 
 /// Tensor-parallel flags of `generate` and `worker`.
 struct TensorParallelOptions: ParsableArguments {
@@ -40,5 +44,35 @@ struct TensorParallelOptions: ParsableArguments {
             rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: tpDataEndpoint,
             timeout: .milliseconds(Int64(tpTimeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(tpTimeout, 10) * 1000)),
             isVocabParallel: !tpReplicatedLMHead, maxStepTokens: maxStepTokens)
+    }
+
+    /// Starts ranks 1..<N as `radixserve rank` children for a model run with `modelOptions`, or
+    /// waits for hand-started ranks at `--tp-endpoint`.
+    func startRanks(modelOptions: ModelOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
+        let threads = threadsPerRank(requested: modelOptions.threads)
+        let parent = getpid()
+        return try TensorParallelRanks(size: size, endpoint: tpEndpoint, handlesSignals: handlesSignals) { rank, rendezvous in
+            ["rank", "--rank", "\(rank)", "--tp", "\(size)", "--leader", rendezvous, "--model", modelOptions.model,
+             "--backend", modelOptions.backend, "--threads", "\(threads)", "--timeout", "\(tpTimeout)", "--parent-pid", "\(parent)",
+             "--log-level", ProcessLogging.level.rawValue]
+                + (tpReplicatedLMHead ? ["--replicated-lm-head"] : [])
+        }
+    }
+
+    /// Joins `ranks` as rank 0 on a fresh backend and returns the leader; the caller owns it.
+    func joinAsLeader(_ ranks: TensorParallelRanks, modelOptions: ModelOptions, maxStepTokens: Int) throws
+        -> sending TensorParallelLeader
+    {
+        let backend = try BackendCatalog.device(named: modelOptions.backend)
+            .makeBackend(threads: threadsPerRank(requested: modelOptions.threads))
+        return try ranks.joinAsLeader(
+            configuration(rank: 0, rendezvous: ranks.rendezvous, maxStepTokens: maxStepTokens), directory: modelOptions.directory,
+            backend: backend)
+    }
+
+    /// The model this process runs: rank 0 of the group of `ranks`, or with none a local model.
+    func loadModel(_ ranks: TensorParallelRanks?, modelOptions: ModelOptions, maxStepTokens: Int) throws -> sending any ForwardModel {
+        guard let ranks else { return try modelOptions.loadModel(maxStepTokens: maxStepTokens) }
+        return try joinAsLeader(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Logging
 import RouterHTTP
-import RouterService
 
 /// `radixserve up`: a local cluster in one command — the router in this process, workers as
 /// child processes — until Ctrl-C.
@@ -69,15 +69,10 @@ struct UpCommand: AsyncParsableCommand {
             group.finish(grace: .seconds(5))
         }
         StandardOutput.write("radixserve up: started \(workers) worker(s) (pids \(group.pids.map(String.init).joined(separator: ", "))); waiting for them to register…\n")
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(startTimeout * 1000)))
-        while launcher.coordinator.routableWorkerCount < workers {
-            if let exited = group.firstExited() {
-                throw ValidationError("worker \(exited.index + 1) exited with status \(exited.status) before registering (see its messages above)")
-            }
-            guard ContinuousClock.now < deadline else {
-                throw ValidationError("only \(launcher.coordinator.routableWorkerCount) of \(workers) workers registered within \(startTimeout) s")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            try await launcher.waitForWorkers(workers, timeout: .milliseconds(Int(startTimeout * 1000))) { group.firstExited() }
+        } catch let error as RouterLaunchError {
+            throw ValidationError(error.message)
         }
         let host = routing.host
         let model = launcher.model.id

@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
-import Tokenizers
 import WorkerService
 
 /// `radixserve worker`: one model replica serving a router. It loads the model (as rank 0 of a
@@ -60,40 +59,28 @@ struct WorkerCommand: ParsableCommand {
         guard !tensorParallel.tpStats else { throw ValidationError("--tp-stats applies to generate only") }
     }
 
-    /// Accepts `ipc://PATH` and `tcp://HOST:PORT` (port 1...65535, or `*` where binding may pick one).
+    /// Accepts what ``RouterConnection/isValidEndpoint(_:allowsWildcardPort:)`` accepts.
     static func checkEndpoint(_ endpoint: String, flag: String, allowsWildcardPort: Bool) throws {
-        if endpoint.hasPrefix("ipc://") && endpoint.count > "ipc://".count { return }
-        if endpoint.hasPrefix("tcp://") {
-            let address = endpoint.dropFirst("tcp://".count)
-            if let colon = address.lastIndex(of: ":"), colon != address.startIndex {
-                let port = address[address.index(after: colon)...]
-                if (allowsWildcardPort && port == "*") || Int(port).map({ (1...65535).contains($0) }) == true { return }
-            }
+        guard RouterConnection.isValidEndpoint(endpoint, allowsWildcardPort: allowsWildcardPort) else {
+            throw ValidationError("\(flag) '\(endpoint)' is not an endpoint like tcp://HOST:PORT or ipc://PATH")
         }
-        throw ValidationError("\(flag) '\(endpoint)' is not an endpoint like tcp://HOST:PORT or ipc://PATH")
     }
 
     func run() throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, name: "worker \(workerID.map(String.init) ?? "")") }
-        var config = engine.engineConfig(pageSize: modelOptions.pageSize)
-        config.isPublishingKVEvents = true
-        config.hashSeed = hashSeed
-        config.extraEOSTokenIDs = try tokenizerEOSTokenIDs()
+        let config = try WorkerProcess.engineConfig(
+            engine.engineConfig(pageSize: modelOptions.pageSize), hashSeed: hashSeed, directory: modelOptions.directory)
         let fingerprint = try ModelFingerprint.compute(
             directory: modelOptions.directory, checkpoint: Checkpoint(directory: modelOptions.directory))
         let ranks = tensorParallel.size > 1 || tensorParallel.tpEndpoint != nil
-            ? try TensorParallelRanks(options: tensorParallel, modelOptions: modelOptions, handlesSignals: false) : nil
+            ? try tensorParallel.startRanks(modelOptions: modelOptions, handlesSignals: false) : nil
         defer { ranks?.finish() }
         let maxStepTokens = max(engine.maxBatchedTokens, 16)
-        let model: any ForwardModel
-        if let ranks {
-            model = try ranks.joinAsLeader(modelOptions: modelOptions, maxStepTokens: maxStepTokens)
-        } else {
-            model = try modelOptions.loadModel(maxStepTokens: maxStepTokens)
-        }
-        let outbox = WorkerOutbox()
-        let loop = try EngineLoop(model: model, config: config, sink: outbox.sink, cacheEventSink: outbox.cacheEventSink)
-        try serve(loop, outbox: outbox, endpointConfig: endpointConfig(fingerprint: fingerprint))
+        let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+        let service = WorkerProcess(
+            engineConfig: config, endpointConfig: endpointConfig(fingerprint: fingerprint),
+            drainTimeout: .milliseconds(Int64(drainTimeout * 1000)))
+        try service.run(model: model)
     }
 
     /// The endpoint configuration; the model id announced is the model directory's name.
@@ -103,13 +90,5 @@ struct WorkerCommand: ParsableCommand {
             workerID: workerID ?? .random(in: 1...(.max)), modelID: modelOptions.directory.standardized.lastPathComponent,
             modelFingerprint: fingerprint, tensorParallelSize: tensorParallel.size,
             registrationTimeout: .milliseconds(Int64(registrationTimeout * 1000)))
-    }
-
-    /// End-of-sequence ids of the tokenizer beside the checkpoint, if there is one (the router
-    /// tokenizes; the worker only needs to know where generation ends).
-    private func tokenizerEOSTokenIDs() throws -> Set<Int32> {
-        let file = modelOptions.directory.appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: file.path) else { return [] }
-        return Set(try AutoTokenizer.load(directory: modelOptions.directory).eosTokenIDs.map(Int32.init))
     }
 }

@@ -80,7 +80,7 @@ import TestSupport
     }
 }
 
-/// `--prompt` (single-sequence generator) and `--prompts-file` (batched engine) share one sampling
+/// `--prompt` (one request at a time) and `--prompts-file` (one batch) run on the same engine loop and sampling
 /// path, so the same flags give the same tokens, penalties included.
 @Suite struct SamplingFlagsCLITests {
     struct Line: Decodable {

@@ -24,7 +24,6 @@ import Testing
     func matchesTransformers(model name: String, backend backendName: String) throws {
         let backend = try BackendCatalog.device(named: backendName).makeBackend(threads: 2)
         let model = try LlamaModel(directory: Fixtures.model(name), backend: backend, maxStepTokens: 256)
-        let generator = try Generator(model: model, pageSize: 16)
         let reference = try ModelReference.load(name)
         for prompt in reference.prompts {
             var batch = ForwardBatch()
@@ -36,9 +35,19 @@ import Testing
             let difference = zip(logits, prompt.lastLogits).map { abs($0 - $1) }.max()!
             #expect(logits.count == prompt.lastLogits.count)
             #expect(difference <= 2e-4 * scale, "\(name)/\(backendName) '\(prompt.text.prefix(20))': max |Δlogit| = \(difference)")
+        }
 
-            let generation = try generator.generate(
-                prompt: prompt.promptTokenIDs, params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true))
+        // Greedy generation through the engine, one request at a time.
+        let queue = EngineEventQueue()
+        let engine = try EngineLoop(
+            model: model, config: EngineConfig(pageSize: 16, kvMemory: .pages(64), maxBatchedTokens: 256), sink: queue.receive)
+        defer { engine.shutdown() }
+        for (index, prompt) in reference.prompts.enumerated() {
+            let generation = try queue.run(
+                EngineRequest(
+                    id: RequestID(UInt64(index)), promptTokenIDs: prompt.promptTokenIDs,
+                    params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true)),
+                on: engine)
             #expect(generation.tokenIDs == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
         }
     }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `generate --tp N` as users run it: rank 0 plus N-1 child rank processes of the built executable,
-/// for single prompts (the sequential generator) and prompt files (the batched engine).
+/// for single prompts (one request at a time) and prompt files (one batch), both through the engine loop.
 @Suite(.serialized) struct TensorParallelGenerateTests {
     struct Line: Decodable {
         var tokenIDs: [Int32]

@@ -1,4 +1,5 @@
-import BackendCatalog
+// RadixServe: matmul throughput on the 56M model's shapes (`radixserve bench --workload matmul`).
+
 import Backends
 import Engine
 import Foundation
@@ -9,8 +10,9 @@ import ServingTypes
 /// layer, so the pass reads the whole model from memory like a forward step does), with weights as
 /// the checkpoint stores them (row-major) against the device's prepared layout
 /// (``ComputeBackend/prepareMatmulWeight(_:)``), in the same run.
-struct MatMulBench {
-    struct Row: Encodable {
+public struct MatMulBench {
+    /// One dtype and row count: both layouts timed.
+    public struct Row: Encodable, Sendable {
         var dtype: String
         var rows: Int
         var rowMajorMilliseconds: Double
@@ -28,7 +30,14 @@ struct MatMulBench {
     let backend: any ComputeBackend
     let runs: Int
 
-    func measure(dtype: DType, rowCounts: [Int]) throws -> [Row] {
+    /// A benchmark of `backend`'s matmuls, each pass timed `runs` times (the median is reported).
+    public init(backend: any ComputeBackend, runs: Int) {
+        self.backend = backend
+        self.runs = runs
+    }
+
+    /// Times both weight layouts of `dtype` for each row count.
+    public func measure(dtype: DType, rowCounts: [Int]) throws -> [Row] {
         var random = SeededRandom(seed: 7)
         var shapes: [(Int, Int)] = []
         for _ in 0..<Self.layers { shapes += Self.layerShapes }
@@ -73,7 +82,8 @@ struct MatMulBench {
         return try backend.makeWeightTensor(values, rows: rows, columns: columns, dtype: dtype)
     }
 
-    static func table(_ rows: [Row]) -> String {
+    /// The rows as an aligned text table.
+    public static func table(_ rows: [Row]) -> String {
         var lines = ["dtype  rows  row-major ms  GFLOP/s  prepared ms  GFLOP/s  speedup"]
         for r in rows {
             lines.append(
@@ -94,28 +104,14 @@ extension String {
     }
 }
 
-extension BenchCommand {
-    /// `--rows` parsed; any entry that is not an integer makes it empty (and validation fail).
-    var rowCounts: [Int] {
-        let values = rows.split(separator: ",", omittingEmptySubsequences: false).map {
-            Int($0.trimmingCharacters(in: .whitespaces))
-        }
-        return values.contains(nil) ? [] : values.compactMap { $0 }
-    }
-
-    /// `--workload matmul`: f32 and bf16 weights, every `--rows` count.
-    func runMatMul() throws {
-        let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
-        let bench = MatMulBench(backend: backend, runs: max(runs, 5))
-        var results: [MatMulBench.Row] = []
-        for dtype in [DType.f32, .bf16] { results += try bench.measure(dtype: dtype, rowCounts: rowCounts) }
-        if json {
-            let data = try JSONEncoder().encode(results)
-            StandardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
-        } else {
-            StandardOutput.write(
-                "matmul pass of the 56M model's shapes (8 layers + LM head), \(backend.threadCount) threads, backend "
-                    + "\(modelOptions.backend):\n" + MatMulBench.table(results) + "\n")
-        }
+extension MatMulBench {
+    /// f32 and bf16 weights, every row count of `rowCounts`: one JSON array, or a titled table
+    /// naming the backend (`backendName`).
+    public func report(rowCounts: [Int], backendName: String, json: Bool) throws -> String {
+        var results: [Row] = []
+        for dtype in [DType.f32, .bf16] { results += try measure(dtype: dtype, rowCounts: rowCounts) }
+        if json { return String(decoding: try JSONEncoder().encode(results), as: UTF8.self) + "\n" }
+        return "matmul pass of the 56M model's shapes (8 layers + LM head), \(backend.threadCount) threads, backend "
+            + "\(backendName):\n" + Self.table(results) + "\n"
     }
 }

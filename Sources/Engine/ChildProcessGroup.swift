@@ -1,3 +1,5 @@
+// RadixServe: child processes of this executable, which never outlive it.
+
 import Foundation
 import Synchronization
 
@@ -9,25 +11,25 @@ import Synchronization
 /// shuts down gracefully on its own, `handlesSignals: false`); and each child
 /// watches its parent pid (`--parent-pid`) and exits when the parent is gone, even after a
 /// SIGKILL. Thread-safe: the signal handlers run on a dispatch queue.
-final class ChildProcessGroup: @unchecked Sendable {
+public final class ChildProcessGroup: @unchecked Sendable {
     // @unchecked: `processes` is behind a Mutex; `signalSources` is written once in `init`, and
     // dispatch sources may be cancelled from any thread.
     private let processes: Mutex<[Process]>
     private var signalSources: [any DispatchSourceSignal] = []
     /// The children's pids, in index order.
-    let pids: [Int32]
+    public let pids: [Int32]
     /// The index of the first child.
     private let firstIndex: Int
 
     /// Starts ranks 1..<size of a tensor-parallel group (`radixserve rank`, `arguments(rank)`).
-    convenience init(size: Int, handlesSignals: Bool = true, arguments: (Int) -> [String]) throws {
+    public convenience init(size: Int, handlesSignals: Bool = true, arguments: (Int) -> [String]) throws {
         try self.init(indices: 1..<size, handlesSignals: handlesSignals, label: "tensor-parallel ranks", arguments: arguments)
     }
 
     /// Starts this executable once per index in `indices`, with `arguments(index)`. With
     /// `handlesSignals`, SIGINT and SIGTERM kill the children and exit this process at once
     /// (saying it stopped its `label`).
-    init(indices: Range<Int>, handlesSignals: Bool, label: String, arguments: (Int) -> [String]) throws {
+    public init(indices: Range<Int>, handlesSignals: Bool, label: String, arguments: (Int) -> [String]) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var started: [Process] = []
         for index in indices {
@@ -61,14 +63,14 @@ final class ChildProcessGroup: @unchecked Sendable {
     }
 
     /// Sends `signal` to every child still running.
-    func killAll(_ signalNumber: Int32) {
+    public func killAll(_ signalNumber: Int32) {
         processes.withLock { list in
             for process in list where process.isRunning { kill(process.processIdentifier, signalNumber) }
         }
     }
 
     /// The first child (by index) that already exited, with its status.
-    func firstExited() -> (index: Int, status: Int32)? {
+    public func firstExited() -> (index: Int, status: Int32)? {
         processes.withLock { list in
             list.indices.first { !list[$0].isRunning }.map { (firstIndex + $0, list[$0].terminationStatus) }
         }
@@ -77,7 +79,7 @@ final class ChildProcessGroup: @unchecked Sendable {
     /// Waits up to `grace` for the children to exit on their own, then kills and reaps the rest.
     /// Returns the exit statuses, in index order.
     @discardableResult
-    func finish(grace: Duration) -> [Int32] {
+    public func finish(grace: Duration) -> [Int32] {
         let deadline = ContinuousClock.now + grace
         let list = processes.withLock { $0 }
         while list.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(5_000) }
@@ -88,23 +90,5 @@ final class ChildProcessGroup: @unchecked Sendable {
             for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) }
         }
         return list.map(\.terminationStatus)
-    }
-}
-
-/// Makes this process exit when its parent is no longer `parent` (the leader died, even by
-/// SIGKILL, and the child was re-parented). Polls every 100 ms on a background thread.
-enum ParentWatchdog {
-    static func start(parent: Int32, rank: Int) {
-        start(parent: parent, name: "rank \(rank)")
-    }
-
-    /// `name` prefixes the message printed when the parent is gone (e.g. `worker 3`).
-    static func start(parent: Int32, name: String) {
-        let thread = Thread {
-            while getppid() == parent { usleep(100_000) }
-            FileHandle.standardError.write(Data("radixserve \(name): the parent process \(parent) is gone; exiting\n".utf8))
-            _exit(3)
-        }
-        thread.start()
     }
 }

@@ -1,4 +1,6 @@
-// All-reduce benchmark for one rank of a group whose ranks may be separate processes.
+// RadixServe: all-reduce benchmark for one rank of a group whose ranks may be separate processes.
+
+import Collectives
 
 /// Measures ``Communicator/allReduceSum(_:)`` for each size in `byteCounts` on this rank; every
 /// rank of the group calls it with the same arguments. Returns the rows as seen by this rank
@@ -28,4 +30,16 @@ package func benchmarkAllReduce(
     }
     try communicator.barrier()
     return rows
+}
+
+/// Joins the group at `rendezvous` as `rank` of `worldSize` (over `medium`, with or without
+/// same-host shared memory) and runs ``benchmarkAllReduce(communicator:medium:byteCounts:bytesPerSize:)``.
+package func benchmarkAllReduce(
+    rank: Int, worldSize: Int, rendezvous: String, medium: String, sharedMemory: Bool, byteCounts: [Int], bytesPerSize: Int
+) throws -> [AllReduceBenchmarkResult] {
+    let communicator = try SocketCommunicator.connect(
+        rank: rank, worldSize: worldSize, rendezvous: rendezvous, fingerprint: "bench", timeout: .seconds(60),
+        sharedMemory: sharedMemory)
+    defer { communicator.close() }
+    return try benchmarkAllReduce(communicator: communicator, medium: medium, byteCounts: byteCounts, bytesPerSize: bytesPerSize)
 }

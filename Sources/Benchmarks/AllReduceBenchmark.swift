@@ -1,4 +1,6 @@
-// In-process all-reduce benchmark (ranks are threads of this process).
+// RadixServe: in-process all-reduce benchmark (ranks are threads of this process).
+
+import Collectives
 import Foundation
 import Synchronization
 
@@ -19,6 +21,22 @@ package struct AllReduceBenchmarkResult: Sendable {
         let seconds = Double(p50.components.seconds) + Double(p50.components.attoseconds) / 1e18
         return Double(byteCount) / seconds / 1e9
     }
+
+    /// Rank 0's rows as the text table of `radixserve collectives bench`.
+    package static func table(_ rows: [AllReduceBenchmarkResult], worldSize: Int, medium: String) -> String {
+        var text = "all-reduce between \(worldSize) processes over \(medium)\n"
+        text += "bytes       algorithm      iterations  p50 µs      p99 µs      GB/s (p50)\n"
+        for row in rows {
+            text += String(format: "%-11d %-14@ %-11d %-11.1f %-11.1f %.3f\n", row.byteCount, row.algorithm as NSString,
+                row.iterations, row.p50.microseconds, row.p99.microseconds, row.gigabytesPerSecond)
+        }
+        return text
+    }
+}
+
+extension Duration {
+    /// The duration in microseconds.
+    fileprivate var microseconds: Double { (Double(components.seconds) + Double(components.attoseconds) * 1e-18) * 1e6 }
 }
 
 private final class BenchmarkResults: Sendable {

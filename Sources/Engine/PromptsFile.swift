@@ -1,22 +1,25 @@
-import ArgumentParser
+// RadixServe: the prompts file of `generate --prompts-file`, one request per line.
+
 import Foundation
 import Scheduling
 import ServingTypes
 
-/// One line of a `--prompts-file`: `{"prompt": "...", optional sampling fields}`.
-struct PromptLine {
-    var prompt: String
-    var params: SamplingParams
+/// One line of a prompts file (JSONL): `{"prompt": "...", optional sampling fields}`.
+public struct PromptLine: Sendable {
+    /// The prompt text.
+    public var prompt: String
+    /// The defaults, overridden by the line's sampling fields.
+    public var params: SamplingParams
 
     /// Fields a line may carry besides `prompt`.
-    static let samplingFields: Set<String> = [
+    public static let samplingFields: Set<String> = [
         "max_tokens", "temperature", "top_p", "top_k", "min_p", "seed", "ignore_eos", "stop_token_ids",
         "frequency_penalty", "presence_penalty", "repetition_penalty",
     ]
 
     /// Reads a JSONL file; every non-blank line must be an object with a string `prompt`.
     /// Sampling fields override `defaults`. Errors name the file and line number.
-    static func load(path: String, defaults: SamplingParams) throws -> [PromptLine] {
+    public static func load(path: String, defaults: SamplingParams) throws -> [PromptLine] {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -116,8 +119,8 @@ enum LineValue: Decodable {
     }
 }
 
-/// A problem with one prompts-file line.
-struct LineError: Error, CustomStringConvertible {
-    var description: String
+/// A problem with a prompts file or one of its lines; the description names the file and line.
+public struct LineError: Error, CustomStringConvertible {
+    public var description: String
     init(_ description: String) { self.description = description }
 }

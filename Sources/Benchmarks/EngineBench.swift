@@ -1,18 +1,27 @@
-import ArgumentParser
+// RadixServe: engine-loop throughput of many requests (`radixserve bench --workload offline|shared-prefix`).
+
 import Engine
 import Foundation
 import Models
 import Scheduling
 import ServingTypes
 
-/// Throughput workloads through the engine loop (`radixserve bench --workload offline|shared-prefix`).
-struct EngineBench {
-    var modelOptions: ModelOptions
-    var engineOptions: EngineOptions
-    var maxBatchedTokens: Int
+/// Throughput workloads through the engine loop: every prompt submitted at once, at several
+/// running-request limits.
+public struct EngineBench {
+    /// Loads a fresh model for each measured run (the engine owns and shuts down its model).
+    public var makeModel: () throws -> sending any ForwardModel
+    /// The engine configuration; each run sets its own running-request limit.
+    public var config: EngineConfig
+
+    /// Creates a benchmark of engines with `config` over models from `makeModel`.
+    public init(config: EngineConfig, makeModel: @escaping () throws -> sending any ForwardModel) {
+        self.config = config
+        self.makeModel = makeModel
+    }
 
     /// One measured run.
-    struct Outcome: Encodable {
+    public struct Outcome: Encodable, Sendable {
         var workload: String
         var concurrency: Int
         var prefixCache: Bool
@@ -29,7 +38,8 @@ struct EngineBench {
         var schedulingSeconds: Double
         var pages: Int
 
-        var summary: String {
+        /// One line of text.
+        public var summary: String {
             String(
                 format: "%@ c=%d cache=%@ policy=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
                     + "retractions %d, steps %d (forward %.2f s, sampling %.2f s, scheduling %.2f s), %d pages\n",
@@ -41,14 +51,11 @@ struct EngineBench {
 
     /// Runs `prompts` (each generating `outputTokens`, greedy, ignoring EOS) with at most
     /// `concurrency` running, after a short warm-up on the same engine.
-    func measure(workload: String, prompts: [[Int32]], outputTokens: Int, concurrency: Int) throws -> Outcome {
-        let model = try modelOptions.loadModel(maxStepTokens: maxBatchedTokens)
-        var options = engineOptions
-        options.maxRunningRequests = concurrency
-        options.maxBatchedTokens = maxBatchedTokens
+    public func measure(workload: String, prompts: [[Int32]], outputTokens: Int, concurrency: Int) throws -> Outcome {
+        var config = config
+        config.maxRunningRequests = concurrency
         let collector = EventCollector()
-        let engine = try EngineLoop(model: model, config: options.engineConfig(pageSize: modelOptions.pageSize),
-            sink: collector.receive)
+        let engine = try EngineLoop(model: try makeModel(), config: config, sink: collector.receive)
         defer { engine.shutdown() }
         let params = SamplingParams(maxTokens: outputTokens, temperature: 0, ignoreEOS: true)
 
@@ -80,8 +87,8 @@ struct EngineBench {
         let cached = outputs.reduce(0) { $0 + ($1.usage?.cachedTokenCount ?? 0) }
         let load = engine.load
         return Outcome(
-            workload: workload, concurrency: concurrency, prefixCache: !engineOptions.noPrefixCache,
-            schedulePolicy: engineOptions.schedulePolicy.rawValue, requests: prompts.count, seconds: seconds,
+            workload: workload, concurrency: concurrency, prefixCache: config.isPrefixCacheEnabled,
+            schedulePolicy: config.policy.name, requests: prompts.count, seconds: seconds,
             outputTokensPerSecond: Double(outputCount) / seconds,
             totalTokensPerSecond: Double(outputCount + promptCount - cached) / seconds,
             cacheHitRate: Double(cached) / Double(max(1, promptCount)),
@@ -92,12 +99,12 @@ struct EngineBench {
     }
 
     /// Random prompts: `count` of `length` tokens from ids `3 ..< vocabulary`.
-    static func randomPrompts(count: Int, length: Int, vocabulary: Int, random: inout SeededRandom) -> [[Int32]] {
+    public static func randomPrompts(count: Int, length: Int, vocabulary: Int, random: inout SeededRandom) -> [[Int32]] {
         (0..<count).map { _ in (0..<length).map { _ in Int32(3 + random.next() % UInt64(vocabulary - 3)) } }
     }
 
     /// `groups × perGroup` prompts: a shared prefix per group followed by a private question.
-    static func sharedPrefixPrompts(
+    public static func sharedPrefixPrompts(
         groups: Int, perGroup: Int, sharedTokens: Int, questionTokens: Int, vocabulary: Int, random: inout SeededRandom
     ) -> [[Int32]] {
         let prefixes = randomPrompts(count: groups, length: sharedTokens, vocabulary: vocabulary, random: &random)
@@ -113,25 +120,12 @@ struct EngineBench {
     }
 }
 
-extension BenchCommand {
-    var concurrencyLevels: [Int] { concurrency.split(separator: ",").compactMap { Int($0) } }
-
-    /// Runs the offline or shared-prefix workload once per concurrency level.
-    func runEngineWorkload() throws {
-        let config = try ModelConfig.load(directory: modelOptions.directory)
-        var random = SeededRandom(seed: 42)
-        let prompts = workload == "offline"
-            ? EngineBench.randomPrompts(
-                count: requests, length: promptTokens, vocabulary: config.vocabularySize, random: &random)
-            : EngineBench.sharedPrefixPrompts(
-                groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
-                vocabulary: config.vocabularySize, random: &random)
-        let bench = EngineBench(
-            modelOptions: modelOptions, engineOptions: engineOptions, maxBatchedTokens: engineOptions.maxBatchedTokens)
-        for level in concurrencyLevels {
-            let outcome = try bench.measure(
-                workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)
-            StandardOutput.write(json ? try outcome.jsonLine() : outcome.summary)
+extension SchedulingPolicy {
+    /// The `--schedule-policy` name of the policy, as benchmark results report it.
+    var name: String {
+        switch self {
+        case .fcfs: "fcfs"
+        case .longestPrefixMatch: "lpm"
         }
     }
 }

@@ -1,3 +1,5 @@
+// RadixServe: SIGINT and SIGTERM as a value to poll.
+
 import Foundation
 import Synchronization
 
@@ -6,14 +8,14 @@ import Synchronization
 ///
 /// While installed the signals do not terminate the process; ``restore()`` brings the default
 /// back. Thread-safe: the dispatch handlers only store into an atomic.
-final class TerminationSignals: @unchecked Sendable {
+public final class TerminationSignals: @unchecked Sendable {
     // @unchecked: `sources` is written once in `init`; dispatch sources may be cancelled from any thread.
     private let received = Atomic<Int32>(0)
     private let receivedCount = Atomic<Int>(0)
     private var sources: [any DispatchSourceSignal] = []
 
     /// Starts catching SIGINT and SIGTERM.
-    init() {
+    public init() {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -27,21 +29,21 @@ final class TerminationSignals: @unchecked Sendable {
     }
 
     /// The first signal caught, or `nil`.
-    var caught: Int32? {
+    public var caught: Int32? {
         let value = received.load(ordering: .relaxed)
         return value == 0 ? nil : value
     }
 
     /// How many signals were caught so far.
-    var count: Int { receivedCount.load(ordering: .relaxed) }
+    public var count: Int { receivedCount.load(ordering: .relaxed) }
 
     /// The signal's conventional name, for messages.
-    static func name(of signalNumber: Int32) -> String {
+    public static func name(of signalNumber: Int32) -> String {
         signalNumber == SIGINT ? "SIGINT" : signalNumber == SIGTERM ? "SIGTERM" : "signal \(signalNumber)"
     }
 
     /// Stops catching: SIGINT and SIGTERM terminate the process again.
-    func restore() {
+    public func restore() {
         for source in sources { source.cancel() }
         for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) }
     }

@@ -1,6 +1,7 @@
 // RadixServe: micro-benchmark of prefix lookup and dispatch decisions (`radixserve bench`).
 
 import PageHashing
+import RouterCore
 import ServingTypes
 
 /// Latency percentiles of one measured operation, in microseconds.

@@ -1,4 +1,4 @@
-import RouterCore
+import Benchmarks
 import Testing
 
 @Suite struct PrefixIndexBenchmarkTests {

@@ -1,7 +1,6 @@
 // What ranks compare to be sure they loaded the same checkpoint.
 
 import Foundation
-import Models
 
 /// A 64-bit FNV-1a hash of `config.json` and every tensor's name, dtype and shape, in hex.
 /// Cheap (no weight bytes are read) and enough to catch a rank pointed at another model.

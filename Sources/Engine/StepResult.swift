@@ -1,0 +1,32 @@
+// RadixServe: what one model-runner step hands back.
+
+import Scheduling
+import ServingTypes
+
+/// The results of one ``ModelRunner/run(_:)``: the sampled tokens, their log-probabilities and
+/// where the step's time went.
+///
+/// The arrays share storage with buffers the runner reuses: drop the value before the next
+/// ``ModelRunner/run(_:)`` and that step allocates nothing for them (a value still held is simply
+/// copied on the runner's next write).
+public struct StepResult: Sendable {
+    /// One token per sampling entry of the batch, in batch order.
+    public var sampled: [(requestID: RequestID, tokenID: Int32)]
+    /// Log-probabilities of the sampled tokens, for requests that asked for them.
+    public var logprobs: [RequestID: TokenLogprobs]
+    /// Seconds in input preparation and the forward pass.
+    public var forwardSeconds: Double
+    /// Seconds reading the logits and sampling.
+    public var samplingSeconds: Double
+
+    /// Creates a result.
+    public init(
+        sampled: [(requestID: RequestID, tokenID: Int32)], logprobs: [RequestID: TokenLogprobs], forwardSeconds: Double,
+        samplingSeconds: Double
+    ) {
+        self.sampled = sampled
+        self.logprobs = logprobs
+        self.forwardSeconds = forwardSeconds
+        self.samplingSeconds = samplingSeconds
+    }
+}
