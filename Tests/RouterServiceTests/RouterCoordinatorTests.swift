@@ -251,8 +251,8 @@ import WireProtocol
             async let firstStatus = coordinator.connectWorker(endpoint: firstEndpoint)
             async let secondStatus = coordinator.connectWorker(endpoint: secondEndpoint)
             try await Task.sleep(for: .milliseconds(200))  // both connections pending
-            #expect(try second.register())
-            #expect(try first.register())
+            #expect(try await onOwnThread { try second.register() })
+            #expect(try await onOwnThread { try first.register() })
             let (one, two) = try await (firstStatus, secondStatus)
             #expect(one.id == firstID && one.endpoint == first.endpoint)
             #expect(two.id == secondID && two.endpoint == second.endpoint)
@@ -290,7 +290,8 @@ import WireProtocol
         #expect(coordinator.workers().isEmpty)
         try await Task.sleep(for: .milliseconds(300))  // the dropped connection is gone on the worker's side too
         async let status = coordinator.connectWorker(endpoint: endpoint)
-        #expect(try late.register())
+        // Blocks until the router's connection is up, which needs `status`'s task to run.
+        #expect(try await onOwnThread { try late.register() })
         let added = try await status
         #expect(added.id == 21 && added.endpoint == endpoint)
     }
