@@ -36,6 +36,8 @@ package struct LatencySummary: Hashable, Sendable, CustomStringConvertible {
 package struct PrefixIndexBenchmarkReport: Sendable, CustomStringConvertible {
     /// Distinct pages in the index after setup.
     package var indexedPages: Int
+    /// Pages of the benchmark's prompt each worker holds, as the index matched them before timing.
+    package var promptMatch: [WorkerID: Int]
     /// Hashing the prompt into its page chain.
     package var hashing: LatencySummary
     /// Galloping match of precomputed hashes.
@@ -100,6 +102,7 @@ package func benchmarkPrefixIndex(
         if share >= pageSize { cache(Array(prompt.prefix(share)), on: worker, held: &held, sequence: &sequence) }
     }
 
+    let promptMatch = state.index.match(pageHashes: hasher.pageHashes(prompt[...], namespace: 0))
     let clock = ContinuousClock()
     var hashing: [Duration] = []
     var matching: [Duration] = []
@@ -133,7 +136,7 @@ package func benchmarkPrefixIndex(
     }
     precondition(sink >= 0)
     return PrefixIndexBenchmarkReport(
-        indexedPages: state.index.pageCount, hashing: LatencySummary(hashing), match: LatencySummary(matching),
+        indexedPages: state.index.pageCount, promptMatch: promptMatch, hashing: LatencySummary(hashing), match: LatencySummary(matching),
         linearMatch: LatencySummary(linear), decision: LatencySummary(decisions),
         decisionFromTokens: LatencySummary(tokenDecisions))
 }
