@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .target(name: "CIntrinsics", path: "Sources/CIntrinsics"),
         .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "CProcess", path: "Sources/CProcess"),
 
         // MARK: - Shared serving values (leaf: no dependencies)
         .target(name: "ServingTypes", swiftSettings: swiftSettings),
@@ -50,6 +52,15 @@ let package = Package(
         .target(name: "OrderedJSON", swiftSettings: swiftSettings),
         .target(
             name: "ProcessLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "ProcessLifecycle",
+            dependencies: [
+                "CProcess",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "RadixTree", dependencies: [.product(name: "HeapModule", package: "swift-collections")],
@@ -89,7 +100,10 @@ let package = Package(
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
-            dependencies: ["Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
+            dependencies: [
+                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes",
+                "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings + numericFlags
         ),
 
@@ -97,8 +111,9 @@ let package = Package(
             name: "WorkerService",
             dependencies: [
                 "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes", "Models",
-                "Tokenizers",
+                "Tokenizers", "ProcessLifecycle",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -108,7 +123,7 @@ let package = Package(
             name: "RouterService",
             dependencies: [
                 "ChatTemplates", "PageHashing", "RouterCore", "ServingTypes", "Tokenizers", "Transport",
-                "WireProtocol",
+                "WireProtocol", "ProcessLifecycle",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,8 +134,10 @@ let package = Package(
             name: "RouterHTTP",
             dependencies: [
                 "PageHashing", "RouterService", "ServingTypes", "Tokenizers", "WireProtocol", "Models", "RouterCore",
-                "Transport",
+                "Transport", "ProcessLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -146,7 +163,7 @@ let package = Package(
             dependencies: [
                 "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore",
                 "RouterHTTP", "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers",
-                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks",
+                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks", "ProcessLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,6 +180,13 @@ let package = Package(
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProcessLifecycleTests",
+            dependencies: [
+                "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessLoggingTests",
             dependencies: ["ProcessLogging", .product(name: "Logging", package: "swift-log")],

@@ -3,6 +3,7 @@
 import Foundation
 import KVPaging
 import Models
+import ProcessLifecycle
 import Scheduling
 import ServingTypes
 import Synchronization
@@ -40,14 +41,17 @@ public final class EngineLoop: @unchecked Sendable {
     /// from `config.kvMemory`, and starts the engine thread. If this throws, the model has
     /// already been shut down.
     ///
-    /// - Parameter cacheEventSink: receives each iteration's non-empty list of cache changes when
-    ///   `config.isPublishingKVEvents` is set (they are dropped when it is `nil`); called on the
-    ///   engine thread, so keep it short.
+    /// - Parameters:
+    ///   - cacheEventSink: receives each iteration's non-empty list of cache changes when
+    ///     `config.isPublishingKVEvents` is set (they are dropped when it is `nil`); called on the
+    ///     engine thread, so keep it short.
+    ///   - changes: notified after every iteration, once ``load`` and ``modelFailure`` are
+    ///     published, so owners can wait for the engine to go idle or fail without polling.
     public init(
         model: sending any ForwardModel, config: EngineConfig = .init(), sink: @escaping @Sendable (EngineEvent) -> Void = { _ in },
-        cacheEventSink: (@Sendable ([CacheEvent]) -> Void)? = nil
+        cacheEventSink: (@Sendable ([CacheEvent]) -> Void)? = nil, changes: ChangeSignal = ChangeSignal()
     ) throws {
-        let outbox = EngineOutbox(sink: sink)
+        let outbox = EngineOutbox(sink: sink, changes: changes)
         let core: EngineCore
         do {
             core = try EngineCore(model: model, config: config, emit: outbox.route, cacheEventSink: cacheEventSink)
@@ -110,6 +114,9 @@ public final class EngineLoop: @unchecked Sendable {
     /// every request fails; owners should shut the engine down. Any thread.
     public var modelFailure: String? { outbox.modelFailure }
 
+    /// Notified after every iteration of the loop (see ``init(model:config:sink:cacheEventSink:changes:)``).
+    public var changes: ChangeSignal { outbox.changes }
+
     /// Finishes every live request with an error event, stops the engine thread and waits for
     /// it. Commands posted before this call are handled first. Idempotent; from the engine
     /// thread (inside the sink) it stops the loop without waiting.
@@ -135,9 +142,11 @@ final class EngineOutbox: Sendable {
     private let published = Mutex(EngineLoad())
     private let failure = Mutex<String?>(nil)
     private let sink: @Sendable (EngineEvent) -> Void
+    let changes: ChangeSignal
 
-    init(sink: @escaping @Sendable (EngineEvent) -> Void) {
+    init(sink: @escaping @Sendable (EngineEvent) -> Void, changes: ChangeSignal) {
         self.sink = sink
+        self.changes = changes
     }
 
     var load: EngineLoad { published.withLock { $0 } }
@@ -192,6 +201,7 @@ private final class CoreHandOff: @unchecked Sendable {
             core.publishCacheEvents()
             outbox.publish(core.load)
             outbox.publish(modelFailure: core.modelFailure)
+            outbox.changes.notify()
         }
         core.failAll(message: "the engine shut down before the request finished")
         core.publishCacheEvents()
@@ -204,5 +214,6 @@ private final class CoreHandOff: @unchecked Sendable {
         }
         core.runner.model.shutdown(reason: "the engine shut down")
         outbox.publish(core.load)
+        outbox.changes.notify()
     }
 }

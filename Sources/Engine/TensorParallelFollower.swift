@@ -19,12 +19,14 @@ public final class TensorParallelFollower {
         self.sharded = sharded
     }
 
-    /// Runs steps until the leader says `shutdown` (returns its reason) or the group fails
-    /// (throws ``TensorParallelError``: `.peerLost` when the leader or another rank is gone,
-    /// `.invalidMessage` for a frame it cannot run).
-    public func run() throws -> String {
+    /// Runs steps until the leader says `shutdown` (returns its reason), `isStopping` returns
+    /// true between two messages (returns "stopped"; the leader's messages arrive at least every
+    /// heartbeat), or the group fails (throws ``TensorParallelError``: `.peerLost` when the leader
+    /// or another rank is gone, `.invalidMessage` for a frame it cannot run).
+    public func run(isStopping: () -> Bool = { false }) throws -> String {
         let rank = sharded.communicator.rank
-        while true {
+        defer { (sharded.communicator as? SocketCommunicator)?.close() }
+        while !isStopping() {
             var frame: [UInt8] = []
             do {
                 try sharded.communicator.broadcast(&frame, root: 0)
@@ -50,12 +52,12 @@ public final class TensorParallelFollower {
             case .heartbeat:
                 continue
             case .shutdown(let reason):
-                (sharded.communicator as? SocketCommunicator)?.close()
                 return reason
             case .hello:
                 throw TensorParallelError(.invalidMessage, "rank \(rank) received a hello after the group formed")
             }
         }
+        return "stopped"
     }
 
     /// The cache the plan refers to, (re)allocated when its geometry changes.
@@ -84,12 +86,16 @@ public final class TensorParallelFollower {
 
 extension TensorParallelFollower {
     /// Joins the group of `configuration` (a rank ≥ 1) with the checkpoint in `directory` on
-    /// `backend`, and runs the leader's steps until the leader says shutdown.
+    /// `backend`, and runs the leader's steps until the leader says shutdown or `isStopping`
+    /// returns true.
     /// - Throws: ``TensorParallelError`` naming this rank when the group cannot form or fails.
-    public static func serve(_ configuration: TensorParallelConfiguration, directory: URL, backend: sending any ComputeBackend) throws {
+    public static func serve(
+        _ configuration: TensorParallelConfiguration, directory: URL, backend: sending any ComputeBackend,
+        isStopping: () -> Bool = { false }
+    ) throws {
         do {
             let sharded = try TensorParallelBootstrap.join(configuration, directory: directory, backend: backend)
-            _ = try TensorParallelFollower(sharded).run()
+            _ = try TensorParallelFollower(sharded).run(isStopping: isStopping)
         } catch let error as TensorParallelError {
             throw TensorParallelError(error.code, "rank \(configuration.rank): \(error.message)")
         }

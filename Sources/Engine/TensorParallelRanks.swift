@@ -2,6 +2,7 @@
 
 import Backends
 import Foundation
+import ProcessLifecycle
 
 /// The other ranks of the tensor-parallel group this process leads (`generate --tp N`,
 /// `worker --tp N`), and where they meet rank 0.
@@ -34,7 +35,7 @@ public final class TensorParallelRanks {
             let rendezvous = "ipc://\(directory.path)/rendezvous"
             self.rendezvous = rendezvous
             do {
-                children = try ChildProcessGroup(size: size, handlesSignals: handlesSignals) { rankArguments($0, rendezvous) }
+                children = try ChildProcessGroup(size: size, killsOnSignal: handlesSignals) { rankArguments($0, rendezvous) }
             } catch {
                 try? FileManager.default.removeItem(at: directory)
                 throw error

@@ -5,7 +5,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RouterService
-import UnixSignals
+import Logging
+import ServiceLifecycle
 
 /// The OpenAI-compatible and operator endpoints in front of a ``RouterCoordinator``.
 package struct RouterHTTPServer: Sendable {
@@ -35,13 +36,16 @@ package struct RouterHTTPServer: Sendable {
         return router
     }
 
-    /// Serves on `host:port` until SIGINT/SIGTERM; `onListening` gets the bound port (useful with port 0).
-    package func run(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void) async throws {
-        let app = Application(
+    /// The server on `host:port` as a service that, on graceful shutdown, stops accepting and
+    /// finishes the requests it serves; `onListening` gets the bound port (useful with port 0).
+    package func application(
+        host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+    ) -> some Service {
+        Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(host, port: port), serverName: "radixserve"),
-            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) })
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 
     /// The handler's response, or its error as an OpenAI-style error body (``APIError`` as is,

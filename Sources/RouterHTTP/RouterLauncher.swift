@@ -2,8 +2,10 @@
 
 import Foundation
 import Models
+import ProcessLifecycle
 import RouterCore
 import RouterService
+import ServiceLifecycle
 import Tokenizers
 import Transport
 
@@ -47,31 +49,50 @@ package struct RouterLauncher: Sendable {
         try coordinator.start()
     }
 
-    /// Waits until `count` workers are routable. Every 50 ms until `timeout`, `exited` may name a
-    /// worker (by index from 0) that ended before registering, with its exit status.
-    /// - Throws: ``RouterLaunchError`` when a worker exited first or the time ran out.
-    package func waitForWorkers(
-        _ count: Int, timeout: Duration, exited: () -> (index: Int, status: Int32)? = { nil }
-    ) async throws {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while coordinator.routableWorkerCount < count {
-            if let exited = exited() {
-                throw RouterLaunchError(
-                    message: "worker \(exited.index + 1) exited with status \(exited.status) before registering (see its messages above)")
-            }
-            guard ContinuousClock.now < deadline else {
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18
-                throw RouterLaunchError(
-                    message: "only \(coordinator.routableWorkerCount) of \(count) workers registered within \(seconds) s")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+    /// Waits until `count` workers are routable, or until `children` (the workers, by index from
+    /// 0) has one that exited before registering.
+    /// - Throws: ``RouterLaunchError`` when a worker exited first or `timeout` passed.
+    package func waitForWorkers(_ count: Int, timeout: Duration, children: ChildProcessGroup? = nil) async throws {
+        enum Outcome { case ready, exited(index: Int, status: Int32) }
+        let outcome = await coordinator.membership.wait(until: .now.advanced(by: timeout)) { () -> Outcome? in
+            if coordinator.routableWorkerCount >= count { return .ready }
+            return children?.firstExited().map { Outcome.exited(index: $0.index, status: $0.status) }
+        }
+        switch outcome {
+        case .ready?:
+            return
+        case .exited(let index, let status)?:
+            throw RouterLaunchError(
+                message: "worker \(index + 1) exited with status \(status) before registering (see its messages above)")
+        case nil:
+            throw RouterLaunchError(
+                message: "only \(coordinator.routableWorkerCount) of \(count) workers registered within \(timeout / .milliseconds(1) / 1000) s")
         }
     }
 
-    /// Serves HTTP until SIGINT/SIGTERM, then stops the coordinator.
-    package func serve(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void) async throws {
-        defer { coordinator.shutdown() }
-        try await RouterHTTPServer(coordinator: coordinator, model: model).run(host: host, port: port, onListening: onListening)
+    /// Serves HTTP until SIGINT/SIGTERM, then stops the coordinator: a service group of the
+    /// signals, `first` (stopped last), the coordinator and the HTTP server (stopped first, after
+    /// the requests it serves finished). `onListening` gets the bound port (useful with port 0).
+    package func serve(
+        host: String, port: Int, first: [any Service] = [], onListening: @escaping @Sendable (Int) -> Void
+    ) async throws {
+        let logger = coordinator.config.logger
+        let http = RouterHTTPServer(coordinator: coordinator, model: model).application(
+            host: host, port: port, logger: logger, onListening: onListening)
+        try await ProcessServices.run(
+            first + [RouterCoordinatorService(coordinator: coordinator), http], signals: ShutdownSignals(logger: logger),
+            logger: logger)
+    }
+}
+
+/// Shuts a started ``RouterCoordinator`` down when its service group stops: requests still in
+/// flight fail, and the worker socket closes.
+struct RouterCoordinatorService: Service {
+    let coordinator: RouterCoordinator
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        coordinator.shutdown()
     }
 }
 

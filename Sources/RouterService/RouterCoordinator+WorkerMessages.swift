@@ -2,6 +2,7 @@
 
 import CoreMetrics
 import Logging
+import ProcessLifecycle
 import RouterCore
 import ServingTypes
 import Synchronization
@@ -23,6 +24,10 @@ extension RouterCoordinator: WorkerLinkDelegate {
             return
         }
         core.withLock { core in handle(message, from: routingID, in: &core) }
+        switch message {
+        case .register, .leaving: membership.notify()
+        default: break
+        }
     }
 
     func link(failedToSend frame: [UInt8], to routingID: [UInt8]) {
@@ -41,6 +46,7 @@ extension RouterCoordinator: WorkerLinkDelegate {
         core.withLock { core in
             for action in core.state.tick(now: now) { perform(action, in: &core) }
         }
+        membership.notify()
     }
 
     private func describe(_ routingID: [UInt8], in core: CoordinatorCore) -> String {

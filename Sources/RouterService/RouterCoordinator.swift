@@ -3,6 +3,7 @@
 import CoreMetrics
 import Foundation
 import PageHashing
+import ProcessLifecycle
 import RouterCore
 import ServingTypes
 import Synchronization
@@ -25,6 +26,9 @@ package final class RouterCoordinator: Sendable {
     let link: WorkerLink
     let core: Mutex<CoordinatorCore>
     private let origin = ContinuousClock.now
+    /// Notified when a worker registers or leaves, and on every tick of the worker link (when a
+    /// silent worker may have become unroutable): wait on it for ``routableWorkerCount``.
+    package let membership = ChangeSignal()
 
     /// Creates a stopped coordinator; ``start()`` binds the worker socket.
     package init(config: RouterServiceConfig, context: ZMQContext) {

@@ -2,6 +2,7 @@
 
 import Engine
 import Foundation
+import ProcessLifecycle
 import Transport
 import WireProtocol
 
@@ -47,6 +48,10 @@ public final class WorkerEndpoint: @unchecked Sendable {
         self.outbox = outbox
         self.context = context
     }
+
+    /// Notified whenever ``state`` changes: the engine's signal, so one wait sees both the
+    /// endpoint's state and the engine's load.
+    public var changes: ChangeSignal { engine.changes }
 
     deinit { stop() }
 
@@ -131,16 +136,17 @@ public final class WorkerEndpoint: @unchecked Sendable {
     /// refusal or timeout already recorded is not overwritten by `.stopped`.
     func update(_ state: WorkerRegistrationState, onlyIfPending: Bool = false, keepingFinal: Bool = false) {
         condition.lock()
-        defer { condition.unlock() }
-        if onlyIfPending, currentState != .pending { return }
+        if onlyIfPending, currentState != .pending { return condition.unlock() }
         if keepingFinal {
             switch currentState {
-            case .refused, .timedOut, .stopped: return
+            case .refused, .timedOut, .stopped: return condition.unlock()
             case .pending, .registered: break
             }
         }
         currentState = state
         condition.broadcast()
+        condition.unlock()
+        changes.notify()
     }
 }
 

@@ -4,13 +4,15 @@ import Engine
 import Foundation
 import Logging
 import Models
+import ProcessLifecycle
+import ServiceLifecycle
 import ServingTypes
 import Tokenizers
 import Transport
 
 /// What `radixserve worker` runs once the model is loaded: the engine loop with KV cache events
-/// published, the ``WorkerEndpoint`` that serves a router, and the wait for the end (SIGINT or
-/// SIGTERM, then a drain; or a failure).
+/// published and the ``WorkerEndpoint`` that serves a router, as a service group that ends on
+/// SIGINT or SIGTERM (after a drain) or on a failure.
 public struct WorkerProcess: Sendable {
     /// The engine configuration (see ``engineConfig(_:hashSeed:directory:)``).
     public var engineConfig: EngineConfig
@@ -41,10 +43,16 @@ public struct WorkerProcess: Sendable {
     }
 
     /// Runs `model` (which it owns from here) in an engine loop, connects it to the router and
-    /// blocks until SIGINT/SIGTERM (a graceful stop, after a drain: see ``drain(_:loop:signals:)``)
-    /// or a failure, thrown as ``WorkerFailure``: the router refused the worker or never answered,
-    /// the connection ended, or the model failed. The engine is shut down either way.
-    public func run(model: sending any ForwardModel) throws {
+    /// serves until SIGINT/SIGTERM (a graceful stop, after a drain: see ``WorkerServing``) or a
+    /// failure, thrown as ``WorkerFailure``: the router refused the worker or never answered, the
+    /// connection ended, or the model failed. The engine is shut down either way.
+    ///
+    /// The process is a service group of, in start order, the signals, the engine loop and the
+    /// endpoint serving the router; a shutdown stops them in reverse: the endpoint first, so it
+    /// tells the router it is leaving and the router moves what is unfinished to other workers
+    /// (re-prefilling those that streamed), instead of receiving those requests as errors from a
+    /// shutting-down engine.
+    public func run(model: sending any ForwardModel) async throws {
         let outbox = WorkerOutbox()
         let loop = try EngineLoop(model: model, config: engineConfig, sink: outbox.sink, cacheEventSink: outbox.cacheEventSink)
         let context: ZMQContext
@@ -55,69 +63,93 @@ public struct WorkerProcess: Sendable {
             throw error
         }
         let endpoint = WorkerEndpoint(config: endpointConfig, engine: loop, outbox: outbox, context: context)
-        let signals = TerminationSignals()
-        defer { signals.restore() }
-        do {
-            try endpoint.start()
-        } catch {
-            loop.shutdown()
-            throw error
-        }
-        let failure = waitForEnd(of: endpoint, loop: loop, signals: signals)
-        if failure == nil { drain(endpoint, loop: loop, signals: signals) }
-        // The endpoint first: it tells the router it is leaving, and the router moves what is
-        // unfinished to other workers (re-prefilling those that streamed), instead of receiving
-        // those requests as errors from a shutting-down engine.
-        endpoint.stop()
-        loop.shutdown()
-        if let failure { throw WorkerFailure(message: failure) }
+        let changes = loop.changes
+        let signals = ShutdownSignals(logger: endpointConfig.logger) { _ in changes.notify() }
+        let serving = WorkerServing(endpoint: endpoint, engine: loop, drainTimeout: drainTimeout, signals: signals)
+        try await ProcessServices.run([EngineLoopService(loop), serving], signals: signals, logger: endpointConfig.logger)
         endpointConfig.logger.info("stopped")
+    }
+}
+
+/// Owns an ``EngineLoop`` in a service group: shuts it down when the group stops.
+public struct EngineLoopService: Service {
+    let loop: EngineLoop
+
+    /// A service for `loop`, which must already run.
+    public init(_ loop: EngineLoop) {
+        self.loop = loop
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        loop.shutdown()
+    }
+}
+
+/// A worker's endpoint as a service: it registers with the router and serves it until the group
+/// shuts down (then drains) or the endpoint or the model fails (then it throws ``WorkerFailure``).
+struct WorkerServing: Service {
+    let endpoint: WorkerEndpoint
+    let engine: EngineLoop
+    /// After a first signal, how long running requests may take to finish (zero: leave at once).
+    let drainTimeout: Duration
+    let signals: ShutdownSignals
+
+    func run() async throws {
+        try endpoint.start()
+        defer { endpoint.stop() }
+        let changes = engine.changes
+        let end = await withGracefulShutdownHandler {
+            await changes.wait { Task.isShuttingDownGracefully ? End.shutdown : failure().map(End.failed) }
+        } onGracefulShutdown: {
+            changes.notify()
+        }
+        switch end {
+        case .failed(let message)?: throw WorkerFailure(message: message)
+        case .shutdown?: await drain()
+        case nil: return  // cancelled: another service failed
+        }
+    }
+
+    private enum End {
+        case shutdown
+        case failed(String)
+    }
+
+    /// Why the endpoint or the model can no longer serve, or `nil` while they can.
+    private func failure() -> String? {
+        switch endpoint.state {
+        case .refused(let reason):
+            return "the router refused this worker: \(reason)"
+        case .timedOut:
+            return "no answer from the router at \(endpoint.config.routerEndpoint) within \(endpoint.config.registrationTimeout.seconds) s"
+        case .stopped(let reason):
+            return "the worker endpoint stopped: \(reason)"
+        case .pending, .registered:
+            return engine.modelFailure.map { "the model can no longer run: \($0)" }
+        }
     }
 
     /// After a first signal: has the router route nothing more here and waits until the engine
     /// has no request left, ``drainTimeout`` passes, a second signal arrives, or the endpoint or
     /// model fails.
-    private func drain(_ endpoint: WorkerEndpoint, loop: EngineLoop, signals: TerminationSignals) {
+    private func drain() async {
         guard drainTimeout > .zero else { return }
         endpoint.drain(deadline: drainTimeout)
-        let deadline = ContinuousClock.now.advanced(by: drainTimeout)
-        while ContinuousClock.now < deadline {
-            let load = loop.load.report
-            if load.runningCount == 0 && load.waitingCount == 0 { return }
+        let ended: Bool? = await engine.changes.wait(until: .now.advanced(by: drainTimeout)) {
+            let load = engine.load.report
+            if load.runningCount == 0 && load.waitingCount == 0 { return true }
             if signals.count > 1 {
                 endpoint.config.logger.notice("second signal: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
-                return
+                return true
             }
-            if case .stopped = endpoint.state { return }
-            if loop.modelFailure != nil { return }
-            usleep(20_000)
+            if case .stopped = endpoint.state { return true }
+            return engine.modelFailure != nil ? true : nil
         }
-        let load = loop.load.report
-        endpoint.config.logger.warning(
-            "drain deadline passed: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
-    }
-
-    /// Polls for the end of service; returns why it failed, or `nil` after a signal.
-    private func waitForEnd(of endpoint: WorkerEndpoint, loop: EngineLoop, signals: TerminationSignals) -> String? {
-        while true {
-            if let signal = signals.caught {
-                endpoint.config.logger.notice("received \(TerminationSignals.name(of: signal)); shutting down")
-                return nil
-            }
-            switch endpoint.state {
-            case .refused(let reason):
-                return "the router refused this worker: \(reason)"
-            case .timedOut:
-                let seconds = Double(endpointConfig.registrationTimeout.components.seconds)
-                    + Double(endpointConfig.registrationTimeout.components.attoseconds) * 1e-18
-                return "no answer from the router at \(endpoint.config.routerEndpoint) within \(seconds) s"
-            case .stopped(let reason):
-                return "the worker endpoint stopped: \(reason)"
-            case .pending, .registered:
-                break
-            }
-            if let failure = loop.modelFailure { return "the model can no longer run: \(failure)" }
-            usleep(50_000)
+        if ended == nil {
+            let load = engine.load.report
+            endpoint.config.logger.warning(
+                "drain deadline passed: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
         }
     }
 }

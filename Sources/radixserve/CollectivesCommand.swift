@@ -3,6 +3,7 @@ import Benchmarks
 import Collectives
 import Engine
 import Foundation
+import ProcessLifecycle
 
 /// `radixserve collectives`: multi-process checks and benchmarks of the socket communicator.
 struct CollectivesCommand: ParsableCommand {

@@ -3,12 +3,15 @@ import ArgumentParser
 import Backends
 import Engine
 import Foundation
+import Logging
+import ProcessLifecycle
 import WireProtocol
 
 /// `radixserve rank`: one follower (rank ≥ 1) of a tensor-parallel group. It joins the leader's
 /// rendezvous, checks protocol, model and group size, then runs the leader's steps until it
-/// says shutdown; it exits with an error when the leader or another rank is gone.
-struct RankCommand: ParsableCommand {
+/// says shutdown or SIGINT/SIGTERM stops the rank between two steps; it exits with an error when
+/// the leader or another rank is gone.
+struct RankCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rank",
         abstract: "Run one tensor-parallel rank (1..<N) of a group led by `generate --tp N`.")
@@ -46,7 +49,7 @@ struct RankCommand: ParsableCommand {
         guard timeout.isFinite && timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
-    func run() throws {
+    func run() async throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
         let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
         var configuration = TensorParallelConfiguration(
@@ -54,6 +57,9 @@ struct RankCommand: ParsableCommand {
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
             isVocabParallel: !replicatedLMHead)
         configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
-        try TensorParallelFollower.serve(configuration, directory: modelOptions.directory, backend: backend)
+        let logger = Logger(label: "radixserve.rank")
+        try await ProcessServices.run(
+            [TensorParallelRankService(configuration, directory: modelOptions.directory, backend: backend)],
+            signals: ShutdownSignals(logger: logger), logger: logger)
     }
 }

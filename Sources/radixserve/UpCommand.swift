@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
-import Engine
+import ProcessLifecycle
 import Logging
 import RouterHTTP
+import RouterService
 
 /// `radixserve up`: a local cluster in one command — the router in this process, workers as
 /// child processes — until Ctrl-C.
@@ -50,8 +51,11 @@ struct UpCommand: AsyncParsableCommand {
         let launcher = try routing.launcher(workerEndpoint: endpoint, defaultRecomputeWeight: 2)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let perWorker = threads > 0 ? threads : max(1, cores / (workers * tp))
-        // `up` shuts down gracefully on SIGINT/SIGTERM itself (the HTTP server drains first).
-        let group = try ChildProcessGroup(indices: 0..<workers, handlesSignals: false, label: "workers") { index in
+        // `up` shuts down gracefully on SIGINT/SIGTERM itself (the HTTP server drains first), and
+        // a worker that exits wakes the wait for registrations.
+        let group = try ChildProcessGroup(
+            indices: 0..<workers, killsOnSignal: false, label: "workers", exits: launcher.coordinator.membership
+        ) { index in
             var arguments = [
                 "worker", "--router", endpoint, "--model", routing.model, "--worker-id", "\(index + 1)",
                 "--page-size", "\(routing.pageSize)", "--hash-seed", "\(routing.hashSeed)", "--threads", "\(perWorker)",
@@ -64,21 +68,23 @@ struct UpCommand: AsyncParsableCommand {
             if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.rawValue] }
             return arguments
         }
-        defer {
-            group.killAll(SIGTERM)
-            group.finish(grace: .seconds(5))
-        }
         StandardOutput.write("radixserve up: started \(workers) worker(s) (pids \(group.pids.map(String.init).joined(separator: ", "))); waiting for them to register…\n")
         do {
-            try await launcher.waitForWorkers(workers, timeout: .milliseconds(Int(startTimeout * 1000))) { group.firstExited() }
+            try await launcher.waitForWorkers(workers, timeout: .milliseconds(Int(startTimeout * 1000)), children: group)
         } catch let error as RouterLaunchError {
+            group.killAll(SIGTERM)
+            group.finish(grace: .seconds(5))
             throw ValidationError(error.message)
+        }
+        // Stopped last: the HTTP server drains, the router stops, then the workers.
+        let stopWorkers = ChildProcessService(group, grace: .seconds(5)) {
+            StandardOutput.write("radixserve up: stopping workers\n")
         }
         let host = routing.host
         let model = launcher.model.id
         let count = workers
         let dispatch = launcher.dispatchSummary
-        try await launcher.serve(host: host, port: routing.httpPort) { port in
+        try await launcher.serve(host: host, port: routing.httpPort, first: [stopWorkers]) { port in
             StandardOutput.write("""
                 radixserve up: \(count) worker(s) serving \(model) on http://\(host):\(port) (\(dispatch)) — Ctrl-C stops everything
                   try: radixserve chat --url http://\(host):\(port) --message "Tell me a story."
@@ -87,6 +93,5 @@ struct UpCommand: AsyncParsableCommand {
 
                 """)
         }
-        StandardOutput.write("radixserve up: stopping workers\n")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import ProcessLifecycle
 import WorkerService
 
 /// `radixserve worker`: one model replica serving a router. It loads the model (as rank 0 of a
@@ -10,7 +11,7 @@ import WorkerService
 /// no new requests, finishes its running ones within `--drain-timeout`, and a second signal stops
 /// it at once), until the router refuses it or never answers, or until the model fails (exit 1
 /// with the reason).
-struct WorkerCommand: ParsableCommand {
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Serve a model for a router: run its requests and publish KV cache events.")
@@ -66,7 +67,7 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, name: "worker \(workerID.map(String.init) ?? "")") }
         let config = try WorkerProcess.engineConfig(
             engine.engineConfig(pageSize: modelOptions.pageSize), hashSeed: hashSeed, directory: modelOptions.directory)
@@ -80,7 +81,7 @@ struct WorkerCommand: ParsableCommand {
         let service = WorkerProcess(
             engineConfig: config, endpointConfig: endpointConfig(fingerprint: fingerprint),
             drainTimeout: .milliseconds(Int64(drainTimeout * 1000)))
-        try service.run(model: model)
+        try await service.run(model: model)
     }
 
     /// The endpoint configuration; the model id announced is the model directory's name.

@@ -30,6 +30,22 @@ import TestSupport
         for pid in pids { #expect(!ChildProcess.isAlive(pid), "rank pid \(pid) left behind") }
     }
 
+    /// SIGTERM to a rank: it leaves after its step, closing its sockets, and the leader fails at
+    /// once naming it instead of waiting for a timeout.
+    @Test func aTerminatedRankLeavesAndTheLeaderNamesIt() throws {
+        let leader = try Self.longGeneration(tp: 2)
+        #expect(leader.wait(until: { leader.rankPIDs.count == 1 && !leader.standardOutput.isEmpty }, timeout: 60),
+            "\(leader.standardError)")
+        let pids = leader.rankPIDs
+        try #require(pids.count == 1)
+        kill(pids[0], SIGTERM)
+        let status = leader.finish(timeout: 30)
+        #expect(status != nil && status != 0, "\(leader.standardError)")
+        #expect(leader.standardError.contains("received SIGTERM; shutting down"), "\(leader.standardError)")
+        #expect(leader.standardError.contains("rank 1"), "\(leader.standardError)")
+        #expect(!ChildProcess.isAlive(pids[0]))
+    }
+
     @Test func killingTheLeaderStopsItsRanks() throws {
         let leader = try Self.longGeneration(tp: 2)
         #expect(leader.wait(until: { leader.rankPIDs.count == 1 && !leader.standardOutput.isEmpty }, timeout: 60),

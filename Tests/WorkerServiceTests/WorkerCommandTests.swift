@@ -68,6 +68,37 @@ import WireProtocol
         #expect(worker.standardError.contains("received SIGTERM; shutting down"), "\(worker.standardError)")
     }
 
+    /// A first signal drains: the worker says `draining` and keeps running its requests; a second
+    /// one leaves at once, saying what stays unfinished.
+    @Test func aSecondSignalEndsTheDrainAtOnce() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try Self.worker(["--router", router.endpoint], extra: ["--drain-timeout", "600"])
+        defer { _ = worker.finish(timeout: 1) }
+        _ = try #require(try router.acceptRegistration())
+        // Enough work that the drain cannot end on its own before the second signal.
+        for id in 1...32 {
+            try router.send(.submit(WorkerSubmit(
+                requestID: UInt64(id), tokenIDs: [1, 2, 3], params: SamplingParams(maxTokens: 480, temperature: 0, ignoreEOS: true))))
+        }
+        let streaming = try router.receive { message -> Bool? in
+            if case .tokens = message { return true }
+            return nil
+        }
+        #expect(streaming == true)
+        kill(worker.process.processIdentifier, SIGTERM)
+        let draining = try router.receive { message -> UInt32? in
+            if case .draining(let deadline) = message { return deadline }
+            return nil
+        }
+        #expect(draining == 600_000)
+        #expect(worker.process.isRunning, "the worker left although its request still runs")
+        kill(worker.process.processIdentifier, SIGINT)
+        #expect(worker.finish(timeout: 20) == 0, "\(worker.standardError)")
+        #expect(worker.standardError.contains("received SIGTERM; shutting down"), "\(worker.standardError)")
+        #expect(worker.standardError.contains("second signal: leaving with"), "\(worker.standardError)")
+    }
+
     @Test func refusedWorkerExitsWithTheReason() throws {
         let context = try ZMQContext()
         let router = try FakeRouter(context: context)

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import ProcessLifecycle
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Records the order services start and stop in.
+private final class Journal: Sendable {
+    let entries = Mutex<[String]>([])
+    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
+    var all: [String] { entries.withLock { $0 } }
+}
+
+private struct RecordingService: Service {
+    let name: String
+    let journal: Journal
+    var failure: String?
+
+    func run() async throws {
+        journal.add("start \(name)")
+        if let failure { throw ServiceFailure(message: failure) }
+        try? await gracefulShutdown()
+        journal.add("stop \(name)")
+    }
+}
+
+private struct ServiceFailure: Error, Equatable {
+    let message: String
+}
+
+/// These raise SIGINT and SIGTERM in the test process: serialized, and each waits until the
+/// group traps them.
+@Suite(.serialized) struct ShutdownSignalsTests {
+    @Test func aSignalStopsTheServicesInReverseOrderAndLaterSignalsAreCounted() async throws {
+        let journal = Journal()
+        let repeats = Atomic(0)
+        let signals = ShutdownSignals(logger: Logger(label: "test")) { _ in repeats.add(1, ordering: .relaxed) }
+        let services: [any Service] = [RecordingService(name: "a", journal: journal), RecordingService(name: "b", journal: journal)]
+        let group = Task { try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test")) }
+        try await Self.waitUntil { journal.all.count == 2 }
+        try await Task.sleep(for: .milliseconds(100))  // the signal sequence registers its sources
+        kill(getpid(), SIGTERM)
+        try await group.value
+        #expect(signals.count == 1)
+        #expect(journal.all.suffix(2) == ["stop b", "stop a"])
+        let repeated = repeats.load(ordering: .relaxed)
+        #expect(repeated == 0)
+    }
+
+    @Test func aSecondSignalReachesOnRepeatWhileAServiceStillStops() async throws {
+        let repeats = Atomic(0)
+        let repeated = ChangeSignal()
+        let signals = ShutdownSignals(logger: Logger(label: "test")) { _ in
+            repeats.add(1, ordering: .relaxed)
+            repeated.notify()
+        }
+        // Like a worker's drain: stopping takes until the second signal.
+        let draining = Atomic(false)
+        let drain = ClosureService {
+            try? await gracefulShutdown()
+            draining.store(true, ordering: .relaxed)
+            _ = await repeated.wait { repeats.load(ordering: .relaxed) > 0 ? true : nil }
+        }
+        let group = Task { try await ProcessServices.run([drain], signals: signals, logger: Logger(label: "test")) }
+        try await Task.sleep(for: .milliseconds(100))
+        kill(getpid(), SIGINT)
+        try await Self.waitUntil { draining.load(ordering: .relaxed) }
+        kill(getpid(), SIGTERM)
+        try await group.value
+        #expect(signals.count == 2)
+        let repeatCount = repeats.load(ordering: .relaxed)
+        #expect(repeatCount == 1)
+    }
+
+    @Test func aFailingServiceEndsTheGroupWithItsError() async throws {
+        let journal = Journal()
+        let signals = ShutdownSignals(logger: Logger(label: "test"))
+        let services: [any Service] = [
+            RecordingService(name: "a", journal: journal), RecordingService(name: "b", journal: journal, failure: "refused"),
+        ]
+        await #expect(throws: ServiceFailure(message: "refused")) {
+            try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test"))
+        }
+        #expect(signals.count == 0)
+    }
+
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
