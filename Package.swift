@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes",
                 "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings + numericFlags
         ),

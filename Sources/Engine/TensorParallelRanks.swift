@@ -2,6 +2,7 @@
 
 import Backends
 import Foundation
+import Logging
 import ProcessLifecycle
 
 /// The other ranks of the tensor-parallel group this process leads (`generate --tp N`,
@@ -40,8 +41,9 @@ public final class TensorParallelRanks {
                 try? FileManager.default.removeItem(at: directory)
                 throw error
             }
+            let logger = Logger(label: "radixserve")
             for (index, pid) in children!.pids.enumerated() {
-                FileHandle.standardError.write(Data("radixserve: started tensor-parallel rank \(index + 1) as pid \(pid)\n".utf8))
+                logger.info("started tensor-parallel rank \(index + 1) as pid \(pid)")
             }
         } else {
             rendezvous = "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-tp-\(UUID().uuidString.prefix(8))"

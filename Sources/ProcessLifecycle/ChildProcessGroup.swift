@@ -2,6 +2,7 @@
 
 import Dispatch
 import Foundation
+import Logging
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -74,7 +75,7 @@ public final class ChildProcessGroup: Sendable {
         signalWatch = Task.detached {
             for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
                 for pid in pids { kill(pid, SIGKILL) }
-                FileHandle.standardError.write(Data("radixserve: interrupted; stopped \(label)\n".utf8))
+                Logger(label: "radixserve").notice("interrupted; stopped \(label)")
                 exit(128 + signal.rawValue)
             }
         }

@@ -2,6 +2,7 @@
 
 import CProcess
 import Foundation
+import Logging
 
 /// Makes this process exit when its parent `parent` is gone (the leader died, even by SIGKILL).
 ///
@@ -24,7 +25,7 @@ public enum ParentWatchdog {
             } else {
                 while getppid() == parent { usleep(100_000) }
             }
-            FileHandle.standardError.write(Data("radixserve \(name): the parent process \(parent) is gone; exiting\n".utf8))
+            Logger(label: "radixserve.\(name)").notice("the parent process \(parent) is gone; exiting")
             _exit(3)
         }
         thread.start()
