@@ -14,12 +14,18 @@ import TestSupport
              "--threads", "1", "--tp", "\(tp)", "--tp-timeout", "4"] + prompts + prompts + prompts)
     }
 
-    @Test func killingARankStopsTheWholeGroupWithAClearError() throws {
-        let leader = try Self.longGeneration(tp: 4)
-        #expect(leader.wait(until: { leader.rankPIDs.count == 3 && !leader.standardOutput.isEmpty }, timeout: 60),
+    /// ``longGeneration(tp:)`` once its ranks started and it printed tokens, with the ranks' pids.
+    static func streamingLeader(tp: Int) throws -> (ChildProcess, [Int32]) {
+        let leader = try longGeneration(tp: tp)
+        #expect(leader.wait(until: { leader.rankPIDs.count == tp - 1 && !leader.standardOutput.isEmpty }, timeout: 60),
             "\(leader.standardError)")
         let pids = leader.rankPIDs
-        try #require(pids.count == 3)
+        try #require(pids.count == tp - 1)
+        return (leader, pids)
+    }
+
+    @Test func killingARankStopsTheWholeGroupWithAClearError() throws {
+        let (leader, pids) = try Self.streamingLeader(tp: 4)
         kill(pids[0], SIGKILL)
         let start = Date()
         let status = leader.finish(timeout: 30)
@@ -33,11 +39,7 @@ import TestSupport
     /// SIGTERM to a rank: it leaves after its step, closing its sockets, and the leader fails at
     /// once naming it instead of waiting for a timeout.
     @Test func aTerminatedRankLeavesAndTheLeaderNamesIt() throws {
-        let leader = try Self.longGeneration(tp: 2)
-        #expect(leader.wait(until: { leader.rankPIDs.count == 1 && !leader.standardOutput.isEmpty }, timeout: 60),
-            "\(leader.standardError)")
-        let pids = leader.rankPIDs
-        try #require(pids.count == 1)
+        let (leader, pids) = try Self.streamingLeader(tp: 2)
         kill(pids[0], SIGTERM)
         let status = leader.finish(timeout: 30)
         #expect(status != nil && status != 0, "\(leader.standardError)")
@@ -47,10 +49,7 @@ import TestSupport
     }
 
     @Test func killingTheLeaderStopsItsRanks() throws {
-        let leader = try Self.longGeneration(tp: 2)
-        #expect(leader.wait(until: { leader.rankPIDs.count == 1 && !leader.standardOutput.isEmpty }, timeout: 60),
-            "\(leader.standardError)")
-        let pids = leader.rankPIDs
+        let (leader, pids) = try Self.streamingLeader(tp: 2)
         kill(leader.process.processIdentifier, SIGKILL)
         _ = leader.finish(timeout: 10)
         let deadline = Date().addingTimeInterval(10)
@@ -59,9 +58,7 @@ import TestSupport
     }
 
     @Test func interruptingTheLeaderStopsItsRanks() throws {
-        let leader = try Self.longGeneration(tp: 2)
-        #expect(leader.wait(until: { leader.rankPIDs.count == 1 && !leader.standardOutput.isEmpty }, timeout: 60))
-        let pids = leader.rankPIDs
+        let (leader, pids) = try Self.streamingLeader(tp: 2)
         kill(leader.process.processIdentifier, SIGINT)
         let status = leader.finish(timeout: 10)
         #expect(status == 130, "\(leader.standardError)")
