@@ -8,7 +8,10 @@ enum AllocationCounter {
 
     /// Allocations so far, or nil when the counter library is not preloaded.
     static func current() -> Int? {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "radixserve_allocation_count") else { return nil }
-        return unsafeBitCast(symbol, to: CountFunction.self)()
+        count?()
     }
+
+    /// Looked up once: `dlsym` itself may allocate.
+    private static let count: CountFunction? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "radixserve_allocation_count")
+        .map { unsafeBitCast($0, to: CountFunction.self) }
 }

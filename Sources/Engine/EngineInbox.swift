@@ -54,6 +54,15 @@ final class EngineInbox: @unchecked Sendable {
     /// Takes every queued command, oldest first; with `waitingIfEmpty`, blocks until one arrives
     /// or `timeout` (if any) passes, and then returns what there is (possibly nothing).
     func drain(waitingIfEmpty: Bool, timeout: Duration? = nil) -> [EngineCommand] {
+        var drained: [EngineCommand] = []
+        drain(into: &drained, waitingIfEmpty: waitingIfEmpty, timeout: timeout)
+        return drained
+    }
+
+    /// ``drain(waitingIfEmpty:timeout:)`` into `buffer` (emptied first), trading storage with the
+    /// queue: a loop that keeps its buffer allocates nothing once both have grown.
+    func drain(into buffer: inout [EngineCommand], waitingIfEmpty: Bool, timeout: Duration? = nil) {
+        buffer.removeAll(keepingCapacity: true)
         condition.lock()
         defer { condition.unlock() }
         if waitingIfEmpty, let timeout {
@@ -62,8 +71,6 @@ final class EngineInbox: @unchecked Sendable {
         } else {
             while waitingIfEmpty && commands.isEmpty { condition.wait() }
         }
-        let drained = commands
-        commands.removeAll(keepingCapacity: true)
-        return drained
+        swap(&buffer, &commands)
     }
 }

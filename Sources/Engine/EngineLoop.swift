@@ -192,11 +192,13 @@ private final class CoreHandOff: @unchecked Sendable {
     func run() {
         let keepAliveInterval = core.runner.model.keepAliveInterval
         var isRunning = true
+        var commands: [EngineCommand] = []
         while isRunning {
-            let commands = inbox.drain(waitingIfEmpty: core.scheduler.isIdle, timeout: keepAliveInterval)
+            inbox.drain(into: &commands, waitingIfEmpty: core.scheduler.isIdle, timeout: keepAliveInterval)
             for command in commands where isRunning {
                 isRunning = core.handle(command)
             }
+            commands.removeAll(keepingCapacity: true)
             if isRunning && !core.step() { core.keepModelAlive() }
             core.publishCacheEvents()
             outbox.publish(core.load)

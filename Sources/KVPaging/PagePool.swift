@@ -72,6 +72,14 @@ public struct PagePool {
         return pages
     }
 
+    /// Takes one page off the free list with reference count 1, or returns `nil` when none is
+    /// free. Allocates nothing on the heap (a decode step grows a page table through this).
+    public mutating func allocateOne() -> Int32? {
+        guard let page = freeList.popLast() else { return nil }
+        refCounts[Int(page)] = 1
+        return page
+    }
+
     /// Adds one reference to each page (for sharing a page between owners).
     /// Precondition: every page is allocated.
     public mutating func retain(_ pages: some Sequence<Int32>) {

@@ -10,7 +10,7 @@ public struct BatchEntry: Hashable, Sendable {
     /// The request.
     public var requestID: RequestID
     /// Tokens to run this step.
-    public var tokenIDs: [Int32]
+    public var tokenIDs: StepTokens
     /// Tokens already in KV before this step (the position of `tokenIDs[0]`).
     public var startPosition: Int
     /// Pages covering every position up to `startPosition + tokenIDs.count`.
@@ -19,6 +19,50 @@ public struct BatchEntry: Hashable, Sendable {
     public var isPrefill: Bool
     /// True when this chunk reaches the end of the known tokens, so a token must be sampled.
     public var shouldSample: Bool
+}
+
+/// The tokens of one ``BatchEntry``: a decode step's one token held inline (so scheduling a decode
+/// step allocates nothing per request), or a prefill chunk.
+public struct StepTokens: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral {
+    private enum Storage: Hashable, Sendable {
+        case one(Int32)
+        case many([Int32])
+    }
+
+    private let storage: Storage
+
+    /// One token.
+    public init(_ token: Int32) {
+        storage = .one(token)
+    }
+
+    /// Any number of tokens (one is stored inline, so equal tokens compare and hash equal).
+    public init(_ tokens: some Collection<Int32>) {
+        storage = tokens.count == 1 ? .one(tokens.first!) : .many(Array(tokens))
+    }
+
+    public init(arrayLiteral elements: Int32...) {
+        self.init(elements)
+    }
+
+    public var startIndex: Int { 0 }
+
+    public var endIndex: Int {
+        switch storage {
+        case .one: 1
+        case .many(let tokens): tokens.count
+        }
+    }
+
+    public subscript(position: Int) -> Int32 {
+        switch storage {
+        case .one(let token):
+            precondition(position == 0, "index \(position) out of range of one token")
+            return token
+        case .many(let tokens):
+            return tokens[position]
+        }
+    }
 }
 
 /// One step's plan: either all prefill chunks or all decode tokens.

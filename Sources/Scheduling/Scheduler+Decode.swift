@@ -16,17 +16,18 @@ extension Scheduler {
         var index = 0
         while index < running.count {
             let id = running[index]
-            let request = requests[id]!
-            assert(!request.isPrefilling, "decode with a prefill in progress")
-            if request.pageTable.count * config.pageSize <= request.computedTokenCount {
+            assert(!requests[id]!.isPrefilling, "decode with a prefill in progress")
+            // No copy of the request is kept across the append: it would make the page table's
+            // storage shared and the append copy it.
+            if requests[id]!.pageTable.count * config.pageSize <= requests[id]!.computedTokenCount {
                 guard let page = allocateDecodePage(for: id) else { break }  // `id` retracted itself.
                 requests[id]!.pageTable.append(page)
             }
             index += 1
         }
         guard !running.isEmpty else { return nil }
-        var entries: [BatchEntry] = []
-        entries.reserveCapacity(running.count)
+        // The previous batch's buffer: the caller dropped that batch, so refilling it allocates nothing.
+        var entries = takeEntryBuffer()
         for id in running {
             let position = requests[id]!.computedTokenCount
             requests[id]!.computedTokenCount += 1
@@ -34,21 +35,21 @@ extension Scheduler {
             entries.append(
                 BatchEntry(
                     requestID: id,
-                    tokenIDs: [request.tokenIDs[position]],
+                    tokenIDs: StepTokens(request.tokenIDs[position]),
                     startPosition: position,
                     pageTable: request.pageTable,
                     isPrefill: false,
                     shouldSample: true
                 ))
         }
-        return ScheduledBatch(entries: entries, isPrefill: false)
+        return ScheduledBatch(entries: keepEntryBuffer(entries), isPrefill: false)
     }
 
     /// One page for `id`'s next decode position, evicting and retracting as needed.
     /// Returns `nil` when `id` itself had to be retracted.
     private func allocateDecodePage(for id: RequestID) -> Int32? {
         while true {
-            if let page = cache.pool.allocate(1)?.first { return page }
+            if let page = cache.pool.allocateOne() { return page }
             if cache.evict(pageCount: 1) > 0 { continue }
             guard let victim = running.last else { preconditionFailure("Invalid state: no request to retract") }
             retract(victim)

@@ -17,20 +17,19 @@ extension Scheduler {
     /// - Returns: `.token` events in `sampled` order, each followed by the request's
     ///   `.finished` event if it finished.
     public func postprocess(sampled: [(requestID: RequestID, tokenID: Int32)]) -> [SchedulerEvent] {
-        guard var expected = pendingSamples else {
-            preconditionFailure("postprocess(sampled:) without a scheduled batch")
-        }
-        pendingSamples = nil
-        inFlight = []
+        precondition(isBatchInFlight, "postprocess(sampled:) without a scheduled batch")
+        isBatchInFlight = false
+        inFlight.removeAll(keepingCapacity: true)
         let cachesPrefills = isPrefillInFlight
         isPrefillInFlight = false
-        var events: [SchedulerEvent] = []
-        events.reserveCapacity(sampled.count)
+        // The previous step's buffer: the caller dropped those events, so this allocates nothing.
+        var events = takeEventBuffer()
         for (id, token) in sampled {
-            guard expected.remove(id) != nil, var request = requests[id] else { continue }
-            request.tokenIDs.append(token)
+            guard pendingSamples.remove(id) != nil, requests[id] != nil else { continue }
+            // In place: a copy of the request would copy its whole token array on every step.
+            requests[id]!.tokenIDs.append(token)
+            let request = requests[id]!
             let index = request.tokenIDs.count - request.promptTokenCount - 1
-            requests[id] = request
             events.append(.token(requestID: id, tokenID: token, index: index))
             if let reason = finishReason(of: request, lastToken: token) {
                 releaseResources(of: id, keepingComputedKV: true)
@@ -40,12 +39,15 @@ extension Scheduler {
                 cacheComputedPages(of: id)
             }
         }
-        for id in expected.sorted() where requests[id] != nil {
-            releaseResources(of: id, keepingComputedKV: false)
-            running.removeAll { $0 == id }
-            events.append(finish(id, reason: .error(message: "the engine returned no sampled token")))
+        if !pendingSamples.isEmpty {
+            for id in pendingSamples.sorted() where requests[id] != nil {
+                releaseResources(of: id, keepingComputedKV: false)
+                running.removeAll { $0 == id }
+                events.append(finish(id, reason: .error(message: "the engine returned no sampled token")))
+            }
+            pendingSamples.removeAll(keepingCapacity: true)
         }
-        return events
+        return keepEventBuffer(events)
     }
 
     /// Inserts the request's whole computed pages into the prefix cache and moves its lock to

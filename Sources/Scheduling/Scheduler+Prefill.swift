@@ -12,12 +12,19 @@ extension Scheduler {
     /// once, assuming the compute side writes the planned KV.
     /// - Precondition: the previous batch was passed to ``postprocess(sampled:)``.
     public func schedule() -> ScheduledBatch? {
-        precondition(pendingSamples == nil, "schedule() called before postprocess(sampled:) of the previous batch")
+        precondition(!isBatchInFlight, "schedule() called before postprocess(sampled:) of the previous batch")
+        releaseEntryBuffer()
         let batch = schedulePrefill() ?? scheduleDecode()
         if let batch {
-            pendingSamples = Set(batch.entries.lazy.filter(\.shouldSample).map(\.requestID))
-            inFlight = Set(batch.entries.map(\.requestID))
+            // Refilled in place: their capacity carries over from step to step.
+            pendingSamples.removeAll(keepingCapacity: true)
+            inFlight.removeAll(keepingCapacity: true)
+            for entry in batch.entries {
+                inFlight.insert(entry.requestID)
+                if entry.shouldSample { pendingSamples.insert(entry.requestID) }
+            }
             isPrefillInFlight = batch.isPrefill
+            isBatchInFlight = true
         }
         return batch
     }
@@ -53,7 +60,7 @@ extension Scheduler {
         request.isPrefilling = !reachesEnd
         let entry = BatchEntry(
             requestID: id,
-            tokenIDs: Array(request.tokenIDs[start..<start + count]),
+            tokenIDs: StepTokens(request.tokenIDs[start..<start + count]),
             startPosition: start,
             pageTable: Array(request.pageTable.prefix(pagesFor(start + count))),
             isPrefill: true,

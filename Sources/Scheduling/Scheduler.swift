@@ -38,13 +38,21 @@ public final class Scheduler {
     /// Running requests in admission order; the last one is retracted first.
     package var running: [RequestID] = []
 
-    /// Requests of the batch in flight that expect a sampled token, or `nil` between steps.
-    package var pendingSamples: Set<RequestID>?
+    /// Whether a batch is in flight (scheduled, not yet postprocessed).
+    package var isBatchInFlight = false
+
+    /// Requests of the batch in flight that still expect a sampled token.
+    package var pendingSamples: Set<RequestID> = []
 
     /// Requests of the batch in flight (whose KV may be half written).
     package var inFlight: Set<RequestID> = []
     /// Whether the batch in flight is a prefill batch (its finished prefills get cached).
     package var isPrefillInFlight = false
+
+    /// The entries of the latest decode batch and the events of the latest postprocess, kept so
+    /// the next step refills their storage instead of allocating (see ``takeEntryBuffer()``).
+    private var entryBuffer: [BatchEntry] = []
+    private var eventBuffer: [SchedulerEvent] = []
 
     /// Retractions since creation (a load/metrics counter).
     public package(set) var retractionTotal: Int = 0
@@ -105,7 +113,7 @@ public final class Scheduler {
         } else {
             waiting.removeAll { $0 == id }
         }
-        pendingSamples?.remove(id)
+        pendingSamples.remove(id)
         inFlight.remove(id)
         return finish(id, reason: .abort)
     }
@@ -203,5 +211,44 @@ public final class Scheduler {
             return .exceedsKVCapacity(requiredPages: required, totalPages: config.pageCount)
         }
         return nil
+    }
+}
+
+// MARK: - Storage reused across steps
+
+extension Scheduler {
+    /// The previous decode batch's entry storage, emptied. It allocates nothing when the caller
+    /// already dropped that batch (the engine does before it schedules the next one).
+    func takeEntryBuffer() -> [BatchEntry] {
+        var buffer: [BatchEntry] = []
+        swap(&buffer, &entryBuffer)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
+    /// Keeps `entries`' storage for the next decode batch and returns them.
+    func keepEntryBuffer(_ entries: [BatchEntry]) -> [BatchEntry] {
+        entryBuffer = entries
+        return entries
+    }
+
+    /// Releases what the previous batch's entries hold (page tables shared with requests), so
+    /// growing a request's page table does not copy it.
+    func releaseEntryBuffer() {
+        entryBuffer.removeAll(keepingCapacity: true)
+    }
+
+    /// The previous postprocess's event storage, emptied (see ``takeEntryBuffer()``).
+    func takeEventBuffer() -> [SchedulerEvent] {
+        var buffer: [SchedulerEvent] = []
+        swap(&buffer, &eventBuffer)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
+    /// Keeps `events`' storage for the next postprocess and returns them.
+    func keepEventBuffer(_ events: [SchedulerEvent]) -> [SchedulerEvent] {
+        eventBuffer = events
+        return events
     }
 }

@@ -14,6 +14,17 @@ import Testing
         try pool.checkIntegrity()
     }
 
+    @Test func allocateOneTakesTheSamePageAllocateWouldAndNoneWhenFull() throws {
+        var pool = PagePool(pageCount: 2)
+        #expect(pool.allocateOne() == 0)
+        #expect(pool.allocate(1) == [1])
+        #expect(pool.allocateOne() == nil)
+        #expect(pool.inUsePageCount == 2)
+        pool.free([0])
+        #expect(pool.allocateOne() == 0)
+        try pool.checkIntegrity()
+    }
+
     @Test func freeReturnsPagesAndZeroAllocationSucceeds() throws {
         var pool = PagePool(pageCount: 2)
         let pagesAllocation = pool.allocate(2)
