@@ -34,11 +34,9 @@ extension RouterCoordinator: WorkerLinkDelegate {
         // A lost `submit` would leave its request waiting forever: move it now.
         guard case .submit(let submit)? = try? RouterToWorker.decode(frame, maxFrameBytes: config.maxFrameBytes) else { return }
         core.withLock { core in
-            guard let flight = core.flights[submit.requestID], core.workers[flight.decision.worker]?.routingID == routingID
+            guard let worker = core.flights[submit.requestID]?.lifecycle.worker, core.workers[worker]?.routingID == routingID
             else { return }
-            let worker = flight.decision.worker
-            if flight.isStopping || flight.isCancelled { return endStopped(submit.requestID, in: &core) }
-            retry(submit.requestID, after: "the request could not be sent to \(worker)", in: &core)
+            update(submit.requestID, in: &core) { $0.sendFailed(to: worker) }
         }
     }
 
@@ -80,14 +78,14 @@ extension RouterCoordinator: WorkerLinkDelegate {
                 worker: worker, incarnation: incarnation, sequence: snapshot.sequence, chains: snapshot.chains)
             for action in core.state.applySnapshot(converted, now: now) { perform(action, in: &core) }
         case .tokens(let outputs):
-            for output in outputs { deliver(output, from: worker, in: &core) }
+            for output in outputs { update(output.requestID, in: &core) { $0.tokensArrived(output, from: worker) } }
         case .finished(let finish):
-            finished(finish, from: worker, in: &core)
+            update(finish.requestID, in: &core) { $0.workerFinished(finish, from: worker) }
         case .failed(let requestID, let code, let message):
-            failed(requestID, code: code, message: message, from: worker, in: &core)
+            update(requestID, in: &core) { $0.workerFailed(code: code, message: message, from: worker) }
         case .draining(let deadlineMilliseconds):
             guard !core.state.registry.isDraining(worker) else { return }
-            let running = core.flights.values.filter { $0.decision.worker == worker }.count
+            let running = core.flights.values.filter { $0.lifecycle.worker == worker }.count
             config.logger.info(
                 "\(worker) is shutting down: no new requests; it finishes its \(running) running within \(deadlineMilliseconds) ms",
                 metadata: worker.logMetadata)
@@ -198,131 +196,5 @@ extension RouterCoordinator: WorkerLinkDelegate {
         core.workers[worker] = nil
         core.state.removeWorker(worker)
         moveFlights(off: worker, reason: reason, in: &core)
-    }
-
-    // MARK: - Request progress
-
-    private func deliver(_ output: TokenOutput, from worker: WorkerID, in core: inout CoordinatorCore) {
-        guard var flight = core.flights[output.requestID], flight.decision.worker == worker, !flight.isCancelled else { return }
-        // Indices count from the start of the current attempt; drop anything already delivered.
-        let expected = flight.generated.count - flight.resumeOffset
-        let skip = expected - Int(output.firstIndex)
-        guard skip >= 0, skip < output.tokenIDs.count else { return }
-        let tokens = Array(output.tokenIDs[skip...])
-        let logprobs = output.logprobs.count == output.tokenIDs.count ? Array(output.logprobs[skip...]) : []
-        let arrival = now
-        if flight.generated.count == flight.resumeOffset {
-            // The first tokens of this attempt: its prefill is done.
-            core.state.prefillCompleted(flight.decision)
-        }
-        if flight.generated.isEmpty {
-            core.metrics.timeToFirstToken.record(arrival.seconds(since: flight.admittedAt))
-        } else if let last = flight.lastTokenAt {
-            let perToken = arrival.seconds(since: last) / Double(tokens.count)
-            for _ in tokens { core.metrics.interTokenLatency.record(perToken) }
-        }
-        flight.lastTokenAt = arrival
-        flight.generated += tokens
-        core.flights[output.requestID] = flight
-        flight.continuation.yield(.tokens(tokens, logprobs: logprobs))
-    }
-
-    private func finished(_ finish: RequestFinish, from worker: WorkerID, in core: inout CoordinatorCore) {
-        guard let flight = core.flights[finish.requestID], flight.decision.worker == worker else { return }
-        core.flights[finish.requestID] = nil
-        core.state.finish(flight.decision)
-        core.metrics.recordProcessed(by: worker.rawValue)
-        if flight.isCancelled {
-            core.metrics.abortedRequests.increment()
-            return
-        }
-        let completion = flight.resumeOffset + Int(finish.completionTokens)
-        let cached = min(Int(finish.cachedTokens), flight.prompt.count)
-        if case .error = finish.reason {
-            core.metrics.failedRequests.increment()
-        } else {
-            core.metrics.recordCompleted(
-                promptTokens: flight.prompt.count, generatedTokens: completion, cachedTokens: cached,
-                seconds: now.seconds(since: flight.admittedAt))
-        }
-        flight.continuation.yield(.finished(RoutedFinish(
-            reason: finish.reason, promptTokens: flight.prompt.count, completionTokens: completion, cachedTokens: cached,
-            workerID: worker.rawValue, attempts: flight.attempts)))
-        flight.continuation.finish()
-    }
-
-    private func failed(_ id: UInt64, code: WorkerFailureCode, message: String, from worker: WorkerID, in core: inout CoordinatorCore) {
-        guard let flight = core.flights[id], flight.decision.worker == worker else { return }
-        if flight.isStopping { return endStopped(id, in: &core) }
-        if code == .invalidRequest || flight.isCancelled {
-            return fail(id, .failed(message), in: &core)
-        }
-        config.logger.warning("\(worker) could not run request \(id) (\(code)): \(message)", metadata: worker.logMetadata.merging(["request": "\(id)"]) { $1 })
-        retry(id, after: "\(worker): \(message)", in: &core)
-    }
-
-    /// Moves every request of `worker` to another one: re-dispatched if nothing streamed yet,
-    /// re-prefilled with its generated tokens otherwise.
-    private func moveFlights(off worker: WorkerID, reason: String, in core: inout CoordinatorCore) {
-        let ids = core.flights.filter { $0.value.decision.worker == worker }.keys.sorted()
-        for id in ids {
-            guard let flight = core.flights[id] else { continue }
-            if flight.isCancelled {
-                core.state.finish(flight.decision)
-                core.flights[id] = nil
-                core.metrics.abortedRequests.increment()
-                continue
-            }
-            if flight.isStopping {
-                endStopped(id, in: &core)
-                continue
-            }
-            if !flight.generated.isEmpty { core.metrics.recoveredAfterStreaming.increment() }
-            retry(id, after: reason, in: &core)
-        }
-    }
-
-    /// Finishes a request the router already asked to stop (a stop string matched) with what
-    /// was streamed, when its worker can no longer send the finish itself.
-    private func endStopped(_ id: UInt64, in core: inout CoordinatorCore) {
-        guard let flight = core.flights.removeValue(forKey: id) else { return }
-        core.state.finish(flight.decision)
-        flight.continuation.yield(.finished(RoutedFinish(
-            reason: .abort, promptTokens: flight.prompt.count, completionTokens: flight.generated.count, cachedTokens: 0,
-            workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
-        flight.continuation.finish()
-    }
-
-    /// Releases the current attempt and dispatches again, excluding the workers that failed.
-    private func retry(_ id: UInt64, after reason: String, in core: inout CoordinatorCore) {
-        guard var flight = core.flights[id] else { return }
-        core.state.finish(flight.decision)
-        flight.excluded.insert(flight.decision.worker)
-        if let last = flight.generated.last,
-            let finish = config.stopRule.finishReason(
-                params: flight.params, lastToken: last, outputCount: flight.generated.count,
-                sequenceLength: flight.prompt.count + flight.generated.count)
-        {
-            // The worker went away between its last token and its `finished`, after a stop token
-            // or everything asked for: the request is complete.
-            core.flights[id] = nil
-            flight.continuation.yield(.finished(RoutedFinish(
-                reason: finish, promptTokens: flight.prompt.count, completionTokens: flight.generated.count,
-                cachedTokens: 0, workerID: flight.decision.worker.rawValue, attempts: flight.attempts)))
-            flight.continuation.finish()
-            return
-        }
-        guard flight.attempts < config.maxAttempts else {
-            core.flights[id] = flight
-            return fail(id, .failed("the request failed on \(flight.attempts) workers; last: \(reason)"), in: &core)
-        }
-        guard let decision = route(flight.prompt + flight.generated, flight.params, excluding: flight.excluded, in: &core) else {
-            core.flights[id] = flight
-            return fail(id, .failed("no other worker could take the request after \(reason)"), in: &core)
-        }
-        core.metrics.retries.increment()
-        flight.decision = decision
-        core.flights[id] = flight
-        send(id, in: &core)
     }
 }

@@ -56,7 +56,7 @@ package final class RouterCoordinator: Sendable {
     /// Fails every in-flight request and stops the socket thread.
     package func shutdown() {
         core.withLock { core in
-            for id in core.flights.keys.sorted() { fail(id, .shuttingDown, in: &core) }
+            for id in core.flights.keys.sorted() { update(id, in: &core) { $0.shutdown() } }
         }
         link.stop()
     }
@@ -81,10 +81,11 @@ package final class RouterCoordinator: Sendable {
             let admitted = now
             guard let decision = route(request.tokenIDs, request.params, excluding: [], in: &core) else { return .failure(.noWorkers) }
             core.metrics.requests.increment()
-            core.flights[id] = Flight(
-                prompt: request.tokenIDs, params: request.params, decision: decision, admittedAt: admitted,
-                continuation: continuation)
-            send(id, in: &core)
+            let lifecycle = RequestLifecycle(
+                requestID: id, prompt: request.tokenIDs, params: request.params, stopRule: config.stopRule,
+                maxAttempts: config.maxAttempts)
+            core.flights[id] = Flight(lifecycle: lifecycle, admittedAt: admitted, continuation: continuation)
+            update(id, in: &core) { $0.dispatched(decision) }
             return .success(id)
         }
         let id: UInt64
@@ -102,24 +103,13 @@ package final class RouterCoordinator: Sendable {
 
     /// Aborts a request: the worker is told to stop; the stream ends. Unknown ids are ignored.
     package func cancel(_ id: UInt64) {
-        core.withLock { core in
-            guard var flight = core.flights[id], !flight.isCancelled else { return }
-            flight.isCancelled = true
-            core.flights[id] = flight
-            flight.continuation.finish()
-            post(.abort(requestID: id), to: flight.decision.worker, in: core)
-        }
+        core.withLock { core in update(id, in: &core) { $0.clientCancelled() } }
     }
 
     /// Stops generation early (e.g. a stop string matched at the router) but keeps the stream
     /// open: the worker's `finished` (reason `abort`, with its usage) still arrives.
     package func stopGenerating(_ id: UInt64) {
-        core.withLock { core in
-            guard var flight = core.flights[id], !flight.isCancelled, !flight.isStopping else { return }
-            flight.isStopping = true
-            core.flights[id] = flight
-            post(.abort(requestID: id), to: flight.decision.worker, in: core)
-        }
+        core.withLock { core in update(id, in: &core) { $0.stopMatched() } }
     }
 
     /// Routes under the lock, timing the decision. Returns nil when no worker can take it.
@@ -135,27 +125,6 @@ package final class RouterCoordinator: Sendable {
             if decision.matchedPages > 0 { core.metrics.cacheHits.increment() } else { core.metrics.cacheMisses.increment() }
         }
         return decision
-    }
-
-    /// Sends the flight's current attempt to its worker.
-    func send(_ id: UInt64, in core: inout CoordinatorCore) {
-        guard var flight = core.flights[id] else { return }
-        flight.attempts += 1
-        flight.dispatchedAt = now
-        flight.resumeOffset = flight.generated.count
-        flight.lastTokenAt = nil
-        core.flights[id] = flight
-        var params = flight.params
-        params.maxTokens -= flight.generated.count
-        post(.submit(WorkerSubmit(requestID: id, tokenIDs: flight.prompt + flight.generated, params: params)), to: flight.decision.worker, in: core)
-    }
-
-    /// Ends a flight with an error, releasing its load.
-    func fail(_ id: UInt64, _ error: RoutedRequestError, in core: inout CoordinatorCore) {
-        guard let flight = core.flights.removeValue(forKey: id) else { return }
-        core.state.finish(flight.decision)
-        if !flight.isCancelled { core.metrics.failedRequests.increment() }
-        flight.continuation.finish(throwing: error)
     }
 
     /// Queues a message for `worker` (over the connection it registered on).
@@ -237,34 +206,12 @@ struct WorkerEntry: Sendable {
     var routingID: [UInt8]
 }
 
-/// One request between admission and its finish.
+/// One request between admission and its finish: its ``RequestLifecycle`` and what the
+/// coordinator keeps beside it to time it and to reach its client.
 struct Flight: Sendable {
-    var prompt: [Int32]
-    var params: SamplingParams
-    /// Every token streamed to the client so far (kept for re-prefill after a worker loss).
-    var generated: [Int32] = []
-    var decision: RouteDecision
+    var lifecycle: RequestLifecycle
     var admittedAt: RouterInstant
-    var dispatchedAt = RouterInstant(nanoseconds: 0)
+    /// When the current attempt last delivered tokens.
     var lastTokenAt: RouterInstant?
-    var attempts = 0
-    var excluded: Set<WorkerID> = []
-    /// `generated.count` when the current attempt started.
-    var resumeOffset = 0
-    /// The client went away: the stream is finished and the worker was told to abort.
-    var isCancelled = false
-    /// The router asked the worker to stop; the finish is still delivered.
-    var isStopping = false
     let continuation: AsyncThrowingStream<RoutedUpdate, any Error>.Continuation
-
-    init(
-        prompt: [Int32], params: SamplingParams, decision: RouteDecision, admittedAt: RouterInstant,
-        continuation: AsyncThrowingStream<RoutedUpdate, any Error>.Continuation
-    ) {
-        self.prompt = prompt
-        self.params = params
-        self.decision = decision
-        self.admittedAt = admittedAt
-        self.continuation = continuation
-    }
 }
