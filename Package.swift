@@ -115,6 +115,9 @@ let package = Package(
                 "Tokenizers", "ProcessLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -224,7 +227,7 @@ let package = Package(
             name: "WorkerServiceTests",
             dependencies: [
                 "ProcessLogging", "BackendCatalog", "Backends", "Engine", "KVPaging", "Models", "PageHashing",
-                "Scheduling", "ServingTypes", "TestSupport", "Transport", "WireProtocol", "WorkerService",
+                "Scheduling", "ServingTypes", "TestSupport", "Transport", "WireProtocol", "WorkerService", "ServingClient",
             ],
             swiftSettings: swiftSettings
         ),

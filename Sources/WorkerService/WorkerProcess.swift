@@ -20,12 +20,19 @@ public struct WorkerProcess: Sendable {
     public var endpointConfig: WorkerEndpointConfig
     /// After a first signal, how long running requests may take to finish (zero: leave at once).
     public var drainTimeout: Duration
+    /// Where to serve `GET /metrics` and `GET /health` over HTTP (`nil`: nowhere; port 0: any
+    /// free port, logged at start).
+    public var metricsAddress: (host: String, port: Int)?
 
     /// Creates a worker service.
-    public init(engineConfig: EngineConfig, endpointConfig: WorkerEndpointConfig, drainTimeout: Duration) {
+    public init(
+        engineConfig: EngineConfig, endpointConfig: WorkerEndpointConfig, drainTimeout: Duration,
+        metricsAddress: (host: String, port: Int)? = nil
+    ) {
         self.engineConfig = engineConfig
         self.endpointConfig = endpointConfig
         self.drainTimeout = drainTimeout
+        self.metricsAddress = metricsAddress
     }
 
     /// A worker's engine configuration from `base`: KV cache events published with page hashes
@@ -66,7 +73,17 @@ public struct WorkerProcess: Sendable {
         let changes = loop.changes
         let signals = ShutdownSignals(logger: endpointConfig.logger) { _ in changes.notify() }
         let serving = WorkerServing(endpoint: endpoint, engine: loop, drainTimeout: drainTimeout, signals: signals)
-        try await ProcessServices.run([EngineLoopService(loop), serving], signals: signals, logger: endpointConfig.logger)
+        var services: [any Service] = [EngineLoopService(loop)]
+        if let (host, port) = metricsAddress {
+            // Before the endpoint, so it is stopped after it: it answers throughout the drain.
+            let logger = endpointConfig.logger
+            let server = WorkerMetricsServer(
+                endpoint: endpoint, engine: loop, metrics: WorkerMetrics(workerID: endpointConfig.workerID))
+            services.append(server.application(host: host, port: port, logger: logger) { bound in
+                logger.info("serving metrics on http://\(host):\(bound)/metrics")
+            })
+        }
+        try await ProcessServices.run(services + [serving], signals: signals, logger: endpointConfig.logger)
         endpointConfig.logger.info("stopped")
     }
 }

@@ -44,7 +44,16 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: "The router routes nothing new here meanwhile, and moves whatever is unfinished to other workers when this one leaves. A second signal leaves at once."))
     var drainTimeout: Double = 30
 
+    @Option(help: "Serve GET /metrics (Prometheus) and GET /health (200 while routable) over HTTP on this port (0: any free port; default: off).")
+    var metricsPort: Int?
+
+    @Option(help: "Address for --metrics-port.")
+    var metricsHost: String = "127.0.0.1"
+
     func validate() throws {
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)")
+        }
         guard (router == nil) != (listen == nil) else {
             throw ValidationError("give exactly one of --router ENDPOINT (connect to a router) or --listen ENDPOINT (wait for one)")
         }
@@ -80,7 +89,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
         let service = WorkerProcess(
             engineConfig: config, endpointConfig: endpointConfig(fingerprint: fingerprint),
-            drainTimeout: .milliseconds(Int64(drainTimeout * 1000)))
+            drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), metricsAddress: metricsPort.map { (metricsHost, $0) })
         try await service.run(model: model)
     }
 

@@ -24,6 +24,7 @@ import TestSupport
         (["--router", "tcp://127.0.0.1:5555", "--registration-timeout", "0"], "--registration-timeout"),
         (["--router", "tcp://127.0.0.1:5555", "--drain-timeout=-1"], "--drain-timeout must be in 0...86400"),
         (["--router", "tcp://127.0.0.1:5555", "--drain-timeout", "nan"], "--drain-timeout"),
+        (["--router", "tcp://127.0.0.1:5555", "--metrics-port", "70000"], "--metrics-port must be in 0...65535, got 70000"),
         (["--router", "tcp://127.0.0.1:5555", "--tp", "0"], "--tp"),
         (["--router", "tcp://127.0.0.1:5555", "--tp-stats"], "--tp-stats"),
     ])

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Models
 import PageHashing
+import ServingClient
 import ServingTypes
 import Testing
 import TestSupport
@@ -97,6 +98,47 @@ import WireProtocol
         #expect(worker.finish(timeout: 20) == 0, "\(worker.standardError)")
         #expect(worker.standardError.contains("received SIGTERM; shutting down"), "\(worker.standardError)")
         #expect(worker.standardError.contains("second signal: leaving with"), "\(worker.standardError)")
+    }
+
+    /// A client of the HTTP server a worker started with `--metrics-port 0` announced.
+    static func metricsClient(of worker: ChildProcess) throws -> ServingHTTPClient {
+        #expect(worker.wait(until: { worker.standardError.contains("serving metrics on") }, timeout: 30), "\(worker.standardError)")
+        let words = worker.standardError.split(whereSeparator: \.isWhitespace)
+        let url = try #require(words.first { $0.hasPrefix("http://") && $0.hasSuffix("/metrics") })
+        return ServingHTTPClient(url: try ServingURL(String(url.dropLast("/metrics".count))))
+    }
+
+    /// `--metrics-port`: readiness follows registration, and the engine's figures are exported
+    /// with the worker's id.
+    @Test func metricsPortServesHealthAndTheEngineFigures() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try Self.worker(["--router", router.endpoint], extra: ["--metrics-port", "0"])
+        defer { _ = worker.finish(timeout: 1) }
+        let client = try Self.metricsClient(of: worker)
+        _ = try #require(try router.acceptRegistration())
+        #expect(worker.wait(until: { worker.standardError.contains("registered with") }, timeout: 10))
+        #expect(try client.send("GET", "/health").status == 200)
+        try Self.expectServesReferenceTokens(router)
+        let metrics = try client.send("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("sglang:num_running_reqs{worker=\"42\"} 0"), "\(metrics.text)")
+        #expect(metrics.text.contains("sglang:generation_tokens_total{worker=\"42\"} 64"), "\(metrics.text)")
+        #expect(metrics.text.contains("radixserve_worker_registered{worker=\"42\"} 1"), "\(metrics.text)")
+        // Totals are counters: a second scrape adds nothing when nothing ran.
+        #expect(try client.send("GET", "/metrics").text.contains("sglang:generation_tokens_total{worker=\"42\"} 64"))
+        kill(worker.process.processIdentifier, SIGTERM)
+        #expect(worker.finish(timeout: 20) == 0, "\(worker.standardError)")
+    }
+
+    /// Before the router accepts it, a worker is not ready.
+    @Test func healthIsUnavailableUntilRegistered() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try Self.worker(["--router", router.endpoint], extra: ["--metrics-port", "0"])
+        defer { _ = worker.finish(timeout: 1) }
+        let health = try Self.metricsClient(of: worker).send("GET", "/health")
+        #expect(health.status == 503 && health.text == "not registered\n")
     }
 
     @Test func refusedWorkerExitsWithTheReason() throws {
