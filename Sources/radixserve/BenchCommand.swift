@@ -117,13 +117,15 @@ struct BenchCommand: ParsableCommand {
                 try MatMulBench(backend: backend, runs: max(runs, 5)).report(
                     rowCounts: rowCounts, backendName: modelOptions.backend, json: json))
         case "single":
-            let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
+            let model = try modelOptions.loadModel(
+                maxStepTokens: max(promptTokens, 16), requirements: engineOptions.deviceRequirements(pageSize: modelOptions.pageSize))
             let context = promptTokens + decodeTokens + 1
             guard context <= model.config.maxPositionEmbeddings else {
                 throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
             }
             let result = try SingleRequestBench.measure(
                 model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
+                kvCacheDType: engineOptions.kvCacheDType.dtype,
                 promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
             StandardOutput.write(json ? try result.jsonLine() : result.summary)
         default:
@@ -150,8 +152,10 @@ struct BenchCommand: ParsableCommand {
                 vocabulary: config.vocabularySize, random: &random)
         let modelOptions = modelOptions
         let maxStepTokens = engineOptions.maxBatchedTokens
-        let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
-            try modelOptions.loadModel(maxStepTokens: maxStepTokens)
+        let engineConfig = engineOptions.engineConfig(pageSize: modelOptions.pageSize)
+        let requirements = engineConfig.deviceRequirements
+        let bench = EngineBench(config: engineConfig) {
+            try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements)
         }
         for level in concurrencyLevels {
             let outcome = try bench.measure(workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)

@@ -13,9 +13,9 @@ extension GenerateCommand {
         let lines = try PromptLine.load(path: path, defaults: sampling.samplingParams)
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
         let maxStepTokens = max(engine.maxBatchedTokens, 16)
-        let ranks = tensorParallel.isEnabled ? try tensorParallel.startRanks(modelOptions: modelOptions, handlesSignals: true) : nil
+        let ranks = tensorParallel.isEnabled ? try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: true) : nil
         defer { ranks?.finish() }
-        let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+        let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
         var config = engine.engineConfig(pageSize: modelOptions.pageSize, seed: sampling.seed)
         config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
         let collector = EventCollector()

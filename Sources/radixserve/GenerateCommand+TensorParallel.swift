@@ -6,10 +6,11 @@ extension GenerateCommand {
     /// tensor-parallel group (see ``TensorParallelRanks``) like the single-process path, and shuts
     /// the group down when it stops.
     func runTensorParallel() throws {
-        let ranks = try tensorParallel.startRanks(modelOptions: modelOptions, handlesSignals: true)
+        let ranks = try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: true)
         defer { ranks.finish() }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let leader = try tensorParallel.joinAsLeader(ranks, modelOptions: modelOptions, maxStepTokens: max(engine.maxBatchedTokens, 16))
+        let leader = try tensorParallel.joinAsLeader(
+            ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: max(engine.maxBatchedTokens, 16))
         let probe = TensorParallelStatistics(leader)
         let queue = EngineEventQueue()
         let isProbing = tensorParallel.tpStats

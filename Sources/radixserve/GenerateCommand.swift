@@ -51,7 +51,8 @@ struct GenerateCommand: ParsableCommand {
         if let promptsFile { return try runBatch(path: promptsFile) }
         if tensorParallel.isEnabled { return try runTensorParallel() }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let model = try modelOptions.loadModel(maxStepTokens: max(engine.maxBatchedTokens, 16))
+        let model = try modelOptions.loadModel(
+            maxStepTokens: max(engine.maxBatchedTokens, 16), requirements: engine.deviceRequirements(pageSize: modelOptions.pageSize))
         let queue = EngineEventQueue()
         let loop = try EngineLoop(model: model, config: sequentialEngineConfig(tokenizer: tokenizer), sink: queue.receive)
         defer { loop.shutdown() }

@@ -37,6 +37,9 @@ struct RankCommand: AsyncParsableCommand {
     @Flag(help: "Keep lm_head replicated (must match the leader's --tp-replicated-lm-head).")
     var replicatedLMHead = false
 
+    @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).")
+    var kvCacheDType: KVCacheDTypeName = .f32
+
     @Option(help: .hidden)
     var parentPid: Int32?
 
@@ -55,7 +58,7 @@ struct RankCommand: AsyncParsableCommand {
         var configuration = TensorParallelConfiguration(
             rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
-            isVocabParallel: !replicatedLMHead)
+            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType.dtype)
         configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
         let logger = Logger(label: "radixserve.rank")
         try await ProcessServices.run(

@@ -39,40 +39,49 @@ struct TensorParallelOptions: ParsableArguments {
         requested > 0 ? requested : max(1, ProcessInfo.processInfo.activeProcessorCount / size)
     }
 
-    func configuration(rank: Int, rendezvous: String, maxStepTokens: Int = 2048) -> TensorParallelConfiguration {
+    func configuration(rank: Int, rendezvous: String, maxStepTokens: Int = 2048, requirements: DeviceRequirements)
+        -> TensorParallelConfiguration
+    {
         TensorParallelConfiguration(
             rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: tpDataEndpoint,
             timeout: .milliseconds(Int64(tpTimeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(tpTimeout, 10) * 1000)),
-            isVocabParallel: !tpReplicatedLMHead, maxStepTokens: maxStepTokens)
+            isVocabParallel: !tpReplicatedLMHead, maxStepTokens: maxStepTokens,
+            kvCacheDType: requirements.kvCacheDType ?? .f32, pageSize: requirements.pageSize)
     }
 
-    /// Starts ranks 1..<N as `radixserve rank` children for a model run with `modelOptions`, or
-    /// waits for hand-started ranks at `--tp-endpoint`.
-    func startRanks(modelOptions: ModelOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
+    /// Starts ranks 1..<N as `radixserve rank` children for a model run with `modelOptions` and
+    /// the KV cache dtype of `engine`, or waits for hand-started ranks at `--tp-endpoint`.
+    func startRanks(modelOptions: ModelOptions, engine: EngineOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
         let threads = threadsPerRank(requested: modelOptions.threads)
         let parent = getpid()
         return try TensorParallelRanks(size: size, endpoint: tpEndpoint, handlesSignals: handlesSignals) { rank, rendezvous in
             ["rank", "--rank", "\(rank)", "--tp", "\(size)", "--leader", rendezvous, "--model", modelOptions.model,
              "--backend", modelOptions.backend, "--threads", "\(threads)", "--timeout", "\(tpTimeout)", "--parent-pid", "\(parent)",
-             "--log-level", ProcessLogging.level.rawValue]
+             "--kv-dtype", engine.kvCacheDType.rawValue, "--log-level", ProcessLogging.level.rawValue]
                 + (tpReplicatedLMHead ? ["--replicated-lm-head"] : [])
         }
     }
 
     /// Joins `ranks` as rank 0 on a fresh backend and returns the leader; the caller owns it.
-    func joinAsLeader(_ ranks: TensorParallelRanks, modelOptions: ModelOptions, maxStepTokens: Int) throws
-        -> sending TensorParallelLeader
+    func joinAsLeader(_ ranks: TensorParallelRanks, modelOptions: ModelOptions, engine: EngineOptions, maxStepTokens: Int)
+        throws -> sending TensorParallelLeader
     {
         let backend = try BackendCatalog.device(named: modelOptions.backend)
             .makeBackend(threads: threadsPerRank(requested: modelOptions.threads))
+        let requirements = engine.deviceRequirements(pageSize: modelOptions.pageSize)
         return try ranks.joinAsLeader(
-            configuration(rank: 0, rendezvous: ranks.rendezvous, maxStepTokens: maxStepTokens), directory: modelOptions.directory,
-            backend: backend)
+            configuration(rank: 0, rendezvous: ranks.rendezvous, maxStepTokens: maxStepTokens, requirements: requirements),
+            directory: modelOptions.directory, backend: backend)
     }
 
     /// The model this process runs: rank 0 of the group of `ranks`, or with none a local model.
-    func loadModel(_ ranks: TensorParallelRanks?, modelOptions: ModelOptions, maxStepTokens: Int) throws -> sending any ForwardModel {
-        guard let ranks else { return try modelOptions.loadModel(maxStepTokens: maxStepTokens) }
-        return try joinAsLeader(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+    func loadModel(_ ranks: TensorParallelRanks?, modelOptions: ModelOptions, engine: EngineOptions, maxStepTokens: Int)
+        throws -> sending any ForwardModel
+    {
+        guard let ranks else {
+            return try modelOptions.loadModel(
+                maxStepTokens: maxStepTokens, requirements: engine.deviceRequirements(pageSize: modelOptions.pageSize))
+        }
+        return try joinAsLeader(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
     }
 }

@@ -29,6 +29,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "KV cache memory per worker, e.g. 256M (default: the worker's default).")
     var kvMemory: String?
 
+    @Option(name: .customLong("kv-dtype"), help: "Workers' KV cache element type: f32 or bf16 (default: the worker's default, f32).")
+    var kvCacheDType: KVCacheDTypeName?
+
     @Option(help: "Workers' admission order: fcfs or lpm (default: the worker's default, fcfs).")
     var schedulePolicy: SchedulePolicyName?
 
@@ -65,6 +68,7 @@ struct UpCommand: AsyncParsableCommand {
             ]
             if tp > 1 { arguments += ["--tp", "\(tp)"] }
             if let kvMemory { arguments += ["--kv-memory", kvMemory] }
+            if let kvCacheDType { arguments += ["--kv-dtype", kvCacheDType.rawValue] }
             if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.rawValue] }
             return arguments
         }

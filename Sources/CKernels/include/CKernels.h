@@ -68,6 +68,13 @@ void radixserve_weighted_values64_avx512(
     const float *head_base, long page_stride, const int32_t *pages, long page_size, long count,
     const float *pa, const float *pb, float *oa, float *ob);
 
+/// ``radixserve_weighted_values64_avx512`` over a bf16 cache: `head_base`, `page_stride` and the
+/// 64-element slot stride count bf16 elements; each value is widened exactly (a 16-bit shift)
+/// and the sums run in the same order, so the result has the AVX2 Swift kernel's bits.
+void radixserve_weighted_values64_bf16_avx512(
+    const uint16_t *head_base, long page_stride, const int32_t *pages, long page_size, long count,
+    const float *pa, const float *pb, float *oa, float *ob);
+
 /// Copies `rows` (at most 16) rows of `x`, `stride` floats apart, into the micro-kernel's layout:
 /// `out[i * 16 + r] = x[r * stride + i]` for every input feature `i < columns`, and 0 for `r >= rows`.
 /// 16 × 16 blocks are transposed in registers.

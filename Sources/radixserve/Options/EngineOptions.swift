@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Engine
 import Scheduling
 
@@ -9,6 +10,9 @@ struct EngineOptions: ParsableArguments {
 
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
+
+    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.")
+    var kvCacheDType: KVCacheDTypeName = .f32
 
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64
@@ -44,9 +48,31 @@ struct EngineOptions: ParsableArguments {
     func engineConfig(pageSize: Int, seed: UInt64 = 0) -> EngineConfig {
         let budget = kvMemory.flatMap(KVMemoryBudget.parse) ?? .fractionOfAvailable(kvFraction)
         return EngineConfig(
-            pageSize: pageSize, kvMemory: budget, maxBatchedTokens: maxBatchedTokens,
+            pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType.dtype, maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunningRequests, policy: schedulePolicy.policy, isPrefixCacheEnabled: !noPrefixCache,
             seed: seed)
+    }
+}
+
+extension EngineOptions {
+    /// What the engine configuration for pages of `pageSize` tokens needs of the device.
+    func deviceRequirements(pageSize: Int) -> DeviceRequirements {
+        engineConfig(pageSize: pageSize).deviceRequirements
+    }
+}
+
+/// `--kv-dtype` values: every dtype; whether the device holds it is its capabilities' call.
+enum KVCacheDTypeName: String, ExpressibleByArgument, CaseIterable {
+    case f32
+    case bf16
+    case f16
+
+    var dtype: DType {
+        switch self {
+        case .f32: .f32
+        case .bf16: .bf16
+        case .f16: .f16
+        }
     }
 }
 
