@@ -3,6 +3,7 @@
 import Backends
 import Foundation
 import Collectives
+import Logging
 import Models
 import WireProtocol
 
@@ -70,6 +71,8 @@ public final class TensorParallelFollower {
         let cache = try model.backend.makeKVCache(KVCacheSpec(
             config: model.config, shard: model.shard, pageSize: plan.pageSize, pageCount: plan.pageCount,
             dtype: kvCacheDType))
+        Logger(label: "radixserve.rank").info(
+            "rank \(sharded.communicator.rank): KV cache of \(plan.pageCount) pages × \(plan.pageSize) tokens in \(kvCacheDType), \(cache.byteCount >> 20) MiB")
         self.cache = cache
         return cache
     }
