@@ -21,11 +21,15 @@ import TestSupport
         #expect(error?.message == "device '\(device)' cannot run this model: \(phrase)")
     }
 
-    @Test func referenceRefusesBF16KVWhenTheEngineStarts() throws {
-        Self.expectRefusal("KV cache dtype bf16 is not supported (supports: f32)", device: "reference") {
-            let backend = try BackendCatalog.device(named: "reference").makeBackend(threads: 1)
+    @Test(arguments: [
+        ("reference", DType.bf16, "KV cache dtype bf16 is not supported (supports: f32)"),
+        ("cpu", DType.f16, "KV cache dtype f16 is not supported (supports: bf16, f32)"),
+    ])
+    func unclaimedKVDTypeIsRefusedWhenTheEngineStarts(device: String, dtype: DType, phrase: String) throws {
+        Self.expectRefusal(phrase, device: device) {
+            let backend = try BackendCatalog.device(named: device).makeBackend(threads: 1)
             let model = try LlamaModel(directory: Fixtures.model("llama-gqa"), backend: backend, maxStepTokens: 64)
-            _ = try EngineLoop(model: model, config: EngineConfig(pageSize: 4, kvMemory: .pages(16), kvCacheDType: .bf16))
+            _ = try EngineLoop(model: model, config: EngineConfig(pageSize: 4, kvMemory: .pages(16), kvCacheDType: dtype))
         }
     }
 
@@ -38,14 +42,6 @@ import TestSupport
                 config: try ModelConfig.load(directory: Fixtures.model("llama-gqa")),
                 checkpoint: try Checkpoint(directory: Fixtures.model("llama-gqa")), backend: backend,
                 requirements: config.deviceRequirements)
-        }
-    }
-
-    @Test func cpuRefusesF16KV() throws {
-        Self.expectRefusal("KV cache dtype f16 is not supported (supports: bf16, f32)", device: "cpu") {
-            let backend = try BackendCatalog.device(named: "cpu").makeBackend(threads: 1)
-            let model = try LlamaModel(directory: Fixtures.model("llama-gqa"), backend: backend, maxStepTokens: 64)
-            _ = try EngineLoop(model: model, config: EngineConfig(pageSize: 4, kvMemory: .pages(16), kvCacheDType: .f16))
         }
     }
 

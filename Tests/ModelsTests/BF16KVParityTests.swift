@@ -50,15 +50,7 @@ import Testing
         let engine = try EngineLoop(
             model: engineModel, config: EngineConfig(pageSize: 4, kvMemory: .pages(64), kvCacheDType: .bf16, maxBatchedTokens: 32),
             sink: queue.receive)
-        var generations: [[Int32]] = []
-        for (index, prompt) in reference.prompts.enumerated() {
-            let generation = try queue.run(
-                EngineRequest(
-                    id: RequestID(UInt64(index)), promptTokenIDs: prompt.promptTokenIDs,
-                    params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true)),
-                on: engine)
-            generations.append(generation.tokenIDs)
-        }
+        let generations = try greedyTokens(of: reference.prompts, on: engine, queue: queue)
         engine.shutdown()
 
         for (prompt, generated) in zip(reference.prompts, generations) {

@@ -42,13 +42,8 @@ import Testing
         let engine = try EngineLoop(
             model: model, config: EngineConfig(pageSize: 16, kvMemory: .pages(64), maxBatchedTokens: 256), sink: queue.receive)
         defer { engine.shutdown() }
-        for (index, prompt) in reference.prompts.enumerated() {
-            let generation = try queue.run(
-                EngineRequest(
-                    id: RequestID(UInt64(index)), promptTokenIDs: prompt.promptTokenIDs,
-                    params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true)),
-                on: engine)
-            #expect(generation.tokenIDs == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
+        for (prompt, tokens) in zip(reference.prompts, try greedyTokens(of: reference.prompts, on: engine, queue: queue)) {
+            #expect(tokens == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
         }
     }
 }

@@ -70,7 +70,7 @@ func rowScratchCount(_ op: AttentionOperands, contextLength: Int) -> Int {
 
 /// Attention row by row: for decode and short chunks, where the query block is too small for GEMM.
 /// The item's query heads share one KV head. A page's keys are the rows of a small matrix, so the
-/// scores are matrix–vector products (``KVElement/keyScores(_:keyCount:permuted:)``); heads go in
+/// scores are matrix–vector products (``KVElement/keyScores(_:keyCount:)``); heads go in
 /// pairs, which loads every key once for both dot products, and one pass over the values
 /// accumulates both weighted sums, 32 features at a time in 8 registers. A head left over from an
 /// odd group goes alone, with 64 value features in registers. `scores` must hold
@@ -135,14 +135,14 @@ func attendHeads<E: KVElement>(
     pair: Bool, count: Int, scores: UnsafeMutablePointer<Float>, permuted: UnsafeMutablePointer<Float>
 ) {
     let d = op.headDim
-    let q = op.query + (row &* op.queryStride &+ h &* d)
+    let q = E.prepareQueries(op.query + (row &* op.queryStride &+ h &* d), rows: pair ? 2 : 1, headDim: d, scratch: permuted)
     forEachPage(E.self, op, item, seq, count: count, cache: op.keys) { start, end, keys in
         // Rows of `x` are the queries (adjacent heads are `d` apart), of the weight the page's keys;
         // head B's scores follow head A's `count` floats later.
         let product = MatVecOperands(
             x: q, xStride: d, weight: keys, bias: nil, out: scores + start, outStride: count, rows: pair ? 2 : 1,
             inFeatures: d)
-        E.keyScores(product, keyCount: end &- start, permuted: permuted)
+        E.keyScores(product, keyCount: end &- start)
     }
     softmaxInPlace(scores, count, scale: op.scale)
     if pair { softmaxInPlace(scores + count, count, scale: op.scale) }
@@ -151,9 +151,9 @@ func attendHeads<E: KVElement>(
         // Both heads' 64 sums in 8 registers, one pass over the values.
         let base = op.elementOffset(page: 0, head: Int(item.kvHead))
         let pageStride = op.elementOffset(page: 1, head: Int(item.kvHead)) &- base
-        E.valueSums64AVX512(
-            op.values + base &* E.byteSize, pageStride: pageStride, pages: seq.pages, pageSize: op.pageSize, count: count,
-            scores, pair ? scores + count : nil, o, pair ? o + d : nil)
+        radixserve_weighted_values64_avx512(
+            op.values + base &* E.byteSize, E.dtype == .bf16 ? 1 : 0, pageStride, seq.pages, op.pageSize, count, scores,
+            pair ? scores + count : nil, o, pair ? o + d : nil)
         return
     }
     if pair {

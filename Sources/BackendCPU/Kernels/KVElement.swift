@@ -1,5 +1,4 @@
 import Backends
-import CKernels
 
 /// How the CPU backend's KV cache stores one element, and the attention pieces that depend on it.
 /// Attention is generic over it and specialized per dtype, so the choice is made once per work
@@ -14,15 +13,15 @@ protocol KVElement {
     static func load8(_ base: UnsafeRawPointer, _ index: Int) -> Vec8
     /// Element `index` widened to f32.
     static func load(_ base: UnsafeRawPointer, _ index: Int) -> Float
+    /// The `rows` query heads at `query` (`headDim` apart) in the order ``keyScores(_:keyCount:)``
+    /// reads them: `query` itself, or a copy in `scratch` (room for `rows · headDim` floats).
+    static func prepareQueries(
+        _ query: UnsafePointer<Float>, rows: Int, headDim: Int, scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float>
     /// `scores[r · outStride + j] = x_r · key_j` for the `rows` (1 or 2) query heads of `product.x`
-    /// and the keys `0 ..< keyCount` at `product.weight`, `headDim` elements apart. `permuted`
-    /// holds room for `rows · headDim` floats.
-    static func keyScores(_ product: MatVecOperands, keyCount: Int, permuted: UnsafeMutablePointer<Float>)
-    /// The AVX-512 value sums of a 64-feature head (``radixserve_weighted_values64_avx512``).
-    static func valueSums64AVX512(
-        _ headBase: UnsafeRawPointer, pageStride: Int, pages: UnsafePointer<Int32>, pageSize: Int, count: Int,
-        _ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>?, _ oa: UnsafeMutablePointer<Float>,
-        _ ob: UnsafeMutablePointer<Float>?)
+    /// (from ``prepareQueries(_:rows:headDim:scratch:)``) and the keys `0 ..< keyCount` at
+    /// `product.weight`, `headDim` elements apart.
+    static func keyScores(_ product: MatVecOperands, keyCount: Int)
 }
 
 /// f32 keys and values, as the step computed them.
@@ -41,24 +40,21 @@ enum F32KV: KVElement {
         base.loadUnaligned(fromByteOffset: index &* 4, as: Float.self)
     }
 
+    @inlinable @inline(__always)
+    static func prepareQueries(
+        _ query: UnsafePointer<Float>, rows: Int, headDim: Int, scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
+        query
+    }
+
     /// Through the weight matrix–vector kernels: a page's keys are the rows of a small matrix.
     @inlinable @inline(__always)
-    static func keyScores(_ product: MatVecOperands, keyCount: Int, permuted: UnsafeMutablePointer<Float>) {
+    static func keyScores(_ product: MatVecOperands, keyCount: Int) {
         if product.rows == 2 {
             matVecF32Batched(product, columns: 0..<keyCount)
         } else {
             matVecF32(product, columns: 0..<keyCount)
         }
-    }
-
-    @inlinable @inline(__always)
-    static func valueSums64AVX512(
-        _ headBase: UnsafeRawPointer, pageStride: Int, pages: UnsafePointer<Int32>, pageSize: Int, count: Int,
-        _ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>?, _ oa: UnsafeMutablePointer<Float>,
-        _ ob: UnsafeMutablePointer<Float>?
-    ) {
-        radixserve_weighted_values64_avx512(
-            headBase.assumingMemoryBound(to: Float.self), pageStride, pages, pageSize, count, pa, pb, oa, ob)
     }
 }
 
@@ -77,27 +73,20 @@ enum BF16KV: KVElement {
         floatFromBF16(base.loadUnaligned(fromByteOffset: index &* 2, as: UInt16.self))
     }
 
-    /// Through the bf16 weight kernel, which widens pairs of keys with one 32-bit load; the
-    /// queries go in its pair order (``permuteForPairs(_:_:_:)``) into `permuted`.
+    /// The queries in the pair order of the bf16 weight kernel (``permuteForPairs(_:_:_:)``),
+    /// once per row and head pair, not per page.
     @inlinable @inline(__always)
-    static func keyScores(_ product: MatVecOperands, keyCount: Int, permuted: UnsafeMutablePointer<Float>) {
-        var product = product
-        for r in 0..<product.rows {
-            permuteForPairs(product.x + r &* product.xStride, permuted + r &* product.inFeatures, product.inFeatures)
-        }
-        product.x = UnsafePointer(permuted)
-        product.xStride = product.inFeatures
-        matVecBF16(product, columns: 0..<keyCount)
+    static func prepareQueries(
+        _ query: UnsafePointer<Float>, rows: Int, headDim: Int, scratch: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
+        for r in 0..<rows { permuteForPairs(query + r &* headDim, scratch + r &* headDim, headDim) }
+        return UnsafePointer(scratch)
     }
 
+    /// Through the bf16 weight kernel, which widens a pair of keys' features with one 32-bit load.
     @inlinable @inline(__always)
-    static func valueSums64AVX512(
-        _ headBase: UnsafeRawPointer, pageStride: Int, pages: UnsafePointer<Int32>, pageSize: Int, count: Int,
-        _ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>?, _ oa: UnsafeMutablePointer<Float>,
-        _ ob: UnsafeMutablePointer<Float>?
-    ) {
-        radixserve_weighted_values64_bf16_avx512(
-            headBase.assumingMemoryBound(to: UInt16.self), pageStride, pages, pageSize, count, pa, pb, oa, ob)
+    static func keyScores(_ product: MatVecOperands, keyCount: Int) {
+        matVecBF16(product, columns: 0..<keyCount)
     }
 }
 
