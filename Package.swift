@@ -89,7 +89,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
-            dependencies: ["Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes"],
+            dependencies: [
+                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes", "Tokenizers",
+            ],
             swiftSettings: swiftSettings + numericFlags
         ),
 
@@ -130,12 +132,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Benchmarks (engine, matmul, router index, all-reduce)
+        // MARK: - Benchmarks (engine, matmul, router index, all-reduce, serving)
         .target(
             name: "Benchmarks",
             dependencies: [
                 "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling",
-                "ServingTypes",
+                "ServingClient", "ServingTypes",
             ],
             swiftSettings: swiftSettings
         ),
@@ -160,7 +162,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore", "ServingClient", "ServingTypes", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .testTarget(
@@ -187,7 +191,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
-                "KVPaging", "PageHashing",
+                "KVPaging", "PageHashing", "Tokenizers",
             ],
             swiftSettings: swiftSettings
         ),
