@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes",
+                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes", "Tokenizers",
                 "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,12 +151,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Benchmarks (engine, matmul, router index, all-reduce)
+        // MARK: - Benchmarks (engine, matmul, router index, all-reduce, serving)
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling",
-                "ServingTypes",
+                "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling", "ProcessLifecycle",
+                "ServingClient", "ServingTypes",
             ],
             swiftSettings: swiftSettings
         ),
@@ -181,7 +181,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore", "ServingClient", "ServingTypes", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .testTarget(
@@ -215,7 +217,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
-                "KVPaging", "PageHashing",
+                "KVPaging", "PageHashing", "Tokenizers",
             ],
             swiftSettings: swiftSettings
         ),

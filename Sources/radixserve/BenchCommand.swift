@@ -1,17 +1,15 @@
-import BackendCatalog
 import ArgumentParser
+import BackendCatalog
 import Backends
 import Benchmarks
-import Engine
 import Foundation
 import Models
-import RouterCore
-import Scheduling
+import ServingClient
 import ServingTypes
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a
-/// load test of a router (`shared-prefix`, `multi-turn`, `random`; see `BenchCommand+Server.swift`).
+/// load test of a router (`shared-prefix`, `multi-turn`, `random`; ``ServingBenchmark``).
 /// Run it from a release build; debug builds are 10–100× slower.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,21 +139,59 @@ struct BenchCommand: ParsableCommand {
 
     /// Runs the offline or shared-prefix workload once per concurrency level.
     func runEngineWorkload() throws {
-        let config = try ModelConfig.load(directory: modelOptions.directory)
-        var random = SeededRandom(seed: 42)
-        let prompts = workload == "offline"
-            ? EngineBench.randomPrompts(count: requests, length: promptTokens, vocabulary: config.vocabularySize, random: &random)
-            : EngineBench.sharedPrefixPrompts(
-                groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
-                vocabulary: config.vocabularySize, random: &random)
+        let vocabulary = try ModelConfig.load(directory: modelOptions.directory).vocabularySize
+        let workload: EngineBench.Workload = self.workload == "offline"
+            ? .offline(requests: requests, promptTokens: promptTokens)
+            : .sharedPrefix(groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens)
         let modelOptions = modelOptions
         let maxStepTokens = engineOptions.maxBatchedTokens
         let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
             try modelOptions.loadModel(maxStepTokens: maxStepTokens)
         }
-        for level in concurrencyLevels {
-            let outcome = try bench.measure(workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)
-            StandardOutput.write(json ? try outcome.jsonLine() : outcome.summary)
+        try bench.measure(workload, vocabulary: vocabulary, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels) {
+            StandardOutput.write(json ? try $0.jsonLine() : $0.summary)
         }
+    }
+}
+
+/// `bench --url`: a load test of a router through `/v1/completions` (``ServingBenchmark``): the
+/// flags it refuses, then the run and its report.
+extension BenchCommand {
+    func validateServed() throws {
+        guard ["shared-prefix", "multi-turn", "random"].contains(workload) else {
+            throw ValidationError("--workload with --url must be shared-prefix, multi-turn or random, got '\(workload)'")
+        }
+        guard concurrencyLevels.count == 1 else {
+            throw ValidationError("--concurrency with --url is one number of requests in flight, got '\(concurrency)'")
+        }
+        guard !modelOptions.isModelGiven else {
+            throw ValidationError(
+                "--model cannot be combined with --url (local model only); name the served model with --model-name")
+        }
+        guard engineOptions.kvMemory == nil && !engineOptions.noPrefixCache && engineOptions.schedulePolicy == .fcfs else {
+            throw ValidationError(
+                "--kv-memory, --no-prefix-cache and --schedule-policy cannot be combined with --url (local model only)")
+        }
+    }
+
+    func runServed() throws {
+        let workload = BenchmarkWorkload(
+            name: self.workload, groups: groups, perGroup: perGroup, turns: served.turns, systemTokens: sharedTokens,
+            questionTokens: questionTokens, requests: requests, promptTokens: promptTokens)
+        let configuration = ServingBenchmark.Configuration(
+            workload: workload, model: served.modelName, outputTokens: outputTokens, concurrency: concurrencyLevels[0],
+            warmUpRequests: served.warmupRequests, vocabulary: served.vocabulary!, flushesCache: served.flushCache)
+        let benchmark: ServingBenchmark
+        do {
+            benchmark = try ServingBenchmark(router: try server.client(), configuration: configuration)
+        } catch let overflow as BenchmarkContextOverflow {
+            throw ValidationError(
+                "the longest request needs \(overflow.neededTokens) tokens but \(overflow.model ?? "the model") accepts "
+                    + "\(overflow.maxModelLength); lower --system-tokens, --question-tokens, --turns or --output-tokens")
+        }
+        var random = SeededRandom(seed: served.seed)
+        let report = try benchmark.run(using: &random)
+        StandardOutput.write(json ? try report.jsonLine() : report.summary)
+        if report.completed == 0 { throw ExitCode.failure }
     }
 }

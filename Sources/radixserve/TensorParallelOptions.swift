@@ -34,11 +34,6 @@ struct TensorParallelOptions: ParsableArguments {
     /// Whether `generate` should run as the leader of a group (also at `--tp 1` with stats, for baselines).
     var isEnabled: Bool { size > 1 || tpEndpoint != nil || tpStats }
 
-    /// Compute threads per rank: the explicit value, or the cores shared evenly between the ranks.
-    func threadsPerRank(requested: Int) -> Int {
-        requested > 0 ? requested : max(1, ProcessInfo.processInfo.activeProcessorCount / size)
-    }
-
     func configuration(rank: Int, rendezvous: String, maxStepTokens: Int = 2048) -> TensorParallelConfiguration {
         TensorParallelConfiguration(
             rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: tpDataEndpoint,
@@ -49,7 +44,7 @@ struct TensorParallelOptions: ParsableArguments {
     /// Starts ranks 1..<N as `radixserve rank` children for a model run with `modelOptions`, or
     /// waits for hand-started ranks at `--tp-endpoint`.
     func startRanks(modelOptions: ModelOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
-        let threads = threadsPerRank(requested: modelOptions.threads)
+        let threads = TensorParallelRanks.threadsPerRank(requested: modelOptions.threads, size: size)
         let parent = getpid()
         return try TensorParallelRanks(size: size, endpoint: tpEndpoint, handlesSignals: handlesSignals) { rank, rendezvous in
             ["rank", "--rank", "\(rank)", "--tp", "\(size)", "--leader", rendezvous, "--model", modelOptions.model,
@@ -64,7 +59,7 @@ struct TensorParallelOptions: ParsableArguments {
         -> sending TensorParallelLeader
     {
         let backend = try BackendCatalog.device(named: modelOptions.backend)
-            .makeBackend(threads: threadsPerRank(requested: modelOptions.threads))
+            .makeBackend(threads: TensorParallelRanks.threadsPerRank(requested: modelOptions.threads, size: size))
         return try ranks.joinAsLeader(
             configuration(rank: 0, rendezvous: ranks.rendezvous, maxStepTokens: maxStepTokens), directory: modelOptions.directory,
             backend: backend)

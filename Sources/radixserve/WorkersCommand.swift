@@ -1,5 +1,6 @@
 import ArgumentParser
 import ServingClient
+import ServingTypes
 
 /// `radixserve workers list|add|remove`: a router's worker registry over `/workers`.
 struct WorkersCommand: ParsableCommand {
@@ -20,7 +21,7 @@ struct WorkersCommand: ParsableCommand {
 
         func run() throws {
             let workers = try server.client().workers()
-            StandardOutput.write(json ? try WorkerListRecord(workers: workers).jsonLine() : WorkerTable(workers).text)
+            StandardOutput.write(json ? try WorkerList(workers: workers).jsonLine() : WorkerTable(workers).text)
         }
     }
 
@@ -67,9 +68,4 @@ struct WorkersCommand: ParsableCommand {
             StandardOutput.write("removed worker \(id)\n")
         }
     }
-}
-
-/// The `workers list --json` line.
-struct WorkerListRecord: Encodable {
-    var workers: [WorkerStatus]
 }

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Engine
-import Scheduling
 import ServingTypes
 
 /// Sampling flags shared by generation commands. They build the request fields a router gets

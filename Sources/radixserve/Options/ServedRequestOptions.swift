@@ -1,5 +1,4 @@
 import ArgumentParser
-import ServingClient
 import ServingTypes
 
 /// Request flags of commands that generate through a router (`generate --url`, `chat`).
@@ -15,12 +14,6 @@ struct ServedRequestOptions: ParsableArguments {
 
     /// Whether any of these flags was given.
     var isAnyGiven: Bool { modelName != nil || !stop.isEmpty || noStream }
-
-    /// `--model-name`, or the first model the router serves (nil if it lists none).
-    func model(from client: RouterClient) throws -> String? {
-        if let modelName { return modelName }
-        return try client.models().first?.id
-    }
 
     /// The request fields of `sampling` plus `--stop`. `--stop-token-id` is rejected by the
     /// commands before this is called.
