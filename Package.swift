@@ -102,7 +102,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes", "Tokenizers",
-                "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings + numericFlags
@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "ProcessLifecycleTests",
             dependencies: [
-                "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "ProcessLifecycle", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

@@ -18,28 +18,20 @@ struct RankCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var modelOptions: ModelOptions
-
     @Option(help: "This rank, in 1..<tp.")
     var rank: Int
-
     @Option(help: "Ranks in the group.")
     var tp: Int
-
     @Option(help: "The leader's rendezvous endpoint (ipc://PATH or tcp://HOST:PORT).")
     var leader: String
-
     @Option(help: "Where to bind this rank's data sockets, e.g. tcp://10.0.0.2:* across hosts.")
     var dataEndpoint: String?
-
     @Option(help: "Seconds to wait for the leader or a peer before failing.")
     var timeout: Double = 30
-
     @Flag(help: "Keep lm_head replicated (must match the leader's --tp-replicated-lm-head).")
     var replicatedLMHead = false
-
     @Option(help: .hidden)
     var parentPid: Int32?
-
     @Option(help: .hidden)
     var wireVersion: UInt16?
 

@@ -2,27 +2,19 @@ import BackendCatalog
 import ArgumentParser
 import Backends
 import Engine
-import Foundation
-import Logging
-import ProcessLogging
 
 /// Tensor-parallel flags of `generate` and `worker`.
 struct TensorParallelOptions: ParsableArguments {
     @Option(name: .customLong("tp"), help: "Tensor-parallel ranks; ranks 1..<N run as child processes unless --tp-endpoint is given.")
     var size: Int = 1
-
     @Option(help: "Endpoint rank 0 binds for ranks started by hand (e.g. tcp://0.0.0.0:5555); no children are spawned.")
     var tpEndpoint: String?
-
     @Option(help: "Where this rank binds its data sockets, e.g. tcp://10.0.0.1:* across hosts (default: the rendezvous' host).")
     var tpDataEndpoint: String?
-
     @Option(help: "Seconds a collective may wait for a peer before the group fails.")
     var tpTimeout: Double = 30
-
     @Flag(help: "Keep lm_head replicated on every rank instead of splitting it by vocabulary.")
     var tpReplicatedLMHead = false
-
     @Flag(help: "Print step and communication times of the tensor-parallel group to stderr (generate --prompt/--chat).")
     var tpStats = false
 
@@ -34,35 +26,26 @@ struct TensorParallelOptions: ParsableArguments {
     /// Whether `generate` should run as the leader of a group (also at `--tp 1` with stats, for baselines).
     var isEnabled: Bool { size > 1 || tpEndpoint != nil || tpStats }
 
-    func configuration(rank: Int, rendezvous: String, maxStepTokens: Int = 2048) -> TensorParallelConfiguration {
-        TensorParallelConfiguration(
-            rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: tpDataEndpoint,
-            timeout: .milliseconds(Int64(tpTimeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(tpTimeout, 10) * 1000)),
-            isVocabParallel: !tpReplicatedLMHead, maxStepTokens: maxStepTokens)
+    /// The flags as the engine's launch description.
+    var launch: TensorParallelLaunch {
+        TensorParallelLaunch(
+            size: size, endpoint: tpEndpoint, dataEndpoint: tpDataEndpoint, timeout: .milliseconds(Int64(tpTimeout * 1000)),
+            isVocabParallel: !tpReplicatedLMHead)
     }
 
-    /// Starts ranks 1..<N as `radixserve rank` children for a model run with `modelOptions`, or
-    /// waits for hand-started ranks at `--tp-endpoint`.
+    /// Starts ranks 1..<N for a model run with `modelOptions` (see ``TensorParallelLaunch``).
     func startRanks(modelOptions: ModelOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
-        let threads = TensorParallelRanks.threadsPerRank(requested: modelOptions.threads, size: size)
-        let parent = getpid()
-        return try TensorParallelRanks(size: size, endpoint: tpEndpoint, handlesSignals: handlesSignals) { rank, rendezvous in
-            ["rank", "--rank", "\(rank)", "--tp", "\(size)", "--leader", rendezvous, "--model", modelOptions.model,
-             "--backend", modelOptions.backend, "--threads", "\(threads)", "--timeout", "\(tpTimeout)", "--parent-pid", "\(parent)",
-             "--log-level", ProcessLogging.level.rawValue]
-                + (tpReplicatedLMHead ? ["--replicated-lm-head"] : [])
-        }
+        try launch.startRanks(
+            model: modelOptions.model, backend: modelOptions.backend, threads: modelOptions.threads, killsOnSignal: handlesSignals)
     }
 
     /// Joins `ranks` as rank 0 on a fresh backend and returns the leader; the caller owns it.
     func joinAsLeader(_ ranks: TensorParallelRanks, modelOptions: ModelOptions, maxStepTokens: Int) throws
         -> sending TensorParallelLeader
     {
-        let backend = try BackendCatalog.device(named: modelOptions.backend)
-            .makeBackend(threads: TensorParallelRanks.threadsPerRank(requested: modelOptions.threads, size: size))
-        return try ranks.joinAsLeader(
-            configuration(rank: 0, rendezvous: ranks.rendezvous, maxStepTokens: maxStepTokens), directory: modelOptions.directory,
-            backend: backend)
+        try launch.joinAsLeader(
+            ranks, directory: modelOptions.directory, device: try BackendCatalog.device(named: modelOptions.backend),
+            threads: modelOptions.threads, maxStepTokens: maxStepTokens)
     }
 
     /// The model this process runs: rank 0 of the group of `ranks`, or with none a local model.

@@ -13,7 +13,6 @@ struct WorkersCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show every worker with its load and cache pages.")
 
         @OptionGroup var server: ServerOptions
-
         @Flag(help: "Print {\"workers\": [...]} as one JSON line instead of a table.")
         var json = false
 
@@ -30,10 +29,8 @@ struct WorkersCommand: ParsableCommand {
             abstract: "Make the router connect to a worker started with --listen.")
 
         @OptionGroup var server: ServerOptions
-
         @Option(help: "The worker's endpoint, e.g. tcp://10.0.0.5:7000.")
         var endpoint: String
-
         @Flag(help: "Print the registered worker as one JSON line.")
         var json = false
 

@@ -6,19 +6,14 @@ import Scheduling
 struct EngineOptions: ParsableArguments {
     @Option(help: "KV cache memory: bytes with an optional K/M/G/T suffix (e.g. 512M, 2G), or a fraction of available RAM below 1 (e.g. 0.3).")
     var kvMemory: String?
-
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
-
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64
-
     @Option(help: "Token budget of one prefill step (longer prompts are prefilled in chunks).")
     var maxBatchedTokens: Int = 2048
-
     @Flag(help: "Do not share cached prefixes between requests.")
     var noPrefixCache = false
-
     @Option(help: "Admission order of waiting requests: fcfs (arrival), or lpm (longest cached prefix first, requests on the same cached prefix together).")
     var schedulePolicy: SchedulePolicyName = .fcfs
 

@@ -5,10 +5,8 @@ import ServingTypes
 struct ServedRequestOptions: ParsableArguments {
     @Option(help: "Served model name to request (default: the first model of the router's /v1/models).")
     var modelName: String?
-
     @Option(help: "Stop when the text contains this string; repeat for several (with --url).")
     var stop: [String] = []
-
     @Flag(help: "Wait for the whole answer instead of streaming it (with --url).")
     var noStream = false
 
