@@ -101,8 +101,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes",
-                "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes", "Tokenizers",
+                "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings + numericFlags
@@ -151,12 +151,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Benchmarks (engine, matmul, router index, all-reduce)
+        // MARK: - Benchmarks (engine, matmul, router index, all-reduce, serving)
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling",
-                "ServingTypes",
+                "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling", "ProcessLifecycle",
+                "ServingClient", "ServingTypes",
             ],
             swiftSettings: swiftSettings
         ),
@@ -181,13 +181,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore", "ServingClient", "ServingTypes", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProcessLifecycleTests",
             dependencies: [
-                "ProcessLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "ProcessLifecycle", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -215,7 +217,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: [
                 "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
-                "KVPaging", "PageHashing",
+                "KVPaging", "PageHashing", "Tokenizers",
             ],
             swiftSettings: swiftSettings
         ),

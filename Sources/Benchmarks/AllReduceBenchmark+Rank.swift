@@ -1,6 +1,9 @@
 // RadixServe: all-reduce benchmark for one rank of a group whose ranks may be separate processes.
 
 import Collectives
+import Engine
+import Foundation
+import ProcessLifecycle
 
 /// Measures ``Communicator/allReduceSum(_:)`` for each size in `byteCounts` on this rank; every
 /// rank of the group calls it with the same arguments. Returns the rows as seen by this rank
@@ -42,4 +45,26 @@ package func benchmarkAllReduce(
         sharedMemory: sharedMemory)
     defer { communicator.close() }
     return try benchmarkAllReduce(communicator: communicator, medium: medium, byteCounts: byteCounts, bytesPerSize: bytesPerSize)
+}
+
+/// `radixserve collectives bench` on one rank of a group of processes. Rank 0 (which passes no
+/// `rendezvous`) picks one, a fresh `ipc://` path in the temporary directory or a random loopback
+/// `tcp://` port, and starts ranks 1..<`worldSize` as children of this executable with
+/// `rankArguments(rank, rendezvous)`; every rank then runs
+/// ``benchmarkAllReduce(rank:worldSize:rendezvous:medium:sharedMemory:byteCounts:bytesPerSize:)``,
+/// and rank 0 waits for its children.
+/// - Returns: rank 0's text table; nil on the other ranks.
+package func benchmarkAllReduceAcrossProcesses(
+    rank: Int, worldSize: Int, rendezvous: String?, medium: String, sharedMemory: Bool, byteCounts: [Int],
+    bytesPerSize: Int, rankArguments: (_ rank: Int, _ rendezvous: String) -> [String]
+) throws -> String? {
+    let endpoint = rendezvous ?? (medium == "ipc"
+        ? "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-bench-\(UUID().uuidString.prefix(8))"
+        : "tcp://127.0.0.1:\(Int.random(in: 20000..<60000))")
+    let children = rank == 0 ? try ChildProcessGroup(size: worldSize) { rankArguments($0, endpoint) } : nil
+    defer { children?.finish(grace: .seconds(10)) }
+    let rows = try benchmarkAllReduce(
+        rank: rank, worldSize: worldSize, rendezvous: endpoint, medium: medium, sharedMemory: sharedMemory,
+        byteCounts: byteCounts, bytesPerSize: bytesPerSize)
+    return rank == 0 ? AllReduceBenchmarkResult.table(rows, worldSize: worldSize, medium: medium) : nil
 }

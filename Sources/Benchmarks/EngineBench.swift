@@ -98,6 +98,18 @@ public struct EngineBench {
             schedulingSeconds: load.stats.schedulingSeconds - before.schedulingSeconds, pages: load.report.totalPages)
     }
 
+    /// Runs the prompts of `workload` (drawn from the model's `vocabulary` size) once per running
+    /// request limit of `concurrencyLevels`, in order, handing each outcome to `report` as soon as
+    /// it is measured.
+    public func measure(
+        _ workload: Workload, vocabulary: Int, outputTokens: Int, concurrencyLevels: [Int], report: (Outcome) throws -> Void
+    ) throws {
+        let prompts = workload.prompts(vocabulary: vocabulary)
+        for level in concurrencyLevels {
+            try report(measure(workload: workload.name, prompts: prompts, outputTokens: outputTokens, concurrency: level))
+        }
+    }
+
     /// Random prompts: `count` of `length` tokens from ids `3 ..< vocabulary`.
     public static func randomPrompts(count: Int, length: Int, vocabulary: Int, random: inout SeededRandom) -> [[Int32]] {
         (0..<count).map { _ in (0..<length).map { _ in Int32(3 + random.next() % UInt64(vocabulary - 3)) } }
@@ -117,6 +129,38 @@ public struct EngineBench {
             }
         }
         return prompts
+    }
+}
+
+extension EngineBench {
+    /// The prompts of a run (`radixserve bench --workload offline|shared-prefix`), drawn with seed 42.
+    public enum Workload: Sendable, Hashable {
+        /// `requests` random prompts of `promptTokens` tokens.
+        case offline(requests: Int, promptTokens: Int)
+        /// `groups × perGroup` prompts: a `sharedTokens` prefix per group, then a private
+        /// `questionTokens` question (see ``sharedPrefixPrompts(groups:perGroup:sharedTokens:questionTokens:vocabulary:random:)``).
+        case sharedPrefix(groups: Int, perGroup: Int, sharedTokens: Int, questionTokens: Int)
+
+        /// `offline` or `shared-prefix`, as outcomes report it.
+        public var name: String {
+            switch self {
+            case .offline: "offline"
+            case .sharedPrefix: "shared-prefix"
+            }
+        }
+
+        /// The prompts, token ids in `3 ..< vocabulary`; the same on every call.
+        public func prompts(vocabulary: Int) -> [[Int32]] {
+            var random = SeededRandom(seed: 42)
+            switch self {
+            case .offline(let requests, let promptTokens):
+                return EngineBench.randomPrompts(count: requests, length: promptTokens, vocabulary: vocabulary, random: &random)
+            case .sharedPrefix(let groups, let perGroup, let sharedTokens, let questionTokens):
+                return EngineBench.sharedPrefixPrompts(
+                    groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
+                    vocabulary: vocabulary, random: &random)
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import RouterCore
 import ServingTypes
 
 /// Latency percentiles of one measured operation, in microseconds.
-package struct LatencySummary: Hashable, Sendable, CustomStringConvertible {
+package struct OperationLatency: Hashable, Sendable, CustomStringConvertible {
     /// Median.
     package var p50: Double
     /// 99th percentile.
@@ -39,15 +39,15 @@ package struct PrefixIndexBenchmarkReport: Sendable, CustomStringConvertible {
     /// Pages of the benchmark's prompt each worker holds, as the index matched them before timing.
     package var promptMatch: [WorkerID: Int]
     /// Hashing the prompt into its page chain.
-    package var hashing: LatencySummary
+    package var hashing: OperationLatency
     /// Galloping match of precomputed hashes.
-    package var match: LatencySummary
+    package var match: OperationLatency
     /// Page-by-page match of precomputed hashes (for comparison).
-    package var linearMatch: LatencySummary
+    package var linearMatch: OperationLatency
     /// A full `cache-aware` decision from precomputed hashes (match, policy, reserve, pending), then finish.
-    package var decision: LatencySummary
+    package var decision: OperationLatency
     /// A full decision from raw tokens (hashing included).
-    package var decisionFromTokens: LatencySummary
+    package var decisionFromTokens: OperationLatency
 
     package var description: String {
         """
@@ -136,9 +136,9 @@ package func benchmarkPrefixIndex(
     }
     precondition(sink >= 0)
     return PrefixIndexBenchmarkReport(
-        indexedPages: state.index.pageCount, promptMatch: promptMatch, hashing: LatencySummary(hashing), match: LatencySummary(matching),
-        linearMatch: LatencySummary(linear), decision: LatencySummary(decisions),
-        decisionFromTokens: LatencySummary(tokenDecisions))
+        indexedPages: state.index.pageCount, promptMatch: promptMatch, hashing: OperationLatency(hashing), match: OperationLatency(matching),
+        linearMatch: OperationLatency(linear), decision: OperationLatency(decisions),
+        decisionFromTokens: OperationLatency(tokenDecisions))
 }
 
 private func randomTokens(_ count: Int, _ generator: inout SeededRandom) -> [Int32] {

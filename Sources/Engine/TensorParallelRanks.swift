@@ -52,6 +52,12 @@ public final class TensorParallelRanks {
         }
     }
 
+    /// Compute threads of each rank of a group of `size` on this host: `requested` when positive,
+    /// else the cores shared evenly between the ranks (at least one).
+    public static func threadsPerRank(requested: Int, size: Int) -> Int {
+        requested > 0 ? requested : max(1, ProcessInfo.processInfo.activeProcessorCount / size)
+    }
+
     /// Joins the group as rank 0 (`configuration.rank` is 0, its rendezvous ``rendezvous``) with the
     /// checkpoint in `directory` on `backend`, and returns its leader; the caller owns it and must
     /// shut it down.

@@ -37,8 +37,7 @@ extension RouterHTTPServer {
     }
 
     func listWorkers() -> Response {
-        struct Workers: Encodable { var workers: [WorkerStatus] }
-        return JSONBody.response(Workers(workers: coordinator.workers()))
+        JSONBody.response(WorkerList(workers: coordinator.workers()))
     }
 
     func addWorker(_ request: Request) async throws -> Response {

@@ -7,41 +7,6 @@ import ServingTypes
 import Synchronization
 import WireProtocol
 
-/// One worker as `GET /workers` shows it.
-package struct WorkerStatus: Sendable, Hashable, Codable {
-    package var id: UInt32
-    package var endpoint: String?
-    package var routable: Bool
-    /// Shutting down: finishing its requests, taking no new ones.
-    package var draining: Bool
-    package var incarnation: UInt64
-    package var model: String
-    package var tensorParallelSize: Int
-    package var maxModelLength: Int
-    package var running: Int
-    package var waiting: Int
-    package var freePages: Int
-    package var evictablePages: Int
-    package var cachedPages: Int
-    package var totalPages: Int
-    package var prefillTokensPerSecond: Double
-    package var decodeTokensPerSecond: Double
-    package var inFlight: Int
-
-    enum CodingKeys: String, CodingKey {
-        case id, endpoint, routable, draining, incarnation, model, running, waiting
-        case tensorParallelSize = "tensor_parallel_size"
-        case maxModelLength = "max_model_len"
-        case freePages = "free_pages"
-        case evictablePages = "evictable_pages"
-        case cachedPages = "cached_pages"
-        case totalPages = "total_pages"
-        case prefillTokensPerSecond = "prefill_tokens_per_second"
-        case decodeTokensPerSecond = "decode_tokens_per_second"
-        case inFlight = "in_flight"
-    }
-}
-
 extension RouterCoordinator {
     /// Every registered worker, by id.
     package func workers() -> [WorkerStatus] {
@@ -51,8 +16,8 @@ extension RouterCoordinator {
                 let load = core.state.registry.load(of: worker)
                 let report = entry.lastReport
                 return WorkerStatus(
-                    id: worker.rawValue, endpoint: entry.endpoint, routable: core.state.registry.isRoutable(worker),
-                    draining: core.state.registry.isDraining(worker),
+                    id: worker.rawValue, endpoint: entry.endpoint, isRoutable: core.state.registry.isRoutable(worker),
+                    isDraining: core.state.registry.isDraining(worker),
                     incarnation: entry.registration.incarnation, model: entry.registration.modelID,
                     tensorParallelSize: Int(entry.registration.tensorParallelSize),
                     maxModelLength: Int(entry.registration.maxModelLength),

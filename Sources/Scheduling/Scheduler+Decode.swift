@@ -27,7 +27,7 @@ extension Scheduler {
         }
         guard !running.isEmpty else { return nil }
         // The previous batch's buffer: the caller dropped that batch, so refilling it allocates nothing.
-        var entries = takeEntryBuffer()
+        var entries = Self.reuse(&entryBuffer)
         for id in running {
             let position = requests[id]!.computedTokenCount
             requests[id]!.computedTokenCount += 1
@@ -42,7 +42,8 @@ extension Scheduler {
                     shouldSample: true
                 ))
         }
-        return ScheduledBatch(entries: keepEntryBuffer(entries), isPrefill: false)
+        entryBuffer = entries
+        return ScheduledBatch(entries: entries, isPrefill: false)
     }
 
     /// One page for `id`'s next decode position, evicting and retracting as needed.

@@ -23,7 +23,7 @@ extension Scheduler {
         let cachesPrefills = isPrefillInFlight
         isPrefillInFlight = false
         // The previous step's buffer: the caller dropped those events, so this allocates nothing.
-        var events = takeEventBuffer()
+        var events = Self.reuse(&eventBuffer)
         for (id, token) in sampled {
             guard pendingSamples.remove(id) != nil, requests[id] != nil else { continue }
             // In place: a copy of the request would copy its whole token array on every step.
@@ -47,7 +47,8 @@ extension Scheduler {
             }
             pendingSamples.removeAll(keepingCapacity: true)
         }
-        return keepEventBuffer(events)
+        eventBuffer = events
+        return events
     }
 
     /// Inserts the request's whole computed pages into the prefix cache and moves its lock to

@@ -50,9 +50,9 @@ public final class Scheduler {
     package var isPrefillInFlight = false
 
     /// The entries of the latest decode batch and the events of the latest postprocess, kept so
-    /// the next step refills their storage instead of allocating (see ``takeEntryBuffer()``).
-    private var entryBuffer: [BatchEntry] = []
-    private var eventBuffer: [SchedulerEvent] = []
+    /// the next step refills their storage instead of allocating (see ``reuse(_:)``).
+    var entryBuffer: [BatchEntry] = []
+    var eventBuffer: [SchedulerEvent] = []
 
     /// Retractions since creation (a load/metrics counter).
     public package(set) var retractionTotal: Int = 0
@@ -217,38 +217,20 @@ public final class Scheduler {
 // MARK: - Storage reused across steps
 
 extension Scheduler {
-    /// The previous decode batch's entry storage, emptied. It allocates nothing when the caller
-    /// already dropped that batch (the engine does before it schedules the next one).
-    func takeEntryBuffer() -> [BatchEntry] {
-        var buffer: [BatchEntry] = []
-        swap(&buffer, &entryBuffer)
-        buffer.removeAll(keepingCapacity: true)
-        return buffer
-    }
-
-    /// Keeps `entries`' storage for the next decode batch and returns them.
-    func keepEntryBuffer(_ entries: [BatchEntry]) -> [BatchEntry] {
-        entryBuffer = entries
-        return entries
+    /// `buffer`'s storage, emptied, leaving an empty array in its place. Refilling it allocates
+    /// nothing when no one else holds it any more: the engine drops a step's batch and events
+    /// before the next step, and the scheduler keeps them (``entryBuffer``, ``eventBuffer``) only
+    /// to hand their storage back here.
+    static func reuse<Element>(_ buffer: inout [Element]) -> [Element] {
+        var storage: [Element] = []
+        swap(&storage, &buffer)
+        storage.removeAll(keepingCapacity: true)
+        return storage
     }
 
     /// Releases what the previous batch's entries hold (page tables shared with requests), so
     /// growing a request's page table does not copy it.
     func releaseEntryBuffer() {
         entryBuffer.removeAll(keepingCapacity: true)
-    }
-
-    /// The previous postprocess's event storage, emptied (see ``takeEntryBuffer()``).
-    func takeEventBuffer() -> [SchedulerEvent] {
-        var buffer: [SchedulerEvent] = []
-        swap(&buffer, &eventBuffer)
-        buffer.removeAll(keepingCapacity: true)
-        return buffer
-    }
-
-    /// Keeps `events`' storage for the next postprocess and returns them.
-    func keepEventBuffer(_ events: [SchedulerEvent]) -> [SchedulerEvent] {
-        eventBuffer = events
-        return events
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTypes
 
 extension RouterClient {
     /// `GET /workers`: every registered worker with its load and cache figures.

@@ -29,6 +29,13 @@ public struct RouterClient: Sendable {
         return try decode(ModelList.self, from: http.send("GET", "/v1/models").checked(request), request: request).data
     }
 
+    /// `name`, or else the first model the router serves (`GET /v1/models`); nil when no name is
+    /// given and the router lists none.
+    public func modelName(_ name: String?) throws -> String? {
+        if let name { return name }
+        return try models().first?.id
+    }
+
     /// `GET /health`: true on 200, false on 503 (no routable worker); other statuses throw.
     public func isHealthy() throws -> Bool {
         let response = try http.send("GET", "/health")

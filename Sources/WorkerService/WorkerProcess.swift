@@ -54,8 +54,9 @@ public struct WorkerProcess: Sendable {
     /// failure, thrown as ``WorkerFailure``: the router refused the worker or never answered, the
     /// connection ended, or the model failed. The engine is shut down either way.
     ///
-    /// The process is a service group of, in start order, the signals, the engine loop and the
-    /// endpoint serving the router; a shutdown stops them in reverse: the endpoint first, so it
+    /// The process is a service group of, in start order, the signals, the engine loop, the metrics
+    /// server (with ``metricsAddress``) and the endpoint serving the router; a shutdown stops them
+    /// in reverse: the endpoint first, so it
     /// tells the router it is leaving and the router moves what is unfinished to other workers
     /// (re-prefilling those that streamed), instead of receiving those requests as errors from a
     /// shutting-down engine.

@@ -1,17 +1,15 @@
-import BackendCatalog
 import ArgumentParser
+import BackendCatalog
 import Backends
 import Benchmarks
-import Engine
 import Foundation
 import Models
-import RouterCore
-import Scheduling
+import ServingClient
 import ServingTypes
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a
-/// load test of a router (`shared-prefix`, `multi-turn`, `random`; see `BenchCommand+Server.swift`).
+/// load test of a router (`shared-prefix`, `multi-turn`, `random`; ``ServingBenchmark``).
 /// Run it from a release build; debug builds are 10–100× slower.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +19,6 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var server: ServerOptions
-
     @Option(name: .customLong("workload"), help: """
         single (prefill + batch-1 decode), offline (random prompts), shared-prefix, router-index \
         (the router's prefix index over --groups workers and a --shared-tokens prompt; no model), or \
@@ -29,50 +26,37 @@ struct BenchCommand: ParsableCommand {
         With --url: shared-prefix (default), multi-turn or random.
         """)
     var workloadName: String?
-
     @Option(help: "Requests of the offline workload and of the --url random workload.")
     var requests: Int = 64
-
     @Option(
         name: .customLong("output-tokens"),
         help: "Tokens generated per request (offline, shared-prefix; default 128, 32 with --url).")
     var outputTokensValue: Int?
-
     @Option(name: .customLong("concurrency"), help: """
         Comma-separated running-request limits to measure (offline, shared-prefix; default 1,8,16,32); \
         with --url, one number of requests in flight (default 16).
         """)
     var concurrencyValue: String?
-
     @Option(
         name: .customLong("groups"), help: "Shared-prefix groups, or multi-turn conversations (default 16; 32 with --url).")
     var groupsValue: Int?
-
     @Option(help: "Requests per shared-prefix group.")
     var perGroup: Int = 8
-
     @Option(
         name: [.customLong("shared-tokens"), .customLong("system-tokens")],
         help: "Tokens of each group's shared prefix or conversation's system prompt (default 1024; 512 with --url).")
     var sharedTokensValue: Int?
-
     @Option(help: "Private tokens after the shared prefix, or new tokens of each multi-turn question.")
     var questionTokens: Int = 64
-
     @Option(help: "Prompt length for the prefill measurement, and of --url random prompts.")
     var promptTokens: Int = 512
-
     @Option(help: "Tokens decoded one at a time after the prompt.")
     var decodeTokens: Int = 128
-
     @Option(help: "Measured repetitions; the median is reported.")
     var runs: Int = 3
-
     @Option(help: "Comma-separated row counts (tokens per step) of the matmul workload.")
     var rows: String = "1,8,16,32,128,512"
-
     @OptionGroup var served: ServedBenchOptions
-
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -125,7 +109,7 @@ struct BenchCommand: ParsableCommand {
             }
             let result = try SingleRequestBench.measure(
                 model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
-                kvCacheDType: engineOptions.kvCacheDType.dtype,
+                kvCacheDType: engineOptions.kvCacheDType,
                 promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
             StandardOutput.write(json ? try result.jsonLine() : result.summary)
         default:
@@ -143,23 +127,60 @@ struct BenchCommand: ParsableCommand {
 
     /// Runs the offline or shared-prefix workload once per concurrency level.
     func runEngineWorkload() throws {
-        let config = try ModelConfig.load(directory: modelOptions.directory)
-        var random = SeededRandom(seed: 42)
-        let prompts = workload == "offline"
-            ? EngineBench.randomPrompts(count: requests, length: promptTokens, vocabulary: config.vocabularySize, random: &random)
-            : EngineBench.sharedPrefixPrompts(
-                groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens,
-                vocabulary: config.vocabularySize, random: &random)
+        let vocabulary = try ModelConfig.load(directory: modelOptions.directory).vocabularySize
+        let workload: EngineBench.Workload = self.workload == "offline"
+            ? .offline(requests: requests, promptTokens: promptTokens)
+            : .sharedPrefix(groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens)
         let modelOptions = modelOptions
         let maxStepTokens = engineOptions.maxBatchedTokens
-        let engineConfig = engineOptions.engineConfig(pageSize: modelOptions.pageSize)
-        let requirements = engineConfig.deviceRequirements
-        let bench = EngineBench(config: engineConfig) {
+        let requirements = engineOptions.deviceRequirements(pageSize: modelOptions.pageSize)
+        let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
             try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements)
         }
-        for level in concurrencyLevels {
-            let outcome = try bench.measure(workload: workload, prompts: prompts, outputTokens: outputTokens, concurrency: level)
-            StandardOutput.write(json ? try outcome.jsonLine() : outcome.summary)
+        try bench.measure(workload, vocabulary: vocabulary, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels) {
+            StandardOutput.write(json ? try $0.jsonLine() : $0.summary)
         }
+    }
+}
+
+/// `bench --url`: a load test of a router through `/v1/completions` (``ServingBenchmark``): the
+/// flags it refuses, then the run and its report.
+extension BenchCommand {
+    func validateServed() throws {
+        guard ["shared-prefix", "multi-turn", "random"].contains(workload) else {
+            throw ValidationError("--workload with --url must be shared-prefix, multi-turn or random, got '\(workload)'")
+        }
+        guard concurrencyLevels.count == 1 else {
+            throw ValidationError("--concurrency with --url is one number of requests in flight, got '\(concurrency)'")
+        }
+        guard !modelOptions.isModelGiven else {
+            throw ValidationError(
+                "--model cannot be combined with --url (local model only); name the served model with --model-name")
+        }
+        guard engineOptions.kvMemory == nil && !engineOptions.noPrefixCache && engineOptions.schedulePolicy == .fcfs else {
+            throw ValidationError(
+                "--kv-memory, --no-prefix-cache and --schedule-policy cannot be combined with --url (local model only)")
+        }
+    }
+
+    func runServed() throws {
+        let workload = BenchmarkWorkload(
+            name: self.workload, groups: groups, perGroup: perGroup, turns: served.turns, systemTokens: sharedTokens,
+            questionTokens: questionTokens, requests: requests, promptTokens: promptTokens)
+        let configuration = ServingBenchmark.Configuration(
+            workload: workload, model: served.modelName, outputTokens: outputTokens, concurrency: concurrencyLevels[0],
+            warmUpRequests: served.warmupRequests, vocabulary: served.vocabulary!, flushesCache: served.flushCache)
+        let benchmark: ServingBenchmark
+        do {
+            benchmark = try ServingBenchmark(router: try server.client(), configuration: configuration)
+        } catch let overflow as BenchmarkContextOverflow {
+            throw ValidationError(
+                "the longest request needs \(overflow.neededTokens) tokens but \(overflow.model ?? "the model") accepts "
+                    + "\(overflow.maxModelLength); lower --system-tokens, --question-tokens, --turns or --output-tokens")
+        }
+        var random = SeededRandom(seed: served.seed)
+        let report = try benchmark.run(using: &random)
+        StandardOutput.write(json ? try report.jsonLine() : report.summary)
+        if report.completed == 0 { throw ExitCode.failure }
     }
 }

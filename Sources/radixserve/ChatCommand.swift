@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Scheduling
 import ServingClient
 import ServingTypes
 
@@ -18,10 +17,8 @@ struct ChatCommand: ParsableCommand {
     @OptionGroup var server: ServerOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var served: ServedRequestOptions
-
     @Option(help: "System message placed before the conversation.")
     var system: String?
-
     @Option(help: "A user message; each is one turn of the same conversation, printed, then the command exits.")
     var message: [String] = []
 
@@ -36,29 +33,14 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         let client = try server.client()
         var conversation = Conversation(
-            generation: ServedGeneration(client: client, isStreaming: !served.noStream, printsText: true),
-            model: try served.model(from: client), sampling: served.fields(sampling), system: system)
+            generation: ServedGeneration(
+                client: client, isStreaming: !served.noStream, output: .text, write: StandardOutput.write),
+            model: try client.modelName(served.modelName), sampling: served.fields(sampling), system: system)
         if !message.isEmpty {
             for text in message { try conversation.send(text) }
             return
         }
-        let isTerminal = isatty(STDIN_FILENO) == 1
-        while true {
-            if isTerminal { StandardOutput.write("> ") }
-            guard let line = readLine() else { break }
-            let text = line.trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { continue }
-            if text == "/exit" || text == "/quit" { break }
-            if text == "/reset" {
-                conversation.reset()
-                continue
-            }
-            do {
-                try conversation.send(text)
-            } catch {
-                // The turn is dropped from the history; the session goes on.
-                StandardOutput.writeError("error: \(error)\n")
-            }
-        }
+        conversation.runSession(
+            showsPrompt: isatty(STDIN_FILENO) == 1, readLine: { readLine() }, writeError: StandardOutput.writeError)
     }
 }

@@ -55,23 +55,16 @@ struct CollectivesBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var children: ChildProcessGroup?
-        let endpoint = rendezvous ?? (transport == "ipc"
-            ? "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-bench-\(UUID().uuidString.prefix(8))"
-            : "tcp://127.0.0.1:\(Int.random(in: 20000..<60000))")
         if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
-        if rank == 0 {
-            let parent = getpid()
-            children = try ChildProcessGroup(size: tp) { rank in
-                ["collectives", "bench", "--tp", "\(tp)", "--transport", transport, "--sizes", sizes,
-                 "--bytes-per-size", "\(bytesPerSize)", "--rank", "\(rank)", "--rendezvous", endpoint]
-                    + ["--parent-pid", "\(parent)", sharedMemory ? "--shared-memory" : "--no-shared-memory"]
-            }
+        let parent = getpid()
+        let table = try benchmarkAllReduceAcrossProcesses(
+            rank: rank, worldSize: tp, rendezvous: rendezvous, medium: transport, sharedMemory: sharedMemory,
+            byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize
+        ) { rank, endpoint in
+            ["collectives", "bench", "--tp", "\(tp)", "--transport", transport, "--sizes", sizes,
+             "--bytes-per-size", "\(bytesPerSize)", "--rank", "\(rank)", "--rendezvous", endpoint]
+                + ["--parent-pid", "\(parent)", sharedMemory ? "--shared-memory" : "--no-shared-memory"]
         }
-        defer { children?.finish(grace: .seconds(10)) }
-        let rows = try benchmarkAllReduce(
-            rank: rank, worldSize: tp, rendezvous: endpoint, medium: transport, sharedMemory: sharedMemory,
-            byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize)
-        if rank == 0 { StandardOutput.write(AllReduceBenchmarkResult.table(rows, worldSize: tp, medium: transport)) }
+        if let table { StandardOutput.write(table) }
     }
 }

@@ -1,14 +1,14 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Models
 import RouterService
-import Scheduling
+import ServingClient
 import ServingTypes
 import Tokenizers
 
-/// `radixserve generate`: run prompts through a model in this process and stream the text, or
-/// send them to a router with `--url` (see `GenerateCommand+Server.swift`).
+/// `radixserve generate`: run prompts through a model in this process and stream the text
+/// (``TextGeneration``; with `--tp N` on a tensor-parallel group), or send them to a router with
+/// `--url` (``ServedGeneration``).
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -20,19 +20,14 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var tensorParallel: TensorParallelOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var served: ServedRequestOptions
-
     @Option(name: .long, help: "Prompt text; repeat for several prompts.")
     var prompt: [String] = []
-
     @Option(name: .long, help: "A user message, rendered with the model's chat template; repeat for several.")
     var chat: [String] = []
-
     @Option(help: "System message placed before each --chat message.")
     var system: String?
-
     @Option(help: "JSONL file of {\"prompt\": ...} lines (optional per-line sampling fields), run as one batch.")
     var promptsFile: String?
-
     @Flag(help: "Print one JSON object per prompt instead of streaming text.")
     var json = false
 
@@ -48,57 +43,35 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         if server.url != nil { return try runServed() }
-        if let promptsFile { return try runBatch(path: promptsFile) }
-        if tensorParallel.isEnabled { return try runTensorParallel() }
+        let lines = try promptsFile.map { try PromptLine.load(path: $0, defaults: sampling.samplingParams) }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let model = try modelOptions.loadModel(
-            maxStepTokens: max(engine.maxBatchedTokens, 16), requirements: engine.deviceRequirements(pageSize: modelOptions.pageSize))
-        let queue = EngineEventQueue()
-        let loop = try EngineLoop(model: model, config: sequentialEngineConfig(tokenizer: tokenizer), sink: queue.receive)
-        defer { loop.shutdown() }
-        try generate(promptTokenIDs(tokenizer: tokenizer), on: loop, queue: queue, tokenizer: tokenizer)
-    }
-}
-
-extension GenerateCommand {
-    /// The engine of `--prompt`/`--chat`: the prompts run one after another, so one request at a
-    /// time, and the tokenizer's end-of-sequence tokens stop generation too.
-    func sequentialEngineConfig(tokenizer: any Tokenizer) -> EngineConfig {
-        var config = engine.engineConfig(pageSize: modelOptions.pageSize, seed: sampling.seed)
-        config.maxRunningRequests = 1
-        config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
-        return config
-    }
-
-    /// Runs each prompt to its end on `loop` (whose sink is `queue`), streaming its text as the
-    /// tokens arrive and then printing the rest or the `--json` line. `onToken` also sees each
-    /// token. A request that fails ends the command with its message.
-    func generate(
-        _ prompts: [[Int32]], on loop: EngineLoop, queue: EngineEventQueue, tokenizer: any Tokenizer,
-        onToken: (Int32) -> Void = { _ in }
-    ) throws {
-        let params = sampling.samplingParams
-        let stopIDs = params.stopTokenIDs.union(params.ignoreEOS ? [] : loop.schedulerConfig.eosTokenIDs)
-        for (index, ids) in prompts.enumerated() {
-            var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-            let request = EngineRequest(id: RequestID(UInt64(index)), promptTokenIDs: ids, params: params)
-            let output = try queue.run(request, on: loop) { token in
-                onToken(token)
-                // The token that ends generation (EOS or a stop id) is not part of the answer on a terminal.
-                if !json && !stopIDs.contains(token) { StandardOutput.write(detokenizer.append(Int(token))) }
-            }
-            let reason = output.reason ?? .error(message: "no result")
-            if let message = reason.errorMessage { throw EngineError(message) }
-            if json {
-                StandardOutput.write(try GenerationRecord(prompt: ids, output, tokenizer: tokenizer, isBatch: false).jsonLine())
-            } else {
-                StandardOutput.write(detokenizer.finish() + "\n")
-            }
+        let prompts = lines == nil ? try promptTokenIDs(tokenizer: tokenizer) : []
+        let generation = TextGeneration(
+            tokenizer: tokenizer,
+            output: json ? .records { StandardOutput.write(try $0.jsonLine()) } : .text(write: StandardOutput.write))
+        let ranks = tensorParallel.isEnabled ? try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: true) : nil
+        defer { ranks?.finish() }
+        let maxStepTokens = max(engine.maxBatchedTokens, 16)
+        let config = engine.engineConfig(pageSize: modelOptions.pageSize, seed: sampling.seed)
+        if let lines {
+            let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
+            guard try generation.runBatch(lines, model: model, config: config) else { throw ExitCode(1) }
+        } else if let ranks {
+            // `--tp N` with `--prompt`/`--chat`: the engine drives rank 0 of the group.
+            let leader = try tensorParallel.joinAsLeader(
+                ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
+            let probe = TensorParallelStatistics(leader)
+            let isProbing = tensorParallel.tpStats
+            try generation.run(
+                prompts, params: sampling.samplingParams, model: leader, config: config,
+                observe: { event in if isProbing { probe.observe(event) } })
+            if isProbing { StandardOutput.writeError(probe.report(size: tensorParallel.size)) }
+        } else {
+            let model = try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: config.deviceRequirements)
+            try generation.run(prompts, params: sampling.samplingParams, model: model, config: config)
         }
     }
-}
 
-extension GenerateCommand {
     /// Token ids of every `--prompt` (encoded with the tokenizer's special tokens), then of every
     /// `--chat` message (rendered with the model's chat template).
     func promptTokenIDs(tokenizer: any Tokenizer) throws -> [[Int32]] {
@@ -115,32 +88,28 @@ extension GenerateCommand {
     }
 }
 
-/// The `--json` output line of one prompt.
-struct GenerationRecord: Encodable {
-    var promptTokenIDs: [Int32]
-    var tokenIDs: [Int32]
-    var text: String
-    var finishReason: String
-    var cachedTokens: Int?
-    var error: String?
-
-    enum CodingKeys: String, CodingKey {
-        case promptTokenIDs = "prompt_token_ids"
-        case tokenIDs = "token_ids"
-        case text
-        case finishReason = "finish_reason"
-        case cachedTokens = "cached_tokens"
-        case error
+/// `generate --url`: the prompts go to a router's `/v1/completions` (`--chat` messages to
+/// `/v1/chat/completions`, which renders the served model's template) one after another.
+extension GenerateCommand {
+    /// Rejects flags that only mean something for a model loaded here.
+    func validateServed() throws {
+        let localOnly: [(isGiven: Bool, flags: String)] = [
+            (promptsFile != nil, "--prompts-file"),
+            (tensorParallel.isEnabled, "--tp, --tp-endpoint and --tp-stats"),
+            (modelOptions.isModelGiven, "--model (name the served model with --model-name)"),
+            (engine.kvMemory != nil || engine.noPrefixCache, "--kv-memory and --no-prefix-cache"),
+            (!sampling.stopTokenIDs.isEmpty, "--stop-token-id (use --stop TEXT)"),
+        ]
+        if let conflict = localOnly.first(where: \.isGiven) {
+            throw ValidationError("\(conflict.flags) cannot be combined with --url (local model only)")
+        }
     }
-}
 
-extension GenerationRecord {
-    /// The line of `output` for `prompt`; a `--prompts-file` line also carries the cached tokens and any error.
-    init(prompt: [Int32], _ output: CollectedOutput, tokenizer: any Tokenizer, isBatch: Bool) {
-        let reason = output.reason ?? .error(message: "no result")
-        self.init(
-            promptTokenIDs: prompt, tokenIDs: output.tokenIDs,
-            text: tokenizer.decode(output.tokenIDs.map(Int.init), skipSpecialTokens: false), finishReason: reason.openAIName,
-            cachedTokens: isBatch ? output.usage?.cachedTokenCount ?? 0 : nil, error: isBatch ? reason.errorMessage : nil)
+    func runServed() throws {
+        let client = try server.client()
+        try ServedGeneration(
+            client: client, isStreaming: !served.noStream, output: json ? .jsonLines : .text, write: StandardOutput.write
+        ).generate(
+            prompts: prompt, chats: chat, system: system, model: try client.modelName(served.modelName), sampling: served.fields(sampling))
     }
 }

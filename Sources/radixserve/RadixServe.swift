@@ -18,14 +18,10 @@ struct RadixServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "radixserve",
         abstract: "Serve Llama-family models with prefix-aware routing, paged KV cache and tensor parallelism.",
-        version: RadixServeVersion.string,
+        version: "0.1.0",
         subcommands: [
             UpCommand.self, RouterCommand.self, WorkerCommand.self, GenerateCommand.self, ChatCommand.self,
             WorkersCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self,
         ]
     )
-}
-
-enum RadixServeVersion {
-    static let string = "0.1.0"
 }

@@ -18,31 +18,22 @@ struct RankCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var modelOptions: ModelOptions
-
     @Option(help: "This rank, in 1..<tp.")
     var rank: Int
-
     @Option(help: "Ranks in the group.")
     var tp: Int
-
     @Option(help: "The leader's rendezvous endpoint (ipc://PATH or tcp://HOST:PORT).")
     var leader: String
-
     @Option(help: "Where to bind this rank's data sockets, e.g. tcp://10.0.0.2:* across hosts.")
     var dataEndpoint: String?
-
     @Option(help: "Seconds to wait for the leader or a peer before failing.")
     var timeout: Double = 30
-
     @Flag(help: "Keep lm_head replicated (must match the leader's --tp-replicated-lm-head).")
     var replicatedLMHead = false
-
-    @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).")
-    var kvCacheDType: KVCacheDTypeName = .f32
-
+    @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).", transform: EngineOptions.dtype)
+    var kvCacheDType: DType = .f32
     @Option(help: .hidden)
     var parentPid: Int32?
-
     @Option(help: .hidden)
     var wireVersion: UInt16?
 
@@ -58,7 +49,7 @@ struct RankCommand: AsyncParsableCommand {
         var configuration = TensorParallelConfiguration(
             rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
-            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType.dtype)
+            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType)
         configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
         let logger = Logger(label: "radixserve.rank")
         try await ProcessServices.run(

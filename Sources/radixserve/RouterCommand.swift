@@ -12,12 +12,9 @@ struct RouterCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var logging: LoggingOptions
-
     @OptionGroup var routing: RouterOptions
-
     @Option(help: "Where workers connect (ZeroMQ endpoint). Default: tcp://*:<worker-port>.")
     var workerEndpoint: String?
-
     @Option(help: "TCP port for workers (used when --worker-endpoint is not given).")
     var workerPort: Int = 5557
 
@@ -47,36 +44,26 @@ struct RouterOptions: ParsableArguments {
         Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
         """)
     var model: String = BundledModel.defaultPath
-
     @Option(help: "HTTP address to listen on.")
     var host: String = "127.0.0.1"
-
     @Option(help: "HTTP port (0: any free port, printed at start).")
     var httpPort: Int = 8000
-
     @Option(help: "Dispatch policy: \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
     var policy: String = DispatchPolicy.cacheAware.rawValue
-
     @Option(help: ArgumentHelp(
         "cache-aware: extra weight of uncached prompt tokens (default: 0 for router, 2 for up).",
         discussion: "0 predicts this request's time to first token only, right when each worker has its own accelerator. Above 0 a miss also pays for the prefill it adds to the cluster: with W, a request leaves the worker holding its prefix only when that worker's prefill queue is longer than another's by about (1 + W) times the prefix. Right when workers share a host's cores, as the workers of `up` do."))
     var recomputeWeight: Double?
-
     @Option(help: "Tokens per KV page (workers must use the same).")
     var pageSize: Int = 16
-
     @Option(help: "Seed of the page-hash chains (workers must use the same).")
     var hashSeed: UInt64 = 0
-
     @Option(help: "Heartbeat interval asked of workers, in milliseconds.")
     var heartbeatMs: Int = 250
-
     @Option(help: "Missed heartbeats before a worker is unroutable and its requests move.")
     var missedHeartbeats: Int = 4
-
     @Option(help: "Dispatch attempts per request (first included) when workers fail.")
     var maxAttempts: Int = 3
-
     @Option(help: "Seed of the dispatcher's random choices (default: random).")
     var routerSeed: UInt64?
 

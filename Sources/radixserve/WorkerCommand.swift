@@ -20,33 +20,24 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var engine: EngineOptions
     @OptionGroup var tensorParallel: TensorParallelOptions
-
     @Option(help: "The router's worker endpoint to connect to (tcp://HOST:PORT or ipc://PATH).")
     var router: String?
-
     @Option(help: "Bind this endpoint instead and wait for a router to connect to it (tcp://HOST:PORT or ipc://PATH).")
     var listen: String?
-
     @Option(help: "This worker's id, in 1...\(UInt32.max) (default: random).")
     var workerID: UInt32?
-
     @Option(help: "Seed of the published page hashes; must equal the router's.")
     var hashSeed: UInt64 = 0
-
     /// Set by `radixserve up`: exit when that process is gone (even after a SIGKILL).
     @Option(help: .hidden) var parentPid: Int32?
-
     @Option(help: "Seconds to wait for the router to accept this worker (with --router; --listen waits indefinitely).")
     var registrationTimeout: Double = 30
-
     @Option(help: ArgumentHelp(
         "On SIGINT/SIGTERM, seconds to finish running requests before leaving (0: leave at once).",
         discussion: "The router routes nothing new here meanwhile, and moves whatever is unfinished to other workers when this one leaves. A second signal leaves at once."))
     var drainTimeout: Double = 30
-
     @Option(help: "Serve GET /metrics (Prometheus) and GET /health (200 while routable) over HTTP on this port (0: any free port; default: off).")
     var metricsPort: Int?
-
     @Option(help: "Address for --metrics-port.")
     var metricsHost: String = "127.0.0.1"
 
@@ -57,8 +48,11 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (router == nil) != (listen == nil) else {
             throw ValidationError("give exactly one of --router ENDPOINT (connect to a router) or --listen ENDPOINT (wait for one)")
         }
-        if let router { try Self.checkEndpoint(router, flag: "--router", allowsWildcardPort: false) }
-        if let listen { try Self.checkEndpoint(listen, flag: "--listen", allowsWildcardPort: true) }
+        for (flag, endpoint, isListening) in [("--router", router, false), ("--listen", listen, true)] {
+            if let endpoint, !RouterConnection.isValidEndpoint(endpoint, allowsWildcardPort: isListening) {
+                throw ValidationError("\(flag) '\(endpoint)' is not an endpoint like tcp://HOST:PORT or ipc://PATH")
+            }
+        }
         if workerID == 0 { throw ValidationError("--worker-id must be in 1...\(UInt32.max), got 0") }
         guard registrationTimeout.isFinite && registrationTimeout > 0 else {
             throw ValidationError("--registration-timeout must be positive, got \(registrationTimeout)")
@@ -67,13 +61,6 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--drain-timeout must be in 0...86400 seconds, got \(drainTimeout)")
         }
         guard !tensorParallel.tpStats else { throw ValidationError("--tp-stats applies to generate only") }
-    }
-
-    /// Accepts what ``RouterConnection/isValidEndpoint(_:allowsWildcardPort:)`` accepts.
-    static func checkEndpoint(_ endpoint: String, flag: String, allowsWildcardPort: Bool) throws {
-        guard RouterConnection.isValidEndpoint(endpoint, allowsWildcardPort: allowsWildcardPort) else {
-            throw ValidationError("\(flag) '\(endpoint)' is not an endpoint like tcp://HOST:PORT or ipc://PATH")
-        }
     }
 
     func run() async throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ServingClient
+import ServingTypes
 
 /// `radixserve workers list|add|remove`: a router's worker registry over `/workers`.
 struct WorkersCommand: ParsableCommand {
@@ -12,7 +13,6 @@ struct WorkersCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show every worker with its load and cache pages.")
 
         @OptionGroup var server: ServerOptions
-
         @Flag(help: "Print {\"workers\": [...]} as one JSON line instead of a table.")
         var json = false
 
@@ -20,7 +20,7 @@ struct WorkersCommand: ParsableCommand {
 
         func run() throws {
             let workers = try server.client().workers()
-            StandardOutput.write(json ? try WorkerListRecord(workers: workers).jsonLine() : WorkerTable(workers).text)
+            StandardOutput.write(json ? try WorkerList(workers: workers).jsonLine() : WorkerTable(workers).text)
         }
     }
 
@@ -29,10 +29,8 @@ struct WorkersCommand: ParsableCommand {
             abstract: "Make the router connect to a worker started with --listen.")
 
         @OptionGroup var server: ServerOptions
-
         @Option(help: "The worker's endpoint, e.g. tcp://10.0.0.5:7000.")
         var endpoint: String
-
         @Flag(help: "Print the registered worker as one JSON line.")
         var json = false
 
@@ -67,9 +65,4 @@ struct WorkersCommand: ParsableCommand {
             StandardOutput.write("removed worker \(id)\n")
         }
     }
-}
-
-/// The `workers list --json` line.
-struct WorkerListRecord: Encodable {
-    var workers: [WorkerStatus]
 }

@@ -120,7 +120,7 @@ import TestSupport
             #expect(completion.tokenIDs?.count == 48 && completion.usage?.completionTokens == 48)
         }
         let workers = try cluster.client.workers()
-        #expect(workers.first { $0.id == "1" }?.isRoutable == false)
+        #expect(workers.first { $0.id == 1 }?.isRoutable == false)
         #expect(try cluster.client.isHealthy())
     }
 }

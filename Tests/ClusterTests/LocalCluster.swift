@@ -72,7 +72,7 @@ final class LocalCluster: @unchecked Sendable {
     func waitForRoutableWorkers(_ count: Int, timeout: Double = 120) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let list = try? client.workers(), list.filter({ $0.isRoutable == true }).count == count { return }
+            if let list = try? client.workers(), list.filter(\.isRoutable).count == count { return }
             for (id, worker) in workers where !worker.process.isRunning {
                 throw ClusterError("worker \(id) exited with status \(worker.process.terminationStatus): \(worker.standardError)")
             }

@@ -49,6 +49,6 @@ import TestSupport
         let again = try cluster.client.complete(request)
         #expect(again.tokenIDs == streamed.tokenIDs)
         try cluster.waitForRoutableWorkers(1)
-        #expect(try cluster.client.workers().map(\.id) == ["2"])
+        #expect(try cluster.client.workers().map(\.id) == [2])
     }
 }

@@ -4,6 +4,7 @@ import ProcessLifecycle
 import ServiceLifecycle
 import Synchronization
 import Testing
+import TestSupport
 
 /// Records the order services start and stop in.
 private final class Journal: Sendable {
@@ -30,16 +31,21 @@ private struct ServiceFailure: Error, Equatable {
 }
 
 /// These raise SIGINT and SIGTERM in the test process: serialized, and each waits until the
-/// group traps them.
+/// group traps them. The groups run on a thread of their own, so long synchronous tests elsewhere
+/// in the run cannot starve them (and the signal then never be sent).
 @Suite(.serialized) struct ShutdownSignalsTests {
+    static let executor = DedicatedThreadExecutor()
+
     @Test func aSignalStopsTheServicesInReverseOrderAndLaterSignalsAreCounted() async throws {
         let journal = Journal()
         let repeats = Atomic(0)
         let signals = ShutdownSignals(logger: Logger(label: "test")) { _ in repeats.add(1, ordering: .relaxed) }
         let services: [any Service] = [RecordingService(name: "a", journal: journal), RecordingService(name: "b", journal: journal)]
-        let group = Task { try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test")) }
+        let group = Task(executorPreference: Self.executor) {
+            try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test"))
+        }
         try await Self.waitUntil { journal.all.count == 2 }
-        try await Task.sleep(for: .milliseconds(100))  // the signal sequence registers its sources
+        try await onOwnThread { usleep(100_000) }  // the signal sequence registers its sources
         kill(getpid(), SIGTERM)
         try await group.value
         #expect(signals.count == 1)
@@ -62,8 +68,10 @@ private struct ServiceFailure: Error, Equatable {
             draining.store(true, ordering: .relaxed)
             _ = await repeated.wait { repeats.load(ordering: .relaxed) > 0 ? true : nil }
         }
-        let group = Task { try await ProcessServices.run([drain], signals: signals, logger: Logger(label: "test")) }
-        try await Task.sleep(for: .milliseconds(100))
+        let group = Task(executorPreference: Self.executor) {
+            try await ProcessServices.run([drain], signals: signals, logger: Logger(label: "test"))
+        }
+        try await onOwnThread { usleep(100_000) }
         kill(getpid(), SIGINT)
         try await Self.waitUntil { draining.load(ordering: .relaxed) }
         kill(getpid(), SIGTERM)
@@ -80,16 +88,22 @@ private struct ServiceFailure: Error, Equatable {
             RecordingService(name: "a", journal: journal), RecordingService(name: "b", journal: journal, failure: "refused"),
         ]
         await #expect(throws: ServiceFailure(message: "refused")) {
-            try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test"))
+            try await Task(executorPreference: Self.executor) {
+                try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test"))
+            }.value
         }
         #expect(signals.count == 0)
     }
 
-    static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(10))
+    /// Polls `condition` from a thread of its own (the test's task may wait for the pool).
+    static func waitUntil(_ condition: @escaping @Sendable () -> Bool) async throws {
+        let met = try await onOwnThread {
+            let deadline = Date().addingTimeInterval(60)
+            while !condition() && Date() < deadline { usleep(10_000) }
+            return condition()
         }
+        guard met else { throw WaitTimedOut() }
     }
+
+    struct WaitTimedOut: Error {}
 }

@@ -80,7 +80,7 @@ final class RouterHarness: Sendable {
         let id = Self.nextWorkerID.wrappingAdd(1, ordering: .relaxed).oldValue
         let worker = try ScriptedWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: id, script: script)
         started.withLock { $0.append(worker) }
-        try await waitUntil("worker \(id) is routable") { coordinator.workers().contains { $0.id == id && $0.routable } }
+        try await waitUntil("worker \(id) is routable") { coordinator.workers().contains { $0.id == id && $0.isRoutable } }
         return worker
     }
 

@@ -258,7 +258,7 @@ import WireProtocol
             #expect(two.id == secondID && two.endpoint == second.endpoint)
             listening += [first, second]
         }
-        #expect(coordinator.workers().filter(\.routable).map(\.id).sorted() == [11, 12, 13, 14])
+        #expect(coordinator.workers().filter(\.isRoutable).map(\.id).sorted() == [11, 12, 13, 14])
         // Requests reach a listening worker over the router's connection, and its answers arrive.
         let handle = try coordinator.submit(RoutedRequest(tokenIDs: [1, 2, 3], params: Self.params))
         let (worker, submit) = try #require(try firstSubmit(among: listening))
@@ -306,8 +306,8 @@ import WireProtocol
         let runningSubmit = try #require(try first.nextSubmit())
         let second = try worker(2)
         try first.send(.draining(deadlineMilliseconds: 30_000))
-        try waitUntil { coordinator.workers().first { $0.id == 1 }?.draining == true }
-        #expect(coordinator.workers().first { $0.id == 1 }?.routable == false)
+        try waitUntil { coordinator.workers().first { $0.id == 1 }?.isDraining == true }
+        #expect(coordinator.workers().first { $0.id == 1 }?.isRoutable == false)
 
         let fresh = try coordinator.submit(RoutedRequest(tokenIDs: [9], params: Self.params))
         let (receiver, freshSubmit) = try #require(try firstSubmit(among: [first, second]))

@@ -223,11 +223,12 @@ import TestSupport
     }
 
     @Test func managesWorkers() throws {
-        let worker = #"{"id":1,"endpoint":"tcp://10.0.0.5:7000","routable":true,"incarnation":2,"model":"demo","tensor_parallel_size":2,"running":3,"waiting":1,"free_pages":100,"evictable_pages":20,"cached_pages":40,"total_pages":160,"prefill_tokens_per_second":1234.5,"in_flight":4}"#
+        let worker = #"{"id":1,"endpoint":"tcp://10.0.0.5:7000","routable":true,"draining":false,"incarnation":2,"model":"demo","tensor_parallel_size":2,"max_model_len":2048,"running":3,"waiting":1,"free_pages":100,"evictable_pages":20,"cached_pages":40,"total_pages":160,"prefill_tokens_per_second":1234.5,"decode_tokens_per_second":56.5,"in_flight":4}"#
+        let other = #"{"id":2,"routable":false,"draining":true,"incarnation":3,"model":"demo","tensor_parallel_size":1,"max_model_len":2048,"running":0,"waiting":0,"free_pages":160,"evictable_pages":0,"cached_pages":0,"total_pages":160,"prefill_tokens_per_second":0,"decode_tokens_per_second":0,"in_flight":0}"#
         let server = try ScriptedHTTPServer { request in
             switch (request.method, request.path) {
             case ("GET", "/workers"):
-                return [.send(ScriptedHTTPServer.response(body: #"{"workers":[\#(worker),{"id":"w-2"}]}"#))]
+                return [.send(ScriptedHTTPServer.response(body: #"{"workers":[\#(worker),\#(other)]}"#))]
             case ("POST", "/workers"):
                 return [.send(ScriptedHTTPServer.response(status: 201, reason: "Created", body: worker))]
             case ("DELETE", "/workers/1"), ("POST", "/flush_cache"):
@@ -240,15 +241,15 @@ import TestSupport
         defer { server.stop() }
         let client = try client(server)
         let workers = try client.workers()
-        #expect(workers.map(\.id) == ["1", "w-2"])
+        #expect(workers.map(\.id) == [1, 2])
         let first = workers[0]
         #expect(first.endpoint == "tcp://10.0.0.5:7000")
-        #expect(first.isRoutable == true)
+        #expect(first.isRoutable && !first.isDraining && first.model == "demo" && first.maxModelLength == 2048)
         #expect(first.tensorParallelSize == 2)
         #expect(first.freePages == 100 && first.totalPages == 160 && first.cachedPages == 40 && first.evictablePages == 20)
-        #expect(first.prefillTokensPerSecond == 1234.5)
+        #expect(first.prefillTokensPerSecond == 1234.5 && first.decodeTokensPerSecond == 56.5)
         #expect(first.inFlight == 4 && first.running == 3 && first.waiting == 1 && first.incarnation == 2)
-        #expect(workers[1].endpoint == nil)
+        #expect(workers[1].endpoint == nil && !workers[1].isRoutable && workers[1].isDraining)
 
         #expect(try client.addWorker(endpoint: "tcp://10.0.0.5:7000") == first)
         let added = try #require(server.requests.last)

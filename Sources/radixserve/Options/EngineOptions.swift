@@ -7,22 +7,16 @@ import Scheduling
 struct EngineOptions: ParsableArguments {
     @Option(help: "KV cache memory: bytes with an optional K/M/G/T suffix (e.g. 512M, 2G), or a fraction of available RAM below 1 (e.g. 0.3).")
     var kvMemory: String?
-
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
-
-    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.")
-    var kvCacheDType: KVCacheDTypeName = .f32
-
+    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.", transform: EngineOptions.dtype)
+    var kvCacheDType: DType = .f32
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64
-
     @Option(help: "Token budget of one prefill step (longer prompts are prefilled in chunks).")
     var maxBatchedTokens: Int = 2048
-
     @Flag(help: "Do not share cached prefixes between requests.")
     var noPrefixCache = false
-
     @Option(help: "Admission order of waiting requests: fcfs (arrival), or lpm (longest cached prefix first, requests on the same cached prefix together).")
     var schedulePolicy: SchedulePolicyName = .fcfs
 
@@ -48,7 +42,7 @@ struct EngineOptions: ParsableArguments {
     func engineConfig(pageSize: Int, seed: UInt64 = 0) -> EngineConfig {
         let budget = kvMemory.flatMap(KVMemoryBudget.parse) ?? .fractionOfAvailable(kvFraction)
         return EngineConfig(
-            pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType.dtype, maxBatchedTokens: maxBatchedTokens,
+            pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType, maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunningRequests, policy: schedulePolicy.policy, isPrefixCacheEnabled: !noPrefixCache,
             seed: seed)
     }
@@ -56,23 +50,12 @@ struct EngineOptions: ParsableArguments {
 
 extension EngineOptions {
     /// What the engine configuration for pages of `pageSize` tokens needs of the device.
-    func deviceRequirements(pageSize: Int) -> DeviceRequirements {
-        engineConfig(pageSize: pageSize).deviceRequirements
-    }
-}
+    func deviceRequirements(pageSize: Int) -> DeviceRequirements { engineConfig(pageSize: pageSize).deviceRequirements }
 
-/// `--kv-dtype` values: every dtype; whether the device holds it is its capabilities' call.
-enum KVCacheDTypeName: String, ExpressibleByArgument, CaseIterable {
-    case f32
-    case bf16
-    case f16
-
-    var dtype: DType {
-        switch self {
-        case .f32: .f32
-        case .bf16: .bf16
-        case .f16: .f16
-        }
+    /// A `--kv-dtype` value: any dtype; whether the device holds it is its capabilities' call.
+    static func dtype(_ text: String) throws -> DType {
+        guard let dtype = DType(name: text) else { throw ValidationError("--kv-dtype must be f32, bf16 or f16, got '\(text)'") }
+        return dtype
     }
 }
 

@@ -11,13 +11,10 @@ struct ModelOptions: ParsableArguments {
         Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
         """)
     var model: String = BundledModel.defaultPath
-
     @Option(help: "Compute backend: \(BackendCatalog.names.joined(separator: ", ")).")
     var backend: String = "cpu"
-
     @Option(help: "Compute threads (0 = one per core).")
     var threads: Int = 0
-
     @Option(help: "Tokens per KV-cache page.")
     var pageSize: Int = 16
 

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Engine
-import Scheduling
 import ServingTypes
 
 /// Sampling flags shared by generation commands. They build the request fields a router gets
@@ -9,34 +7,24 @@ import ServingTypes
 struct SamplingOptions: ParsableArguments {
     @Option(help: "Largest number of tokens to generate.")
     var maxTokens: Int = 64
-
     @Option(help: "Sampling temperature in [0, 100]; 0 is greedy.")
     var temperature: Float = 0
-
     @Option(help: "Sample among the K most likely tokens (0 or -1 = off).")
     var topK: Int = 0
-
     @Option(help: "Nucleus sampling mass in (0, 1] (1 = off).")
     var topP: Float = 1
-
     @Option(help: "Drop tokens less likely than this fraction of the top token, in [0, 1].")
     var minP: Float = 0
-
     @Option(help: "Random seed for sampling.")
     var seed: UInt64 = 0
-
     @Flag(help: "Keep generating past end-of-sequence tokens.")
     var ignoreEOS = false
-
     @Option(help: "OpenAI frequency penalty in [-2, 2].")
     var frequencyPenalty: Double = 0
-
     @Option(help: "OpenAI presence penalty in [-2, 2].")
     var presencePenalty: Double = 0
-
     @Option(help: "Repetition penalty in (0, 100]; 1 is off.")
     var repetitionPenalty: Double = 1
-
     @Option(name: .customLong("stop-token-id"), help: "Stop after this token id; repeat for several.")
     var stopTokenIDs: [Int32] = []
 

@@ -4,19 +4,14 @@ import ArgumentParser
 struct ServedBenchOptions: ParsableArguments {
     @Option(help: "Served model name to request (default: the first model of the router's /v1/models).")
     var modelName: String?
-
     @Option(help: "Turns per conversation of the --url multi-turn workload.")
     var turns: Int = 4
-
     @Option(help: "Seed of the prompts and of the shared-prefix request order (--url).")
     var seed: UInt64 = 0
-
     @Option(help: "LOW:HIGH: prompt token ids are drawn from [LOW, HIGH); keep it inside the model's vocabulary (--url).")
     var vocabRange: String = "100:1000"
-
     @Option(help: "Unmeasured requests sent before measuring (--url).")
     var warmupRequests: Int = 2
-
     @Flag(help: """
         Flush the router's prefix cache after the warm-up, so an earlier run with the same --seed adds no hits (--url).
         """)

@@ -5,10 +5,8 @@ import ServingClient
 struct ServerOptions: ParsableArguments {
     @Option(help: "Router URL (http://HOST:PORT); requests go to its HTTP API.")
     var url: String?
-
     @Option(help: "Seconds to wait for the TCP connection to the router.")
     var connectTimeout: Double = 10
-
     @Option(help: "Seconds to wait for the next bytes of a response before giving up.")
     var timeout: Double = 600
 

@@ -1,4 +1,5 @@
 import Foundation
+import ServingClient
 import ServingTypes
 import Synchronization
 

@@ -1,3 +1,4 @@
+import ServingClient
 import ServingTypes
 
 /// What a ``ServingBenchmark`` run measured (warm-up excluded).

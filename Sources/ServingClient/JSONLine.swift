@@ -1,9 +1,10 @@
 import Foundation
 
 extension Encodable {
-    /// One JSON object on its own line (sorted keys, snake_case), as every `--json` output prints.
-    /// Keys already in snake_case (explicit `CodingKeys`) pass through unchanged.
-    func jsonLine() throws -> String {
+    /// One JSON object on its own line (sorted keys, snake_case, `/` unescaped), as every `--json`
+    /// output of the command line prints. Keys already in snake_case (explicit `CodingKeys`) pass
+    /// through unchanged.
+    public func jsonLine() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -71,6 +71,26 @@ public enum BenchmarkWorkload: Sendable, Equatable {
     }
 }
 
+extension BenchmarkWorkload {
+    /// The workload named `name` (`multi-turn`, `random`, anything else `shared-prefix`), shaped by
+    /// those of the counts it uses: `groups` shared-prefix groups or multi-turn conversations of
+    /// `turns` turns, `perGroup` requests per group, a `systemTokens` shared prefix or system
+    /// prompt and `questionTokens` questions, or `requests` random prompts of `promptTokens`.
+    public init(
+        name: String, groups: Int, perGroup: Int, turns: Int, systemTokens: Int, questionTokens: Int, requests: Int,
+        promptTokens: Int
+    ) {
+        switch name {
+        case "multi-turn":
+            self = .multiTurn(conversations: groups, turns: turns, systemTokens: systemTokens, questionTokens: questionTokens)
+        case "random":
+            self = .random(requests: requests, promptTokens: promptTokens)
+        default:
+            self = .sharedPrefix(groups: groups, perGroup: perGroup, systemTokens: systemTokens, questionTokens: questionTokens)
+        }
+    }
+}
+
 /// The prompts of one conversation: the first turn's whole prompt, then each later turn's new
 /// question, which is sent after the previous turn's prompt and output. Single-request workloads
 /// have one turn.

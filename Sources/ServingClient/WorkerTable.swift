@@ -1,9 +1,9 @@
 import Foundation
-import ServingClient
+import ServingTypes
 
-/// Workers as an aligned text table: text columns left-aligned, numbers right-aligned, `-` for a
-/// figure the router did not report.
-struct WorkerTable {
+/// Workers as an aligned text table (`radixserve workers list`): text columns left-aligned,
+/// numbers right-aligned, `-` for a worker without an endpoint, the incarnation in hexadecimal.
+public struct WorkerTable: Sendable, Equatable {
     private static let headers = [
         "ID", "ENDPOINT", "MODEL", "TP", "ROUTABLE", "RUNNING", "WAITING", "IN-FLIGHT", "FREE/TOTAL PAGES", "CACHED",
         "EVICTABLE", "PREFILL TOK/S", "INCARNATION",
@@ -11,23 +11,23 @@ struct WorkerTable {
     /// Columns holding text; the others are numbers.
     private static let textColumns: Set<Int> = [0, 1, 2, 4]
 
-    let rows: [[String]]
+    /// The cells of each worker, in header order.
+    public let rows: [[String]]
 
-    init(_ workers: [WorkerStatus]) {
+    public init(_ workers: [WorkerStatus]) {
         rows = workers.map { worker in
             [
-                worker.id, worker.endpoint ?? "-", worker.model ?? "-", Self.number(worker.tensorParallelSize),
-                worker.isRoutable.map { $0 ? "yes" : "no" } ?? "-", Self.number(worker.running),
-                Self.number(worker.waiting), Self.number(worker.inFlight),
-                "\(Self.number(worker.freePages))/\(Self.number(worker.totalPages))", Self.number(worker.cachedPages),
-                Self.number(worker.evictablePages),
-                worker.prefillTokensPerSecond.map { String(format: "%.0f", $0) } ?? "-", worker.incarnation.map { String($0, radix: 16) } ?? "-",
+                "\(worker.id)", worker.endpoint ?? "-", worker.model, "\(worker.tensorParallelSize)",
+                worker.isRoutable ? "yes" : "no", "\(worker.running)", "\(worker.waiting)", "\(worker.inFlight)",
+                "\(worker.freePages)/\(worker.totalPages)", "\(worker.cachedPages)", "\(worker.evictablePages)",
+                String(format: "%.0f", worker.prefillTokensPerSecond), String(worker.incarnation, radix: 16),
             ]
         }
     }
 
-    /// The header and one line per worker, or `no workers` when there are none.
-    var text: String {
+    /// The header and one line per worker, or `no workers` when there are none; every line ends
+    /// with a newline and carries no trailing spaces.
+    public var text: String {
         guard !rows.isEmpty else { return "no workers\n" }
         let all = [Self.headers] + rows
         let widths = Self.headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
@@ -41,6 +41,4 @@ struct WorkerTable {
         }
         .joined(separator: "\n") + "\n"
     }
-
-    private static func number(_ value: (some BinaryInteger)?) -> String { value.map { "\($0)" } ?? "-" }
 }

@@ -1,3 +1,4 @@
+import Benchmarks
 import Foundation
 import ServingClient
 import ServingTypes
@@ -174,6 +175,11 @@ import TestSupport
         #expect(report.completed == 0 && report.failed == 3)
         #expect(report.failures.first?.message == "could not connect to http://127.0.0.1:\(port): connection refused")
         #expect(report.timeToFirstToken.p50Ms == nil && report.cacheHitRate == 0)
+        // The text report shows a dash for every latency never measured.
+        let dashes = Array(repeating: "        -", count: 4).joined(separator: " ")
+        #expect(report.summary.contains("\ntime to first token " + dashes + "\n"))
+        #expect(report.summary.contains("\nend to end          " + dashes + "\n"))
+        #expect(report.summary.hasSuffix("failed ×3: could not connect to http://127.0.0.1:\(port): connection refused\n"))
     }
 
     @Test func measuresTimeToFirstTokenAndInterTokenLatency() throws {

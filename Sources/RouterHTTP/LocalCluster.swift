@@ -1,0 +1,73 @@
+// RadixServe: `radixserve up`, a router and its workers from one command.
+
+import Foundation
+import ProcessLifecycle
+import RouterService
+
+/// A local cluster: the router in this process and ``workerCount`` `radixserve worker` processes
+/// of this executable on an `ipc://` endpoint in a fresh temporary directory, until SIGINT or
+/// SIGTERM. The workers share this host's cores, so by default each gets an equal share, and they
+/// leave at once when the router stops (`--drain-timeout 0`: nothing they still run has a client).
+package struct LocalCluster: Sendable {
+    /// Worker processes to start.
+    package var workerCount: Int
+    /// Tensor-parallel ranks per worker.
+    package var tensorParallelSize: Int
+    /// Compute threads per worker (0: this host's cores divided among workers and ranks).
+    package var threadsPerWorker: Int
+    /// Flags every worker gets besides its router endpoint, id, threads, parent and drain timeout
+    /// (model, page size, hash seed, log level, KV memory…).
+    package var workerArguments: [String]
+    /// How long every worker may take to register.
+    package var startTimeout: Duration
+
+    package init(
+        workerCount: Int, tensorParallelSize: Int, threadsPerWorker: Int, workerArguments: [String], startTimeout: Duration
+    ) {
+        self.workerCount = workerCount
+        self.tensorParallelSize = tensorParallelSize
+        self.threadsPerWorker = threadsPerWorker
+        self.workerArguments = workerArguments
+        self.startTimeout = startTimeout
+    }
+
+    /// The arguments of worker `index` (from 0) of a router at `endpoint`.
+    package func arguments(ofWorker index: Int, endpoint: String, cores: Int) -> [String] {
+        let threads = threadsPerWorker > 0 ? threadsPerWorker : max(1, cores / (workerCount * tensorParallelSize))
+        return [
+            "worker", "--router", endpoint, "--worker-id", "\(index + 1)", "--threads", "\(threads)",
+            "--parent-pid", "\(getpid())", "--drain-timeout", "0",
+        ] + (tensorParallelSize > 1 ? ["--tp", "\(tensorParallelSize)"] : []) + workerArguments
+    }
+
+    /// Starts the router from `makeLauncher(endpoint)` and the workers, waits for them to
+    /// register, and serves HTTP on `host:port` until a signal stops the HTTP server, the router
+    /// and then the workers. `say` receives the progress lines; `onListening` the bound port.
+    /// - Throws: ``RouterLaunchError`` when a worker exits or does not register in time.
+    package func run(
+        host: String, port: Int, makeLauncher: (String) throws -> RouterLauncher, say: @escaping @Sendable (String) -> Void,
+        onListening: @escaping @Sendable (RouterLauncher, Int) -> Void
+    ) async throws {
+        let socketDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("radixserve-up-\(getpid())")
+        try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: socketDirectory) }
+        let endpoint = "ipc://" + socketDirectory.appendingPathComponent("workers").path
+        let launcher = try makeLauncher(endpoint)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // A worker that exits wakes the wait for registrations.
+        let children = try ChildProcessGroup(
+            indices: 0..<workerCount, killsOnSignal: false, label: "workers", exits: launcher.coordinator.membership
+        ) { arguments(ofWorker: $0, endpoint: endpoint, cores: cores) }
+        say("radixserve up: started \(workerCount) worker(s) (pids \(children.pids.map(String.init).joined(separator: ", "))); waiting for them to register…\n")
+        do {
+            try await launcher.waitForWorkers(workerCount, timeout: startTimeout, children: children)
+        } catch {
+            children.killAll(SIGTERM)
+            children.finish(grace: .seconds(5))
+            throw error
+        }
+        // Stopped last: the HTTP server drains, the router stops, then the workers.
+        let stopWorkers = ChildProcessService(children, grace: .seconds(5)) { say("radixserve up: stopping workers\n") }
+        try await launcher.serve(host: host, port: port, first: [stopWorkers]) { onListening(launcher, $0) }
+    }
+}
