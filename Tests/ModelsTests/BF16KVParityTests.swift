@@ -15,13 +15,16 @@ import Testing
 /// on the trained demo model, whose 4 × 32 tokens all stay exact, and up to 2.0% on the
 /// random-weight fixtures, whose attention is sharp enough to amplify the 2⁻⁹ relative rounding of
 /// each key and value about tenfold. Their top-1 margins go down to 0.1% of the scale, so exact
-/// tokens cannot hold there: 3 of 32 fixture prompts diverge (at steps 8, 9 and 17).
+/// tokens cannot hold there: 3 of the 28 fixture prompts diverge (at steps 8, 9 and 17).
 ///
 /// So the test asserts, per step: Δ ≤ ``tolerance`` × scale (3%, 1.5× the worst measured); and per
 /// prompt, the margin argument: the engine's bf16 tokens equal transformers' up to the first
-/// difference, and the token chosen there is a near-tie at that tolerance, i.e. its f32 logit is
-/// within 2 × tolerance × scale of the top one (with every logit off by at most Δ, no token further
-/// below the top can overtake it). After a difference the contexts differ and nothing is compared.
+/// difference, and that difference comes at a near-tie: the f32 top-1 margin there is at most
+/// 3Δ of that step (a logit off by at most Δ can only overtake one within 2Δ; the extra Δ covers the
+/// engine's decode kernels, which round differently from this teacher-forced prefill), and the
+/// chosen token's f32 logit is within 2 × tolerance × scale of the top one. So a prompt without
+/// near-ties, like every prompt of the demo model, must give transformers' tokens exactly. After a
+/// difference the contexts differ and nothing is compared.
 @Suite struct BF16KVParityTests {
     /// Largest logit deviation with bf16 KV, as a fraction of the logit scale.
     static let tolerance: Float = 0.03
@@ -66,7 +69,9 @@ import Testing
                 #expect(deviation <= allowed, "\(label) step \(step): Δ \(deviation) > \(allowed)")
                 guard !isDiverged, generated[step] != prompt.greedyTokenIDs[step] else { continue }
                 isDiverged = true
-                let gap = exact.max()! - exact[Int(generated[step])]
+                let sorted = exact.sorted(by: >)
+                let gap = sorted[0] - exact[Int(generated[step])]
+                #expect(sorted[0] - sorted[1] <= 3 * deviation, "\(label) step \(step): diverged where the f32 margin is decisive")
                 #expect(gap <= 2 * allowed, "\(label) step \(step): bf16 chose a token \(gap) below the top, not a near-tie")
             }
         }
