@@ -9,7 +9,7 @@ struct EngineOptions: ParsableArguments {
     var kvMemory: String?
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
-    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.", transform: EngineOptions.dtype)
+    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32 (default) or bf16 (half the memory per page); the device must list it.", transform: EngineOptions.dtype)
     var kvCacheDType: DType = .f32
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64
