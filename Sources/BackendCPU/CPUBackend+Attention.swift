@@ -15,15 +15,21 @@ extension CPUBackend {
     /// Below this many query rows × heads per KV head a sequence is attended row by row.
     static let attentionGEMMMinRows = 16
 
-    public func attention(query: Tensor, cache: KVCacheView, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor) {
-        let headCount = query.columns / cache.headDim
-        precondition(query.columns == headCount * cache.headDim && headCount % cache.kvHeadCount == 0, "attention heads")
+    public func attention(
+        query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor
+    ) {
+        let cache = ownCache(cache)
+        let spec = cache.spec
+        let headCount = query.columns / spec.headDim
+        precondition(query.columns == headCount * spec.headDim && headCount % spec.kvHeadCount == 0, "attention heads")
         precondition(out.rows == query.rows && out.columns == query.columns && query.rows == batch.tokenCount, "attention shape")
+        precondition(layer >= 0 && layer < spec.layerCount, "attention layer \(layer) outside \(spec.layerCount)")
+        let layerBytes = layer * cache.layerElements * spec.dtype.byteSize
         let op = AttentionOperands(
             query: query.floats, queryStride: query.rowStride, out: out.floats, outStride: out.rowStride,
-            keys: cache.key.hostAddress!.assumingMemoryBound(to: Float.self),
-            values: cache.value.hostAddress!.assumingMemoryBound(to: Float.self),
-            cache: cache, layer: layer, headCount: headCount, scale: scale, usesAVX512ValueSums: kernels == .avx512)
+            keys: UnsafeRawPointer(cache.keys + layerBytes), values: UnsafeRawPointer(cache.values + layerBytes),
+            kvDType: spec.dtype, pageSize: spec.pageSize, kvHeadCount: spec.kvHeadCount, headDim: spec.headDim,
+            headCount: headCount, scale: scale, usesAVX512ValueSums: kernels == .avx512)
         batch.pageIDs.withUnsafeBufferPointer { pageIDs in
             planAttention(op, batch: batch, pageIDs: pageIDs.baseAddress!)
             attentionItems.withUnsafeBufferPointer { items in
@@ -34,19 +40,12 @@ extension CPUBackend {
                             members: members.baseAddress, scratch: scratch)
                         withUnsafePointer(to: work) { pointer in
                             pool.run(parts: items.count, context: pointer) { raw, index, _, thread in
-                                let work = raw.assumingMemoryBound(to: AttentionWork.self).pointee
-                                let item = work.items[index]
-                                let sequence = work.geometry[Int(item.sequence)]
-                                if item.memberCount > 0 {
-                                    attendSharedPrefix(
-                                        work.operands, item, members: work.members!, geometry: work.geometry,
-                                        scratch: work.scratch[thread])
-                                } else if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
-                                    attendBlock(work.operands, item, sequence, scratch: work.scratch[thread])
+                                let work = raw.assumingMemoryBound(to: AttentionWork.self)
+                                // One dtype dispatch per work item; the kernels are specialized per dtype.
+                                if work.pointee.operands.kvDType == .bf16 {
+                                    attend(BF16KV.self, work, item: index, thread: thread)
                                 } else {
-                                    attendRows(
-                                        work.operands, item, sequence,
-                                        scores: work.scratch[thread].scores(2 * sequence.contextLength))
+                                    attend(F32KV.self, work, item: index, thread: thread)
                                 }
                             }
                         }
@@ -68,7 +67,7 @@ extension CPUBackend {
             let rowStart = Int(batch.queryStarts[s])
             let queryCount = Int(batch.queryStarts[s + 1]) - rowStart
             let context = Int(batch.contextLengths[s])
-            precondition(Int(batch.pageTableStarts[s + 1] - batch.pageTableStarts[s]) * op.cache.pageSize >= context,
+            precondition(Int(batch.pageTableStarts[s + 1] - batch.pageTableStarts[s]) * op.pageSize >= context,
                 "page table of sequence \(s) too short for \(context) tokens")
             sequenceGeometry.append(SequenceGeometry(
                 sequenceRowStart: rowStart, queryCount: queryCount, contextLength: context,
@@ -81,7 +80,7 @@ extension CPUBackend {
             guard queryCount > 0 && !inSharedPrefixItem[s] else { continue }
             if queryCount * group >= Self.attentionGEMMMinRows {
                 let blockRows = max(1, Self.attentionBlockRows / group)
-                for kvHead in 0..<op.cache.kvHeadCount {
+                for kvHead in 0..<op.kvHeadCount {
                     var start = 0
                     while start < queryCount {
                         let count = min(blockRows, queryCount - start)
@@ -93,7 +92,7 @@ extension CPUBackend {
                 }
             } else {
                 // One item per KV head: its query heads read the same keys and values.
-                for kvHead in 0..<op.cache.kvHeadCount {
+                for kvHead in 0..<op.kvHeadCount {
                     attentionItems.append(AttentionItem(
                         sequence: Int32(s), kvHead: Int32(kvHead), headStart: Int32(kvHead * group), headCount: Int32(group),
                         rowStart: Int32(rowStart), rowCount: Int32(queryCount)))
@@ -105,5 +104,24 @@ extension CPUBackend {
         if attentionItems.contains(where: { $0.rowCount > 1 }) {
             attentionItems.sort { $0.rowCount > $1.rowCount }
         }
+    }
+}
+
+/// Runs work item `index` of `work` on pool thread `thread`: a shared-prefix item, a block of query
+/// rows through GEMM, or rows one by one.
+@inline(__always)
+private func attend<E: KVElement>(_: E.Type, _ work: UnsafePointer<AttentionWork>, item index: Int, thread: Int) {
+    let work = work.pointee
+    let item = work.items[index]
+    let sequence = work.geometry[Int(item.sequence)]
+    let scratch = work.scratch[thread]
+    if item.memberCount > 0 {
+        attendSharedPrefix(E.self, work.operands, item, members: work.members!, geometry: work.geometry, scratch: scratch)
+    } else if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
+        attendBlock(E.self, work.operands, item, sequence, scratch: scratch)
+    } else {
+        attendRows(
+            E.self, work.operands, item, sequence,
+            scores: scratch.scores(rowScratchCount(work.operands, contextLength: sequence.contextLength)))
     }
 }

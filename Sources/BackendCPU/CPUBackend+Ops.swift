@@ -142,24 +142,6 @@ extension CPUBackend {
         }
     }
 
-    public func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: KVCacheView, layer: Int) {
-        let d = cache.headDim
-        precondition(key.columns == cache.kvHeadCount * d && value.columns == key.columns, "storeKV shape")
-        precondition(key.rows == slotMapping.count && value.rows == key.rows, "storeKV rows")
-        let keys = cache.key.hostAddress!.assumingMemoryBound(to: Float.self)
-        let values = cache.value.hostAddress!.assumingMemoryBound(to: Float.self)
-        for (i, slot) in slotMapping.enumerated() {
-            let page = Int(slot) / cache.pageSize
-            let offset = Int(slot) % cache.pageSize
-            precondition(page >= 0 && page < cache.pageCount, "slot outside the cache")
-            for h in 0..<cache.kvHeadCount {
-                let target = cache.elementOffset(layer: layer, page: page, head: h) + offset * d
-                (keys + target).update(from: key.floats + i * key.rowStride + h * d, count: d)
-                (values + target).update(from: value.floats + i * value.rowStride + h * d, count: d)
-            }
-        }
-    }
-
     public func siluMul(_ x: Tensor, out: Tensor) {
         precondition(x.columns == 2 * out.columns && x.rows == out.rows, "siluMul shape")
         let operands = rowwise(x, other: x, out: out, weight: nil, group: 0, epsilon: 0)

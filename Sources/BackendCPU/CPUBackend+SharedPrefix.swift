@@ -7,13 +7,13 @@ extension CPUBackend {
     static let sharedPrefixMaxMembers = 16
 
     /// Groups the step's decode rows (sequences with one new token) by the pages their contexts
-    /// start with, and adds one ``attendSharedPrefix(_:_:members:geometry:scratch:)`` item per KV
+    /// start with, and adds one ``attendSharedPrefix(_:_:_:members:geometry:scratch:)`` item per KV
     /// head for every group of two or more whose common full pages hold at least
     /// ``sharedPrefixMinLength`` positions. Sequences sharing cached prompt pages are the usual
     /// case: the prefix cache hands every hit the same physical pages. Marks the covered
     /// sequences in `inSharedPrefixItem`. Allocates nothing once the arrays have grown.
     func planSharedPrefixes(_ op: AttentionOperands) {
-        let pageSize = op.cache.pageSize
+        let pageSize = op.pageSize
         sharedPrefixMembers.removeAll(keepingCapacity: true)
         inSharedPrefixItem.removeAll(keepingCapacity: true)
         inSharedPrefixItem.append(contentsOf: repeatElement(false, count: sequenceGeometry.count))
@@ -75,7 +75,7 @@ extension CPUBackend {
         for slice in 0..<slices {
             let end = members.lowerBound + members.count * (slice + 1) / slices
             let first = geometry(start)
-            for kvHead in 0..<op.cache.kvHeadCount {
+            for kvHead in 0..<op.kvHeadCount {
                 attentionItems.append(AttentionItem(
                     sequence: sharedPrefixMembers[start], kvHead: Int32(kvHead), headStart: Int32(kvHead * group),
                     headCount: Int32(group), rowStart: Int32(first.sequenceRowStart), rowCount: 1,

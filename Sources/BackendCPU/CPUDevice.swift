@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// The host CPU: OpenBLAS for large matrix products, SIMD Swift kernels for everything else, and a
-/// persistent thread pool per backend.
+/// persistent thread pool per backend. Its KV cache holds f32 or bf16 (``CPUKVCache``), with
+/// attention reading bf16 directly.
 public struct CPUDevice: ComputeDevice {
     public init() {}
 
@@ -14,7 +15,9 @@ public struct CPUDevice: ComputeDevice {
     public var kind: DeviceKind { .cpu }
 
     public var capabilities: DeviceCapabilities {
-        DeviceCapabilities(weightDTypes: Set(DType.allCases), sharesHostMemory: true, maxThreads: Self.coreCount)
+        DeviceCapabilities(
+            weightDTypes: Set(DType.allCases), kvCacheDTypes: CPUKVCache.dtypes, pageSizes: .any, sharesHostMemory: true,
+            hasHostVisibleBuffers: true, maxThreads: Self.coreCount)
     }
 
     public func memoryInfo() -> (free: Int, total: Int) { HostMemory.info() }

@@ -70,31 +70,39 @@ public final class ReferenceBackend: HostMemoryBackend {
         }
     }
 
-    public func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: KVCacheView, layer: Int) {
-        let width = cache.kvHeadCount * cache.headDim
-        precondition(key.columns == width && value.columns == width && key.rows == slotMapping.count)
-        let keys = cache.key.hostAddress!.assumingMemoryBound(to: Float.self)
-        let values = cache.value.hostAddress!.assumingMemoryBound(to: Float.self)
+    public func kvCacheBytesPerPage(_ spec: KVCacheSpec) throws -> Int {
+        try device.checkKVCache(spec)
+        return ReferenceKVCache.bytesPerPage(spec)
+    }
+
+    public func makeKVCache(_ spec: KVCacheSpec) throws -> any KVCacheStorage {
+        try device.checkKVCache(spec)
+        return ReferenceKVCache(spec)
+    }
+
+    public func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: any KVCacheStorage, layer: Int) {
+        let cache = ownCache(cache)
+        let (kvHeads, headDim) = (cache.spec.kvHeadCount, cache.spec.headDim)
+        precondition(key.columns == kvHeads * headDim && value.columns == key.columns && key.rows == slotMapping.count)
         for (i, slot) in slotMapping.enumerated() {
-            let page = Int(slot) / cache.pageSize
-            let offset = Int(slot) % cache.pageSize
-            precondition(page >= 0 && page < cache.pageCount, "slot out of range")
-            for h in 0..<cache.kvHeadCount {
-                let base = cache.elementOffset(layer: layer, page: page, head: h) + offset * cache.headDim
-                for d in 0..<cache.headDim {
-                    keys[base + d] = get(key, i, h * cache.headDim + d)
-                    values[base + d] = get(value, i, h * cache.headDim + d)
+            for h in 0..<kvHeads {
+                let base = cache.index(layer: layer, slot: Int(slot), head: h)
+                for d in 0..<headDim {
+                    cache.keys[base + d] = get(key, i, h * headDim + d)
+                    cache.values[base + d] = get(value, i, h * headDim + d)
                 }
             }
         }
     }
 
-    public func attention(query: Tensor, cache: KVCacheView, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor) {
-        let headDim = cache.headDim
+    public func attention(
+        query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor
+    ) {
+        let cache = ownCache(cache)
+        let headDim = cache.spec.headDim
         let headCount = query.columns / headDim
-        let group = headCount / cache.kvHeadCount
-        let keys = cache.key.hostAddress!.assumingMemoryBound(to: Float.self)
-        let values = cache.value.hostAddress!.assumingMemoryBound(to: Float.self)
+        let group = headCount / cache.spec.kvHeadCount
+        let pageSize = cache.spec.pageSize
         for s in 0..<batch.sequenceCount {
             let rowStart = Int(batch.queryStarts[s])
             let queryCount = Int(batch.queryStarts[s + 1]) - rowStart
@@ -105,13 +113,15 @@ public final class ReferenceBackend: HostMemoryBackend {
                 for h in 0..<headCount {
                     let kvHead = h / group
                     func slotBase(_ t: Int) -> Int {
-                        let page = Int(pages[pages.startIndex + t / cache.pageSize])
-                        return cache.elementOffset(layer: layer, page: page, head: kvHead) + (t % cache.pageSize) * headDim
+                        let page = Int(pages[pages.startIndex + t / pageSize])
+                        return cache.index(layer: layer, slot: page * pageSize + t % pageSize, head: kvHead)
                     }
                     var scores = [Double](repeating: 0, count: position + 1)
                     for t in 0...position {
                         var dot: Double = 0
-                        for d in 0..<headDim { dot += Double(get(query, rowStart + j, h * headDim + d)) * Double(keys[slotBase(t) + d]) }
+                        for d in 0..<headDim {
+                            dot += Double(get(query, rowStart + j, h * headDim + d)) * Double(cache.keys[slotBase(t) + d])
+                        }
                         scores[t] = dot * Double(scale)
                     }
                     let maximum = scores.max()!
@@ -119,7 +129,7 @@ public final class ReferenceBackend: HostMemoryBackend {
                     let total = weights.reduce(0, +)
                     for d in 0..<headDim {
                         var sum: Double = 0
-                        for t in 0...position { sum += weights[t] * Double(values[slotBase(t) + d]) }
+                        for t in 0...position { sum += weights[t] * Double(cache.values[slotBase(t) + d]) }
                         set(out, rowStart + j, h * headDim + d, Float(sum / total))
                     }
                 }
@@ -148,6 +158,13 @@ public final class ReferenceBackend: HostMemoryBackend {
     }
 
     // MARK: - Element access
+
+    private func ownCache(_ cache: any KVCacheStorage) -> ReferenceKVCache {
+        guard let own = cache as? ReferenceKVCache else {
+            preconditionFailure("a KV cache of another backend was passed to the reference backend")
+        }
+        return own
+    }
 
     private func get(_ t: Tensor, _ r: Int, _ c: Int) -> Float {
         loadElement(t.hostAddress!, r * t.rowStride + c, t.dtype)

@@ -1,7 +1,8 @@
 import Backends
 
 /// The naive, obviously correct device. Every other backend is tested against it.
-/// Single-threaded, accumulates in `Double`; slow on purpose.
+/// Single-threaded, accumulates in `Double`; slow on purpose. Its KV cache is f32 only
+/// (``ReferenceKVCache``): asking it for another KV dtype is refused, not converted.
 public struct ReferenceDevice: ComputeDevice {
     public init() {}
 
@@ -9,7 +10,9 @@ public struct ReferenceDevice: ComputeDevice {
     public var kind: DeviceKind { .cpu }
 
     public var capabilities: DeviceCapabilities {
-        DeviceCapabilities(weightDTypes: Set(DType.allCases), sharesHostMemory: true, maxThreads: 1)
+        DeviceCapabilities(
+            weightDTypes: Set(DType.allCases), kvCacheDTypes: [.f32], pageSizes: .any, sharesHostMemory: true,
+            hasHostVisibleBuffers: true, maxThreads: 1)
     }
 
     public func memoryInfo() -> (free: Int, total: Int) { HostMemory.info() }

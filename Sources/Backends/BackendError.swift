@@ -5,6 +5,8 @@ public struct BackendError: Error, Hashable, CustomStringConvertible {
         case unsupportedOp
         case invalidArgument
         case deviceFailure
+        /// The device lacks a capability a model or configuration needs (see ``DeviceRequirements``).
+        case missingCapability
     }
 
     public let code: Code

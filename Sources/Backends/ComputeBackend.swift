@@ -46,13 +46,29 @@ public protocol ComputeBackend: AnyObject {
     /// Rotate-half layout: `(x₁, x₂) → (x₁·cos − x₂·sin, x₂·cos + x₁·sin)`.
     func rope(_ x: Tensor, table: Tensor, headDim: Int)
 
-    /// Writes row `i` of `key`/`value` (`[tokens, kvHeads × headDim]`) to slot `slotMapping[i]`
-    /// (= page × pageSize + offset) of `layer`.
-    func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: KVCacheView, layer: Int)
+    /// Bytes one page of a cache of `spec` takes in this backend's layout and dtype: keys and
+    /// values of every layer (`spec.pageCount` is ignored). The engine sizes its page pool from it.
+    /// - Throws: ``BackendError`` `.missingCapability` when the device does not hold `spec.dtype`
+    ///   or pages of `spec.pageSize` (``DeviceCapabilities``).
+    func kvCacheBytesPerPage(_ spec: KVCacheSpec) throws -> Int
+
+    /// Allocates a zeroed paged KV cache of `spec` in this backend's own layout, in exactly
+    /// `spec.dtype`. Only this backend's ops read or write its memory.
+    /// - Throws: ``BackendError`` `.missingCapability` as ``kvCacheBytesPerPage(_:)`` does, or
+    ///   `.outOfMemory`.
+    func makeKVCache(_ spec: KVCacheSpec) throws -> any KVCacheStorage
+
+    /// Writes row `i` of `key`/`value` (`[tokens, kvHeads × headDim]`, f32) to slot
+    /// `slotMapping[i]` (= page × pageSize + offset) of `layer`, converted to the cache's dtype
+    /// (bf16 and f16 round to nearest even). `cache` must come from this backend's
+    /// ``makeKVCache(_:)``.
+    func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: any KVCacheStorage, layer: Int)
 
     /// Causal attention of `query` (`[tokens, heads × headDim]`) over the cache, per ``AttentionBatch``.
-    /// Query head `h` reads KV head `h / (heads / kvHeads)`. Softmax of `scale · q·k`.
-    func attention(query: Tensor, cache: KVCacheView, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor)
+    /// Query head `h` reads KV head `h / (heads / kvHeads)`. Softmax of `scale · q·k`, with the
+    /// stored keys and values as they are (already rounded to the cache's dtype) and f32 or
+    /// wider arithmetic.
+    func attention(query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor)
 
     /// `out[i, j] = silu(x[i, j]) · x[i, j + out.columns]`.
     func siluMul(_ x: Tensor, out: Tensor)

@@ -5,23 +5,6 @@ public enum DeviceKind: String, Sendable, Hashable {
     case accelerator
 }
 
-/// What a device can do, as data (not subclass checks).
-public struct DeviceCapabilities: Sendable, Hashable {
-    /// Weight dtypes the device can compute with directly.
-    public var weightDTypes: Set<DType>
-    /// Whether the device reads host memory directly, so weights can be used from a memory-mapped
-    /// checkpoint without a copy.
-    public var sharesHostMemory: Bool
-    /// Largest number of worker threads (or streams) a backend may use.
-    public var maxThreads: Int
-
-    public init(weightDTypes: Set<DType>, sharesHostMemory: Bool, maxThreads: Int) {
-        self.weightDTypes = weightDTypes
-        self.sharesHostMemory = sharesHostMemory
-        self.maxThreads = maxThreads
-    }
-}
-
 /// A physical or virtual device: cheap to query, safe to share between threads.
 /// Shaped after ggml's backend device: it describes itself and makes backends (execution streams).
 public protocol ComputeDevice: Sendable {
@@ -29,7 +12,7 @@ public protocol ComputeDevice: Sendable {
     var name: String { get }
     /// Device class.
     var kind: DeviceKind { get }
-    /// Capabilities as data.
+    /// Capabilities as data, read before a model or KV cache is built for the device.
     var capabilities: DeviceCapabilities { get }
     /// Free and total memory in bytes.
     func memoryInfo() -> (free: Int, total: Int)

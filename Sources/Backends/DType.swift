@@ -14,4 +14,9 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
     }
 
     public var description: String { rawValue.lowercased() }
+
+    /// The dtype spelled `name` in any case (`f32`, `bf16`, `f16`, as ``description`` writes it), or `nil`.
+    public init?(name: String) {
+        self.init(rawValue: name.uppercased())
+    }
 }

@@ -18,6 +18,7 @@ public enum SingleRequestBench {
         public var backend: String
         public var threads: Int
         public var weightDType: String
+        public var kvCacheDType: String
         public var promptTokens: Int
         public var decodeTokens: Int
         public var prefillTokensPerSecond: Double
@@ -28,7 +29,7 @@ public enum SingleRequestBench {
         /// Three lines of text (four with the allocation count).
         public var summary: String {
             """
-            model \(model) (\(weightDType) weights), backend \(backend), threads \(threads)
+            model \(model) (\(weightDType) weights, \(kvCacheDType) KV cache), backend \(backend), threads \(threads)
             prefill \(promptTokens) tokens: \(String(format: "%.0f", prefillTokensPerSecond)) tok/s
             decode batch 1, \(decodeTokens) tokens: \(String(format: "%.1f", decodeTokensPerSecond)) tok/s
             \(decodeAllocationsPerStep.map { String(format: "heap allocations per decode step: %.2f\n", $0) } ?? "")
@@ -38,11 +39,11 @@ public enum SingleRequestBench {
 
     /// Measures `model` (which the engine owns from here): a warm-up, then `runs` times a prefill of
     /// `promptTokens` random tokens and a decode of `decodeTokens` more; reports medians. `modelName`
-    /// and `backendName` only label the result.
+    /// and `backendName` only label the result; the KV cache holds `kvCacheDType`.
     /// - Precondition: `promptTokens + decodeTokens + 1` fits the model's context.
     public static func measure(
-        model: sending LlamaModel, modelName: String, backendName: String, pageSize: Int, promptTokens: Int,
-        decodeTokens: Int, runs: Int
+        model: sending LlamaModel, modelName: String, backendName: String, pageSize: Int, kvCacheDType: DType = .f32,
+        promptTokens: Int, decodeTokens: Int, runs: Int
     ) throws -> Result {
         let context = promptTokens + decodeTokens + 1
         let threads = model.backend.threadCount
@@ -51,7 +52,7 @@ public enum SingleRequestBench {
         // One request at a time over a pool of exactly one context, never hitting the prefix
         // cache (every run prefills the same prompt), prefill in one chunk.
         let config = EngineConfig(
-            pageSize: pageSize, kvMemory: .pages((context + pageSize - 1) / pageSize),
+            pageSize: pageSize, kvMemory: .pages((context + pageSize - 1) / pageSize), kvCacheDType: kvCacheDType,
             maxBatchedTokens: max(promptTokens, 16), maxRunningRequests: 1, isPrefixCacheEnabled: false)
         let probe = TokenProbe()
         let engine = try EngineLoop(model: model, config: config, sink: probe.receive)
@@ -78,7 +79,8 @@ public enum SingleRequestBench {
             }
         }
         return Result(
-            model: modelName, backend: backendName, threads: threads, weightDType: weightDType, promptTokens: promptTokens,
+            model: modelName, backend: backendName, threads: threads, weightDType: weightDType,
+            kvCacheDType: kvCacheDType.description, promptTokens: promptTokens,
             decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
             decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
     }

@@ -1,5 +1,6 @@
 // RadixServe: engine configuration and KV memory budgeting.
 
+import Backends
 import Foundation
 import Models
 import Scheduling
@@ -86,6 +87,9 @@ public struct EngineConfig: Sendable {
     public var pageSize: Int
     /// KV pool size.
     public var kvMemory: KVMemoryBudget
+    /// Element type of the KV cache (`--kv-dtype`). The device must list it in
+    /// ``Backends/DeviceCapabilities/kvCacheDTypes``; the engine refuses to start otherwise.
+    public var kvCacheDType: DType
     /// Token budget of one prefill step (capped by the model's `maxStepTokens`).
     public var maxBatchedTokens: Int
     /// Maximum admitted requests (capped by the model's `maxLogitRows`).
@@ -111,6 +115,7 @@ public struct EngineConfig: Sendable {
     public init(
         pageSize: Int = 16,
         kvMemory: KVMemoryBudget = .default,
+        kvCacheDType: DType = .f32,
         maxBatchedTokens: Int = 2048,
         maxRunningRequests: Int = 64,
         policy: SchedulingPolicy = .fcfs,
@@ -123,6 +128,7 @@ public struct EngineConfig: Sendable {
     ) {
         self.pageSize = pageSize
         self.kvMemory = kvMemory
+        self.kvCacheDType = kvCacheDType
         self.maxBatchedTokens = maxBatchedTokens
         self.maxRunningRequests = maxRunningRequests
         self.policy = policy
@@ -134,13 +140,26 @@ public struct EngineConfig: Sendable {
         self.hashSeed = hashSeed
     }
 
-    /// The scheduler configuration for `model`: page count from the budget (never more than
-    /// every running request at full context could use, plus as much again for cached
-    /// prefixes), step limits clamped to the model's workspace.
-    func schedulerConfig(for model: any ForwardModel) -> SchedulerConfig {
+    /// What this configuration needs of a device: its KV cache dtype and page size. Commands
+    /// pass it to the model loader so a device that lacks either is refused before weights load.
+    public var deviceRequirements: DeviceRequirements {
+        DeviceRequirements(kvCacheDType: kvCacheDType, pageSize: pageSize)
+    }
+
+    /// The KV cache `model` needs for `pageCount` pages under this configuration.
+    func kvCacheSpec(for model: any ForwardModel, pageCount: Int = 1) -> KVCacheSpec {
+        KVCacheSpec(config: model.config, shard: model.shard, pageSize: pageSize, pageCount: pageCount, dtype: kvCacheDType)
+    }
+
+    /// The scheduler configuration for `model`: page count from the budget at the bytes per page
+    /// the model's backend reports for its own KV layout (never more than every running request
+    /// at full context could use, plus as much again for cached prefixes), step limits clamped to
+    /// the model's workspace.
+    /// - Throws: ``Backends/BackendError`` when the device cannot hold this KV cache.
+    func schedulerConfig(for model: any ForwardModel) throws -> SchedulerConfig {
         let maxLength = model.config.maxPositionEmbeddings
         let running = max(1, min(maxRunningRequests, model.maxLogitRows))
-        let bytesPerPage = KVCache.bytesPerPage(config: model.config, shard: model.shard, pageSize: pageSize)
+        let bytesPerPage = try model.backend.kvCacheBytesPerPage(kvCacheSpec(for: model))
         let limit = 2 * running * ((maxLength + pageSize - 1) / pageSize)
         return SchedulerConfig(
             pageCount: kvMemory.pageCount(bytesPerPage: bytesPerPage, limit: limit),

@@ -1,6 +1,7 @@
 // RadixServe: the state the engine thread owns, and one engine step.
 // Step shape follows nano-vllm engine/llm_engine.py (schedule → run → postprocess).
 
+import Backends
 import KVPaging
 import Models
 import Scheduling
@@ -26,11 +27,13 @@ final class EngineCore {
         model: any ForwardModel, config: EngineConfig, emit: @escaping (EngineEvent) -> Void,
         cacheEventSink: (([CacheEvent]) -> Void)? = nil
     ) throws {
-        let schedulerConfig = config.schedulerConfig(for: model)
+        // Capabilities first: a device that cannot hold this cache is refused before it is sized.
+        try model.backend.device.check(config.deviceRequirements)
+        let schedulerConfig = try config.schedulerConfig(for: model)
         self.config = config
         scheduler = Scheduler(config: schedulerConfig)
         runner = try ModelRunner(
-            model: model, pageCount: schedulerConfig.pageCount, pageSize: schedulerConfig.pageSize, seed: config.seed)
+            model: model, cache: config.kvCacheSpec(for: model, pageCount: schedulerConfig.pageCount), seed: config.seed)
         vocabularySize = model.config.vocabularySize
         self.emit = emit
         self.cacheEventSink = cacheEventSink

@@ -8,8 +8,8 @@ import Models
 ///
 /// Contract: not thread-safe (engine thread only). ``forward(_:cache:)`` returns a
 /// `[batch.logitRows.count, config.vocabularySize]` tensor on ``backend``, valid until the next
-/// call. `cache` must be made with `KVCache.make(config:shard:…)` for ``shard`` and be the same
-/// cache on every call (followers mirror its geometry).
+/// call. `cache` must be made by ``backend`` (`makeKVCache`) for a `KVCacheSpec` of ``config`` and
+/// ``shard``, and be the same cache on every call (followers mirror its geometry).
 ///
 /// Lifecycle for owners that idle (the ``EngineLoop``): while waiting for work, call
 /// ``keepAlive()`` at least every ``keepAliveInterval``; once done, call ``shutdown(reason:)``
@@ -26,7 +26,7 @@ public protocol ForwardModel: AnyObject {
     /// Largest number of logit rows in one step.
     var maxLogitRows: Int { get }
     /// Runs one step over `cache` and returns the logits of `batch.logitRows`.
-    func forward(_ batch: ForwardBatch, cache: KVCacheView) throws -> Tensor
+    func forward(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor
 
     /// How often an idle owner must call ``keepAlive()``, or `nil` when the model never needs it.
     /// Optional; defaults to `nil`.

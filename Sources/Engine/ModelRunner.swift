@@ -18,7 +18,7 @@ public final class ModelRunner {
     public let model: any ForwardModel
     /// Tokens per KV page.
     public let pageSize: Int
-    private let cache: KVCacheView
+    private let cache: any KVCacheStorage
     private var forwardBatch = ForwardBatch()
     private var hostLogits: [Float] = []
     private var rawRow: [Float] = []
@@ -30,13 +30,13 @@ public final class ModelRunner {
     private var sampled: [(requestID: RequestID, tokenID: Int32)] = []
     private var logprobs: [RequestID: TokenLogprobs] = [:]
 
-    /// Allocates a KV cache of `pageCount` pages of `pageSize` tokens on the model's backend.
-    /// `seed` seeds requests that carry no seed of their own.
-    public init(model: any ForwardModel, pageCount: Int, pageSize: Int, seed: UInt64) throws {
+    /// Has the model's backend allocate a KV cache of `spec` (whose page ids are the scheduler's)
+    /// in its own layout. `seed` seeds requests that carry no seed of their own.
+    /// - Throws: ``Backends/BackendError`` when the device cannot hold `spec` or is out of memory.
+    public init(model: any ForwardModel, cache spec: KVCacheSpec, seed: UInt64) throws {
         self.model = model
-        self.pageSize = pageSize
-        cache = try KVCache.make(
-            config: model.config, shard: model.shard, pageCount: pageCount, pageSize: pageSize, backend: model.backend)
+        self.pageSize = spec.pageSize
+        cache = try model.backend.makeKVCache(spec)
         seeds = SeededRandom(seed: seed)
     }
 

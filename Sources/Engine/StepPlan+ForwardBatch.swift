@@ -6,9 +6,9 @@ import WireProtocol
 
 extension StepPlan {
     /// The plan of `batch` over `cache`. Copy-on-write arrays: nothing is copied.
-    init(sequence: UInt64, batch: ForwardBatch, cache: KVCacheView) {
+    init(sequence: UInt64, batch: ForwardBatch, cache: any KVCacheStorage) {
         self.init(
-            sequence: sequence, pageCount: cache.pageCount, pageSize: cache.pageSize, tokenIDs: batch.tokenIDs,
+            sequence: sequence, pageCount: cache.spec.pageCount, pageSize: cache.spec.pageSize, tokenIDs: batch.tokenIDs,
             positions: batch.positions, slotMapping: batch.slotMapping, queryStarts: batch.attention.queryStarts,
             contextLengths: batch.attention.contextLengths, pageTableStarts: batch.attention.pageTableStarts,
             pageIDs: batch.attention.pageIDs, logitRows: batch.logitRows)

@@ -25,13 +25,18 @@ public struct TensorParallelConfiguration: Sendable {
     /// Step limits; ranks > 0 adopt rank 0's values from its hello.
     public var maxStepTokens: Int
     public var maxLogitRows: Int
+    /// Element type of this rank's KV cache (`--kv-dtype`; every rank should use the leader's).
+    public var kvCacheDType: DType
+    /// Tokens per KV page, when known at start (the leader's `--page-size`; followers take the
+    /// page size of the leader's steps). Checked against the device before the shard loads.
+    public var pageSize: Int?
     /// Version written in this rank's hello. Only tests change it, to exercise the refusal.
     public var helloVersion: UInt16 = WireFrameHeader.currentVersion
 
     public init(
         rank: Int, size: Int, rendezvous: String, dataEndpoint: String? = nil, timeout: Duration = .seconds(30),
         bootstrapTimeout: Duration = .seconds(60), isVocabParallel: Bool = true, maxStepTokens: Int = 2048,
-        maxLogitRows: Int = 256
+        maxLogitRows: Int = 256, kvCacheDType: DType = .f32, pageSize: Int? = nil
     ) {
         self.rank = rank
         self.size = size
@@ -42,6 +47,14 @@ public struct TensorParallelConfiguration: Sendable {
         self.isVocabParallel = isVocabParallel
         self.maxStepTokens = maxStepTokens
         self.maxLogitRows = maxLogitRows
+        self.kvCacheDType = kvCacheDType
+        self.pageSize = pageSize
+    }
+
+    /// What this rank needs of its device besides the checkpoint's weights: its KV cache dtype
+    /// and, when known, page size.
+    public var deviceRequirements: DeviceRequirements {
+        DeviceRequirements(kvCacheDType: kvCacheDType, pageSize: pageSize)
     }
 }
 
@@ -51,12 +64,15 @@ public enum TensorParallelBootstrap {
     static let groupFingerprint = "radixserve tensor-parallel group"
 
     /// Connects rank `configuration.rank`, checks that every rank speaks the same wire protocol,
-    /// loaded the same checkpoint and expects the same group size, then loads this rank's shard.
+    /// loaded the same checkpoint and expects the same group size, then loads this rank's shard
+    /// (after checking the device against the checkpoint and ``TensorParallelConfiguration/deviceRequirements``).
     /// Blocks; call on the thread that will run the steps.
     /// - Throws: ``TensorParallelError`` (`.mismatch` names both ranks' values) or the model's errors.
     public static func join(
         _ configuration: TensorParallelConfiguration, directory: URL, backend: any ComputeBackend
     ) throws -> ShardedForward {
+        // Refuse a device that cannot hold this rank's KV cache before connecting to anyone.
+        try backend.device.check(configuration.deviceRequirements)
         let config = try ModelConfig.load(directory: directory)
         let checkpoint = try Checkpoint(directory: directory)
         let fingerprint = try ModelFingerprint.compute(directory: directory, checkpoint: checkpoint)
@@ -78,7 +94,8 @@ public enum TensorParallelBootstrap {
         let model = try LlamaModel(
             config: config, checkpoint: checkpoint, backend: backend, shard: shard,
             maxStepTokens: leader.maxStepTokens, maxLogitRows: leader.maxLogitRows,
-            isVocabParallel: configuration.isVocabParallel && configuration.size > 1)
+            isVocabParallel: configuration.isVocabParallel && configuration.size > 1,
+            requirements: configuration.deviceRequirements)
         return try ShardedForward(model: model, communicator: communicator)
     }
 

@@ -3,20 +3,24 @@
 import Backends
 import Foundation
 import Collectives
+import Logging
 import Models
 import WireProtocol
 
 /// A follower rank: waits for the leader's messages and runs each step's shard locally.
-/// Keeps one KV cache with the geometry of the leader's steps. Not thread-safe.
+/// Keeps one KV cache, in `kvCacheDType`, with the geometry of the leader's steps. Not thread-safe.
 public final class TensorParallelFollower {
     public let sharded: ShardedForward
-    private var cache: KVCacheView?
+    /// Element type of this rank's KV cache.
+    public let kvCacheDType: DType
+    private var cache: (any KVCacheStorage)?
     /// Steps run.
     public private(set) var stepCount = 0
 
-    public init(_ sharded: ShardedForward) {
+    public init(_ sharded: ShardedForward, kvCacheDType: DType = .f32) {
         precondition(sharded.communicator.rank > 0, "followers are ranks 1..<N")
         self.sharded = sharded
+        self.kvCacheDType = kvCacheDType
     }
 
     /// Runs steps until the leader says `shutdown` (returns its reason), `isStopping` returns
@@ -61,12 +65,14 @@ public final class TensorParallelFollower {
     }
 
     /// The cache the plan refers to, (re)allocated when its geometry changes.
-    private func cache(for plan: StepPlan) throws -> KVCacheView {
-        if let cache, cache.pageCount == plan.pageCount, cache.pageSize == plan.pageSize { return cache }
+    private func cache(for plan: StepPlan) throws -> any KVCacheStorage {
+        if let cache, cache.spec.pageCount == plan.pageCount, cache.spec.pageSize == plan.pageSize { return cache }
         let model = sharded.model
-        let cache = try KVCache.make(
-            config: model.config, shard: model.shard, pageCount: plan.pageCount, pageSize: plan.pageSize,
-            backend: model.backend)
+        let cache = try model.backend.makeKVCache(KVCacheSpec(
+            config: model.config, shard: model.shard, pageSize: plan.pageSize, pageCount: plan.pageCount,
+            dtype: kvCacheDType))
+        Logger(label: "radixserve.rank").info(
+            "rank \(sharded.communicator.rank): KV cache of \(plan.pageCount) pages × \(plan.pageSize) tokens in \(kvCacheDType), \(cache.byteCount >> 20) MiB")
         self.cache = cache
         return cache
     }
@@ -95,7 +101,7 @@ extension TensorParallelFollower {
     ) throws {
         do {
             let sharded = try TensorParallelBootstrap.join(configuration, directory: directory, backend: backend)
-            _ = try TensorParallelFollower(sharded).run(isStopping: isStopping)
+            _ = try TensorParallelFollower(sharded, kvCacheDType: configuration.kvCacheDType).run(isStopping: isStopping)
         } catch let error as TensorParallelError {
             throw TensorParallelError(error.code, "rank \(configuration.rank): \(error.message)")
         }

@@ -19,20 +19,31 @@ public struct TensorParallelLaunch: Sendable {
     public var timeout: Duration
     /// Whether lm_head is split by vocabulary (else replicated on every rank).
     public var isVocabParallel: Bool
+    /// What the engine needs of every rank's device: its KV cache dtype (passed to spawned ranks
+    /// as `--kv-dtype`) and page size (checked by rank 0 before it loads its shard).
+    public var requirements: DeviceRequirements
 
-    public init(size: Int, endpoint: String?, dataEndpoint: String?, timeout: Duration, isVocabParallel: Bool) {
+    public init(
+        size: Int, endpoint: String?, dataEndpoint: String?, timeout: Duration, isVocabParallel: Bool,
+        requirements: DeviceRequirements = DeviceRequirements(kvCacheDType: .f32)
+    ) {
         self.size = size
         self.endpoint = endpoint
         self.dataEndpoint = dataEndpoint
         self.timeout = timeout
         self.isVocabParallel = isVocabParallel
+        self.requirements = requirements
     }
+
+    /// The KV cache dtype of every rank.
+    public var kvCacheDType: DType { requirements.kvCacheDType ?? .f32 }
 
     /// The configuration of `rank`, meeting the others at `rendezvous`.
     public func configuration(rank: Int, rendezvous: String, maxStepTokens: Int = 2048) -> TensorParallelConfiguration {
         TensorParallelConfiguration(
             rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: dataEndpoint, timeout: timeout,
-            bootstrapTimeout: max(timeout, .seconds(10)), isVocabParallel: isVocabParallel, maxStepTokens: maxStepTokens)
+            bootstrapTimeout: max(timeout, .seconds(10)), isVocabParallel: isVocabParallel, maxStepTokens: maxStepTokens,
+            kvCacheDType: kvCacheDType, pageSize: requirements.pageSize)
     }
 
     /// Starts ranks 1..<N as `radixserve rank` children running the checkpoint at `model` on the
@@ -45,7 +56,7 @@ public struct TensorParallelLaunch: Sendable {
         return try TensorParallelRanks(size: size, endpoint: endpoint, handlesSignals: killsOnSignal) { rank, rendezvous in
             ["rank", "--rank", "\(rank)", "--tp", "\(size)", "--leader", rendezvous, "--model", model, "--backend", backend,
              "--threads", "\(threads)", "--timeout", "\(seconds)", "--parent-pid", "\(parent)",
-             "--log-level", ProcessLogging.level.rawValue] + lmHead
+             "--kv-dtype", kvCacheDType.description, "--log-level", ProcessLogging.level.rawValue] + lmHead
         }
     }
 

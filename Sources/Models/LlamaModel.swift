@@ -25,24 +25,34 @@ public final class LlamaModel {
     /// Largest number of logit rows in one step.
     public var maxLogitRows: Int { workspace.maxLogitRows }
 
-    /// Loads `directory` (config.json + safetensors) for `shard`.
+    /// Loads `directory` (config.json + safetensors) for `shard`; see
+    /// ``init(config:checkpoint:backend:shard:maxStepTokens:maxLogitRows:isVocabParallel:requirements:)``.
     public convenience init(
         directory: URL, backend: any ComputeBackend, shard: TensorParallelShard = .single,
-        maxStepTokens: Int = 2048, maxLogitRows: Int = 256
+        maxStepTokens: Int = 2048, maxLogitRows: Int = 256, requirements: DeviceRequirements = DeviceRequirements()
     ) throws {
         let config = try ModelConfig.load(directory: directory)
         let checkpoint = try Checkpoint(directory: directory)
         try self.init(config: config, checkpoint: checkpoint, backend: backend, shard: shard,
-            maxStepTokens: maxStepTokens, maxLogitRows: maxLogitRows)
+            maxStepTokens: maxStepTokens, maxLogitRows: maxLogitRows, requirements: requirements)
     }
 
     /// Loads `checkpoint` for `shard`. With `isVocabParallel`, lm_head is split by vocabulary rows
     /// (see ``TensorParallelShard/localVocabulary(_:)``) and logits cover ``vocabularyRange`` only.
+    ///
+    /// Before anything is loaded, checks the device's capabilities against the checkpoint's
+    /// weight dtypes, `maxStepTokens` rows per step and `requirements` (the caller's KV cache dtype
+    /// and page size, say).
+    /// - Throws: ``Backends/BackendError`` `.missingCapability` naming the device and what it lacks.
     public init(
         config: ModelConfig, checkpoint: Checkpoint, backend: any ComputeBackend, shard: TensorParallelShard = .single,
-        maxStepTokens: Int = 2048, maxLogitRows: Int = 256, isVocabParallel: Bool = false
+        maxStepTokens: Int = 2048, maxLogitRows: Int = 256, isVocabParallel: Bool = false,
+        requirements: DeviceRequirements = DeviceRequirements()
     ) throws {
-        for dtype in Set([DType.f32] + checkpoint.tensorNames.compactMap { try? checkpoint.tensorDType($0) }) {
+        let weightDTypes = Set([DType.f32] + checkpoint.tensorNames.compactMap { try? checkpoint.tensorDType($0) })
+        try backend.device.check(
+            DeviceRequirements(weightDTypes: weightDTypes, rowsPerStep: maxStepTokens).merging(requirements))
+        for dtype in weightDTypes {
             guard backend.device.supportsAllOps(weightDType: dtype) else {
                 throw ModelError(.unsupportedDType, "backend '\(backend.device.name)' cannot compute with \(dtype) weights")
             }
@@ -60,7 +70,7 @@ public final class LlamaModel {
 
     /// Runs one step and returns the logits of `batch.logitRows` (a `[rows, vocab]` view into the
     /// workspace, valid until the next call). Writes the step's keys and values into `cache`.
-    public func forward(_ batch: ForwardBatch, cache: KVCacheView) throws -> Tensor {
+    public func forward(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor {
         let tokens = batch.tokenCount
         precondition(tokens > 0 && tokens <= workspace.maxTokens, "step of \(tokens) tokens exceeds the workspace")
         precondition(batch.logitRows.count <= workspace.maxLogitRows, "too many logit rows")

@@ -101,13 +101,15 @@ struct BenchCommand: ParsableCommand {
                 try MatMulBench(backend: backend, runs: max(runs, 5)).report(
                     rowCounts: rowCounts, backendName: modelOptions.backend, json: json))
         case "single":
-            let model = try modelOptions.loadModel(maxStepTokens: max(promptTokens, 16))
+            let model = try modelOptions.loadModel(
+                maxStepTokens: max(promptTokens, 16), requirements: engineOptions.deviceRequirements(pageSize: modelOptions.pageSize))
             let context = promptTokens + decodeTokens + 1
             guard context <= model.config.maxPositionEmbeddings else {
                 throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
             }
             let result = try SingleRequestBench.measure(
                 model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
+                kvCacheDType: engineOptions.kvCacheDType,
                 promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
             StandardOutput.write(json ? try result.jsonLine() : result.summary)
         default:
@@ -131,8 +133,9 @@ struct BenchCommand: ParsableCommand {
             : .sharedPrefix(groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens)
         let modelOptions = modelOptions
         let maxStepTokens = engineOptions.maxBatchedTokens
+        let requirements = engineOptions.deviceRequirements(pageSize: modelOptions.pageSize)
         let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
-            try modelOptions.loadModel(maxStepTokens: maxStepTokens)
+            try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements)
         }
         try bench.measure(workload, vocabulary: vocabulary, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels) {
             StandardOutput.write(json ? try $0.jsonLine() : $0.summary)

@@ -49,16 +49,17 @@ struct GenerateCommand: ParsableCommand {
         let generation = TextGeneration(
             tokenizer: tokenizer,
             output: json ? .records { StandardOutput.write(try $0.jsonLine()) } : .text(write: StandardOutput.write))
-        let ranks = tensorParallel.isEnabled ? try tensorParallel.startRanks(modelOptions: modelOptions, handlesSignals: true) : nil
+        let ranks = tensorParallel.isEnabled ? try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: true) : nil
         defer { ranks?.finish() }
         let maxStepTokens = max(engine.maxBatchedTokens, 16)
         let config = engine.engineConfig(pageSize: modelOptions.pageSize, seed: sampling.seed)
         if let lines {
-            let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+            let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
             guard try generation.runBatch(lines, model: model, config: config) else { throw ExitCode(1) }
         } else if let ranks {
             // `--tp N` with `--prompt`/`--chat`: the engine drives rank 0 of the group.
-            let leader = try tensorParallel.joinAsLeader(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+            let leader = try tensorParallel.joinAsLeader(
+                ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
             let probe = TensorParallelStatistics(leader)
             let isProbing = tensorParallel.tpStats
             try generation.run(
@@ -66,7 +67,7 @@ struct GenerateCommand: ParsableCommand {
                 observe: { event in if isProbing { probe.observe(event) } })
             if isProbing { StandardOutput.writeError(probe.report(size: tensorParallel.size)) }
         } else {
-            let model = try modelOptions.loadModel(maxStepTokens: maxStepTokens)
+            let model = try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: config.deviceRequirements)
             try generation.run(prompts, params: sampling.samplingParams, model: model, config: config)
         }
     }

@@ -30,6 +30,8 @@ struct RankCommand: AsyncParsableCommand {
     var timeout: Double = 30
     @Flag(help: "Keep lm_head replicated (must match the leader's --tp-replicated-lm-head).")
     var replicatedLMHead = false
+    @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).", transform: EngineOptions.dtype)
+    var kvCacheDType: DType = .f32
     @Option(help: .hidden)
     var parentPid: Int32?
     @Option(help: .hidden)
@@ -47,7 +49,7 @@ struct RankCommand: AsyncParsableCommand {
         var configuration = TensorParallelConfiguration(
             rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
-            isVocabParallel: !replicatedLMHead)
+            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType)
         configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
         let logger = Logger(label: "radixserve.rank")
         try await ProcessServices.run(

@@ -26,31 +26,35 @@ struct TensorParallelOptions: ParsableArguments {
     /// Whether `generate` should run as the leader of a group (also at `--tp 1` with stats, for baselines).
     var isEnabled: Bool { size > 1 || tpEndpoint != nil || tpStats }
 
-    /// The flags as the engine's launch description.
-    var launch: TensorParallelLaunch {
+    /// The flags as the engine's launch description, with the KV cache dtype and page size of
+    /// `engine` and `modelOptions` (every rank holds its KV heads in that dtype).
+    func launch(engine: EngineOptions, modelOptions: ModelOptions) -> TensorParallelLaunch {
         TensorParallelLaunch(
             size: size, endpoint: tpEndpoint, dataEndpoint: tpDataEndpoint, timeout: .milliseconds(Int64(tpTimeout * 1000)),
-            isVocabParallel: !tpReplicatedLMHead)
+            isVocabParallel: !tpReplicatedLMHead, requirements: engine.deviceRequirements(pageSize: modelOptions.pageSize))
     }
 
-    /// Starts ranks 1..<N for a model run with `modelOptions` (see ``TensorParallelLaunch``).
-    func startRanks(modelOptions: ModelOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
-        try launch.startRanks(
+    /// Starts ranks 1..<N for a model run with `modelOptions` and `engine` (see ``TensorParallelLaunch``).
+    func startRanks(modelOptions: ModelOptions, engine: EngineOptions, handlesSignals: Bool) throws -> TensorParallelRanks {
+        try launch(engine: engine, modelOptions: modelOptions).startRanks(
             model: modelOptions.model, backend: modelOptions.backend, threads: modelOptions.threads, killsOnSignal: handlesSignals)
     }
 
     /// Joins `ranks` as rank 0 on a fresh backend and returns the leader; the caller owns it.
-    func joinAsLeader(_ ranks: TensorParallelRanks, modelOptions: ModelOptions, maxStepTokens: Int) throws
-        -> sending TensorParallelLeader
+    func joinAsLeader(_ ranks: TensorParallelRanks, modelOptions: ModelOptions, engine: EngineOptions, maxStepTokens: Int)
+        throws -> sending TensorParallelLeader
     {
-        try launch.joinAsLeader(
+        try launch(engine: engine, modelOptions: modelOptions).joinAsLeader(
             ranks, directory: modelOptions.directory, device: try BackendCatalog.device(named: modelOptions.backend),
             threads: modelOptions.threads, maxStepTokens: maxStepTokens)
     }
 
     /// The model this process runs: rank 0 of the group of `ranks`, or with none a local model.
-    func loadModel(_ ranks: TensorParallelRanks?, modelOptions: ModelOptions, maxStepTokens: Int) throws -> sending any ForwardModel {
-        guard let ranks else { return try modelOptions.loadModel(maxStepTokens: maxStepTokens) }
-        return try joinAsLeader(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+    func loadModel(_ ranks: TensorParallelRanks?, modelOptions: ModelOptions, engine: EngineOptions, maxStepTokens: Int)
+        throws -> sending any ForwardModel
+    {
+        let requirements = engine.deviceRequirements(pageSize: modelOptions.pageSize)
+        guard let ranks else { return try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements) }
+        return try joinAsLeader(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Logging
 import RouterHTTP
@@ -21,6 +22,8 @@ struct UpCommand: AsyncParsableCommand {
     var threads: Int = 0
     @Option(help: "KV cache memory per worker, e.g. 256M (default: the worker's default).")
     var kvMemory: String?
+    @Option(name: .customLong("kv-dtype"), help: "Workers' KV cache element type: f32 or bf16 (default: the worker's default, f32).", transform: EngineOptions.dtype)
+    var kvCacheDType: DType?
     @Option(help: "Workers' admission order: fcfs or lpm (default: the worker's default, fcfs).")
     var schedulePolicy: SchedulePolicyName?
     @Option(help: "Seconds to wait for every worker to register.")
@@ -39,6 +42,7 @@ struct UpCommand: AsyncParsableCommand {
             "--log-level", logging.logLevel.rawValue,
         ]
         if let kvMemory { arguments += ["--kv-memory", kvMemory] }
+        if let kvCacheDType { arguments += ["--kv-dtype", kvCacheDType.description] }
         if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.rawValue] }
         let cluster = LocalCluster(
             workerCount: workers, tensorParallelSize: tp, threadsPerWorker: threads, workerArguments: arguments,

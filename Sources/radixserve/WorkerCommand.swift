@@ -70,10 +70,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let fingerprint = try ModelFingerprint.compute(
             directory: modelOptions.directory, checkpoint: Checkpoint(directory: modelOptions.directory))
         let ranks = tensorParallel.size > 1 || tensorParallel.tpEndpoint != nil
-            ? try tensorParallel.startRanks(modelOptions: modelOptions, handlesSignals: false) : nil
+            ? try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: false) : nil
         defer { ranks?.finish() }
         let maxStepTokens = max(engine.maxBatchedTokens, 16)
-        let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, maxStepTokens: maxStepTokens)
+        let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
         let service = WorkerProcess(
             engineConfig: config, endpointConfig: endpointConfig(fingerprint: fingerprint),
             drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), metricsAddress: metricsPort.map { (metricsHost, $0) })

@@ -2,13 +2,14 @@
 import Backends
 import Testing
 
-/// Decode attention's value sums through the AVX-512 C kernel and the AVX2 Swift loops give the
+/// Decode attention's value sums through the AVX-512 C kernels and the AVX2 Swift loops give the
 /// same bits, for head pairs, a head left over from an odd group and single heads, over scattered
-/// pages and contexts that end mid-page.
+/// pages and contexts that end mid-page, with f32 and bf16 caches.
 @Suite(.enabled(if: CPUKernelSet.avx512Supported, "the CPU has no AVX-512"))
 struct DecodeAttentionKernelTests {
-    @Test(arguments: [(8, 4, 16), (6, 2, 5), (2, 2, 16)])
-    func bothKernelSetsGiveTheSameBits(heads: Int, kvHeads: Int, pageSize: Int) throws {
+    @Test(arguments: [(8, 4, 16), (6, 2, 5), (2, 2, 16)], [DType.f32, .bf16])
+    func bothKernelSetsGiveTheSameBits(shape: (Int, Int, Int), kvDType: DType) throws {
+        let (heads, kvHeads, pageSize) = shape
         let d = 64
         let contexts = [100, 7, 1, 33, 48]
         var generator = SystemRandomNumberGenerator()
@@ -29,15 +30,12 @@ struct DecodeAttentionKernelTests {
         let keys = (0..<slots.count * kvWidth).map { _ in Float.random(in: -1...1, using: &generator) }
         let values = (0..<slots.count * kvWidth).map { _ in Float.random(in: -1...1, using: &generator) }
         let query = (0..<contexts.count * heads * d).map { _ in Float.random(in: -2...2, using: &generator) }
-        let cacheBytes = KVCacheView.byteCount(layerCount: 1, pageCount: pageCount, pageSize: pageSize, kvHeadCount: kvHeads, headDim: d)
         var outputs: [[Float]] = []
         for kernels in [CPUKernelSet.avx2, .avx512] {
             let backend = CPUBackend(threadCount: 2)
             backend.kernels = kernels
-            let cache = KVCacheView(
-                key: try backend.allocate(byteCount: cacheBytes, usage: .kvCache),
-                value: try backend.allocate(byteCount: cacheBytes, usage: .kvCache),
-                layerCount: 1, pageCount: pageCount, pageSize: pageSize, kvHeadCount: kvHeads, headDim: d)
+            let cache = try backend.makeKVCache(KVCacheSpec(
+                layerCount: 1, kvHeadCount: kvHeads, headDim: d, pageSize: pageSize, pageCount: pageCount, dtype: kvDType))
             backend.storeKV(
                 key: try backend.makeTensor(keys, rows: slots.count, columns: kvWidth),
                 value: try backend.makeTensor(values, rows: slots.count, columns: kvWidth), slotMapping: slots, cache: cache, layer: 0)

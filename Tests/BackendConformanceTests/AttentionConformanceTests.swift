@@ -1,4 +1,5 @@
 import BackendCatalog
+import Foundation
 import Backends
 import Testing
 import TestSupport
@@ -50,9 +51,43 @@ import TestSupport
             sharing: [(pages: 5, members: Array(0..<19))]),
     ]
 
-    @Test(arguments: BackendCatalog.names, shapes)
-    func matchesReference(device name: String, shape: Shape) throws {
-        let backend = try BackendCatalog.device(named: name).makeBackend(threads: 2)
+    /// A device and one KV cache dtype it claims.
+    struct KVCase: CustomTestStringConvertible, Sendable {
+        var device: String
+        var dtype: DType
+        var testDescription: String { "\(device) \(dtype) KV" }
+    }
+
+    /// Every (device, KV dtype) a registered device lists in its capabilities.
+    static let kvCases: [KVCase] = BackendCatalog.allDevices.flatMap { device in
+        device.capabilities.kvCacheDTypes.sorted { $0.rawValue > $1.rawValue }.map { KVCase(device: device.name, dtype: $0) }
+    }
+
+    /// Tolerances of a cache in `dtype` against the f32 reference.
+    ///
+    /// - Same stored values: the reference attends over keys and values rounded to `dtype` exactly
+    ///   as the device stores them, so only summation order and exp differ, as for every other op:
+    ///   ``BackendConformanceTests/tolerance``. This pins down the device's rounding and that its
+    ///   attention reads what it stored.
+    /// - Unrounded values (bf16): rounding to nearest even leaves 8 significant bits, a relative
+    ///   error per element of at most 2⁻⁹. A score `s = scale·q·k` then moves by at most
+    ///   `ε = scale · 2⁻⁹ · Σᵢ|qᵢkᵢ| ≤ scale · 2⁻⁹ · headDim · max|q| · max|k|`; scores that move by
+    ///   at most ε change each softmax weight by a factor within `e^{±2ε}`, so the weights move by
+    ///   at most `e^{2ε} − 1` in L1 norm; the output `Σ pₜvₜ` then moves by at most
+    ///   `(e^{2ε} − 1 + 2⁻⁹) · max|v|`. With these inputs (|q| ≤ 2, |k|, |v| ≤ 1, scale = 1/√d) that
+    ///   is `e^{4√d/512} − 1 + 2⁻⁹` (0.024 at d = 8, 0.066 at d = 64, 0.094 at d = 128), plus the f32
+    ///   tolerance. It is a worst case (every rounding error aligned): the errors measured on these
+    ///   shapes are 5e-4 to 2.7e-3, 10–90× below it. It bounds accuracy, not correctness: an
+    ///   indexing or masking error is caught by the as-stored comparison above.
+    static func roundingBound(dtype: DType, headDim: Int) -> Float {
+        guard dtype != .f32 else { return 0 }
+        let epsilon = 2 * Float(headDim).squareRoot() * 0x1p-9
+        return expf(2 * epsilon) - 1 + 0x1p-9
+    }
+
+    @Test(arguments: kvCases, shapes)
+    func matchesReference(kv: KVCase, shape: Shape) throws {
+        let backend = try BackendCatalog.device(named: kv.device).makeBackend(threads: 2)
         let reference = try BackendCatalog.device(named: "reference").makeBackend(threads: 1)
         var inputs = OpInputs(seed: 7)
         let (d, kvWidth) = (shape.headDim, shape.kvHeads * shape.headDim)
@@ -91,34 +126,48 @@ import TestSupport
         let stepKeys = inputs.values(stepSlots.count * kvWidth)
         let stepValues = inputs.values(stepSlots.count * kvWidth)
         let query = inputs.values(stepSlots.count * shape.heads * d, scale: 2)
-        let cacheBytes = KVCacheView.byteCount(
-            layerCount: 2, pageCount: pageCount, pageSize: shape.pageSize, kvHeadCount: shape.kvHeads, headDim: d)
-        func filledCache(on b: any ComputeBackend) throws -> KVCacheView {
-            let cache = KVCacheView(
-                key: try b.allocate(byteCount: cacheBytes, usage: .kvCache),
-                value: try b.allocate(byteCount: cacheBytes, usage: .kvCache),
-                layerCount: 2, pageCount: pageCount, pageSize: shape.pageSize, kvHeadCount: shape.kvHeads, headDim: d)
+        let spec = KVCacheSpec(layerCount: 2, kvHeadCount: shape.kvHeads, headDim: d, pageSize: shape.pageSize, pageCount: pageCount)
+        /// A cache of `dtype` on `b` holding the keys and values passed through `transform`.
+        func filledCache(on b: any ComputeBackend, dtype: DType, _ transform: ([Float]) -> [Float] = { $0 }) throws
+            -> any KVCacheStorage
+        {
+            var spec = spec
+            spec.dtype = dtype
+            let cache = try b.makeKVCache(spec)
+            let bytesPerPage = try b.kvCacheBytesPerPage(spec)
+            #expect(cache.spec == spec && cache.bytesPerPage == bytesPerPage)
             if !prefixSlots.isEmpty {
-                b.storeKV(key: try b.makeTensor(prefixKeys, rows: prefixSlots.count, columns: kvWidth),
-                    value: try b.makeTensor(prefixValues, rows: prefixSlots.count, columns: kvWidth),
+                b.storeKV(key: try b.makeTensor(transform(prefixKeys), rows: prefixSlots.count, columns: kvWidth),
+                    value: try b.makeTensor(transform(prefixValues), rows: prefixSlots.count, columns: kvWidth),
                     slotMapping: prefixSlots, cache: cache, layer: 1)
             }
-            b.storeKV(key: try b.makeTensor(stepKeys, rows: stepSlots.count, columns: kvWidth),
-                value: try b.makeTensor(stepValues, rows: stepSlots.count, columns: kvWidth),
+            b.storeKV(key: try b.makeTensor(transform(stepKeys), rows: stepSlots.count, columns: kvWidth),
+                value: try b.makeTensor(transform(stepValues), rows: stepSlots.count, columns: kvWidth),
                 slotMapping: stepSlots, cache: cache, layer: 1)
             return cache
         }
         let scale = 1 / Float(d).squareRoot()
         let width = shape.heads * d
-        let (got, want) = try compare((backend, reference), rows: stepSlots.count, columns: width) { b, out in
-            b.attention(query: try b.makeTensor(query, rows: stepSlots.count, columns: width), cache: try filledCache(on: b),
-                layer: 1, batch: batch, scale: scale, out: out)
+        let rows = stepSlots.count
+        func attend(_ b: any ComputeBackend, _ cache: any KVCacheStorage, _ out: Tensor) throws {
+            b.attention(query: try b.makeTensor(query, rows: rows, columns: width), cache: cache, layer: 1, batch: batch,
+                scale: scale, out: out)
         }
-        #expect(maxRelativeError(got, want) < BackendConformanceTests.tolerance)
+        let (got, want) = try compare((backend, reference), rows: rows, columns: width) { b, out in
+            try attend(b, try filledCache(on: b, dtype: b === backend ? kv.dtype : .f32), out)
+        }
+        let bound = Self.roundingBound(dtype: kv.dtype, headDim: d)
+        #expect(maxRelativeError(got, want) < BackendConformanceTests.tolerance + bound)
+        if kv.dtype != .f32 {
+            // The reference over the values as the device stores them.
+            let stored = try reference.makeTensor(rows: rows, columns: width)
+            try attend(reference, try filledCache(on: reference, dtype: .f32) { $0.map { $0.rounded(to: kv.dtype) } }, stored)
+            #expect(maxRelativeError(got, reference.read(stored)) < BackendConformanceTests.tolerance, "\(kv.dtype) as stored")
+        }
         // A sequence's rows do not depend on what else is in the batch (sharing pages included):
         // each sequence run alone gives the same bits.
         guard !shape.sharing.isEmpty else { return }
-        let cache = try filledCache(on: backend)
+        let cache = try filledCache(on: backend, dtype: kv.dtype)
         for s in shape.sequences.indices {
             let rows = Int(batch.queryStarts[s])..<Int(batch.queryStarts[s + 1])
             var alone = AttentionBatch()
@@ -130,6 +179,17 @@ import TestSupport
                 cache: cache, layer: 1, batch: alone, scale: scale, out: out)
             backend.synchronize()
             #expect(backend.read(out) == Array(got[(rows.lowerBound * width)..<(rows.upperBound * width)]), "sequence \(s)")
+        }
+    }
+}
+
+extension Float {
+    /// This value rounded to `dtype` and widened back (round to nearest even, as devices store it).
+    func rounded(to dtype: DType) -> Float {
+        switch dtype {
+        case .f32: self
+        case .bf16: floatFromBF16(bf16FromFloat(self))
+        case .f16: Float(Float16(self))
         }
     }
 }

@@ -29,7 +29,7 @@ import Testing
             var batch = ForwardBatch()
             let pages = (0..<Int32(64)).map { $0 }
             batch.append(tokens: prompt.promptTokenIDs, startPosition: 0, pages: pages, pageSize: 4, needsLogits: true)
-            let cache = try KVCache.make(config: model.config, shard: .single, pageCount: 64, pageSize: 4, backend: backend)
+            let cache = try backend.makeKVCache(KVCacheSpec(config: model.config, shard: .single, pageSize: 4, pageCount: 64))
             let logits = backend.read(try model.forward(batch, cache: cache))
             let scale = max(1, prompt.lastLogits.map(abs).max()!)
             let difference = zip(logits, prompt.lastLogits).map { abs($0 - $1) }.max()!
@@ -42,13 +42,8 @@ import Testing
         let engine = try EngineLoop(
             model: model, config: EngineConfig(pageSize: 16, kvMemory: .pages(64), maxBatchedTokens: 256), sink: queue.receive)
         defer { engine.shutdown() }
-        for (index, prompt) in reference.prompts.enumerated() {
-            let generation = try queue.run(
-                EngineRequest(
-                    id: RequestID(UInt64(index)), promptTokenIDs: prompt.promptTokenIDs,
-                    params: SamplingParams(maxTokens: 32, temperature: 0, ignoreEOS: true)),
-                on: engine)
-            #expect(generation.tokenIDs == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
+        for (prompt, tokens) in zip(reference.prompts, try greedyTokens(of: reference.prompts, on: engine, queue: queue)) {
+            #expect(tokens == prompt.greedyTokenIDs, "\(name)/\(backendName) '\(prompt.text.prefix(20))'")
         }
     }
 }

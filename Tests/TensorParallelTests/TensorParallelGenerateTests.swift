@@ -64,6 +64,37 @@ import TestSupport
         #expect(outputs[1] == outputs[0])
     }
 
+    /// `--kv-dtype bf16` reaches every rank (each holds its KV heads in bf16 and says so), and
+    /// llama-gqa's first two prompts, which have no near-tie at bf16 precision (see
+    /// `BF16KVParityTests`), keep transformers' tokens.
+    @Test func bf16KVReachesTheRanks() throws {
+        let reference = try ModelReference.load("llama-gqa")
+        let prompts = reference.prompts.prefix(2)
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model("llama-gqa").path, "--max-tokens", "32", "--ignore-eos", "--json",
+             "--threads", "1", "--tp", "2", "--tp-timeout", "20", "--kv-dtype", "bf16"] + prompts.flatMap { ["--prompt", $0.text] },
+            timeout: 90)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("rank 1: KV cache of"), "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("tokens in bf16"), "\(outcome.standardError)")
+        let lines = outcome.standardOutput.split(separator: "\n")
+        #expect(lines.count == prompts.count)
+        for (line, prompt) in zip(lines, prompts) {
+            #expect(try JSONDecoder().decode(Line.self, from: Data(line.utf8)).tokenIDs == prompt.greedyTokenIDs)
+        }
+    }
+
+    @Test func aDeviceWithoutTheKVDTypeIsRefusedBeforeTheGroupForms() throws {
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model("llama-gqa").path, "--prompt", "hi", "--backend", "reference",
+             "--kv-dtype", "bf16", "--tp", "2", "--tp-timeout", "10"],
+            timeout: 60)
+        #expect(outcome.status != 0)
+        #expect(
+            outcome.standardError.contains("device 'reference' cannot run this model: KV cache dtype bf16 is not supported (supports: f32)"),
+            "\(outcome.standardError)")
+    }
+
     @Test func indivisibleHeadsFailWithAClearMessage() throws {
         let outcome = try ProcessHarness.run(
             ["generate", "--model", Fixtures.model("llama-gqa").path, "--prompt", "hi", "--tp", "3", "--tp-timeout", "10"],

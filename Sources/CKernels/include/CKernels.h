@@ -59,13 +59,14 @@ typedef struct {
 void radixserve_panel_kernel_avx512(const radixserve_panel_tile *tile);
 
 /// Decode attention's value sums for a 64-feature head, one or two query heads (`pb` null: one):
-/// `oa[f] = Σ_t pa[t] · v_t[f]` (and `ob` with `pb`) over positions `t < count` of a paged cache.
-/// Position `t` is slot `t % page_size` of page `pages[t / page_size]`, whose slot 0 is at
-/// `head_base + page * page_stride`; slots are 64 floats apart. Each sum runs in position order,
-/// one fused multiply-add per position, as the AVX2 Swift kernel does, so both give the same bits.
-/// The next page is prefetched while one is summed (pages are scattered).
+/// `oa[f] = Σ_t pa[t] · v_t[f]` (and `ob` with `pb`) over positions `t < count` of a paged cache of
+/// f32 values, or of bf16 values with `bf16` non-zero (each widened exactly, a 16-bit shift).
+/// Position `t` is slot `t % page_size` of page `pages[t / page_size]`, whose slot 0 is
+/// `page * page_stride` elements from `head_base`; slots are 64 elements apart. Each sum runs in
+/// position order, one fused multiply-add per position, as the AVX2 Swift kernel does, so both
+/// give the same bits. The next page is prefetched while one is summed (pages are scattered).
 void radixserve_weighted_values64_avx512(
-    const float *head_base, long page_stride, const int32_t *pages, long page_size, long count,
+    const void *head_base, int bf16, long page_stride, const int32_t *pages, long page_size, long count,
     const float *pa, const float *pb, float *oa, float *ob);
 
 /// Copies `rows` (at most 16) rows of `x`, `stride` floats apart, into the micro-kernel's layout:

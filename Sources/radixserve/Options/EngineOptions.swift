@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Engine
 import Scheduling
 
@@ -8,6 +9,8 @@ struct EngineOptions: ParsableArguments {
     var kvMemory: String?
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
+    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.", transform: EngineOptions.dtype)
+    var kvCacheDType: DType = .f32
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64
     @Option(help: "Token budget of one prefill step (longer prompts are prefilled in chunks).")
@@ -39,9 +42,20 @@ struct EngineOptions: ParsableArguments {
     func engineConfig(pageSize: Int, seed: UInt64 = 0) -> EngineConfig {
         let budget = kvMemory.flatMap(KVMemoryBudget.parse) ?? .fractionOfAvailable(kvFraction)
         return EngineConfig(
-            pageSize: pageSize, kvMemory: budget, maxBatchedTokens: maxBatchedTokens,
+            pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType, maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunningRequests, policy: schedulePolicy.policy, isPrefixCacheEnabled: !noPrefixCache,
             seed: seed)
+    }
+}
+
+extension EngineOptions {
+    /// What the engine configuration for pages of `pageSize` tokens needs of the device.
+    func deviceRequirements(pageSize: Int) -> DeviceRequirements { engineConfig(pageSize: pageSize).deviceRequirements }
+
+    /// A `--kv-dtype` value: any dtype; whether the device holds it is its capabilities' call.
+    static func dtype(_ text: String) throws -> DType {
+        guard let dtype = DType(name: text) else { throw ValidationError("--kv-dtype must be f32, bf16 or f16, got '\(text)'") }
+        return dtype
     }
 }
 

@@ -39,9 +39,10 @@ struct ModelOptions: ParsableArguments {
 
     var directory: URL { URL(fileURLWithPath: model) }
 
-    /// Loads the model onto a new backend.
-    func loadModel(maxStepTokens: Int = 2048) throws -> LlamaModel {
+    /// Loads the model onto a new backend, once its device is checked against the checkpoint and
+    /// `requirements` (the engine's KV cache dtype and page size).
+    func loadModel(maxStepTokens: Int = 2048, requirements: DeviceRequirements) throws -> LlamaModel {
         let backend = try BackendCatalog.device(named: backend).makeBackend(threads: threads)
-        return try LlamaModel(directory: directory, backend: backend, maxStepTokens: maxStepTokens)
+        return try LlamaModel(directory: directory, backend: backend, maxStepTokens: maxStepTokens, requirements: requirements)
     }
 }
