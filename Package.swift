@@ -190,6 +190,7 @@ let package = Package(
             name: "ProcessLifecycleTests",
             dependencies: [
                 "ProcessLifecycle", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

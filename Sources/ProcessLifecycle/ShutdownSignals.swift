@@ -12,14 +12,25 @@ import UnixSignals
 ///
 /// Being first, it is shut down last, so it still hears signals while the others drain.
 public final class ShutdownSignals: Service, Sendable {
+    /// Where the signals come from.
+    public enum Source: Sendable {
+        /// SIGINT and SIGTERM of this process, trapped while the service runs.
+        case process
+        /// A stream standing in for the process's signals (tests: raising real signals would also
+        /// stop every other server in the test process that traps them).
+        case stream(AsyncStream<UnixSignal>)
+    }
+
     private let logger: Logger
+    private let source: Source
     private let onRepeat: @Sendable (UnixSignal) -> Void
     private let group = Mutex<ServiceGroup?>(nil)
     private let received = Atomic<Int>(0)
 
     /// `onRepeat` runs for the second and every later signal.
-    public init(logger: Logger, onRepeat: @escaping @Sendable (UnixSignal) -> Void = { _ in }) {
+    public init(logger: Logger, source: Source = .process, onRepeat: @escaping @Sendable (UnixSignal) -> Void = { _ in }) {
         self.logger = logger
+        self.source = source
         self.onRepeat = onRepeat
     }
 
@@ -32,14 +43,22 @@ public final class ShutdownSignals: Service, Sendable {
     }
 
     public func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        for await signal in signals.cancelOnGracefulShutdown() {
-            if received.add(1, ordering: .relaxed).newValue == 1 {
-                logger.notice("received \(Self.name(of: signal)); shutting down")
-                await group.withLock { $0 }?.triggerGracefulShutdown()
-            } else {
-                onRepeat(signal)
+        switch source {
+        case .process:
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint).cancelOnGracefulShutdown() {
+                await receive(signal)
             }
+        case .stream(let signals):
+            for await signal in signals.cancelOnGracefulShutdown() { await receive(signal) }
+        }
+    }
+
+    private func receive(_ signal: UnixSignal) async {
+        if received.add(1, ordering: .relaxed).newValue == 1 {
+            logger.notice("received \(Self.name(of: signal)); shutting down")
+            await group.withLock { $0 }?.triggerGracefulShutdown()
+        } else {
+            onRepeat(signal)
         }
     }
 

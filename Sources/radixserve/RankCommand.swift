@@ -30,7 +30,7 @@ struct RankCommand: AsyncParsableCommand {
     var timeout: Double = 30
     @Flag(help: "Keep lm_head replicated (must match the leader's --tp-replicated-lm-head).")
     var replicatedLMHead = false
-    @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).", transform: EngineOptions.dtype)
+    @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).")
     var kvCacheDType: DType = .f32
     @Option(help: .hidden)
     var parentPid: Int32?

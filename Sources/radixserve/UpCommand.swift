@@ -22,7 +22,7 @@ struct UpCommand: AsyncParsableCommand {
     var threads: Int = 0
     @Option(help: "KV cache memory per worker, e.g. 256M (default: the worker's default).")
     var kvMemory: String?
-    @Option(name: .customLong("kv-dtype"), help: "Workers' KV cache element type: f32 or bf16 (default: the worker's default, f32).", transform: EngineOptions.dtype)
+    @Option(name: .customLong("kv-dtype"), help: "Workers' KV cache element type: f32 or bf16 (default: the worker's default, f32).")
     var kvCacheDType: DType?
     @Option(help: "Workers' admission order: fcfs or lpm (default: the worker's default, fcfs).")
     var schedulePolicy: SchedulePolicyName?

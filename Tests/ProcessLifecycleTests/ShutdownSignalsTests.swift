@@ -4,6 +4,7 @@ import ProcessLifecycle
 import ServiceLifecycle
 import Synchronization
 import Testing
+import UnixSignals
 import TestSupport
 
 /// Records the order services start and stop in.
@@ -30,23 +31,26 @@ private struct ServiceFailure: Error, Equatable {
     let message: String
 }
 
-/// These raise SIGINT and SIGTERM in the test process: serialized, and each waits until the
-/// group traps them. The groups run on a thread of their own, so long synchronous tests elsewhere
-/// in the run cannot starve them (and the signal then never be sent).
-@Suite(.serialized) struct ShutdownSignalsTests {
+/// Signals come from a stream standing in for the process's (raising real ones would also stop the
+/// in-process HTTP servers of other suites, which trap them too; the built executables get real
+/// signals in the worker, rank and `up` tests). The groups run on a thread of their own, so long
+/// synchronous tests elsewhere in the run cannot starve them.
+@Suite struct ShutdownSignalsTests {
     static let executor = DedicatedThreadExecutor()
 
     @Test func aSignalStopsTheServicesInReverseOrderAndLaterSignalsAreCounted() async throws {
         let journal = Journal()
         let repeats = Atomic(0)
-        let signals = ShutdownSignals(logger: Logger(label: "test")) { _ in repeats.add(1, ordering: .relaxed) }
+        let (stream, raise) = AsyncStream<UnixSignal>.makeStream()
+        let signals = ShutdownSignals(logger: Logger(label: "test"), source: .stream(stream)) { _ in
+            repeats.add(1, ordering: .relaxed)
+        }
         let services: [any Service] = [RecordingService(name: "a", journal: journal), RecordingService(name: "b", journal: journal)]
         let group = Task(executorPreference: Self.executor) {
             try await ProcessServices.run(services, signals: signals, logger: Logger(label: "test"))
         }
         try await Self.waitUntil { journal.all.count == 2 }
-        try await onOwnThread { usleep(100_000) }  // the signal sequence registers its sources
-        kill(getpid(), SIGTERM)
+        raise.yield(.sigterm)
         try await group.value
         #expect(signals.count == 1)
         #expect(journal.all.suffix(2) == ["stop b", "stop a"])
@@ -57,7 +61,8 @@ private struct ServiceFailure: Error, Equatable {
     @Test func aSecondSignalReachesOnRepeatWhileAServiceStillStops() async throws {
         let repeats = Atomic(0)
         let repeated = ChangeSignal()
-        let signals = ShutdownSignals(logger: Logger(label: "test")) { _ in
+        let (stream, raise) = AsyncStream<UnixSignal>.makeStream()
+        let signals = ShutdownSignals(logger: Logger(label: "test"), source: .stream(stream)) { _ in
             repeats.add(1, ordering: .relaxed)
             repeated.notify()
         }
@@ -71,10 +76,9 @@ private struct ServiceFailure: Error, Equatable {
         let group = Task(executorPreference: Self.executor) {
             try await ProcessServices.run([drain], signals: signals, logger: Logger(label: "test"))
         }
-        try await onOwnThread { usleep(100_000) }
-        kill(getpid(), SIGINT)
+        raise.yield(.sigint)
         try await Self.waitUntil { draining.load(ordering: .relaxed) }
-        kill(getpid(), SIGTERM)
+        raise.yield(.sigterm)
         try await group.value
         #expect(signals.count == 2)
         let repeatCount = repeats.load(ordering: .relaxed)
@@ -83,7 +87,7 @@ private struct ServiceFailure: Error, Equatable {
 
     @Test func aFailingServiceEndsTheGroupWithItsError() async throws {
         let journal = Journal()
-        let signals = ShutdownSignals(logger: Logger(label: "test"))
+        let signals = ShutdownSignals(logger: Logger(label: "test"), source: .stream(AsyncStream { _ in }))
         let services: [any Service] = [
             RecordingService(name: "a", journal: journal), RecordingService(name: "b", journal: journal, failure: "refused"),
         ]
@@ -95,10 +99,12 @@ private struct ServiceFailure: Error, Equatable {
         #expect(signals.count == 0)
     }
 
-    /// Polls `condition` from a thread of its own (the test's task may wait for the pool).
+    /// Polls `condition` from a thread of its own (the test's task may wait for the pool). The
+    /// deadline is a hang guard only: in a full run on two cores, long synchronous tests hold the
+    /// cooperative pool for minutes, and parts of swift-service-lifecycle still run there.
     static func waitUntil(_ condition: @escaping @Sendable () -> Bool) async throws {
         let met = try await onOwnThread {
-            let deadline = Date().addingTimeInterval(60)
+            let deadline = Date().addingTimeInterval(600)
             while !condition() && Date() < deadline { usleep(10_000) }
             return condition()
         }

@@ -74,11 +74,12 @@ import WireProtocol
     @Test func aSecondSignalEndsTheDrainAtOnce() throws {
         let context = try ZMQContext()
         let router = try FakeRouter(context: context)
-        let worker = try Self.worker(["--router", router.endpoint], extra: ["--drain-timeout", "600"])
+        // One request at a time: the drain cannot end on its own before the second signal, however
+        // late this test's thread gets to send the first.
+        let worker = try Self.worker(["--router", router.endpoint], extra: ["--drain-timeout", "600", "--max-running-requests", "1"])
         defer { _ = worker.finish(timeout: 1) }
         _ = try #require(try router.acceptRegistration())
-        // Enough work that the drain cannot end on its own before the second signal.
-        for id in 1...32 {
+        for id in 1...64 {
             try router.send(.submit(WorkerSubmit(
                 requestID: UInt64(id), tokenIDs: [1, 2, 3], params: SamplingParams(maxTokens: 480, temperature: 0, ignoreEOS: true))))
         }

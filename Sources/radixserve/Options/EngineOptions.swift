@@ -9,7 +9,7 @@ struct EngineOptions: ParsableArguments {
     var kvMemory: String?
     @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
-    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32 (default) or bf16 (half the memory per page); the device must list it.", transform: EngineOptions.dtype)
+    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.")
     var kvCacheDType: DType = .f32
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64
@@ -51,12 +51,12 @@ struct EngineOptions: ParsableArguments {
 extension EngineOptions {
     /// What the engine configuration for pages of `pageSize` tokens needs of the device.
     func deviceRequirements(pageSize: Int) -> DeviceRequirements { engineConfig(pageSize: pageSize).deviceRequirements }
+}
 
-    /// A `--kv-dtype` value: any dtype; whether the device holds it is its capabilities' call.
-    static func dtype(_ text: String) throws -> DType {
-        guard let dtype = DType(name: text) else { throw ValidationError("--kv-dtype must be f32, bf16 or f16, got '\(text)'") }
-        return dtype
-    }
+/// `--kv-dtype` values: any dtype by name; whether the device holds it is its capabilities' call.
+extension DType: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.description) }
 }
 
 /// `--schedule-policy` values.
