@@ -31,6 +31,14 @@ public struct MatMulBench {
     let runs: Int
 
     /// A benchmark of `backend`'s matmuls, each pass timed `runs` times (the median is reported).
+    /// Row counts from comma-separated text such as `1,8,16`; nil when an entry is not an integer.
+    public static func rowCounts(_ text: String) -> [Int]? {
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        return values.contains(nil) ? nil : values.compactMap { $0 }
+    }
+
     public init(backend: any ComputeBackend, runs: Int) {
         self.backend = backend
         self.runs = runs

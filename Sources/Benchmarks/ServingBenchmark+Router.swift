@@ -23,7 +23,7 @@ extension ServingBenchmark {
 }
 
 /// A serving benchmark whose longest request does not fit the served model's context.
-public struct BenchmarkContextOverflow: Error, Hashable, Sendable {
+public struct BenchmarkContextOverflow: Error, Hashable, Sendable, CustomStringConvertible {
     /// The model requested; nil when the router listed none by that name.
     public var model: String?
     /// Prompt and output tokens of the longest request.
@@ -35,5 +35,11 @@ public struct BenchmarkContextOverflow: Error, Hashable, Sendable {
         self.model = model
         self.neededTokens = neededTokens
         self.maxModelLength = maxModelLength
+    }
+
+    /// What the user reads, with the flags that shorten the requests.
+    public var description: String {
+        "the longest request needs \(neededTokens) tokens but \(model ?? "the model") accepts \(maxModelLength); "
+            + "lower --system-tokens, --question-tokens, --turns or --output-tokens"
     }
 }

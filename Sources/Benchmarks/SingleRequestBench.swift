@@ -40,12 +40,15 @@ public enum SingleRequestBench {
     /// Measures `model` (which the engine owns from here): a warm-up, then `runs` times a prefill of
     /// `promptTokens` random tokens and a decode of `decodeTokens` more; reports medians. `modelName`
     /// and `backendName` only label the result; the KV cache holds `kvCacheDType`.
-    /// - Precondition: `promptTokens + decodeTokens + 1` fits the model's context.
+    /// - Throws: ``ContextTooLong`` when `promptTokens + decodeTokens + 1` exceeds the model's context.
     public static func measure(
         model: sending LlamaModel, modelName: String, backendName: String, pageSize: Int, kvCacheDType: DType = .f32,
         promptTokens: Int, decodeTokens: Int, runs: Int
     ) throws -> Result {
         let context = promptTokens + decodeTokens + 1
+        guard context <= model.config.maxPositionEmbeddings else {
+            throw ContextTooLong(neededTokens: context, maxPositionEmbeddings: model.config.maxPositionEmbeddings)
+        }
         let threads = model.backend.threadCount
         let weightDType = model.weights.layers[0].qkv.dtype.description
         let vocabulary = UInt64(model.config.vocabularySize)
@@ -83,6 +86,16 @@ public enum SingleRequestBench {
             kvCacheDType: kvCacheDType.description, promptTokens: promptTokens,
             decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
             decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
+    }
+
+    /// The prompt and decode tokens asked for do not fit the model's context.
+    public struct ContextTooLong: Error, Hashable, CustomStringConvertible {
+        public var neededTokens: Int
+        public var maxPositionEmbeddings: Int
+
+        public var description: String {
+            "prompt + decode tokens (\(neededTokens)) exceed the model's context of \(maxPositionEmbeddings)"
+        }
     }
 }
 

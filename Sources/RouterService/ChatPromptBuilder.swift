@@ -43,4 +43,26 @@ package struct ChatPromptBuilder: Sendable {
     package func tokenIDs(_ messages: [(role: String, content: String)], tokenizer: any Tokenizer) throws -> [Int32] {
         tokenizer.encode(try render(messages), addSpecialTokens: false).map(Int32.init)
     }
+
+    /// Prompt token ids of one single-turn conversation per entry of `userMessages`, each after
+    /// `system` when given, rendered with the template of the checkpoint in `directory`.
+    /// - Throws: ``MissingChatTemplate`` when the checkpoint has none.
+    package static func singleTurnPrompts(
+        _ userMessages: [String], system: String?, directory: URL, tokenizer: any Tokenizer
+    ) throws -> [[Int32]] {
+        guard let builder = try ChatPromptBuilder(directory: directory, tokenizer: tokenizer) else {
+            throw MissingChatTemplate(directory: directory)
+        }
+        let head = system.map { [(role: "system", content: $0)] } ?? []
+        return try userMessages.map { try builder.tokenIDs(head + [(role: "user", content: $0)], tokenizer: tokenizer) }
+    }
+}
+
+/// A chat prompt was asked of a checkpoint that has no chat template.
+package struct MissingChatTemplate: Error, CustomStringConvertible {
+    package var directory: URL
+
+    package var description: String {
+        "the model in \(directory.path) has no chat template (tokenizer_config.json or chat_template.jinja)"
+    }
 }

@@ -68,11 +68,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--concurrency must be a comma-separated list of positive integers")
         }
         if server.url != nil { return try validateServed() }
-        guard ["single", "offline", "shared-prefix", "router-index", "matmul"].contains(workload) else {
-            throw ValidationError(
-                "--workload must be single, offline, shared-prefix, router-index or matmul (multi-turn and random need --url), "
-                    + "got '\(workload)'")
-        }
+        if let problem = BenchWorkloadName.problem(workload, isServed: false) { throw ValidationError(problem) }
         if workload == "matmul" {
             guard !rowCounts.isEmpty, rowCounts.allSatisfy({ (1...4096).contains($0) }) else {
                 throw ValidationError("--rows must be a comma-separated list of integers in 1...4096, got '\(rows)'")
@@ -103,10 +99,6 @@ struct BenchCommand: ParsableCommand {
         case "single":
             let model = try modelOptions.loadModel(
                 maxStepTokens: max(promptTokens, 16), requirements: engineOptions.deviceRequirements(pageSize: modelOptions.pageSize))
-            let context = promptTokens + decodeTokens + 1
-            guard context <= model.config.maxPositionEmbeddings else {
-                throw ValidationError("prompt + decode tokens (\(context)) exceed the model's context of \(model.config.maxPositionEmbeddings)")
-            }
             let result = try SingleRequestBench.measure(
                 model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
                 kvCacheDType: engineOptions.kvCacheDType,
@@ -119,11 +111,8 @@ struct BenchCommand: ParsableCommand {
 
     var concurrencyLevels: [Int] { concurrency.split(separator: ",").compactMap { Int($0) } }
 
-    /// `--rows` parsed; any entry that is not an integer makes it empty (and validation fail).
-    var rowCounts: [Int] {
-        let values = rows.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return values.contains(nil) ? [] : values.compactMap { $0 }
-    }
+    /// `--rows` parsed; empty (and validation fails) when any entry is not an integer.
+    var rowCounts: [Int] { MatMulBench.rowCounts(rows) ?? [] }
 
     /// Runs the offline or shared-prefix workload once per concurrency level.
     func runEngineWorkload() throws {
@@ -147,9 +136,7 @@ struct BenchCommand: ParsableCommand {
 /// flags it refuses, then the run and its report.
 extension BenchCommand {
     func validateServed() throws {
-        guard ["shared-prefix", "multi-turn", "random"].contains(workload) else {
-            throw ValidationError("--workload with --url must be shared-prefix, multi-turn or random, got '\(workload)'")
-        }
+        if let problem = BenchWorkloadName.problem(workload, isServed: true) { throw ValidationError(problem) }
         guard concurrencyLevels.count == 1 else {
             throw ValidationError("--concurrency with --url is one number of requests in flight, got '\(concurrency)'")
         }
@@ -170,14 +157,7 @@ extension BenchCommand {
         let configuration = ServingBenchmark.Configuration(
             workload: workload, model: served.modelName, outputTokens: outputTokens, concurrency: concurrencyLevels[0],
             warmUpRequests: served.warmupRequests, vocabulary: served.vocabulary!, flushesCache: served.flushCache)
-        let benchmark: ServingBenchmark
-        do {
-            benchmark = try ServingBenchmark(router: try server.client(), configuration: configuration)
-        } catch let overflow as BenchmarkContextOverflow {
-            throw ValidationError(
-                "the longest request needs \(overflow.neededTokens) tokens but \(overflow.model ?? "the model") accepts "
-                    + "\(overflow.maxModelLength); lower --system-tokens, --question-tokens, --turns or --output-tokens")
-        }
+        let benchmark = try ServingBenchmark(router: try server.client(), configuration: configuration)
         var random = SeededRandom(seed: served.seed)
         let report = try benchmark.run(using: &random)
         StandardOutput.write(json ? try report.jsonLine() : report.summary)

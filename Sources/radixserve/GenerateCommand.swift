@@ -75,16 +75,10 @@ struct GenerateCommand: ParsableCommand {
     /// Token ids of every `--prompt` (encoded with the tokenizer's special tokens), then of every
     /// `--chat` message (rendered with the model's chat template).
     func promptTokenIDs(tokenizer: any Tokenizer) throws -> [[Int32]] {
-        var prompts = prompt.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
-        if !chat.isEmpty {
-            guard let chatPrompt = try ChatPromptBuilder(directory: modelOptions.directory, tokenizer: tokenizer) else {
-                throw ValidationError(
-                    "the model in \(modelOptions.directory.path) has no chat template (tokenizer_config.json or chat_template.jinja)")
-            }
-            let head = system.map { [(role: "system", content: $0)] } ?? []
-            prompts += try chat.map { try chatPrompt.tokenIDs(head + [(role: "user", content: $0)], tokenizer: tokenizer) }
-        }
-        return prompts
+        let prompts = prompt.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
+        guard !chat.isEmpty else { return prompts }
+        return try prompts
+            + ChatPromptBuilder.singleTurnPrompts(chat, system: system, directory: modelOptions.directory, tokenizer: tokenizer)
     }
 }
 
