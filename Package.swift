@@ -19,6 +19,9 @@ let package = Package(
         .executable(name: "radixserve", targets: ["radixserve"]),
         // Preloaded by scripts/check-allocations.sh only; never linked into radixserve.
         .library(name: "RadixServeMallocCounter", type: .dynamic, targets: ["CMallocCounter"]),
+        // The reference accelerator plugin (C, its own device memory and queue): the template of an
+        // out-of-tree backend, loaded with `--backend plugin:.build/<config>/libRadixServeReferencePlugin.so`.
+        .library(name: "RadixServeReferencePlugin", type: .dynamic, targets: ["ReferencePlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -90,10 +93,16 @@ let package = Package(
         // MARK: - Compute
         .target(name: "Backends", swiftSettings: swiftSettings),
         .target(name: "BackendReference", dependencies: ["Backends"], swiftSettings: swiftSettings),
+        // The versioned C plugin ABI (include/radixserve/backend.h), its loader, and the reference plugin.
+        .target(name: "CBackendABI", path: "Sources/CBackendABI"),
+        .target(name: "BackendPlugin", dependencies: ["Backends", "CBackendABI"], swiftSettings: swiftSettings),
+        .target(
+            name: "ReferencePlugin", dependencies: ["CBackendABI"], path: "Sources/ReferencePlugin",
+            cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]),
         .target(name: "BackendCPU", dependencies: ["Backends", "CBLAS", "CIntrinsics", "CKernels"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "BackendCatalog",
-            dependencies: ["Backends", "BackendReference", "BackendCPU"],
+            dependencies: ["Backends", "BackendReference", "BackendCPU", "BackendPlugin"],
             swiftSettings: swiftSettings
         ),
         .target(name: "Tokenizers", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),

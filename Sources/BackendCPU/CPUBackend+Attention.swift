@@ -16,8 +16,9 @@ extension CPUBackend {
     static let attentionGEMMMinRows = 16
 
     public func attention(
-        query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor
+        query: Tensor, cache: any KVCacheStorage, layer: Int, scale: Float, out: Tensor
     ) {
+        let batch = step.attention
         let cache = ownCache(cache)
         let spec = cache.spec
         let headCount = query.columns / spec.headDim

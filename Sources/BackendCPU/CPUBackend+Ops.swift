@@ -36,7 +36,8 @@ struct MatMulWork {
 }
 
 extension CPUBackend {
-    public func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor) {
+    public func embedding(table: Tensor, out: Tensor) {
+        let tokenIDs = step.tokenIDs
         precondition(out.rows == tokenIDs.count && out.columns == table.columns, "embedding shape")
         let width = table.columns
         for (i, id) in tokenIDs.enumerated() {
@@ -121,7 +122,8 @@ extension CPUBackend {
         }
     }
 
-    public func ropeTable(positions: [Int32], inverseFrequencies: [Float], scale: Float, out: Tensor) {
+    public func ropeTable(inverseFrequencies: [Float], scale: Float, out: Tensor) {
+        let positions = step.positions
         let half = inverseFrequencies.count
         precondition(out.rows == positions.count && out.columns == 2 * half, "ropeTable shape")
         inverseFrequencies.withUnsafeBufferPointer { frequencies in
@@ -165,7 +167,8 @@ extension CPUBackend {
         }
     }
 
-    public func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor) {
+    public func gatherRows(_ x: Tensor, out: Tensor) {
+        let rows = step.logitRows
         precondition(out.rows == rows.count && out.columns == x.columns, "gatherRows shape")
         for (i, row) in rows.enumerated() {
             precondition(row >= 0 && Int(row) < x.rows, "row out of range")

@@ -6,6 +6,7 @@ import Backends
 /// Not thread-safe: one owning thread calls the ops. Steady-state decode allocates nothing: scratch
 /// memory and work lists grow to the largest shape seen and are reused.
 public final class CPUBackend: HostMemoryBackend {
+    public var step = StepInputs()
     let pool: ThreadPool
     let scratch: [ScratchArena]
     /// The caller thread's copy of matrix–vector inputs in bf16 pair order.

@@ -66,7 +66,8 @@ extension CPUBackend {
         return own
     }
 
-    public func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: any KVCacheStorage, layer: Int) {
+    public func storeKV(key: Tensor, value: Tensor, cache: any KVCacheStorage, layer: Int) {
+        let slotMapping = step.slotMapping
         let cache = ownCache(cache)
         let spec = cache.spec
         let d = spec.headDim

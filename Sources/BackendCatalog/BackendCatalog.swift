@@ -1,22 +1,49 @@
 // RadixServe: the catalogue of compute devices a command can name with `--backend`.
 
 import BackendCPU
+import BackendPlugin
 import BackendReference
 import Backends
+import Foundation
 
-/// Every compiled-in device. A new accelerator registers here and must pass the conformance suite.
+/// Every compiled-in device, and plugins loaded by path. A new accelerator either registers here
+/// or ships as a plugin (include/radixserve/backend.h); either way it must pass the conformance suite.
 public enum BackendCatalog {
-    /// All devices, the default first.
+    /// All compiled-in devices, the default first.
     public static let allDevices: [any ComputeDevice] = [CPUDevice(), ReferenceDevice()]
 
-    /// Names accepted by `--backend`.
+    /// Names of the compiled-in devices accepted by `--backend`.
     public static var names: [String] { allDevices.map(\.name) }
 
-    /// The device called `name`, or an error listing the known ones.
-    public static func device(named name: String) throws -> any ComputeDevice {
-        guard let device = allDevices.first(where: { $0.name == name }) else {
-            throw BackendError(.invalidArgument, "unknown backend '\(name)'; available: \(names.joined(separator: ", "))")
+    /// The prefix of `--backend plugin:PATH`.
+    public static let pluginPrefix = "plugin:"
+    /// The environment variable naming a plugin library for `--backend plugin`.
+    public static let pluginEnvironmentVariable = "RADIXSERVE_BACKEND_PLUGIN"
+
+    /// What `--backend` accepts, for help texts.
+    public static var usage: String {
+        names.joined(separator: ", ") + ", or plugin:PATH.so (a plugin library; plain `plugin` reads $\(pluginEnvironmentVariable))"
+    }
+
+    /// The device called `name`: a compiled-in one, or `plugin:PATH` (loaded, checked against this
+    /// server's plugin ABI and initialised on first use), or `plugin` with the path in
+    /// `$RADIXSERVE_BACKEND_PLUGIN`.
+    /// - Throws: ``Backends/BackendError`` naming the known devices, or what is wrong with the plugin.
+    public static func device(
+        named name: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any ComputeDevice {
+        if let device = allDevices.first(where: { $0.name == name }) { return device }
+        if name == "plugin" {
+            guard let path = environment[pluginEnvironmentVariable], !path.isEmpty else {
+                throw BackendError(.invalidArgument, "--backend plugin needs a library path: plugin:PATH.so or $\(pluginEnvironmentVariable)")
+            }
+            return try PluginDevice(path: path)
         }
-        return device
+        if name.hasPrefix(pluginPrefix) {
+            let path = String(name.dropFirst(pluginPrefix.count))
+            guard !path.isEmpty else { throw BackendError(.invalidArgument, "--backend plugin: needs a library path after the colon") }
+            return try PluginDevice(path: path)
+        }
+        throw BackendError(.invalidArgument, "unknown backend '\(name)'; available: \(usage)")
     }
 }

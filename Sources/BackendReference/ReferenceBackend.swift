@@ -6,11 +6,14 @@ import Glibc
 
 /// Naive implementations of every op, written for clarity. Not thread-safe.
 public final class ReferenceBackend: HostMemoryBackend {
+    public var step = StepInputs()
+
     public init() {}
 
     public var device: any ComputeDevice { ReferenceDevice() }
 
-    public func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor) {
+    public func embedding(table: Tensor, out: Tensor) {
+        let tokenIDs = step.tokenIDs
         precondition(out.rows == tokenIDs.count && out.columns == table.columns)
         for (i, id) in tokenIDs.enumerated() {
             precondition(id >= 0 && Int(id) < table.rows, "token id out of range")
@@ -43,7 +46,8 @@ public final class ReferenceBackend: HostMemoryBackend {
         }
     }
 
-    public func ropeTable(positions: [Int32], inverseFrequencies: [Float], scale: Float, out: Tensor) {
+    public func ropeTable(inverseFrequencies: [Float], scale: Float, out: Tensor) {
+        let positions = step.positions
         let half = inverseFrequencies.count
         precondition(out.rows == positions.count && out.columns == 2 * half)
         for (i, position) in positions.enumerated() {
@@ -80,7 +84,8 @@ public final class ReferenceBackend: HostMemoryBackend {
         return ReferenceKVCache(spec)
     }
 
-    public func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: any KVCacheStorage, layer: Int) {
+    public func storeKV(key: Tensor, value: Tensor, cache: any KVCacheStorage, layer: Int) {
+        let slotMapping = step.slotMapping
         let cache = ownCache(cache)
         let (kvHeads, headDim) = (cache.spec.kvHeadCount, cache.spec.headDim)
         precondition(key.columns == kvHeads * headDim && value.columns == key.columns && key.rows == slotMapping.count)
@@ -96,8 +101,9 @@ public final class ReferenceBackend: HostMemoryBackend {
     }
 
     public func attention(
-        query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor
+        query: Tensor, cache: any KVCacheStorage, layer: Int, scale: Float, out: Tensor
     ) {
+        let batch = step.attention
         let cache = ownCache(cache)
         let headDim = cache.spec.headDim
         let headCount = query.columns / headDim
@@ -152,12 +158,42 @@ public final class ReferenceBackend: HostMemoryBackend {
         for r in 0..<x.rows { for c in 0..<x.columns { set(out, r, c, get(x, r, c) + get(y, r, c)) } }
     }
 
-    public func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor) {
+    public func gatherRows(_ x: Tensor, out: Tensor) {
+        let rows = step.logitRows
         precondition(out.rows == rows.count && out.columns == x.columns)
         for (i, row) in rows.enumerated() { for c in 0..<x.columns { set(out, i, c, get(x, Int(row), c)) } }
     }
 
     // MARK: - Element access
+
+    public func argmax(_ logits: Tensor, into ids: UnsafeMutableBufferPointer<Int32>) throws {
+        precondition(logits.dtype == .f32 && ids.count >= logits.rows, "argmax shape")
+        for r in 0..<logits.rows {
+            var best = 0
+            for c in 1..<max(logits.columns, 1) where get(logits, r, c) > get(logits, r, best) { best = c }
+            ids[r] = Int32(best)
+        }
+    }
+
+    public func topK(
+        _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        guard k >= 1 && k <= min(device.capabilities.maxTopK, logits.columns) else {
+            throw BackendError(.invalidArgument, "top-k of \(k) outside 1...\(min(device.capabilities.maxTopK, logits.columns))")
+        }
+        precondition(logits.dtype == .f32 && ids.count >= logits.rows * k && values.count >= logits.rows * k, "topK shape")
+        for r in 0..<logits.rows {
+            // Largest first; equal values by lower column (a stable sort of the columns).
+            let order = (0..<logits.columns).sorted { a, b in
+                let (x, y) = (get(logits, r, a), get(logits, r, b))
+                return x > y || (x == y && a < b)
+            }
+            for j in 0..<k {
+                ids[r * k + j] = Int32(order[j])
+                values[r * k + j] = get(logits, r, order[j])
+            }
+        }
+    }
 
     private func ownCache(_ cache: any KVCacheStorage) -> ReferenceKVCache {
         guard let own = cache as? ReferenceKVCache else {

@@ -12,7 +12,7 @@ public struct ReferenceDevice: ComputeDevice {
     public var capabilities: DeviceCapabilities {
         DeviceCapabilities(
             weightDTypes: Set(DType.allCases), kvCacheDTypes: [.f32], pageSizes: .any, sharesHostMemory: true,
-            hasHostVisibleBuffers: true, maxThreads: 1)
+            hasHostVisibleBuffers: true, maxThreads: 1, hooks: [.deviceArgmax, .deviceTopK], maxTopK: 64)
     }
 
     public func memoryInfo() -> (free: Int, total: Int) { HostMemory.info() }

@@ -21,8 +21,20 @@ public protocol ComputeBackend: AnyObject {
     /// Copies `tensor` (contiguous rows, f32) to host memory after finishing pending work.
     func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer)
 
-    /// `out[i, :] = table[tokenIDs[i], :]` widened to f32. Ids must be in range.
-    func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor)
+    /// Hands the device the inputs of the next forward step (token ids, positions, slot mapping,
+    /// page tables, sequence lengths, logit rows) in one call, before the step's first op; a
+    /// device uploads them once here (SGLang's `init_forward_metadata`). The ops marked *step*
+    /// read them until the next call.
+    /// - Throws: ``BackendError`` when the device cannot take them (ids out of range, too many
+    ///   rows) or failed earlier.
+    func beginStep(_ inputs: StepInputs) throws
+
+    /// Reports a failure of any op of the step not yet reported (a device that queues ops learns of
+    /// failures after they returned). Called after the step's last op.
+    func endStep() throws
+
+    /// *Step*: `out[i, :] = table[tokenIDs[i], :]` widened to f32. Ids must be in range.
+    func embedding(table: Tensor, out: Tensor)
 
     /// Lays out a matmul weight `[N, K]` the way this device's matmul reads it fastest (for example
     /// in column panels). The result keeps the logical shape and dtype but is only valid as the
@@ -37,9 +49,9 @@ public protocol ComputeBackend: AnyObject {
     /// `out_g = g / sqrt(mean(g²) + epsilon) * weight`. `out` may alias `x`.
     func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, out: Tensor)
 
-    /// Row `i` of `out` (`[tokens, headDim]`) becomes `[cos(p·f₀)…cos(p·f_{d/2-1}), sin(p·f₀)…]·scale`
+    /// *Step*: row `i` of `out` (`[tokens, headDim]`) becomes `[cos(p·f₀)…cos(p·f_{d/2-1}), sin(p·f₀)…]·scale`
     /// with `p = positions[i]` and `f = inverseFrequencies`, computed in f32 like the reference.
-    func ropeTable(positions: [Int32], inverseFrequencies: [Float], scale: Float, out: Tensor)
+    func ropeTable(inverseFrequencies: [Float], scale: Float, out: Tensor)
 
     /// Applies rotary embedding in place to every `headDim`-wide head of each row of `x`,
     /// using row `i` of `table` (from ``ropeTable(positions:inverseFrequencies:scale:out:)``).
@@ -58,17 +70,18 @@ public protocol ComputeBackend: AnyObject {
     ///   `.outOfMemory`.
     func makeKVCache(_ spec: KVCacheSpec) throws -> any KVCacheStorage
 
-    /// Writes row `i` of `key`/`value` (`[tokens, kvHeads × headDim]`, f32) to slot
+    /// *Step*: writes row `i` of `key`/`value` (`[tokens, kvHeads × headDim]`, f32) to slot
     /// `slotMapping[i]` (= page × pageSize + offset) of `layer`, converted to the cache's dtype
     /// (bf16 and f16 round to nearest even). `cache` must come from this backend's
     /// ``makeKVCache(_:)``.
-    func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: any KVCacheStorage, layer: Int)
+    func storeKV(key: Tensor, value: Tensor, cache: any KVCacheStorage, layer: Int)
 
-    /// Causal attention of `query` (`[tokens, heads × headDim]`) over the cache, per ``AttentionBatch``.
+    /// *Step*: causal attention of `query` (`[tokens, heads × headDim]`) over the cache, per the
+    /// step's ``StepInputs/attention``.
     /// Query head `h` reads KV head `h / (heads / kvHeads)`. Softmax of `scale · q·k`, with the
     /// stored keys and values as they are (already rounded to the cache's dtype) and f32 or
     /// wider arithmetic.
-    func attention(query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor)
+    func attention(query: Tensor, cache: any KVCacheStorage, layer: Int, scale: Float, out: Tensor)
 
     /// `out[i, j] = silu(x[i, j]) · x[i, j + out.columns]`.
     func siluMul(_ x: Tensor, out: Tensor)
@@ -76,20 +89,44 @@ public protocol ComputeBackend: AnyObject {
     /// `out = x + y` elementwise; `out` may alias either input.
     func add(_ x: Tensor, _ y: Tensor, out: Tensor)
 
-    /// `out[i, :] = x[rows[i], :]`.
-    func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor)
+    /// *Step*: `out[i, :] = x[logitRows[i], :]`.
+    func gatherRows(_ x: Tensor, out: Tensor)
 
     /// Waits for all submitted work.
     func synchronize()
 
     /// Host threads the backend computes with. Optional; defaults to 1.
     var threadCount: Int { get }
+
+    /// Optional hook ``OptionalHooks/deviceArgmax``: `ids[r]` = the first column of row `r` of
+    /// `logits` (f32) holding the row's maximum, after all submitted work.
+    func argmax(_ logits: Tensor, into ids: UnsafeMutableBufferPointer<Int32>) throws
+
+    /// Optional hook ``OptionalHooks/deviceTopK``: the `k` largest values of each row of `logits`
+    /// (f32), largest first and equal values by lower column: `ids[r·k + j]`, `values[r·k + j]`
+    /// (the logits as they are), after all submitted work. `k` is at most
+    /// ``DeviceCapabilities/maxTopK``.
+    func topK(
+        _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
+    ) throws
 }
 
 extension ComputeBackend {
     public var threadCount: Int { 1 }
 
     public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor { weight }
+
+    public func endStep() throws {}
+
+    public func argmax(_ logits: Tensor, into ids: UnsafeMutableBufferPointer<Int32>) throws {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no on-device argmax")
+    }
+
+    public func topK(
+        _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no on-device top-k")
+    }
 
     /// Allocates a contiguous f32 tensor.
     public func makeTensor(rows: Int, columns: Int, usage: BufferUsage = .compute) throws -> Tensor {

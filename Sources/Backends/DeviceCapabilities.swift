@@ -22,10 +22,13 @@ public struct DeviceCapabilities: Sendable, Hashable {
     /// Optional hooks the device's backends implement (flags only; core uses a hook only where
     /// it is claimed here).
     public var hooks: OptionalHooks
+    /// Largest `k` of ``ComputeBackend/topK(_:k:ids:values:)`` (with ``OptionalHooks/deviceTopK``).
+    public var maxTopK: Int
 
     public init(
         weightDTypes: Set<DType>, kvCacheDTypes: Set<DType>, pageSizes: PageSizeRule, sharesHostMemory: Bool,
-        hasHostVisibleBuffers: Bool, maxThreads: Int, maxRowsPerStep: Int? = nil, hooks: OptionalHooks = []
+        hasHostVisibleBuffers: Bool, maxThreads: Int, maxRowsPerStep: Int? = nil, hooks: OptionalHooks = [],
+        maxTopK: Int = 0
     ) {
         self.weightDTypes = weightDTypes
         self.kvCacheDTypes = kvCacheDTypes
@@ -35,6 +38,7 @@ public struct DeviceCapabilities: Sendable, Hashable {
         self.maxThreads = maxThreads
         self.maxRowsPerStep = maxRowsPerStep
         self.hooks = hooks
+        self.maxTopK = maxTopK
     }
 
     /// Each requirement these capabilities miss, as a phrase for an error message

@@ -1,9 +1,18 @@
 /// A backend whose device computes on host memory (the CPU and reference backends).
 /// Conforming gives buffer management for free: zeroed 64-byte-aligned allocations, weights
 /// borrowed from memory-mapped checkpoints without a copy, and plain memcpy uploads and downloads.
-public protocol HostMemoryBackend: ComputeBackend {}
+/// Its step inputs stay on the host too: ``beginStep(_:)`` keeps the value (arrays are shared,
+/// not copied) for the step ops to read.
+public protocol HostMemoryBackend: ComputeBackend {
+    /// The inputs of the current step (``ComputeBackend/beginStep(_:)``).
+    var step: StepInputs { get set }
+}
 
 extension HostMemoryBackend {
+    public func beginStep(_ inputs: StepInputs) throws {
+        step = inputs
+    }
+
     public func allocate(byteCount: Int, usage: BufferUsage) throws -> any DeviceBuffer {
         guard byteCount >= 0 else { throw BackendError(.invalidArgument, "negative allocation of \(byteCount) bytes") }
         return HostBuffer(byteCount: byteCount, usage: usage)

@@ -26,7 +26,7 @@ public protocol ForwardModel: AnyObject {
     /// Largest number of logit rows in one step.
     var maxLogitRows: Int { get }
     /// Runs one step over `cache` and returns the logits of `batch.logitRows`.
-    func forward(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor
+    func forward(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor
 
     /// How often an idle owner must call ``keepAlive()``, or `nil` when the model never needs it.
     /// Optional; defaults to `nil`.

@@ -19,7 +19,7 @@ public final class ModelRunner {
     /// Tokens per KV page.
     public let pageSize: Int
     private let cache: any KVCacheStorage
-    private var forwardBatch = ForwardBatch()
+    private var stepInputs = StepInputs()
     private var hostLogits: [Float] = []
     private var rawRow: [Float] = []
     private var sampler = Sampler()
@@ -56,7 +56,7 @@ public final class ModelRunner {
     public func run(_ batch: ScheduledBatch) throws -> StepResult {
         let start = ContinuousClock.now
         prepare(batch)
-        let logits = try model.forward(forwardBatch, cache: cache)
+        let logits = try model.forward(stepInputs, cache: cache)
         let forwardEnd = ContinuousClock.now
         sample(batch, logits: logits)
         return StepResult(
@@ -66,9 +66,9 @@ public final class ModelRunner {
 
     /// Fills the reused forward batch: one sequence per entry, logits for sampling entries.
     private func prepare(_ batch: ScheduledBatch) {
-        forwardBatch.removeAll()
+        stepInputs.removeAll()
         for entry in batch.entries {
-            forwardBatch.append(
+            stepInputs.append(
                 tokens: entry.tokenIDs, startPosition: entry.startPosition, pages: entry.pageTable,
                 pageSize: pageSize, needsLogits: entry.shouldSample)
         }

@@ -66,7 +66,7 @@ public final class ShardedForward {
     }
 
     /// Runs this rank's share of one step. Returns the full logits on rank 0 and `nil` elsewhere.
-    public func run(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor? {
+    public func run(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor? {
         let local = try model.forward(batch, cache: cache)
         guard isVocabParallel else { return communicator.rank == 0 ? local : nil }
         let rows = local.rows

@@ -48,7 +48,7 @@ public final class TensorParallelFollower {
                 let cache = try self.cache(for: plan)
                 try check(plan)
                 do {
-                    _ = try sharded.run(plan.forwardBatch, cache: cache)
+                    _ = try sharded.run(plan.stepInputs, cache: cache)
                 } catch let error as CollectivesError {
                     throw TensorParallelError.lost(error, rank: rank)
                 }

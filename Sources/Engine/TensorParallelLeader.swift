@@ -38,7 +38,7 @@ public final class TensorParallelLeader: ForwardModel {
     /// Seconds inside collectives, including step broadcasts.
     public var communicationTimes: CommunicationTimes { sharded.times }
 
-    public func forward(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor {
+    public func forward(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor {
         let start = ContinuousClock.now
         defer {
             stepSeconds += (ContinuousClock.now - start).seconds

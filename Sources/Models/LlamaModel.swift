@@ -70,7 +70,7 @@ public final class LlamaModel {
 
     /// Runs one step and returns the logits of `batch.logitRows` (a `[rows, vocab]` view into the
     /// workspace, valid until the next call). Writes the step's keys and values into `cache`.
-    public func forward(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor {
+    public func forward(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor {
         let tokens = batch.tokenCount
         precondition(tokens > 0 && tokens <= workspace.maxTokens, "step of \(tokens) tokens exceeds the workspace")
         precondition(batch.logitRows.count <= workspace.maxLogitRows, "too many logit rows")
@@ -91,8 +91,9 @@ public final class LlamaModel {
         let activated = w.activated.rows(0, count: tokens)
         let ropeTable = w.ropeTable.rows(0, count: tokens)
 
-        b.embedding(tokenIDs: batch.tokenIDs, table: weights.embedding, out: hidden)
-        b.ropeTable(positions: batch.positions, inverseFrequencies: config.rope.inverseFrequencies,
+        try b.beginStep(batch)
+        b.embedding(table: weights.embedding, out: hidden)
+        b.ropeTable(inverseFrequencies: config.rope.inverseFrequencies,
             scale: config.rope.attentionFactor, out: ropeTable)
         for (index, layer) in weights.layers.enumerated() {
             b.rmsNorm(hidden, weight: layer.inputNorm, epsilon: config.rmsNormEpsilon, out: normed)
@@ -103,8 +104,8 @@ public final class LlamaModel {
             }
             b.rope(query, table: ropeTable, headDim: d)
             b.rope(key, table: ropeTable, headDim: d)
-            b.storeKV(key: key, value: value, slotMapping: batch.slotMapping, cache: cache, layer: index)
-            b.attention(query: query, cache: cache, layer: index, batch: batch.attention, scale: config.attentionScale,
+            b.storeKV(key: key, value: value, cache: cache, layer: index)
+            b.attention(query: query, cache: cache, layer: index, scale: config.attentionScale,
                 out: attention)
             b.matmul(attention, weight: layer.output, bias: nil, out: projected)
             try allReduce?(projected)
@@ -119,9 +120,10 @@ public final class LlamaModel {
         let rows = batch.logitRows.count
         let last = w.lastHidden.rows(0, count: rows)
         let logits = w.logits.rows(0, count: rows)
-        b.gatherRows(hidden, rows: batch.logitRows, out: last)
+        b.gatherRows(hidden, out: last)
         b.rmsNorm(last, weight: weights.finalNorm, epsilon: config.rmsNormEpsilon, out: last)
         b.matmul(last, weight: weights.lmHead, bias: nil, out: logits)
+        try b.endStep()
         return logits
     }
 }

@@ -29,7 +29,7 @@ public struct RankHello: Sendable, Hashable {
     }
 }
 
-/// One forward step as the leader scheduled it: the arrays of a `ForwardBatch` plus the geometry
+/// One forward step as the leader scheduled it: the arrays of a `StepInputs` plus the geometry
 /// of the KV cache its slot and page ids refer to. Decoding checks that the arrays are mutually
 /// consistent (counts, monotone offsets, in-range rows), so a decoded plan can be run as is
 /// once its ids were checked against the receiver's cache and vocabulary.

@@ -36,13 +36,14 @@ struct DecodeAttentionKernelTests {
             backend.kernels = kernels
             let cache = try backend.makeKVCache(KVCacheSpec(
                 layerCount: 1, kvHeadCount: kvHeads, headDim: d, pageSize: pageSize, pageCount: pageCount, dtype: kvDType))
+            try backend.beginStep(StepInputs(slotMapping: slots, attention: batch))
             backend.storeKV(
                 key: try backend.makeTensor(keys, rows: slots.count, columns: kvWidth),
-                value: try backend.makeTensor(values, rows: slots.count, columns: kvWidth), slotMapping: slots, cache: cache, layer: 0)
+                value: try backend.makeTensor(values, rows: slots.count, columns: kvWidth), cache: cache, layer: 0)
             let out = try backend.makeTensor(rows: contexts.count, columns: heads * d)
             backend.attention(
                 query: try backend.makeTensor(query, rows: contexts.count, columns: heads * d), cache: cache, layer: 0,
-                batch: batch, scale: 0.125, out: out)
+                scale: 0.125, out: out)
             backend.synchronize()
             outputs.append(backend.read(out))
         }

@@ -137,20 +137,23 @@ import TestSupport
             let bytesPerPage = try b.kvCacheBytesPerPage(spec)
             #expect(cache.spec == spec && cache.bytesPerPage == bytesPerPage)
             if !prefixSlots.isEmpty {
+                try b.beginStep(StepInputs(slotMapping: prefixSlots))
                 b.storeKV(key: try b.makeTensor(transform(prefixKeys), rows: prefixSlots.count, columns: kvWidth),
                     value: try b.makeTensor(transform(prefixValues), rows: prefixSlots.count, columns: kvWidth),
-                    slotMapping: prefixSlots, cache: cache, layer: 1)
+                    cache: cache, layer: 1)
             }
+            try b.beginStep(StepInputs(slotMapping: stepSlots))
             b.storeKV(key: try b.makeTensor(transform(stepKeys), rows: stepSlots.count, columns: kvWidth),
                 value: try b.makeTensor(transform(stepValues), rows: stepSlots.count, columns: kvWidth),
-                slotMapping: stepSlots, cache: cache, layer: 1)
+                cache: cache, layer: 1)
             return cache
         }
         let scale = 1 / Float(d).squareRoot()
         let width = shape.heads * d
         let rows = stepSlots.count
         func attend(_ b: any ComputeBackend, _ cache: any KVCacheStorage, _ out: Tensor) throws {
-            b.attention(query: try b.makeTensor(query, rows: rows, columns: width), cache: cache, layer: 1, batch: batch,
+            try b.beginStep(StepInputs(attention: batch))
+            b.attention(query: try b.makeTensor(query, rows: rows, columns: width), cache: cache, layer: 1,
                 scale: scale, out: out)
         }
         let (got, want) = try compare((backend, reference), rows: rows, columns: width) { b, out in
@@ -173,10 +176,11 @@ import TestSupport
             var alone = AttentionBatch()
             alone.append(queryCount: rows.count, contextLength: Int(batch.contextLengths[s]), pages: tables[s])
             let out = try backend.makeTensor(rows: rows.count, columns: width)
+            try backend.beginStep(StepInputs(attention: alone))
             backend.attention(
                 query: try backend.makeTensor(Array(query[(rows.lowerBound * width)..<(rows.upperBound * width)]),
                     rows: rows.count, columns: width),
-                cache: cache, layer: 1, batch: alone, scale: scale, out: out)
+                cache: cache, layer: 1, scale: scale, out: out)
             backend.synchronize()
             #expect(backend.read(out) == Array(got[(rows.lowerBound * width)..<(rows.upperBound * width)]), "sequence \(s)")
         }

@@ -100,8 +100,9 @@ import TestSupport
         let table = inputs.values(50 * 13)
         let ids: [Int32] = [0, 49, 7, 7, 23]
         let (got, want) = try compare(pair, rows: ids.count, columns: 13) { backend, out in
+            try backend.beginStep(StepInputs(tokenIDs: ids))
             backend.embedding(
-                tokenIDs: ids, table: try backend.makeWeightTensor(table, rows: 50, columns: 13, dtype: tableDType), out: out)
+                table: try backend.makeWeightTensor(table, rows: 50, columns: 13, dtype: tableDType), out: out)
         }
         #expect(got == want)
     }
@@ -133,7 +134,8 @@ import TestSupport
             let x = inputs.values(positions.count * width)
             let (got, want) = try compare(pair, rows: positions.count, columns: width) { backend, out in
                 let table = try backend.makeTensor(rows: positions.count, columns: headDim)
-                backend.ropeTable(positions: positions, inverseFrequencies: frequencies, scale: 1, out: table)
+                try backend.beginStep(StepInputs(positions: positions))
+                backend.ropeTable(inverseFrequencies: frequencies, scale: 1, out: table)
                 backend.add(try backend.makeTensor(x, rows: positions.count, columns: width),
                     try backend.makeTensor(rows: positions.count, columns: width), out: out)
                 backend.rope(out, table: table, headDim: headDim)
@@ -161,7 +163,8 @@ import TestSupport
         }
         let source = inputs.values(6 * 5)
         let (gathered, gatheredReference) = try compare(pair, rows: 4, columns: 5) { backend, out in
-            backend.gatherRows(try backend.makeTensor(source, rows: 6, columns: 5), rows: [5, 0, 3, 3], out: out)
+            try backend.beginStep(StepInputs(logitRows: [5, 0, 3, 3]))
+            backend.gatherRows(try backend.makeTensor(source, rows: 6, columns: 5), out: out)
         }
         #expect(gathered == gatheredReference)
     }

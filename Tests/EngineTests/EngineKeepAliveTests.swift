@@ -32,7 +32,7 @@ import TestSupport
         var backend: any ComputeBackend { model.backend }
         var maxStepTokens: Int { model.maxStepTokens }
         var maxLogitRows: Int { model.maxLogitRows }
-        func forward(_ batch: ForwardBatch, cache: any KVCacheStorage) throws -> Tensor { try model.forward(batch, cache: cache) }
+        func forward(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor { try model.forward(batch, cache: cache) }
 
         var keepAliveInterval: Duration? { .milliseconds(10) }
 

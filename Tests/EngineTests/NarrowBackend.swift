@@ -33,13 +33,15 @@ final class NarrowBackend: ComputeBackend {
     }
     func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) { base.upload(bytes, to: tensor) }
     func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) { base.download(tensor, into: bytes) }
-    func embedding(tokenIDs: [Int32], table: Tensor, out: Tensor) { base.embedding(tokenIDs: tokenIDs, table: table, out: out) }
+    func beginStep(_ inputs: StepInputs) throws { try base.beginStep(inputs) }
+    func endStep() throws { try base.endStep() }
+    func embedding(table: Tensor, out: Tensor) { base.embedding(table: table, out: out) }
     func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) { base.matmul(x, weight: weight, bias: bias, out: out) }
     func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, out: Tensor) {
         base.rmsNorm(x, weight: weight, epsilon: epsilon, out: out)
     }
-    func ropeTable(positions: [Int32], inverseFrequencies: [Float], scale: Float, out: Tensor) {
-        base.ropeTable(positions: positions, inverseFrequencies: inverseFrequencies, scale: scale, out: out)
+    func ropeTable(inverseFrequencies: [Float], scale: Float, out: Tensor) {
+        base.ropeTable(inverseFrequencies: inverseFrequencies, scale: scale, out: out)
     }
     func rope(_ x: Tensor, table: Tensor, headDim: Int) { base.rope(x, table: table, headDim: headDim) }
     func kvCacheBytesPerPage(_ spec: KVCacheSpec) throws -> Int {
@@ -50,14 +52,20 @@ final class NarrowBackend: ComputeBackend {
         try narrow.checkKVCache(spec)
         return try base.makeKVCache(spec)
     }
-    func storeKV(key: Tensor, value: Tensor, slotMapping: [Int32], cache: any KVCacheStorage, layer: Int) {
-        base.storeKV(key: key, value: value, slotMapping: slotMapping, cache: cache, layer: layer)
+    func storeKV(key: Tensor, value: Tensor, cache: any KVCacheStorage, layer: Int) {
+        base.storeKV(key: key, value: value, cache: cache, layer: layer)
     }
-    func attention(query: Tensor, cache: any KVCacheStorage, layer: Int, batch: AttentionBatch, scale: Float, out: Tensor) {
-        base.attention(query: query, cache: cache, layer: layer, batch: batch, scale: scale, out: out)
+    func attention(query: Tensor, cache: any KVCacheStorage, layer: Int, scale: Float, out: Tensor) {
+        base.attention(query: query, cache: cache, layer: layer, scale: scale, out: out)
     }
     func siluMul(_ x: Tensor, out: Tensor) { base.siluMul(x, out: out) }
     func add(_ x: Tensor, _ y: Tensor, out: Tensor) { base.add(x, y, out: out) }
-    func gatherRows(_ x: Tensor, rows: [Int32], out: Tensor) { base.gatherRows(x, rows: rows, out: out) }
+    func gatherRows(_ x: Tensor, out: Tensor) { base.gatherRows(x, out: out) }
     func synchronize() { base.synchronize() }
+    func argmax(_ logits: Tensor, into ids: UnsafeMutableBufferPointer<Int32>) throws { try base.argmax(logits, into: ids) }
+    func topK(
+        _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        try base.topK(logits, k: k, ids: ids, values: values)
+    }
 }

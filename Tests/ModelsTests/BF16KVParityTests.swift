@@ -40,7 +40,7 @@ import Testing
         let exactCache = try backend.makeKVCache(spec)
         let roundedCache = try backend.makeKVCache(bf16Spec)
         func lastLogits(_ tokens: [Int32], _ cache: any KVCacheStorage) throws -> [Float] {
-            var batch = ForwardBatch()
+            var batch = StepInputs()
             batch.append(tokens: tokens, startPosition: 0, pages: Array(0..<Int32(16)), pageSize: 16, needsLogits: true)
             return backend.read(try model.forward(batch, cache: cache))
         }

@@ -26,7 +26,7 @@ import Testing
         let model = try LlamaModel(directory: Fixtures.model(name), backend: backend, maxStepTokens: 256)
         let reference = try ModelReference.load(name)
         for prompt in reference.prompts {
-            var batch = ForwardBatch()
+            var batch = StepInputs()
             let pages = (0..<Int32(64)).map { $0 }
             batch.append(tokens: prompt.promptTokenIDs, startPosition: 0, pages: pages, pageSize: 4, needsLogits: true)
             let cache = try backend.makeKVCache(KVCacheSpec(config: model.config, shard: .single, pageSize: 4, pageCount: 64))

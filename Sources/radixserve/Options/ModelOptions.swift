@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
         Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
         """)
     var model: String = BundledModel.defaultPath
-    @Option(help: "Compute backend: \(BackendCatalog.names.joined(separator: ", ")).")
+    @Option(help: "Compute backend: \(BackendCatalog.usage).")
     var backend: String = "cpu"
     @Option(help: "Compute threads (0 = one per core).")
     var threads: Int = 0
@@ -21,9 +21,8 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
         guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
-        guard BackendCatalog.names.contains(backend) else {
-            throw ValidationError("--backend '\(backend)' is unknown; available: \(BackendCatalog.names.joined(separator: ", "))")
-        }
+        // Loads a plugin here, so a bad library fails before anything starts.
+        do { _ = try BackendCatalog.device(named: backend) } catch { throw ValidationError("--backend: \(error)") }
     }
 
     /// Throws unless `--model` exists. Commands call it from their own `validate()` when they

@@ -1,11 +1,9 @@
-import Backends
-
 /// The inputs of one forward step: the new tokens of every sequence, where their keys and values
 /// go, what each sequence attends to, and which rows need logits.
 ///
 /// Build it with ``append(tokens:startPosition:pages:pageSize:needsLogits:)`` once per sequence;
 /// ``removeAll()`` keeps capacity so steady-state steps do not allocate.
-public struct ForwardBatch: Sendable {
+public struct StepInputs: Sendable {
     public var tokenIDs: [Int32] = []
     public var positions: [Int32] = []
     /// Cache slot (page × pageSize + offset) of each token.
@@ -14,7 +12,18 @@ public struct ForwardBatch: Sendable {
     /// Rows whose logits are computed (usually each sequence's last new token).
     public var logitRows: [Int32] = []
 
-    public init() {}
+    /// Empty inputs to fill with ``append(tokens:startPosition:pages:pageSize:needsLogits:)``, or
+    /// the arrays as given (ops tests).
+    public init(
+        tokenIDs: [Int32] = [], positions: [Int32] = [], slotMapping: [Int32] = [], attention: AttentionBatch = AttentionBatch(),
+        logitRows: [Int32] = []
+    ) {
+        self.tokenIDs = tokenIDs
+        self.positions = positions
+        self.slotMapping = slotMapping
+        self.attention = attention
+        self.logitRows = logitRows
+    }
 
     /// Number of new tokens.
     public var tokenCount: Int { tokenIDs.count }

@@ -1,4 +1,4 @@
-// Conversions between the engine's ForwardBatch and the wire's StepPlan (arrays are shared, not copied).
+// Conversions between the engine's StepInputs and the wire's StepPlan (arrays are shared, not copied).
 
 import Backends
 import Models
@@ -6,7 +6,7 @@ import WireProtocol
 
 extension StepPlan {
     /// The plan of `batch` over `cache`. Copy-on-write arrays: nothing is copied.
-    init(sequence: UInt64, batch: ForwardBatch, cache: any KVCacheStorage) {
+    init(sequence: UInt64, batch: StepInputs, cache: any KVCacheStorage) {
         self.init(
             sequence: sequence, pageCount: cache.spec.pageCount, pageSize: cache.spec.pageSize, tokenIDs: batch.tokenIDs,
             positions: batch.positions, slotMapping: batch.slotMapping, queryStarts: batch.attention.queryStarts,
@@ -15,8 +15,8 @@ extension StepPlan {
     }
 
     /// The forward batch this plan describes.
-    var forwardBatch: ForwardBatch {
-        var batch = ForwardBatch()
+    var stepInputs: StepInputs {
+        var batch = StepInputs()
         batch.tokenIDs = tokenIDs
         batch.positions = positions
         batch.slotMapping = slotMapping
