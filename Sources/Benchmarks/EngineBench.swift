@@ -36,16 +36,18 @@ public struct EngineBench {
         var forwardSeconds: Double
         var samplingSeconds: Double
         var schedulingSeconds: Double
+        /// Bytes read back from the device for sampling, per step.
+        var logitsBytesPerStep: Double
         var pages: Int
 
         /// One line of text.
         public var summary: String {
             String(
                 format: "%@ c=%d cache=%@ policy=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
-                    + "retractions %d, steps %d (forward %.2f s, sampling %.2f s, scheduling %.2f s), %d pages\n",
+                    + "retractions %d, steps %d (forward %.2f s, sampling %.2f s, scheduling %.2f s), %.0f logits bytes/step, %d pages\n",
                 workload, concurrency, prefixCache ? "on" : "off", schedulePolicy, requests, seconds, outputTokensPerSecond,
                 totalTokensPerSecond, cacheHitRate * 100, retractions, steps, forwardSeconds, samplingSeconds,
-                schedulingSeconds, pages)
+                schedulingSeconds, logitsBytesPerStep, pages)
         }
     }
 
@@ -95,7 +97,9 @@ public struct EngineBench {
             retractions: load.retractionTotal - retractionsBefore, steps: load.stats.stepCount - before.stepCount,
             forwardSeconds: load.stats.forwardSeconds - before.forwardSeconds,
             samplingSeconds: load.stats.samplingSeconds - before.samplingSeconds,
-            schedulingSeconds: load.stats.schedulingSeconds - before.schedulingSeconds, pages: load.report.totalPages)
+            schedulingSeconds: load.stats.schedulingSeconds - before.schedulingSeconds,
+            logitsBytesPerStep: Double(load.stats.logitsBytes - before.logitsBytes) / Double(max(1, load.stats.stepCount - before.stepCount)),
+            pages: load.report.totalPages)
     }
 
     /// Runs the prompts of `workload` (drawn from the model's `vocabulary` size) once per running

@@ -25,6 +25,9 @@ public enum SingleRequestBench {
         public var decodeTokensPerSecond: Double
         /// Heap allocations per decode step after warm-up (only with the counter library preloaded).
         public var decodeAllocationsPerStep: Double?
+        /// Bytes read back from the device per step for sampling (one logits row, or with
+        /// on-device sampling a token id).
+        public var logitsBytesPerStep: Double
 
         /// Three lines of text (four with the allocation count).
         public var summary: String {
@@ -32,6 +35,7 @@ public enum SingleRequestBench {
             model \(model) (\(weightDType) weights, \(kvCacheDType) KV cache), backend \(backend), threads \(threads)
             prefill \(promptTokens) tokens: \(String(format: "%.0f", prefillTokensPerSecond)) tok/s
             decode batch 1, \(decodeTokens) tokens: \(String(format: "%.1f", decodeTokensPerSecond)) tok/s
+            read back for sampling: \(String(format: "%.0f", logitsBytesPerStep)) bytes per step
             \(decodeAllocationsPerStep.map { String(format: "heap allocations per decode step: %.2f\n", $0) } ?? "")
             """
         }
@@ -43,7 +47,7 @@ public enum SingleRequestBench {
     /// - Throws: ``ContextTooLong`` when `promptTokens + decodeTokens + 1` exceeds the model's context.
     public static func measure(
         model: sending LlamaModel, modelName: String, backendName: String, pageSize: Int, kvCacheDType: DType = .f32,
-        promptTokens: Int, decodeTokens: Int, runs: Int
+        usesDeviceSampling: Bool = true, promptTokens: Int, decodeTokens: Int, runs: Int
     ) throws -> Result {
         let context = promptTokens + decodeTokens + 1
         guard context <= model.config.maxPositionEmbeddings else {
@@ -56,7 +60,8 @@ public enum SingleRequestBench {
         // cache (every run prefills the same prompt), prefill in one chunk.
         let config = EngineConfig(
             pageSize: pageSize, kvMemory: .pages((context + pageSize - 1) / pageSize), kvCacheDType: kvCacheDType,
-            maxBatchedTokens: max(promptTokens, 16), maxRunningRequests: 1, isPrefixCacheEnabled: false)
+            maxBatchedTokens: max(promptTokens, 16), maxRunningRequests: 1, isPrefixCacheEnabled: false,
+            usesDeviceSampling: usesDeviceSampling)
         let probe = TokenProbe()
         let engine = try EngineLoop(model: model, config: config, sink: probe.receive)
         defer { engine.shutdown() }
@@ -69,6 +74,7 @@ public enum SingleRequestBench {
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
         var allocationsPerStep: Double?
+        let before = engine.load.stats
         for _ in 0..<runs {
             let start = ContinuousClock.now
             _ = try probe.run(prompt, params: prefillOnly, on: engine)
@@ -85,7 +91,9 @@ public enum SingleRequestBench {
             model: modelName, backend: backendName, threads: threads, weightDType: weightDType,
             kvCacheDType: kvCacheDType.description, promptTokens: promptTokens,
             decodeTokens: decodeTokens, prefillTokensPerSecond: prefillRates.median,
-            decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep)
+            decodeTokensPerSecond: decodeRates.median, decodeAllocationsPerStep: allocationsPerStep,
+            logitsBytesPerStep: Double(engine.load.stats.logitsBytes - before.logitsBytes)
+                / Double(max(1, engine.load.stats.stepCount - before.stepCount)))
     }
 
     /// The prompt and decode tokens asked for do not fit the model's context.

@@ -42,6 +42,17 @@ public enum KVMemoryBudget: Sendable, Hashable {
         return Int(bytes)
     }
 
+    /// Why `text` is not a usable `--kv-memory` value (a byte count, or a fraction of available
+    /// memory of at most 0.9), or nil when it is one.
+    public static func problem(_ text: String) -> String? {
+        switch parse(text) {
+        case nil: "--kv-memory '\(text)' is neither a byte count like 512M or 2G nor a fraction like 0.3"
+        case .fractionOfAvailable(let fraction) where fraction > 0.9:
+            "--kv-memory as a fraction of available RAM must be at most 0.9, got \(text)"
+        default: nil
+        }
+    }
+
     /// Parses a budget given as one value: a plain number in `(0, 1)` is a fraction of available
     /// memory (`0.3`), anything else a byte count as ``parseBytes(_:)`` reads it (`512M`).
     /// Returns `nil` when it is neither.
@@ -110,6 +121,9 @@ public struct EngineConfig: Sendable {
     public var isPublishingKVEvents: Bool
     /// Seed of the published page-hash chains (``RadixTree/PageHasher``); must equal the router's.
     public var hashSeed: UInt64
+    /// Sample on the device where it claims argmax or top-k and a step's requests allow it
+    /// (``ModelRunner``); off: every step downloads the full logits rows (`--host-sampling`).
+    public var usesDeviceSampling: Bool
 
     /// Creates a configuration.
     public init(
@@ -124,7 +138,8 @@ public struct EngineConfig: Sendable {
         extraEOSTokenIDs: Set<Int32> = [],
         isCheckingIntegrity: Bool = false,
         isPublishingKVEvents: Bool = false,
-        hashSeed: UInt64 = SchedulerConfig(pageCount: 1).hashSeed
+        hashSeed: UInt64 = SchedulerConfig(pageCount: 1).hashSeed,
+        usesDeviceSampling: Bool = true
     ) {
         self.pageSize = pageSize
         self.kvMemory = kvMemory
@@ -138,6 +153,7 @@ public struct EngineConfig: Sendable {
         self.isCheckingIntegrity = isCheckingIntegrity
         self.isPublishingKVEvents = isPublishingKVEvents
         self.hashSeed = hashSeed
+        self.usesDeviceSampling = usesDeviceSampling
     }
 
     /// What this configuration needs of a device: its KV cache dtype and page size. Commands

@@ -33,7 +33,8 @@ final class EngineCore {
         self.config = config
         scheduler = Scheduler(config: schedulerConfig)
         runner = try ModelRunner(
-            model: model, cache: config.kvCacheSpec(for: model, pageCount: schedulerConfig.pageCount), seed: config.seed)
+            model: model, cache: config.kvCacheSpec(for: model, pageCount: schedulerConfig.pageCount), seed: config.seed,
+            usesDeviceSampling: config.usesDeviceSampling)
         vocabularySize = model.config.vocabularySize
         self.emit = emit
         self.cacheEventSink = cacheEventSink
@@ -155,6 +156,7 @@ final class EngineCore {
         }
         stats.forwardSeconds += result.forwardSeconds
         stats.samplingSeconds += result.samplingSeconds
+        stats.logitsBytes += result.logitsBytes
         rateWindow.add(
             prefillTokens: batch.isPrefill ? batch.scheduledTokenCount : 0, sampledTokens: result.sampled.count,
             stepSeconds: seconds, isPrefill: batch.isPrefill)

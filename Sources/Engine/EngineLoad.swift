@@ -32,6 +32,9 @@ public struct EngineStats: Sendable, Hashable {
     public var forwardSeconds = 0.0
     /// Seconds spent downloading logits and sampling.
     public var samplingSeconds = 0.0
+    /// Bytes read back from the device for sampling: full logits rows, or with on-device
+    /// sampling only token ids or top-k candidates.
+    public var logitsBytes = 0
 
     /// Creates zeroed counters.
     public init() {}

@@ -25,19 +25,31 @@ public final class ModelRunner {
     private var sampler = Sampler()
     private var states: [RequestID: RequestSamplingState] = [:]
     private var seeds: SeededRandom
+    /// The device's sampling hooks this runner may use (none with `usesDeviceSampling` off).
+    private let deviceHooks: OptionalHooks
+    private let maxTopK: Int
+    // Reused storage of on-device sampling results.
+    private var candidateIDs: [Int32] = []
+    private var candidateValues: [Float] = []
+    private var logitsBytes = 0
 
     // Reused storage of the results; each step hands them out in its ``StepResult``.
     private var sampled: [(requestID: RequestID, tokenID: Int32)] = []
     private var logprobs: [RequestID: TokenLogprobs] = [:]
 
     /// Has the model's backend allocate a KV cache of `spec` (whose page ids are the scheduler's)
-    /// in its own layout. `seed` seeds requests that carry no seed of their own.
+    /// in its own layout. `seed` seeds requests that carry no seed of their own. With
+    /// `usesDeviceSampling`, steps whose requests allow it sample through the device's argmax or
+    /// top-k hook where it claims one, instead of downloading whole logits rows.
     /// - Throws: ``Backends/BackendError`` when the device cannot hold `spec` or is out of memory.
-    public init(model: any ForwardModel, cache spec: KVCacheSpec, seed: UInt64) throws {
+    public init(model: any ForwardModel, cache spec: KVCacheSpec, seed: UInt64, usesDeviceSampling: Bool = true) throws {
         self.model = model
         self.pageSize = spec.pageSize
         cache = try model.backend.makeKVCache(spec)
         seeds = SeededRandom(seed: seed)
+        let capabilities = model.backend.device.capabilities
+        deviceHooks = usesDeviceSampling ? capabilities.hooks.intersection([.deviceArgmax, .deviceTopK]) : []
+        maxTopK = capabilities.maxTopK
     }
 
     /// Starts tracking a request's sampling state (call once, before it is scheduled).
@@ -58,10 +70,10 @@ public final class ModelRunner {
         prepare(batch)
         let logits = try model.forward(stepInputs, cache: cache)
         let forwardEnd = ContinuousClock.now
-        sample(batch, logits: logits)
+        try sample(batch, logits: logits)
         return StepResult(
             sampled: sampled, logprobs: logprobs, forwardSeconds: (forwardEnd - start).seconds,
-            samplingSeconds: (ContinuousClock.now - forwardEnd).seconds)
+            samplingSeconds: (ContinuousClock.now - forwardEnd).seconds, logitsBytes: logitsBytes)
     }
 
     /// Fills the reused forward batch: one sequence per entry, logits for sampling entries.
@@ -74,11 +86,15 @@ public final class ModelRunner {
         }
     }
 
-    /// Samples one token per sampling entry from the step's logits rows, in entry order.
-    private func sample(_ batch: ScheduledBatch, logits: Tensor) {
+    /// Samples one token per sampling entry from the step's logits rows, in entry order: on the
+    /// device when every row allows it (``deviceSamplingWidth(_:)``), else from the rows downloaded.
+    private func sample(_ batch: ScheduledBatch, logits: Tensor) throws {
         sampled.removeAll(keepingCapacity: true)
         logprobs.removeAll(keepingCapacity: true)
+        logitsBytes = 0
         guard logits.rows > 0 else { return }
+        if let width = deviceSamplingWidth(batch) { return try sampleOnDevice(batch, logits: logits, width: width) }
+        logitsBytes = logits.elementCount * MemoryLayout<Float>.size
         let vocabulary = logits.columns
         withHostLogits(logits) { host in
             var row = 0
@@ -87,6 +103,66 @@ public final class ModelRunner {
                 sampled.append((entry.requestID, sampleRow(values, for: entry.requestID)))
                 row += 1
             }
+        }
+    }
+
+    /// How many candidates per row the device must return for this step to be sampled from them
+    /// exactly: 0 for argmax (every row plain greedy), k for top-k (every row greedy, or with a
+    /// `top_k` the device can return); nil when a row needs the whole distribution (penalties,
+    /// logprobs, no `top_k`) or the device claims no hook that fits.
+    private func deviceSamplingWidth(_ batch: ScheduledBatch) -> Int? {
+        guard !deviceHooks.isEmpty else { return nil }
+        var width = 0
+        for entry in batch.entries where entry.shouldSample {
+            guard let state = states[entry.requestID], !state.hasPenalties, state.params.logprobs == nil else { return nil }
+            if state.settings.isGreedy { continue }
+            guard state.settings.topK >= 1 && state.settings.topK <= maxTopK else { return nil }
+            width = max(width, state.settings.topK)
+        }
+        if width == 0 && deviceHooks.contains(.deviceArgmax) { return 0 }
+        return deviceHooks.contains(.deviceTopK) ? max(width, 1) : nil
+    }
+
+    /// Samples every row from the device's argmax (`width` 0) or its `width` largest logits.
+    private func sampleOnDevice(_ batch: ScheduledBatch, logits: Tensor, width: Int) throws {
+        let rows = logits.rows
+        let count = rows * max(width, 1)
+        if candidateIDs.count < count {
+            candidateIDs = [Int32](repeating: 0, count: count)
+            candidateValues = [Float](repeating: 0, count: count)
+        }
+        if width == 0 {
+            try candidateIDs.withUnsafeMutableBufferPointer { try model.backend.argmax(logits, into: $0) }
+            logitsBytes = rows * MemoryLayout<Int32>.size
+        } else {
+            try candidateIDs.withUnsafeMutableBufferPointer { ids in
+                try candidateValues.withUnsafeMutableBufferPointer { values in
+                    try model.backend.topK(logits, k: width, ids: ids, values: values)
+                }
+            }
+            logitsBytes = count * (MemoryLayout<Int32>.size + MemoryLayout<Float>.size)
+        }
+        var row = 0
+        for entry in batch.entries where entry.shouldSample {
+            guard var state = states[entry.requestID] else {
+                preconditionFailure("Invalid state: \(entry.requestID) was not registered")
+            }
+            let token: Int32
+            if width == 0 {
+                token = candidateIDs[row]
+            } else {
+                token = candidateIDs.withUnsafeBufferPointer { ids in
+                    candidateValues.withUnsafeBufferPointer { values in
+                        let span = row * width..<(row + 1) * width
+                        return state.sample(
+                            topCandidates: UnsafeBufferPointer(rebasing: ids[span]),
+                            values: UnsafeBufferPointer(rebasing: values[span]), using: &sampler)
+                    }
+                }
+                states[entry.requestID] = state
+            }
+            sampled.append((entry.requestID, token))
+            row += 1
         }
     }
 

@@ -58,6 +58,15 @@ struct RequestSamplingState {
     }
 
     /// Records a generated token.
+    /// Samples from a device's top-k candidates of this request's row (largest first); only for
+    /// requests without penalties or logprobs, which are greedy or have a `top_k` of at most the
+    /// candidates' count (``ModelRunner`` checks).
+    mutating func sample(
+        topCandidates ids: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, using sampler: inout Sampler
+    ) -> Int32 {
+        sampler.sample(topCandidates: ids, values: values, settings: settings, random: &random)
+    }
+
     mutating func record(_ token: Int32) {
         if usesRepetitionPenalty { seenTokens.insert(token) }
         if usesOutputPenalties { outputCounts[token, default: 0] += 1 }

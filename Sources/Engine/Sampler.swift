@@ -65,26 +65,52 @@ public struct Sampler {
         return 0
     }
 
-    /// Samples one token from `logits` with `settings`, drawing from `random`.
+    /// Samples a token id from one row of logits (vocabulary-sized): greedy at zero temperature or
+    /// `topK == 1`, else softmax sampling over the candidates left by top-k, top-p and min-p.
     public mutating func sample(
         _ logits: UnsafeBufferPointer<Float>, settings: SamplerSettings, random: inout SeededRandom
     ) -> Int32 {
         if settings.isGreedy { return Self.argmax(logits) }
         candidates.removeAll(keepingCapacity: true)
-        let inverseTemperature = 1 / settings.temperature
         for (i, value) in logits.enumerated() where value > -Float.infinity {
-            candidates.append((Int32(i), value * inverseTemperature))
+            candidates.append((Int32(i), value))
         }
         guard !candidates.isEmpty else { return Self.argmax(logits) }
-        candidates.sort { $0.value > $1.value }
+        candidates.sort { $0.value > $1.value || ($0.value == $1.value && $0.id < $1.id) }
+        return pick(settings: settings, random: &random)
+    }
+
+    /// Samples as ``sample(_:settings:random:)`` would from the whole row, given only the row's
+    /// largest logits as a device's top-k returns them (`ids`/`values`, largest first, equal
+    /// values by lower id). Exact when the row is greedy or `settings.topK` is in `1...ids.count`:
+    /// top-p and min-p then only ever look inside the top-k.
+    public mutating func sample(
+        topCandidates ids: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, settings: SamplerSettings,
+        random: inout SeededRandom
+    ) -> Int32 {
+        precondition(!ids.isEmpty && ids.count == values.count, "no candidates")
+        if settings.isGreedy { return ids[0] }
+        precondition(settings.topK >= 1 && settings.topK <= ids.count, "top-k candidates do not cover the request's top_k")
+        candidates.removeAll(keepingCapacity: true)
+        for j in 0..<settings.topK where values[j] > -Float.infinity {
+            candidates.append((ids[j], values[j]))
+        }
+        guard !candidates.isEmpty else { return ids[0] }
+        return pick(settings: settings, random: &random)
+    }
+
+    /// Draws from ``candidates`` (raw logits, largest first): top-k, temperature, softmax, top-p,
+    /// min-p, then one uniform draw.
+    private mutating func pick(settings: SamplerSettings, random: inout SeededRandom) -> Int32 {
         if settings.topK > 0 && settings.topK < candidates.count {
             candidates.removeSubrange(settings.topK...)
         }
         // Softmax over what is left, in descending order.
-        let maximum = candidates[0].value
+        let inverseTemperature = 1 / settings.temperature
+        let maximum = candidates[0].value * inverseTemperature
         var total: Float = 0
         for i in candidates.indices {
-            candidates[i].value = expf(candidates[i].value - maximum)
+            candidates[i].value = expf(candidates[i].value * inverseTemperature - maximum)
             total += candidates[i].value
         }
         var keep = candidates.count

@@ -18,12 +18,16 @@ public struct StepResult: Sendable {
     public var forwardSeconds: Double
     /// Seconds reading the logits and sampling.
     public var samplingSeconds: Double
+    /// Bytes read back from the device for sampling in this step (logits rows, or token ids or
+    /// top-k candidates when sampled on the device).
+    public var logitsBytes: Int
 
     /// Creates a result.
     public init(
         sampled: [(requestID: RequestID, tokenID: Int32)], logprobs: [RequestID: TokenLogprobs], forwardSeconds: Double,
-        samplingSeconds: Double
+        samplingSeconds: Double, logitsBytes: Int = 0
     ) {
+        self.logitsBytes = logitsBytes
         self.sampled = sampled
         self.logprobs = logprobs
         self.forwardSeconds = forwardSeconds

@@ -101,7 +101,7 @@ struct BenchCommand: ParsableCommand {
                 maxStepTokens: max(promptTokens, 16), requirements: engineOptions.deviceRequirements(pageSize: modelOptions.pageSize))
             let result = try SingleRequestBench.measure(
                 model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
-                kvCacheDType: engineOptions.kvCacheDType,
+                kvCacheDType: engineOptions.kvCacheDType, usesDeviceSampling: !engineOptions.hostSampling,
                 promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
             StandardOutput.write(json ? try result.jsonLine() : result.summary)
         default:

@@ -19,18 +19,11 @@ struct EngineOptions: ParsableArguments {
     var noPrefixCache = false
     @Option(help: "Admission order of waiting requests: fcfs (arrival), or lpm (longest cached prefix first, requests on the same cached prefix together).")
     var schedulePolicy: SchedulePolicyName = .fcfs
+    @Flag(help: "Download whole logits rows every step even where the device samples (argmax, top-k) itself.")
+    var hostSampling = false
 
     func validate() throws {
-        if let kvMemory {
-            switch KVMemoryBudget.parse(kvMemory) {
-            case nil:
-                throw ValidationError("--kv-memory '\(kvMemory)' is neither a byte count like 512M or 2G nor a fraction like 0.3")
-            case .fractionOfAvailable(let fraction) where fraction > 0.9:
-                throw ValidationError("--kv-memory as a fraction of available RAM must be at most 0.9, got \(kvMemory)")
-            default:
-                break
-            }
-        }
+        if let problem = kvMemory.flatMap(KVMemoryBudget.problem) { throw ValidationError(problem) }
         guard kvFraction.isFinite, kvFraction > 0, kvFraction <= 0.9 else {
             throw ValidationError("--kv-fraction must be in (0, 0.9], got \(kvFraction)")
         }
@@ -44,7 +37,7 @@ struct EngineOptions: ParsableArguments {
         return EngineConfig(
             pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType, maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunningRequests, policy: schedulePolicy.policy, isPrefixCacheEnabled: !noPrefixCache,
-            seed: seed)
+            seed: seed, usesDeviceSampling: !hostSampling)
     }
 }
 
