@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "WorkerService",
             dependencies: [
-                "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes", "Models",
+                "Backends", "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes", "Models",
                 "Tokenizers", "ProcessLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -214,7 +214,7 @@ let package = Package(
             name: "SchedulingTests", dependencies: ["ServingTypes", "Scheduling", "KVPaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BackendConformanceTests",
-            dependencies: ["BackendCatalog", "Backends", "TestSupport", "ServingTypes"],
+            dependencies: ["BackendCatalog", "BackendPlugin", "Backends", "TestSupport", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),

@@ -75,8 +75,9 @@ public enum KVMemoryBudget: Sendable, Hashable {
         return nil
     }
 
-    /// The page count this budget buys at `bytesPerPage`, at least 1 and at most `limit`.
-    public func pageCount(bytesPerPage: Int, limit: Int) -> Int {
+    /// The page count this budget buys at `bytesPerPage`, at least 1 and at most `limit`. A
+    /// fraction is of `availableBytes` when given (a device's own free memory), else of the host's.
+    public func pageCount(bytesPerPage: Int, limit: Int, availableBytes: Int? = nil) -> Int {
         precondition(bytesPerPage > 0 && limit > 0)
         let pages: Int
         switch self {
@@ -85,7 +86,7 @@ public enum KVMemoryBudget: Sendable, Hashable {
         case .bytes(let bytes):
             pages = bytes / bytesPerPage
         case .fractionOfAvailable(let fraction):
-            let available = Self.availableMemoryBytes() ?? (1 << 30)
+            let available = availableBytes ?? Self.availableMemoryBytes() ?? (1 << 30)
             pages = min(Int(Double(available) * fraction), Self.fractionCapBytes) / bytesPerPage
         }
         return min(max(1, pages), limit)
@@ -177,8 +178,11 @@ public struct EngineConfig: Sendable {
         let running = max(1, min(maxRunningRequests, model.maxLogitRows))
         let bytesPerPage = try model.backend.kvCacheBytesPerPage(kvCacheSpec(for: model))
         let limit = 2 * running * ((maxLength + pageSize - 1) / pageSize)
+        // A device with its own memory (weights already loaded) is budgeted by what it has left.
+        let device = model.backend.device
+        let deviceFree = device.capabilities.sharesHostMemory ? nil : device.memoryInfo().free
         return SchedulerConfig(
-            pageCount: kvMemory.pageCount(bytesPerPage: bytesPerPage, limit: limit),
+            pageCount: kvMemory.pageCount(bytesPerPage: bytesPerPage, limit: limit, availableBytes: deviceFree),
             pageSize: pageSize,
             maxBatchedTokens: max(1, min(maxBatchedTokens, model.maxStepTokens)),
             maxRunningRequests: running,

@@ -81,7 +81,9 @@ public enum ProcessServices {
         _ services: [any Service], signals: ShutdownSignals, logger: Logger
     ) async throws {
         let configurations = ([signals] + services).map {
-            ServiceGroupConfiguration.ServiceConfiguration(service: $0)
+            // Returning is a normal end (a rank told to shut down by its leader): the others
+            // shut down gracefully and the group does not report it as an error.
+            ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: configurations, logger: logger))
         signals.attach(to: group)

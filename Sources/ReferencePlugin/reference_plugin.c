@@ -3,26 +3,26 @@
  *
  * A complete implementation of include/radixserve/backend.h for a pretend device, written as the
  * template a chip vendor starts from. Its math mirrors the Swift reference backend
- * (Sources/BackendReference) exactly: f64 accumulation in matmul, rms_norm and attention, f32
+ * (Sources/BackendReference) bit for bit: f64 accumulation in matmul, rms_norm and attention, f32
  * everywhere else, the same libm calls, bf16/f16 rounded to nearest even.
  *
  * The pretend device:
- *   - Device memory is plain heap memory the server never sees (host_address is NULL), with a
- *     capacity of RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB MiB (default 16384), so out-of-memory
- *     paths can be exercised.
- *   - Each rs_backend is one in-order queue run by one worker thread, the way a GPU stream runs
- *     kernels: ops validate their arguments on the calling thread, are queued, and return; the
- *     worker runs them in order. A failure at run time is kept and reported by the next
+ *   - Device memory is heap memory the server never sees (host_address is NULL), with a capacity
+ *     of RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB MiB (default 16384), so that running out of it
+ *     can be tested.
+ *   - Each rs_backend is one in-order queue run by one worker thread, as a GPU stream runs
+ *     kernels: an op validates its arguments on the calling thread, is queued, and returns; the
+ *     worker runs the queue in order. A failure at run time is kept and reported by the next
  *     end_step, synchronize, download, argmax or top_k.
  *
- * Where a real device would do something else, a comment starting "A real device" says what.
+ * Comments starting "A real device" say what a vendor's plugin would do instead.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-/* Match the Swift reference bit for bit: Swift never contracts a*b+c into a fused multiply-add,
- * so neither may we (GCC in ISO C mode already does not contract). */
+/* Swift never fuses a*b+c into one rounding; neither may we, to match it bit for bit (GCC in ISO
+ * C mode does not contract either). */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
@@ -47,18 +47,16 @@
 #define RS_PRINTF(f, a)
 #endif
 
-#define PLUGIN_NAME "reference-c"
 #define MEMORY_ENV "RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB"
 #define DEFAULT_MEMORY_MB 16384u
 #define MAX_TOP_K 64
 #define ERROR_CAPACITY 512
+#define ANY (-1) /* a shape check's "any number of rows (columns)" */
 
 #define F32_ONLY (1u << RS_DTYPE_F32)
 #define ALL_DTYPES ((1u << RS_DTYPE_F32) | (1u << RS_DTYPE_F16) | (1u << RS_DTYPE_BF16))
 
-/* ------------------------------------------------------------------------------------------ */
-/* Global state: the pretend device's memory, and each thread's plugin-level error message.    */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Global state: the pretend device's memory and each thread's plugin-level error ========= */
 
 /* A real device would ask its SDK for free and total memory instead of counting. */
 static struct {
@@ -66,12 +64,10 @@ static struct {
     _Atomic uint64_t used;     /* bytes held by live buffers and KV caches */
 } device_memory = { (uint64_t)DEFAULT_MEMORY_MB << 20, 0 };
 
-/* last_error(NULL): the last failed plugin-level call (or call without a backend) of this thread. */
+/* last_error(NULL): this thread's last failed plugin-level call (or call without a backend). */
 static _Thread_local char thread_error[ERROR_CAPACITY];
 
-/* ------------------------------------------------------------------------------------------ */
-/* Handles                                                                                     */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Handles ================================================================================ */
 
 /* Device memory. A real device would hold its SDK's allocation (a device pointer) here. */
 struct rs_buffer {
@@ -80,7 +76,7 @@ struct rs_buffer {
     rs_buffer_usage usage;
 };
 
-/* A paged KV cache, laid out token-major per layer like the Swift reference:
+/* A paged KV cache laid out like the Swift reference's, token-major per layer:
  * keys[layer][slot][kv_head][head_dim] and values likewise, in exactly spec.dtype. */
 struct rs_kv_cache {
     rs_kv_cache_spec spec;
@@ -90,10 +86,10 @@ struct rs_kv_cache {
     void *values;
 };
 
-/* A private copy of one step's inputs (rs_step_inputs), in one allocation. Arrays of count 0 may
- * point anywhere; query_starts and page_table_starts always hold sequence_count + 1 entries. */
+/* A private copy of one step's inputs (rs_step_inputs), in one allocation. query_starts and
+ * page_table_starts always hold sequence_count + 1 entries ([0] when there are no sequences). */
 typedef struct step_data {
-    int32_t token_count, sequence_count, page_id_count, logit_row_count;
+    int32_t token_count, sequence_count, logit_row_count;
     int32_t *token_ids, *positions, *slot_mapping;
     int32_t *query_starts, *context_lengths, *page_table_starts, *page_ids;
     int32_t *logit_rows;
@@ -109,18 +105,17 @@ typedef enum command_kind {
 typedef struct command {
     struct command *next;
     command_kind kind;
-    rs_tensor t[4];        /* tensor operands, in the order of the op's parameters */
-    int has_bias;          /* matmul: t[2] is the bias */
-    rs_buffer *buffer;     /* upload, download, release_buffer; copy_weight's destination */
-    rs_kv_cache *cache;    /* store_kv, attention, release_kv_cache */
-    int32_t layer;         /* store_kv, attention */
-    int32_t count;         /* rope_table: frequencies; rope: head_dim; top_k: k */
-    float scalar;          /* rms_norm: epsilon; rope_table, attention: scale */
+    rs_tensor t[4];         /* tensor operands in the op's parameter order; absent: buffer NULL */
+    rs_buffer *buffer;      /* upload, download, release_buffer; copy_weight's destination */
+    rs_kv_cache *cache;     /* store_kv, attention, release_kv_cache */
+    int32_t layer;          /* store_kv, attention */
+    int32_t count;          /* rope_table: frequencies; rope: head_dim; top_k: k */
+    float scalar;           /* rms_norm: epsilon; rope_table, attention: scale */
     uint64_t offset, bytes; /* upload, download */
-    void *owned;           /* upload: staged bytes; rope_table: inverse frequencies (freed with it) */
-    void *host;            /* download: destination; argmax, top_k: ids */
-    float *host_values;    /* top_k: values */
-    step_data *step;       /* begin_step: the step, handed to the worker when it runs */
+    void *owned;            /* upload: staged bytes; rope_table: frequencies (freed with the command) */
+    void *host;             /* download: destination; argmax, top_k: ids */
+    float *host_values;     /* top_k: values */
+    step_data *step;        /* begin_step: the step, handed to the worker when it runs */
 } command;
 
 struct rs_backend {
@@ -130,20 +125,19 @@ struct rs_backend {
     pthread_t worker;
     /* Under lock: */
     command *head, *tail;
-    int running;             /* the worker is running a command it took off the queue */
-    int stopping;            /* destroy_backend asks the worker to exit */
-    rs_status failure;       /* first failure of a queued command, not yet reported */
+    int running;  /* the worker is running a command it took off the queue */
+    int stopping; /* destroy_backend asks the worker to exit */
+    rs_status failure; /* first failure of a queued command not yet reported, and its message: */
     char failure_message[ERROR_CAPACITY];
-    /* Worker thread only: the step the queued ops read (installed by CMD_BEGIN_STEP). */
+    /* Worker thread only: the step queued ops read (installed by CMD_BEGIN_STEP). */
     step_data *device_step;
-    /* Calling thread only: the latest begin_step's inputs, to validate ops against. */
+    /* Calling thread only: the latest begin_step's inputs, to validate ops against, and the
+     * message of last_error(backend). */
     step_data *host_step;
-    char error[ERROR_CAPACITY]; /* last_error(backend) */
+    char error[ERROR_CAPACITY];
 };
 
-/* ------------------------------------------------------------------------------------------ */
-/* Errors                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Errors ================================================================================= */
 
 RS_PRINTF(3, 4)
 static rs_status fail(rs_backend *b, rs_status status, const char *format, ...) {
@@ -160,16 +154,15 @@ static rs_status fail(rs_backend *b, rs_status status, const char *format, ...) 
         if (try_status_ != RS_OK) return try_status_; \
     } while (0)
 
-#define REQUIRE_BACKEND(b, op) \
-    do { \
-        if (!(b)) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "%s: backend is NULL", (op)); \
-    } while (0)
+/* Every call on a backend starts so: it names itself for messages and refuses a NULL backend. */
+#define BEGIN_OP(name) \
+    const char *op = (name); \
+    if (!b) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "%s: backend is NULL", op)
 
-/* ------------------------------------------------------------------------------------------ */
-/* Numbers: dtypes, bf16 and f16                                                               */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Numbers: dtypes, bf16 and f16 ========================================================== */
 
 static size_t dtype_size(rs_dtype d) { return d == RS_DTYPE_F32 ? 4 : 2; }
+static int dtype_is_known(rs_dtype d) { return (unsigned)d <= (unsigned)RS_DTYPE_BF16; }
 
 static const char *dtype_name(rs_dtype d) {
     switch (d) {
@@ -177,10 +170,8 @@ static const char *dtype_name(rs_dtype d) {
     case RS_DTYPE_F16: return "f16";
     case RS_DTYPE_BF16: return "bf16";
     }
-    return "an unknown dtype";
+    return "unknown";
 }
-
-static int dtype_is_known(rs_dtype d) { return (unsigned)d <= (unsigned)RS_DTYPE_BF16; }
 
 static uint32_t float_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float bits_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
@@ -188,36 +179,36 @@ static float bits_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 /* bf16 is the high half of an f32. */
 static float f32_from_bf16(uint16_t h) { return bits_float((uint32_t)h << 16); }
 
-/* Round to nearest even; NaN stays a quiet NaN (as HalfPrecision.swift's bf16FromFloat). */
+/* Round to nearest even; NaN stays a quiet NaN (HalfPrecision.swift's bf16FromFloat). */
 static uint16_t bf16_from_f32(float f) {
     uint32_t bits = float_bits(f);
     if (isnan(f)) return (uint16_t)((bits >> 16) | 0x40);
     return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
 }
 
-/* Exact: every f16 is an f32. */
+/* Exact for every number; NaN comes out quiet, as the hardware conversion Swift uses does. */
 static float f32_from_f16(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
-    if (exponent == 0x1F) return bits_float(sign | 0x7F800000u | (mantissa << 13)); /* inf, NaN */
+    if (exponent == 0x1F) return bits_float(sign | 0x7F800000u | (mantissa ? 0x400000u | (mantissa << 13) : 0));
     if (exponent != 0) return bits_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
-    float magnitude = (float)mantissa * 0x1p-24f; /* zero or subnormal: mantissa * 2^-24, exact */
+    float magnitude = (float)mantissa * 0x1p-24f; /* zero or subnormal: mantissa · 2^-24, exact */
     return sign ? -magnitude : magnitude;
 }
 
-/* Round to nearest even, overflow to infinity, NaN stays a quiet NaN (as Swift's Float16(_:)). */
+/* Round to nearest even, overflow to infinity, NaN stays a quiet NaN (Swift's Float16(_:)). */
 static uint16_t f16_from_f32(float f) {
     uint32_t bits = float_bits(f);
     uint16_t sign = (uint16_t)((bits >> 16) & 0x8000u);
     uint32_t magnitude = bits & 0x7FFFFFFFu;
     if (magnitude > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((magnitude >> 13) & 0x3FFu));
     if (magnitude >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u); /* >= 65520 rounds to inf */
-    if (magnitude >= 0x38800000u) {                                   /* normal f16 (>= 2^-14) */
+    if (magnitude >= 0x38800000u) {                                   /* a normal f16: >= 2^-14 */
         uint32_t rounded = magnitude + 0xFFFu + ((magnitude >> 13) & 1u);
         return (uint16_t)(sign | ((rounded - (112u << 23)) >> 13));
     }
     if (magnitude <= 0x33000000u) return sign; /* <= 2^-25 rounds (to even) to zero */
-    /* Subnormal f16: round(value / 2^-24) with the mantissa shifted right by 126 - exponent. */
+    /* A subnormal f16: value / 2^-24 rounded, i.e. the mantissa shifted right by 126 - exponent. */
     uint32_t exponent = magnitude >> 23, mantissa = (magnitude & 0x7FFFFFu) | 0x800000u;
     uint32_t shift = 126u - exponent, half = 1u << (shift - 1);
     uint32_t quotient = mantissa >> shift, remainder = mantissa & ((1u << shift) - 1);
@@ -242,7 +233,7 @@ static void store_element(void *address, rs_dtype dtype, float value) {
     }
 }
 
-/* Element (row, column) of a validated view. Offsets are element-aligned (check_tensor). */
+/* Element (row, column) of a validated view (element-aligned: check_tensor). */
 static void *element_at(const rs_tensor *t, int64_t row, int64_t column) {
     uint64_t index = (uint64_t)row * (uint64_t)t->row_stride + (uint64_t)column;
     return (uint8_t *)t->buffer->data + t->byte_offset + index * dtype_size(t->dtype);
@@ -252,41 +243,33 @@ static float get(const rs_tensor *t, int64_t row, int64_t column) {
     return load_element(element_at(t, row, column), t->dtype);
 }
 
-static float *f32_at(const rs_tensor *t, int64_t row, int64_t column) {
-    return (float *)element_at(t, row, column);
+static float *f32_at(const rs_tensor *t, int64_t row, int64_t column) { return element_at(t, row, column); }
+
+/* Address of element `d` of `head` at absolute `slot` of `layer` in keys or values. */
+static void *kv_at(const rs_kv_cache *k, void *base, int32_t layer, int64_t slot, int32_t head, int32_t d) {
+    uint64_t index = (((uint64_t)layer * (uint64_t)k->slot_count + (uint64_t)slot) * (uint64_t)k->spec.kv_head_count
+                         + (uint64_t)head) * (uint64_t)k->spec.head_dim + (uint64_t)d;
+    return (uint8_t *)base + index * dtype_size(k->spec.dtype);
 }
 
-/* Element index of feature 0 of `head` at absolute `slot` of `layer`, in keys or values. */
-static uint64_t kv_index(const rs_kv_cache *k, int32_t layer, int64_t slot, int32_t head) {
-    return (((uint64_t)layer * (uint64_t)k->slot_count + (uint64_t)slot) * (uint64_t)k->spec.kv_head_count
-               + (uint64_t)head) * (uint64_t)k->spec.head_dim;
-}
-
-static float kv_load(const rs_kv_cache *k, const void *base, uint64_t index) {
-    return load_element((const uint8_t *)base + index * dtype_size(k->spec.dtype), k->spec.dtype);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Device memory                                                                               */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Device memory ========================================================================== */
 
 /* Charges `bytes` to device memory, or fails naming what was asked and what is free. */
 static rs_status reserve_memory(rs_backend *b, const char *op, uint64_t bytes) {
-    uint64_t capacity = atomic_load(&device_memory.capacity);
-    uint64_t used = atomic_load(&device_memory.used);
+    uint64_t capacity = atomic_load(&device_memory.capacity), used = atomic_load(&device_memory.used);
     do {
         uint64_t free_bytes = used < capacity ? capacity - used : 0;
         if (bytes > free_bytes || bytes > SIZE_MAX)
-            return fail(b, RS_ERROR_OUT_OF_MEMORY,
-                "%s: %" PRIu64 " bytes requested, but only %" PRIu64 " of the device's %" PRIu64 " bytes are free"
-                " (" MEMORY_ENV " sets the capacity in MiB)", op, bytes, free_bytes, capacity);
+            return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: %" PRIu64 " bytes requested, but only %" PRIu64 " of the "
+                "device's %" PRIu64 " bytes are free (" MEMORY_ENV " sets the capacity in MiB)", op, bytes,
+                free_bytes, capacity);
     } while (!atomic_compare_exchange_weak(&device_memory.used, &used, used + bytes));
     return RS_OK;
 }
 
 static void unreserve_memory(uint64_t bytes) { atomic_fetch_sub(&device_memory.used, bytes); }
 
-/* A zeroed buffer. A real device would call its SDK's allocator (and memset kernel) here. */
+/* A zeroed buffer. A real device would call its SDK's allocator (and a memset) here. */
 static rs_status buffer_create(rs_backend *b, const char *op, uint64_t bytes, rs_buffer_usage usage, rs_buffer **out) {
     TRY(reserve_memory(b, op, bytes));
     rs_buffer *buffer = malloc(sizeof *buffer);
@@ -297,9 +280,7 @@ static rs_status buffer_create(rs_backend *b, const char *op, uint64_t bytes, rs
         unreserve_memory(bytes);
         return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: the host heap cannot hold %" PRIu64 " more bytes", op, bytes);
     }
-    buffer->data = data;
-    buffer->size = bytes;
-    buffer->usage = usage;
+    *buffer = (rs_buffer){ .data = data, .size = bytes, .usage = usage };
     *out = buffer;
     return RS_OK;
 }
@@ -312,29 +293,26 @@ static void buffer_free(rs_buffer *buffer) {
 
 static void kv_cache_free(rs_kv_cache *cache) {
     unreserve_memory(cache->bytes);
-    free(cache->keys);
-    free(cache->values);
+    free(cache->keys); /* values share the allocation */
     free(cache);
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Step inputs                                                                                 */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Step inputs ============================================================================ */
 
-/* Checks what begin_step can check alone; ranges that depend on an op's operands (token ids
- * against the table, slots and pages against the cache, logit rows against x) are checked by
- * the op. */
+/* What begin_step can check alone. Ranges that depend on an op's operands (token ids against the
+ * table, slots and pages against the cache, logit rows against x) are checked by that op. */
 static rs_status check_step(rs_backend *b, const rs_step_inputs *in) {
     const char *op = "begin_step";
     if (!in) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: inputs is NULL", op);
     if (in->token_count < 0 || in->sequence_count < 0 || in->logit_row_count < 0)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: negative count (token_count %d, sequence_count %d, "
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: a negative count (token_count %d, sequence_count %d, "
             "logit_row_count %d)", op, in->token_count, in->sequence_count, in->logit_row_count);
     if (in->token_count > 0 && (!in->token_ids || !in->positions || !in->slot_mapping))
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: token_ids, positions and slot_mapping must each hold "
             "token_count (%d) entries, but one is NULL", op, in->token_count);
     if (in->logit_row_count > 0 && !in->logit_rows)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: logit_rows is NULL with logit_row_count %d", op, in->logit_row_count);
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: logit_rows is NULL with logit_row_count %d", op,
+            in->logit_row_count);
     int32_t n = in->sequence_count;
     if (n == 0) return RS_OK; /* no sequences: the attention arrays are not read */
     if (!in->query_starts || !in->context_lengths || !in->page_table_starts)
@@ -346,11 +324,11 @@ static rs_status check_step(rs_backend *b, const rs_step_inputs *in) {
     for (int32_t s = 0; s < n; s++) {
         int64_t queries = (int64_t)in->query_starts[s + 1] - in->query_starts[s];
         if (queries < 0 || in->page_table_starts[s + 1] < in->page_table_starts[s])
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query_starts or page_table_starts decreases at sequence %d",
-                op, s);
+            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query_starts or page_table_starts decreases at "
+                "sequence %d", op, s);
         if (queries > in->context_lengths[s] || in->context_lengths[s] < 0)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: sequence %d has %" PRId64 " new tokens but a context of "
-                "only %d", op, s, queries, in->context_lengths[s]);
+            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: sequence %d has %" PRId64 " new tokens but a context "
+                "of %d", op, s, queries, in->context_lengths[s]);
     }
     if (in->page_table_starts[n] > 0 && !in->page_ids)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: page_ids is NULL but the page tables hold %d pages", op,
@@ -358,8 +336,7 @@ static rs_status check_step(rs_backend *b, const rs_step_inputs *in) {
     return RS_OK;
 }
 
-/* A private copy of checked inputs (of an empty step when `in` is NULL); NULL when out of memory.
- * With no sequences, query_starts and page_table_starts become [0] whatever was passed. */
+/* A private copy of checked inputs (of an empty step when `in` is NULL); NULL when out of memory. */
 static step_data *step_copy(const rs_step_inputs *in) {
     static const int32_t zero = 0;
     rs_step_inputs none = { 0 };
@@ -368,7 +345,7 @@ static step_data *step_copy(const rs_step_inputs *in) {
     size_t count = 3 * (size_t)in->token_count + 3 * (size_t)n + 2 + (size_t)pages + (size_t)in->logit_row_count;
     step_data *s = malloc(sizeof *s + count * sizeof(int32_t));
     if (!s) return NULL;
-    int32_t *next = (int32_t *)(s + 1); /* sizeof(step_data) is a multiple of its pointers' alignment */
+    int32_t *next = (int32_t *)(s + 1); /* the arrays follow the struct (pointer-aligned size) */
 #define TAKE(field, source, length) \
     do { \
         s->field = next; \
@@ -377,7 +354,6 @@ static step_data *step_copy(const rs_step_inputs *in) {
     } while (0)
     s->token_count = in->token_count;
     s->sequence_count = n;
-    s->page_id_count = pages;
     s->logit_row_count = in->logit_row_count;
     TAKE(token_ids, in->token_ids, in->token_count);
     TAKE(positions, in->positions, in->token_count);
@@ -391,12 +367,12 @@ static step_data *step_copy(const rs_step_inputs *in) {
     return s;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Validation helpers                                                                          */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Argument checks ======================================================================== */
 
-/* A usable view: non-NULL, of an allowed dtype, a sane shape, element-aligned, inside its buffer. */
-static rs_status check_tensor(rs_backend *b, const char *op, const char *name, const rs_tensor *t, uint32_t dtypes) {
+/* A usable [rows, columns] view (ANY: any count): non-NULL, of an allowed dtype, a valid shape,
+ * element-aligned and inside its buffer. */
+static rs_status check_tensor(rs_backend *b, const char *op, const char *name, const rs_tensor *t, uint32_t dtypes,
+    int64_t rows, int64_t columns) {
     if (!t) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op, name);
     if (!t->buffer) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s has no buffer", op, name);
     if (!dtype_is_known(t->dtype))
@@ -407,12 +383,19 @@ static rs_status check_tensor(rs_backend *b, const char *op, const char *name, c
     if (t->rows < 0 || t->columns < 0 || t->row_stride < t->columns)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s has an invalid shape [%d, %d] with row stride %d", op, name,
             t->rows, t->columns, t->row_stride);
+    if ((rows != ANY && t->rows != rows) || (columns != ANY && t->columns != columns)) {
+        char r[24] = "any", c[24] = "any";
+        if (rows != ANY) snprintf(r, sizeof r, "%" PRId64, rows);
+        if (columns != ANY) snprintf(c, sizeof c, "%" PRId64, columns);
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s is [%d, %d]; expected [%s, %s]", op, name, t->rows,
+            t->columns, r, c);
+    }
     uint64_t size = dtype_size(t->dtype);
     if (t->byte_offset % size != 0)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s starts at byte offset %" PRIu64 ", not a multiple of its "
             "%" PRIu64 "-byte elements", op, name, t->byte_offset, size);
     if (t->rows > 0) {
-        /* elements < 2^63, but elements * size may overflow: compare against what fits instead. */
+        /* elements < 2^63, but elements · size may overflow: compare with what fits instead. */
         uint64_t elements = (uint64_t)(t->rows - 1) * (uint64_t)t->row_stride + (uint64_t)t->columns;
         if (t->byte_offset > t->buffer->size || elements > (t->buffer->size - t->byte_offset) / size)
             return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s [%d, %d] (row stride %d) at byte offset %" PRIu64
@@ -420,17 +403,6 @@ static rs_status check_tensor(rs_backend *b, const char *op, const char *name, c
                 name, t->rows, t->columns, t->row_stride, t->byte_offset, elements, size, t->buffer->size);
     }
     return RS_OK;
-}
-
-/* `t` is [rows, columns]; -1 accepts any. */
-static rs_status check_shape(rs_backend *b, const char *op, const char *name, const rs_tensor *t, int64_t rows,
-    int64_t columns) {
-    if ((rows < 0 || t->rows == rows) && (columns < 0 || t->columns == columns)) return RS_OK;
-    char expected_rows[24] = "any", expected_columns[24] = "any";
-    if (rows >= 0) snprintf(expected_rows, sizeof expected_rows, "%" PRId64, rows);
-    if (columns >= 0) snprintf(expected_columns, sizeof expected_columns, "%" PRId64, columns);
-    return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s is [%d, %d]; expected [%s, %s]", op, name, t->rows, t->columns,
-        expected_rows, expected_columns);
 }
 
 static rs_status check_cache(rs_backend *b, const char *op, const rs_kv_cache *cache, int32_t layer) {
@@ -441,29 +413,35 @@ static rs_status check_cache(rs_backend *b, const char *op, const rs_kv_cache *c
     return RS_OK;
 }
 
-/* The spec's fields are positive and its dtype one this device holds; `page_count` only when asked. */
+/* Positive fields (page_count only when `need_pages`) and a dtype this device holds. */
 static rs_status check_spec(rs_backend *b, const char *op, const rs_kv_cache_spec *spec, int need_pages) {
     if (!spec) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: spec is NULL", op);
     if (spec->layer_count <= 0 || spec->kv_head_count <= 0 || spec->head_dim <= 0 || spec->page_size <= 0
         || (need_pages && spec->page_count <= 0))
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: every field must be positive (layer_count %d, kv_head_count %d, "
-            "head_dim %d, page_size %d, page_count %d)", op, spec->layer_count, spec->kv_head_count, spec->head_dim,
-            spec->page_size, spec->page_count);
-    /* A device that holds fewer dtypes refuses the others here, never substituting one. */
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: every field must be positive (layer_count %d, kv_head_count "
+            "%d, head_dim %d, page_size %d, page_count %d)", op, spec->layer_count, spec->kv_head_count,
+            spec->head_dim, spec->page_size, spec->page_count);
+    /* A device that holds fewer dtypes refuses the others here; it never substitutes one. */
     if (!dtype_is_known(spec->dtype) || !(ALL_DTYPES & (1u << spec->dtype)))
         return fail(b, RS_ERROR_UNSUPPORTED, "%s: KV cache dtype %s (%d) is not supported; this device holds f32, "
             "bf16 and f16", op, dtype_name(spec->dtype), (int)spec->dtype);
     return RS_OK;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* The queue                                                                                   */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== The queue ============================================================================== */
 
-static command *command_new(rs_backend *b, const char *op, command_kind kind) {
+/* A command for `kind` with copies of the given tensors; NULL (error set) when out of memory. */
+static command *new_command(rs_backend *b, const char *op, command_kind kind, const rs_tensor *t0,
+    const rs_tensor *t1, const rs_tensor *t2, const rs_tensor *t3) {
     command *c = calloc(1, sizeof *c);
-    if (!c) fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory to queue the op", op);
-    else c->kind = kind;
+    if (!c) {
+        fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory to queue the op", op);
+        return NULL;
+    }
+    c->kind = kind;
+    const rs_tensor *operands[4] = { t0, t1, t2, t3 };
+    for (int i = 0; i < 4; i++)
+        if (operands[i]) c->t[i] = *operands[i];
     return c;
 }
 
@@ -473,28 +451,25 @@ static void command_free(command *c) {
     free(c);
 }
 
-/* A real device would launch the op's kernel on its stream here instead. */
-static void submit(rs_backend *b, command *c) {
+/* Appends `c` (NULL: new_command failed) to the queue. A real device would launch the op's
+ * kernel on its stream here instead. */
+static rs_status submit(rs_backend *b, command *c) {
+    if (!c) return RS_ERROR_OUT_OF_MEMORY;
     pthread_mutex_lock(&b->lock);
     if (b->tail) b->tail->next = c;
     else b->head = c;
     b->tail = c;
     pthread_cond_signal(&b->has_work);
     pthread_mutex_unlock(&b->lock);
+    return RS_OK;
 }
 
-/* Waits until every queued command has run (a real device: synchronize its stream). */
-static void drain(rs_backend *b) {
+/* Waits until every queued command has run (a real device: synchronizes its stream), then, when
+ * `report`, returns and clears the first failure among them. */
+static rs_status wait_idle(rs_backend *b, int report) {
     pthread_mutex_lock(&b->lock);
     while (b->head || b->running) pthread_cond_wait(&b->drained, &b->lock);
-    pthread_mutex_unlock(&b->lock);
-}
-
-/* drain, then report (and clear) the first failure of a queued command. */
-static rs_status finish(rs_backend *b) {
-    pthread_mutex_lock(&b->lock);
-    while (b->head || b->running) pthread_cond_wait(&b->drained, &b->lock);
-    rs_status status = b->failure;
+    rs_status status = report ? b->failure : RS_OK;
     if (status != RS_OK) {
         memcpy(b->error, b->failure_message, ERROR_CAPACITY);
         b->failure = RS_OK;
@@ -511,7 +486,7 @@ static void *worker_main(void *argument) {
     pthread_mutex_lock(&b->lock);
     for (;;) {
         while (!b->head && !b->stopping) pthread_cond_wait(&b->has_work, &b->lock);
-        if (!b->head) break; /* stopping, and nothing left */
+        if (!b->head) break; /* stopping, and nothing is left */
         command *c = b->head;
         b->head = c->next;
         if (!b->head) b->tail = NULL;
@@ -534,9 +509,7 @@ static void *worker_main(void *argument) {
     return NULL;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* The ops as the device runs them (worker thread; arguments already validated)                */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== The ops as the device runs them (worker thread; arguments already checked) ============= */
 
 static void run_embedding(const step_data *s, const rs_tensor *table, const rs_tensor *out) {
     for (int32_t i = 0; i < s->token_count; i++)
@@ -552,7 +525,7 @@ static void run_matmul(const rs_tensor *x, const rs_tensor *w, const rs_tensor *
         }
 }
 
-/* Row by row, reading each element before writing it, so `out` may alias `x`. */
+/* Each element is read before it is written, so `out` may alias `x`. */
 static void run_rms_norm(const rs_tensor *x, const rs_tensor *w, float epsilon, const rs_tensor *out) {
     int32_t group = w->columns;
     for (int32_t r = 0; r < x->rows; r++)
@@ -581,37 +554,34 @@ static void run_rope(const rs_tensor *x, const rs_tensor *table, int32_t head_di
         for (int32_t head = 0; head < x->columns; head += head_dim)
             for (int32_t j = 0; j < half; j++) {
                 float cosine = get(table, r, j), sine = get(table, r, half + j);
-                float *p1 = f32_at(x, r, head + j), *p2 = f32_at(x, r, head + half + j);
-                float a = *p1, b = *p2;
-                *p1 = a * cosine - b * sine;
-                *p2 = b * cosine + a * sine;
+                float *first = f32_at(x, r, head + j), *second = f32_at(x, r, head + half + j);
+                float a = *first, b = *second;
+                *first = a * cosine - b * sine;
+                *second = b * cosine + a * sine;
             }
 }
 
 static void run_store_kv(const step_data *s, const rs_tensor *key, const rs_tensor *value, rs_kv_cache *k,
     int32_t layer) {
-    int32_t heads = k->spec.kv_head_count, head_dim = k->spec.head_dim;
-    size_t size = dtype_size(k->spec.dtype);
+    int32_t head_dim = k->spec.head_dim;
     for (int32_t i = 0; i < s->token_count; i++)
-        for (int32_t h = 0; h < heads; h++) {
-            uint64_t base = kv_index(k, layer, s->slot_mapping[i], h);
+        for (int32_t h = 0; h < k->spec.kv_head_count; h++)
             for (int32_t d = 0; d < head_dim; d++) {
-                store_element((uint8_t *)k->keys + (base + d) * size, k->spec.dtype, get(key, i, h * head_dim + d));
-                store_element((uint8_t *)k->values + (base + d) * size, k->spec.dtype, get(value, i, h * head_dim + d));
+                int64_t slot = s->slot_mapping[i];
+                store_element(kv_at(k, k->keys, layer, slot, h, d), k->spec.dtype, get(key, i, h * head_dim + d));
+                store_element(kv_at(k, k->values, layer, slot, h, d), k->spec.dtype, get(value, i, h * head_dim + d));
             }
-        }
 }
 
 /* Causal attention per sequence, as the Swift reference: f64 scores, max-subtracted softmax. */
 static rs_status run_attention(const step_data *s, const rs_tensor *query, const rs_kv_cache *k, int32_t layer,
     float scale, const rs_tensor *out, char *message) {
     int32_t head_dim = k->spec.head_dim, page_size = k->spec.page_size;
-    int32_t heads = query->columns / head_dim, group = heads / k->spec.kv_head_count;
-    int32_t longest = 0;
+    int32_t heads = query->columns / head_dim, group = heads / k->spec.kv_head_count, longest = 0;
     for (int32_t q = 0; q < s->sequence_count; q++)
         if (s->context_lengths[q] > longest) longest = s->context_lengths[q];
-    /* A real device keeps scratch in on-chip memory; here a failed malloc shows how a failure
-     * after the op was queued reaches the server: through the next end_step or synchronize. */
+    /* A real device keeps scores in on-chip memory. Here a failed malloc shows how a failure after
+     * the op returned reaches the server: through the next end_step, synchronize or download. */
     double *weights = malloc(((size_t)longest + 1) * sizeof(double));
     if (!weights) {
         snprintf(message, ERROR_CAPACITY, "attention: no host memory for the scores of %d positions", longest);
@@ -622,16 +592,16 @@ static rs_status run_attention(const step_data *s, const rs_tensor *query, const
         int32_t context = s->context_lengths[q];
         const int32_t *pages = s->page_ids + s->page_table_starts[q];
         for (int32_t j = 0; j < query_count; j++) {
-            int32_t position = context - query_count + j;
+            int32_t position = context - query_count + j; /* this row's place in its sequence */
             for (int32_t h = 0; h < heads; h++) {
                 int32_t kv_head = h / group;
                 double maximum = -INFINITY, total = 0;
                 for (int32_t t = 0; t <= position; t++) {
                     int64_t slot = (int64_t)pages[t / page_size] * page_size + t % page_size;
-                    uint64_t base = kv_index(k, layer, slot, kv_head);
                     double dot = 0;
                     for (int32_t d = 0; d < head_dim; d++)
-                        dot += (double)get(query, row_start + j, h * head_dim + d) * (double)kv_load(k, k->keys, base + d);
+                        dot += (double)get(query, row_start + j, h * head_dim + d)
+                            * (double)load_element(kv_at(k, k->keys, layer, slot, kv_head, d), k->spec.dtype);
                     weights[t] = dot * (double)scale;
                     if (t == 0 || weights[t] > maximum) maximum = weights[t];
                 }
@@ -643,7 +613,8 @@ static rs_status run_attention(const step_data *s, const rs_tensor *query, const
                     double sum = 0;
                     for (int32_t t = 0; t <= position; t++) {
                         int64_t slot = (int64_t)pages[t / page_size] * page_size + t % page_size;
-                        sum += weights[t] * (double)kv_load(k, k->values, kv_index(k, layer, slot, kv_head) + d);
+                        sum += weights[t] * (double)load_element(kv_at(k, k->values, layer, slot, kv_head, d),
+                            k->spec.dtype);
                     }
                     *f32_at(out, row_start + j, h * head_dim + d) = (float)(sum / total);
                 }
@@ -673,27 +644,29 @@ static void run_gather_rows(const step_data *s, const rs_tensor *x, const rs_ten
         memmove(f32_at(out, i, 0), f32_at(x, s->logit_rows[i], 0), (size_t)x->columns * sizeof(float));
 }
 
-/* The first column holding the row's maximum; 0 when no value exceeds -inf (NaN never does). */
+/* The first column holding the row's maximum; 0 when no value exceeds -inf (NaN never does),
+ * as the server's host sampler (Sampler.argmax). */
 static void run_argmax(const rs_tensor *logits, int32_t *ids) {
     for (int32_t r = 0; r < logits->rows; r++) {
         int32_t best = 0;
         float maximum = -INFINITY;
-        for (int32_t c = 0; c < logits->columns; c++) {
-            float v = *f32_at(logits, r, c);
-            if (v > maximum) { maximum = v; best = c; }
-        }
+        for (int32_t c = 0; c < logits->columns; c++)
+            if (*f32_at(logits, r, c) > maximum) {
+                maximum = *f32_at(logits, r, c);
+                best = c;
+            }
         ids[r] = best;
     }
 }
 
-/* Whether (a, column ia) ranks before (b, column ib): larger first, NaN after every number,
+/* Whether (a at column ia) ranks before (b at column ib): larger first, NaN after every number,
  * equal values (and NaNs among themselves) by lower column. */
 static int ranks_before(float a, int32_t ia, float b, int32_t ib) {
     if (isnan(a) || isnan(b)) return isnan(a) && isnan(b) ? ia < ib : !isnan(a);
     return a > b || (a == b && ia < ib);
 }
 
-/* Partial selection: a sorted list of the k best so far; each column is inserted where it ranks. */
+/* Partial selection: a sorted list of the best k so far; each column is inserted where it ranks. */
 static void run_top_k(const rs_tensor *logits, int32_t k, int32_t *ids, float *values) {
     int32_t best_ids[MAX_TOP_K];
     float best[MAX_TOP_K];
@@ -702,7 +675,7 @@ static void run_top_k(const rs_tensor *logits, int32_t k, int32_t *ids, float *v
         for (int32_t c = 0; c < logits->columns; c++) {
             float v = *f32_at(logits, r, c);
             if (kept == k && !ranks_before(v, c, best[k - 1], best_ids[k - 1])) continue;
-            int32_t i = kept < k ? kept++ : k - 1;
+            int32_t i = kept < k ? kept++ : k - 1; /* the free place, or the last one's */
             for (; i > 0 && ranks_before(v, c, best[i - 1], best_ids[i - 1]); i--) {
                 best[i] = best[i - 1];
                 best_ids[i] = best_ids[i - 1];
@@ -718,53 +691,51 @@ static void run_top_k(const rs_tensor *logits, int32_t k, int32_t *ids, float *v
 /* Runs one command; a failure leaves its message in `message` (ERROR_CAPACITY bytes). */
 static rs_status run_command(rs_backend *b, command *c, char *message) {
     const step_data *s = b->device_step;
+    const rs_tensor *t = c->t;
     switch (c->kind) {
     case CMD_BEGIN_STEP:
         free(b->device_step);
         b->device_step = c->step;
-        c->step = NULL; /* now the backend's */
+        c->step = NULL; /* the backend's now */
         break;
     case CMD_UPLOAD: memcpy((uint8_t *)c->buffer->data + c->offset, c->owned, (size_t)c->bytes); break;
     case CMD_DOWNLOAD: memcpy(c->host, (const uint8_t *)c->buffer->data + c->offset, (size_t)c->bytes); break;
-    case CMD_COPY_WEIGHT: {
-        /* A real device would repack into its matmul's preferred tiling here. */
-        size_t row_bytes = (size_t)c->t[0].columns * dtype_size(c->t[0].dtype);
-        for (int32_t r = 0; r < c->t[0].rows; r++)
-            memcpy((uint8_t *)c->buffer->data + (size_t)r * row_bytes, element_at(&c->t[0], r, 0), row_bytes);
+    case CMD_COPY_WEIGHT: { /* A real device would repack into its matmul's preferred tiling here. */
+        size_t row_bytes = (size_t)t[0].columns * dtype_size(t[0].dtype);
+        for (int32_t r = 0; r < t[0].rows; r++)
+            memcpy((uint8_t *)c->buffer->data + (size_t)r * row_bytes, element_at(&t[0], r, 0), row_bytes);
         break;
     }
     case CMD_RELEASE_BUFFER: buffer_free(c->buffer); break;
     case CMD_RELEASE_KV_CACHE: kv_cache_free(c->cache); break;
-    case CMD_EMBEDDING: run_embedding(s, &c->t[0], &c->t[1]); break;
-    case CMD_MATMUL: run_matmul(&c->t[0], &c->t[1], c->has_bias ? &c->t[2] : NULL, &c->t[3]); break;
-    case CMD_RMS_NORM: run_rms_norm(&c->t[0], &c->t[1], c->scalar, &c->t[2]); break;
-    case CMD_ROPE_TABLE: run_rope_table(s, c->owned, c->count, c->scalar, &c->t[0]); break;
-    case CMD_ROPE: run_rope(&c->t[0], &c->t[1], c->count); break;
-    case CMD_STORE_KV: run_store_kv(s, &c->t[0], &c->t[1], c->cache, c->layer); break;
-    case CMD_ATTENTION: return run_attention(s, &c->t[0], c->cache, c->layer, c->scalar, &c->t[1], message);
-    case CMD_SILU_MUL: run_silu_mul(&c->t[0], &c->t[1]); break;
-    case CMD_ADD: run_add(&c->t[0], &c->t[1], &c->t[2]); break;
-    case CMD_GATHER_ROWS: run_gather_rows(s, &c->t[0], &c->t[1]); break;
-    case CMD_ARGMAX: run_argmax(&c->t[0], c->host); break;
-    case CMD_TOP_K: run_top_k(&c->t[0], c->count, c->host, c->host_values); break;
+    case CMD_EMBEDDING: run_embedding(s, &t[0], &t[1]); break;
+    case CMD_MATMUL: run_matmul(&t[0], &t[1], t[2].buffer ? &t[2] : NULL, &t[3]); break;
+    case CMD_RMS_NORM: run_rms_norm(&t[0], &t[1], c->scalar, &t[2]); break;
+    case CMD_ROPE_TABLE: run_rope_table(s, c->owned, c->count, c->scalar, &t[0]); break;
+    case CMD_ROPE: run_rope(&t[0], &t[1], c->count); break;
+    case CMD_STORE_KV: run_store_kv(s, &t[0], &t[1], c->cache, c->layer); break;
+    case CMD_ATTENTION: return run_attention(s, &t[0], c->cache, c->layer, c->scalar, &t[1], message);
+    case CMD_SILU_MUL: run_silu_mul(&t[0], &t[1]); break;
+    case CMD_ADD: run_add(&t[0], &t[1], &t[2]); break;
+    case CMD_GATHER_ROWS: run_gather_rows(s, &t[0], &t[1]); break;
+    case CMD_ARGMAX: run_argmax(&t[0], c->host); break;
+    case CMD_TOP_K: run_top_k(&t[0], c->count, c->host, c->host_values); break;
     }
     return RS_OK;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Plugin level                                                                                */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Plugin level =========================================================================== */
 
-/* A real device would open its driver and enumerate devices here. */
+/* Reads the device memory capacity. A real device would load its driver and find its chips. */
 static rs_status plugin_init(void) {
     uint64_t megabytes = DEFAULT_MEMORY_MB;
     const char *text = getenv(MEMORY_ENV);
     if (text) {
         char *end = NULL;
         unsigned long long parsed = 0;
-        int digits = text[0] >= '0' && text[0] <= '9'; /* strtoull alone would take "-1" or " 5" */
-        if (digits) parsed = strtoull(text, &end, 10);
-        if (!digits || *end != '\0' || parsed == 0 || parsed > (UINT64_MAX >> 20))
+        int digit_first = text[0] >= '0' && text[0] <= '9'; /* strtoull alone takes "-1" and " 5" */
+        if (digit_first) parsed = strtoull(text, &end, 10);
+        if (!digit_first || *end != '\0' || parsed == 0 || parsed > (UINT64_MAX >> 20))
             return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "init: " MEMORY_ENV " is \"%s\"; expected a positive whole "
                 "number of MiB of device memory", text);
         megabytes = parsed;
@@ -777,17 +748,18 @@ static const char *plugin_last_error(rs_backend *b) { return b ? b->error : thre
 
 static rs_status plugin_get_capabilities(rs_capabilities *out) {
     if (!out) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "get_capabilities: out is NULL");
-    memset(out, 0, sizeof *out);
-    out->kind = RS_DEVICE_ACCELERATOR;
-    out->weight_dtypes = ALL_DTYPES;
-    out->kv_cache_dtypes = ALL_DTYPES;
-    out->page_size_multiple = 1;
-    out->shares_host_memory = 0;   /* weights are always uploaded */
-    out->host_visible_buffers = 0; /* the server reads device memory only through download */
-    out->max_threads = 1;          /* one worker thread per backend */
-    out->max_rows_per_step = 0;
-    out->hooks = RS_HOOK_DEVICE_ARGMAX | RS_HOOK_DEVICE_TOP_K;
-    out->max_top_k = MAX_TOP_K;
+    *out = (rs_capabilities){
+        .kind = RS_DEVICE_ACCELERATOR,
+        .weight_dtypes = ALL_DTYPES,
+        .kv_cache_dtypes = ALL_DTYPES,
+        .page_size_multiple = 1,
+        .shares_host_memory = 0,   /* weights are always uploaded */
+        .host_visible_buffers = 0, /* the server reads device memory only through download */
+        .max_threads = 1,          /* one worker thread per backend */
+        .max_rows_per_step = 0,    /* no limit but memory */
+        .hooks = RS_HOOK_DEVICE_ARGMAX | RS_HOOK_DEVICE_TOP_K,
+        .max_top_k = MAX_TOP_K,
+    };
     return RS_OK;
 }
 
@@ -799,50 +771,7 @@ static rs_status plugin_memory_info(uint64_t *free_bytes, uint64_t *total_bytes)
     return RS_OK;
 }
 
-/* A real device would create a stream (and its context) here. `threads` is an upper bound;
- * this device always computes on its one worker thread. */
-static rs_status plugin_create_backend(int32_t threads, rs_backend **out) {
-    const char *op = "create_backend";
-    if (!out) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
-    *out = NULL;
-    if (threads < 0) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "%s: threads is %d; expected 0 or more", op, threads);
-    rs_backend *b = calloc(1, sizeof *b);
-    if (!b) return fail(NULL, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory for the backend", op);
-    b->host_step = step_copy(NULL);
-    b->device_step = step_copy(NULL);
-    if (!b->host_step || !b->device_step) {
-        free(b->host_step);
-        free(b->device_step);
-        free(b);
-        return fail(NULL, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory for the backend", op);
-    }
-    pthread_mutex_init(&b->lock, NULL);
-    pthread_cond_init(&b->has_work, NULL);
-    pthread_cond_init(&b->drained, NULL);
-    int error = pthread_create(&b->worker, NULL, worker_main, b);
-    if (error != 0) {
-        pthread_cond_destroy(&b->drained);
-        pthread_cond_destroy(&b->has_work);
-        pthread_mutex_destroy(&b->lock);
-        free(b->host_step);
-        free(b->device_step);
-        free(b);
-        return fail(NULL, RS_ERROR_DEVICE, "%s: pthread_create failed (%s)", op, strerror(error));
-    }
-    *out = b;
-    return RS_OK;
-}
-
-/* Drains the queue (running any queued releases), stops the worker and frees the backend. A
- * failure nobody collected is dropped with it. */
-static void plugin_destroy_backend(rs_backend *b) {
-    if (!b) return;
-    drain(b);
-    pthread_mutex_lock(&b->lock);
-    b->stopping = 1;
-    pthread_cond_signal(&b->has_work);
-    pthread_mutex_unlock(&b->lock);
-    pthread_join(b->worker, NULL);
+static void backend_free(rs_backend *b) {
     pthread_cond_destroy(&b->drained);
     pthread_cond_destroy(&b->has_work);
     pthread_mutex_destroy(&b->lock);
@@ -851,113 +780,153 @@ static void plugin_destroy_backend(rs_backend *b) {
     free(b);
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Memory                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
+/* A real device would create a stream (and its context) here. `threads` is an upper bound; this
+ * device always computes on its one worker thread. */
+static rs_status plugin_create_backend(int32_t threads, rs_backend **out) {
+    const char *op = "create_backend";
+    if (!out) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
+    *out = NULL;
+    if (threads < 0) return fail(NULL, RS_ERROR_INVALID_ARGUMENT, "%s: threads is %d; expected 0 or more", op, threads);
+    rs_backend *b = calloc(1, sizeof *b);
+    if (!b) return fail(NULL, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory for the backend", op);
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->has_work, NULL);
+    pthread_cond_init(&b->drained, NULL);
+    b->host_step = step_copy(NULL); /* ops before the first begin_step see an empty step */
+    b->device_step = step_copy(NULL);
+    int error = b->host_step && b->device_step ? pthread_create(&b->worker, NULL, worker_main, b) : -1;
+    if (error != 0) {
+        backend_free(b);
+        return fail(NULL, error < 0 ? RS_ERROR_OUT_OF_MEMORY : RS_ERROR_DEVICE, "%s: %s (error %d)", op,
+            error < 0 ? "no host memory for the backend" : "pthread_create failed", error);
+    }
+    *out = b;
+    return RS_OK;
+}
+
+/* Drains the queue (running the releases in it), stops the worker and frees the backend. A
+ * failure nobody collected goes with it. */
+static void plugin_destroy_backend(rs_backend *b) {
+    if (!b) return;
+    wait_idle(b, 0);
+    pthread_mutex_lock(&b->lock);
+    b->stopping = 1;
+    pthread_cond_signal(&b->has_work);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->worker, NULL);
+    backend_free(b);
+}
+
+/* ==== Memory ================================================================================= */
 
 static rs_status plugin_allocate(rs_backend *b, uint64_t byte_count, rs_buffer_usage usage, rs_buffer **out) {
-    REQUIRE_BACKEND(b, "allocate");
-    if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "allocate: out is NULL");
+    BEGIN_OP("allocate");
+    if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
     *out = NULL;
     if ((unsigned)usage > (unsigned)RS_USAGE_COMPUTE)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "allocate: unknown usage %d", (int)usage);
-    /* A real device might place weights, KV cache and activations in different memories. */
-    return buffer_create(b, "allocate", byte_count, usage, out);
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: unknown usage %d", op, (int)usage);
+    /* A real device might place weights, KV caches and activations in different memories. */
+    return buffer_create(b, op, byte_count, usage, out);
 }
 
-/* Queued: ops already queued on the buffer still run (a real device: a stream-ordered free). */
+/* Queues the free of a buffer or cache, so ops already queued on it still run (a real device: a
+ * stream-ordered free). With no backend to queue on, or no memory to queue, it waits and frees. */
+static void release_later(rs_backend *b, command_kind kind, rs_buffer *buffer, rs_kv_cache *cache) {
+    command *c = b ? new_command(b, "release", kind, NULL, NULL, NULL, NULL) : NULL;
+    if (c) {
+        c->buffer = buffer;
+        c->cache = cache;
+        submit(b, c);
+        return;
+    }
+    if (b) wait_idle(b, 0);
+    if (buffer) buffer_free(buffer);
+    if (cache) kv_cache_free(cache);
+}
+
 static void plugin_release_buffer(rs_backend *b, rs_buffer *buffer) {
-    if (!buffer) return;
-    if (!b) { buffer_free(buffer); return; } /* no queue to wait for */
-    command *c = command_new(b, "release_buffer", CMD_RELEASE_BUFFER);
-    if (!c) { drain(b); buffer_free(buffer); return; }
-    c->buffer = buffer;
-    submit(b, c);
+    if (buffer) release_later(b, CMD_RELEASE_BUFFER, buffer, NULL);
 }
 
-/* Bytes [offset, offset + count) lie inside the buffer. */
+/* Bytes [offset, offset + count) lie inside the buffer, and the host side exists. */
 static rs_status check_range(rs_backend *b, const char *op, const rs_buffer *buffer, uint64_t offset, uint64_t count,
     const void *host) {
     if (!buffer) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: buffer is NULL", op);
     if (offset > buffer->size || count > buffer->size - offset)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %" PRIu64 " bytes at offset %" PRIu64 " pass the end of a "
             "%" PRIu64 "-byte buffer", op, count, offset, buffer->size);
-    if (count > 0 && !host) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: host pointer is NULL", op);
+    if (count > 0 && !host) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: the host pointer is NULL", op);
     return RS_OK;
 }
 
-/* The source is staged at once, so the caller may reuse it; a real device would copy it into
- * pinned memory and enqueue a DMA. */
+/* The source is staged at once, so the caller may reuse it on return. A real device would copy
+ * it into pinned memory and queue a DMA. */
 static rs_status plugin_upload(rs_backend *b, rs_buffer *buffer, uint64_t byte_offset, const void *source,
     uint64_t byte_count) {
-    REQUIRE_BACKEND(b, "upload");
-    TRY(check_range(b, "upload", buffer, byte_offset, byte_count, source));
+    BEGIN_OP("upload");
+    TRY(check_range(b, op, buffer, byte_offset, byte_count, source));
     if (byte_count == 0) return RS_OK;
-    command *c = command_new(b, "upload", CMD_UPLOAD);
+    command *c = new_command(b, op, CMD_UPLOAD, NULL, NULL, NULL, NULL);
     if (!c) return RS_ERROR_OUT_OF_MEMORY;
-    c->owned = malloc((size_t)byte_count);
-    if (!c->owned) {
+    if (!(c->owned = malloc((size_t)byte_count))) {
         command_free(c);
-        return fail(b, RS_ERROR_OUT_OF_MEMORY, "upload: no host memory to stage %" PRIu64 " bytes", byte_count);
+        return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory to stage %" PRIu64 " bytes", op, byte_count);
     }
     memcpy(c->owned, source, (size_t)byte_count);
     c->buffer = buffer;
     c->offset = byte_offset;
     c->bytes = byte_count;
-    submit(b, c);
-    return RS_OK;
+    return submit(b, c);
 }
 
 /* Queued behind every earlier op, then waited for; reports any failure of the queued work. */
 static rs_status plugin_download(rs_backend *b, rs_buffer *buffer, uint64_t byte_offset, void *destination,
     uint64_t byte_count) {
-    REQUIRE_BACKEND(b, "download");
-    TRY(check_range(b, "download", buffer, byte_offset, byte_count, destination));
+    BEGIN_OP("download");
+    TRY(check_range(b, op, buffer, byte_offset, byte_count, destination));
     if (byte_count > 0) {
-        command *c = command_new(b, "download", CMD_DOWNLOAD);
-        if (!c) return RS_ERROR_OUT_OF_MEMORY;
-        c->buffer = buffer;
-        c->offset = byte_offset;
-        c->bytes = byte_count;
-        c->host = destination;
-        submit(b, c);
+        command *c = new_command(b, op, CMD_DOWNLOAD, NULL, NULL, NULL, NULL);
+        if (c) {
+            c->buffer = buffer;
+            c->offset = byte_offset;
+            c->bytes = byte_count;
+            c->host = destination;
+        }
+        TRY(submit(b, c));
     }
-    return finish(b);
+    return wait_idle(b, 1);
 }
 
-/* A new contiguous copy of `weight` (byte offset 0, row stride = columns); the server passes it
- * back as matmul's weight and releases the original. */
+/* A new contiguous copy of `weight` (byte offset 0, row stride = columns, as the server then
+ * describes it); the server passes it only as matmul's weight, and releases the original. */
 static rs_status plugin_prepare_matmul_weight(rs_backend *b, const rs_tensor *weight, rs_buffer **out) {
-    const char *op = "prepare_matmul_weight";
-    REQUIRE_BACKEND(b, op);
+    BEGIN_OP("prepare_matmul_weight");
     if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
     *out = NULL;
-    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES));
+    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES, ANY, ANY));
     uint64_t bytes = (uint64_t)weight->rows * (uint64_t)weight->columns * dtype_size(weight->dtype);
-    command *c = command_new(b, op, CMD_COPY_WEIGHT);
+    command *c = new_command(b, op, CMD_COPY_WEIGHT, weight, NULL, NULL, NULL);
     if (!c) return RS_ERROR_OUT_OF_MEMORY;
     rs_status status = buffer_create(b, op, bytes, RS_USAGE_WEIGHTS, &c->buffer);
-    if (status != RS_OK) { command_free(c); return status; }
-    c->t[0] = *weight;
+    if (status != RS_OK) {
+        command_free(c);
+        return status;
+    }
     *out = c->buffer;
-    submit(b, c);
-    return RS_OK;
+    return submit(b, c);
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* KV cache                                                                                    */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== KV cache =============================================================================== */
 
-/* Elements of keys (or of values) in one page of every layer; 0 on overflow. */
+/* Elements of keys (or of values) in one page of every layer; 0 when that overflows. */
 static uint64_t elements_per_page(const rs_kv_cache_spec *spec) {
-    uint64_t n = (uint64_t)spec->layer_count * (uint64_t)spec->kv_head_count; /* < 2^62 */
+    uint64_t n = (uint64_t)spec->layer_count * (uint64_t)spec->kv_head_count; /* each < 2^62 */
     uint64_t m = (uint64_t)spec->page_size * (uint64_t)spec->head_dim;
-    return n != 0 && m > UINT64_MAX / 8 / n ? 0 : n * m;
+    return m > UINT64_MAX / 8 / n ? 0 : n * m;
 }
 
 static rs_status plugin_kv_cache_bytes_per_page(rs_backend *b, const rs_kv_cache_spec *spec, uint64_t *out) {
-    const char *op = "kv_cache_bytes_per_page";
-    REQUIRE_BACKEND(b, op);
+    BEGIN_OP("kv_cache_bytes_per_page");
     if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
     TRY(check_spec(b, op, spec, 0));
     uint64_t elements = elements_per_page(spec);
@@ -966,331 +935,261 @@ static rs_status plugin_kv_cache_bytes_per_page(rs_backend *b, const rs_kv_cache
     return RS_OK;
 }
 
-/* Zeroed keys and values. A real device would allocate them in device memory in its own layout. */
+/* Zeroed keys and values. A real device would allocate them in its memory in its own layout. */
 static rs_status plugin_create_kv_cache(rs_backend *b, const rs_kv_cache_spec *spec, rs_kv_cache **out) {
-    const char *op = "create_kv_cache";
-    REQUIRE_BACKEND(b, op);
+    BEGIN_OP("create_kv_cache");
     if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
     *out = NULL;
     TRY(check_spec(b, op, spec, 1));
     uint64_t page_bytes = elements_per_page(spec) * dtype_size(spec->dtype);
     if (page_bytes == 0 || (uint64_t)spec->page_count > UINT64_MAX / 2 / page_bytes)
         return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: %d pages of this spec overflow 64 bits", op, spec->page_count);
-    uint64_t half = page_bytes * (uint64_t)spec->page_count; /* keys, or values */
+    uint64_t half = page_bytes * (uint64_t)spec->page_count; /* the keys, or the values */
     TRY(reserve_memory(b, op, 2 * half));
-    rs_kv_cache *cache = calloc(1, sizeof *cache);
-    void *keys = calloc(1, (size_t)half), *values = calloc(1, (size_t)half);
-    if (!cache || !keys || !values) {
+    rs_kv_cache *cache = malloc(sizeof *cache);
+    uint8_t *memory = calloc(1, (size_t)(2 * half)); /* the keys, then the values */
+    if (!cache || !memory) {
         free(cache);
-        free(keys);
-        free(values);
+        free(memory);
         unreserve_memory(2 * half);
         return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: the host heap cannot hold %" PRIu64 " more bytes", op, 2 * half);
     }
-    cache->spec = *spec;
-    cache->slot_count = (int64_t)spec->page_count * spec->page_size;
-    cache->bytes = 2 * half;
-    cache->keys = keys;
-    cache->values = values;
+    *cache = (rs_kv_cache){ .spec = *spec, .slot_count = (int64_t)spec->page_count * spec->page_size,
+        .bytes = 2 * half, .keys = memory, .values = memory + half };
     *out = cache;
     return RS_OK;
 }
 
 static void plugin_release_kv_cache(rs_backend *b, rs_kv_cache *cache) {
-    if (!cache) return;
-    if (!b) { kv_cache_free(cache); return; }
-    command *c = command_new(b, "release_kv_cache", CMD_RELEASE_KV_CACHE);
-    if (!c) { drain(b); kv_cache_free(cache); return; }
-    c->cache = cache;
-    submit(b, c);
+    if (cache) release_later(b, CMD_RELEASE_KV_CACHE, NULL, cache);
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* One step                                                                                    */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== One step =============================================================================== */
 
-/* Two copies of the inputs: one for this thread to validate later ops against, one queued for
- * the worker (ops queued before this call still read the previous step's). A real device would
- * upload the arrays (they are small) to device memory here. */
+/* Two copies of the inputs: one for this thread to check later ops against, and one queued for
+ * the worker, so ops queued before this call keep reading the previous step's. A real device
+ * would upload the arrays (they are small) here. */
 static rs_status plugin_begin_step(rs_backend *b, const rs_step_inputs *inputs) {
-    REQUIRE_BACKEND(b, "begin_step");
+    BEGIN_OP("begin_step");
     TRY(check_step(b, inputs));
-    command *c = command_new(b, "begin_step", CMD_BEGIN_STEP);
+    command *c = new_command(b, op, CMD_BEGIN_STEP, NULL, NULL, NULL, NULL);
     if (!c) return RS_ERROR_OUT_OF_MEMORY;
     step_data *host = step_copy(inputs);
     c->step = step_copy(inputs);
     if (!host || !c->step) {
         free(host);
         command_free(c);
-        return fail(b, RS_ERROR_OUT_OF_MEMORY, "begin_step: no host memory to copy the step's inputs");
+        return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory to copy the step's inputs", op);
     }
     free(b->host_step);
     b->host_step = host;
-    submit(b, c);
-    return RS_OK;
+    return submit(b, c);
 }
 
-/* This device waits for the step to finish; one that overlaps steps could return sooner, as long
- * as it reports failures of the step's queued ops here or at the next synchronize. */
+/* This device waits for the step; one that overlaps steps could return at once, reporting the
+ * step's failures at the next synchronize or download instead. */
 static rs_status plugin_end_step(rs_backend *b) {
-    REQUIRE_BACKEND(b, "end_step");
-    return finish(b);
+    BEGIN_OP("end_step");
+    return wait_idle(b, 1);
 }
 
 static rs_status plugin_synchronize(rs_backend *b) {
-    REQUIRE_BACKEND(b, "synchronize");
-    return finish(b);
-}
-
-/* Queues a command whose t[] the caller filled (after validation). */
-static rs_status enqueue(rs_backend *b, const char *op, command_kind kind, const rs_tensor *t0, const rs_tensor *t1,
-    const rs_tensor *t2, const rs_tensor *t3, command **queued) {
-    command *c = command_new(b, op, kind);
-    if (!c) return RS_ERROR_OUT_OF_MEMORY;
-    if (t0) c->t[0] = *t0;
-    if (t1) c->t[1] = *t1;
-    if (t2) c->t[2] = *t2;
-    if (t3) c->t[3] = *t3;
-    if (queued) *queued = c; /* the caller sets its scalars and submits */
-    else submit(b, c);
-    return RS_OK;
+    BEGIN_OP("synchronize");
+    return wait_idle(b, 1);
 }
 
 static rs_status plugin_embedding(rs_backend *b, const rs_tensor *table, const rs_tensor *out) {
-    const char *op = "embedding";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "table", table, ALL_DTYPES));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
+    BEGIN_OP("embedding");
     const step_data *s = b->host_step;
-    TRY(check_shape(b, op, "out (step tokens × table columns)", out, s->token_count, table->columns));
+    TRY(check_tensor(b, op, "table", table, ALL_DTYPES, ANY, ANY));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, s->token_count, table->columns));
     for (int32_t i = 0; i < s->token_count; i++)
         if (s->token_ids[i] < 0 || s->token_ids[i] >= table->rows)
             return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: token_ids[%d] is %d, outside the table's %d rows", op, i,
                 s->token_ids[i], table->rows);
-    return enqueue(b, op, CMD_EMBEDDING, table, out, NULL, NULL, NULL);
+    return submit(b, new_command(b, op, CMD_EMBEDDING, table, out, NULL, NULL));
 }
 
 static rs_status plugin_matmul(rs_backend *b, const rs_tensor *x, const rs_tensor *weight, const rs_tensor *bias,
     const rs_tensor *out) {
-    const char *op = "matmul";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "x", x, F32_ONLY));
-    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
-    TRY(check_shape(b, op, "weight (N × x's K)", weight, -1, x->columns));
-    TRY(check_shape(b, op, "out (x's M × weight's N)", out, x->rows, weight->rows));
-    if (bias) {
-        TRY(check_tensor(b, op, "bias", bias, F32_ONLY));
-        TRY(check_shape(b, op, "bias (1 × weight's N)", bias, 1, weight->rows));
-    }
-    command *c;
-    TRY(enqueue(b, op, CMD_MATMUL, x, weight, bias, out, &c));
-    c->has_bias = bias != NULL;
-    submit(b, c);
-    return RS_OK;
+    BEGIN_OP("matmul");
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, ANY, ANY));
+    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES, ANY, x->columns));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, x->rows, weight->rows));
+    if (bias) TRY(check_tensor(b, op, "bias", bias, F32_ONLY, 1, weight->rows));
+    return submit(b, new_command(b, op, CMD_MATMUL, x, weight, bias, out));
 }
 
 static rs_status plugin_rms_norm(rs_backend *b, const rs_tensor *x, const rs_tensor *weight, float epsilon,
     const rs_tensor *out) {
-    const char *op = "rms_norm";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "x", x, F32_ONLY));
-    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
-    TRY(check_shape(b, op, "weight", weight, 1, -1));
+    BEGIN_OP("rms_norm");
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, ANY, ANY));
+    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES, 1, ANY));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, x->rows, x->columns));
     if (weight->columns == 0 || x->columns % weight->columns != 0)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: x's %d columns are not whole groups of weight's %d", op,
             x->columns, weight->columns);
-    TRY(check_shape(b, op, "out (x's shape)", out, x->rows, x->columns));
-    command *c;
-    TRY(enqueue(b, op, CMD_RMS_NORM, x, weight, out, NULL, &c));
-    c->scalar = epsilon;
-    submit(b, c);
-    return RS_OK;
+    command *c = new_command(b, op, CMD_RMS_NORM, x, weight, out, NULL);
+    if (c) c->scalar = epsilon;
+    return submit(b, c);
 }
 
 static rs_status plugin_rope_table(rs_backend *b, const float *inverse_frequencies, int32_t count, float scale,
     const rs_tensor *out) {
-    const char *op = "rope_table";
-    REQUIRE_BACKEND(b, op);
+    BEGIN_OP("rope_table");
     if (count < 0 || (count > 0 && !inverse_frequencies))
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %d inverse frequencies at %p", op, count,
             (const void *)inverse_frequencies);
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
-    TRY(check_shape(b, op, "out (step tokens × 2·count)", out, b->host_step->token_count, 2 * (int64_t)count));
-    command *c;
-    TRY(enqueue(b, op, CMD_ROPE_TABLE, out, NULL, NULL, NULL, &c));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, b->host_step->token_count, 2 * (int64_t)count));
+    command *c = new_command(b, op, CMD_ROPE_TABLE, out, NULL, NULL, NULL);
+    if (!c) return RS_ERROR_OUT_OF_MEMORY;
     /* The array is valid only during this call: copy it (a real device would upload it once). */
-    c->owned = malloc((size_t)count * sizeof(float) + 1); /* + 1: never malloc(0) */
-    if (!c->owned) {
+    if (!(c->owned = malloc((size_t)count * sizeof(float) + 1))) { /* + 1: never malloc(0) */
         command_free(c);
         return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: no host memory to copy %d frequencies", op, count);
     }
     if (count > 0) memcpy(c->owned, inverse_frequencies, (size_t)count * sizeof(float));
     c->count = count;
     c->scalar = scale;
-    submit(b, c);
-    return RS_OK;
+    return submit(b, c);
 }
 
 static rs_status plugin_rope(rs_backend *b, const rs_tensor *x, const rs_tensor *table, int32_t head_dim) {
-    const char *op = "rope";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "x", x, F32_ONLY));
-    TRY(check_tensor(b, op, "table", table, F32_ONLY));
+    BEGIN_OP("rope");
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, ANY, ANY));
     if (head_dim <= 0 || head_dim % 2 != 0 || x->columns % head_dim != 0)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: head_dim %d must be positive, even and divide x's %d columns",
-            op, head_dim, x->columns);
-    TRY(check_shape(b, op, "table (x's rows × head_dim)", table, x->rows, head_dim));
-    command *c;
-    TRY(enqueue(b, op, CMD_ROPE, x, table, NULL, NULL, &c));
-    c->count = head_dim;
-    submit(b, c);
-    return RS_OK;
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: head_dim %d must be positive, even and divide x's %d "
+            "columns", op, head_dim, x->columns);
+    TRY(check_tensor(b, op, "table", table, F32_ONLY, x->rows, head_dim));
+    command *c = new_command(b, op, CMD_ROPE, x, table, NULL, NULL);
+    if (c) c->count = head_dim;
+    return submit(b, c);
 }
 
 static rs_status plugin_store_kv(rs_backend *b, const rs_tensor *key, const rs_tensor *value, rs_kv_cache *cache,
     int32_t layer) {
-    const char *op = "store_kv";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "key", key, F32_ONLY));
-    TRY(check_tensor(b, op, "value", value, F32_ONLY));
-    TRY(check_cache(b, op, cache, layer));
+    BEGIN_OP("store_kv");
     const step_data *s = b->host_step;
+    TRY(check_cache(b, op, cache, layer));
     int64_t width = (int64_t)cache->spec.kv_head_count * cache->spec.head_dim;
-    TRY(check_shape(b, op, "key (step tokens × kv_heads·head_dim)", key, s->token_count, width));
-    TRY(check_shape(b, op, "value (step tokens × kv_heads·head_dim)", value, s->token_count, width));
+    TRY(check_tensor(b, op, "key", key, F32_ONLY, s->token_count, width));
+    TRY(check_tensor(b, op, "value", value, F32_ONLY, s->token_count, width));
     for (int32_t i = 0; i < s->token_count; i++)
         if (s->slot_mapping[i] < 0 || s->slot_mapping[i] >= cache->slot_count)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: slot_mapping[%d] is %d, outside the cache's %" PRId64 " slots",
-                op, i, s->slot_mapping[i], cache->slot_count);
-    command *c;
-    TRY(enqueue(b, op, CMD_STORE_KV, key, value, NULL, NULL, &c));
-    c->cache = cache;
-    c->layer = layer;
-    submit(b, c);
-    return RS_OK;
+            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: slot_mapping[%d] is %d, outside the cache's %" PRId64
+                " slots", op, i, s->slot_mapping[i], cache->slot_count);
+    command *c = new_command(b, op, CMD_STORE_KV, key, value, NULL, NULL);
+    if (c) {
+        c->cache = cache;
+        c->layer = layer;
+    }
+    return submit(b, c);
 }
 
 static rs_status plugin_attention(rs_backend *b, const rs_tensor *query, rs_kv_cache *cache, int32_t layer, float scale,
     const rs_tensor *out) {
-    const char *op = "attention";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "query", query, F32_ONLY));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
+    BEGIN_OP("attention");
+    const step_data *s = b->host_step;
     TRY(check_cache(b, op, cache, layer));
     const rs_kv_cache_spec *spec = &cache->spec;
+    /* The step's rows are its sequences' new tokens. */
+    TRY(check_tensor(b, op, "query", query, F32_ONLY, s->query_starts[s->sequence_count], ANY));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, query->rows, query->columns));
     int32_t heads = query->columns / spec->head_dim;
     if (query->columns % spec->head_dim != 0 || heads == 0 || heads % spec->kv_head_count != 0)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query's %d columns are not a positive multiple of the cache's "
-            "%d KV heads × head_dim %d", op, query->columns, spec->kv_head_count, spec->head_dim);
-    const step_data *s = b->host_step;
-    int32_t step_rows = s->query_starts[s->sequence_count];
-    TRY(check_shape(b, op, "query (the step's sequences' new tokens × heads·head_dim)", query, step_rows, -1));
-    TRY(check_shape(b, op, "out (query's shape)", out, query->rows, query->columns));
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query's %d columns are not a positive multiple of the "
+            "cache's %d KV heads × head_dim %d", op, query->columns, spec->kv_head_count, spec->head_dim);
     for (int32_t q = 0; q < s->sequence_count; q++) {
-        if (s->query_starts[q + 1] == s->query_starts[q]) continue; /* nothing to attend */
+        if (s->query_starts[q + 1] == s->query_starts[q]) continue; /* no rows: reads nothing */
         int32_t context = s->context_lengths[q], table = s->page_table_starts[q + 1] - s->page_table_starts[q];
         int64_t needed = ((int64_t)context + spec->page_size - 1) / spec->page_size;
         if (needed > table)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: sequence %d has a context of %d tokens, which needs %" PRId64
-                " pages of %d, but its page table has %d", op, q, context, needed, spec->page_size, table);
+            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: sequence %d has a context of %d tokens, which needs "
+                "%" PRId64 " pages of %d, but its page table has %d", op, q, context, needed, spec->page_size, table);
         for (int64_t p = 0; p < needed; p++) {
             int32_t id = s->page_ids[s->page_table_starts[q] + p];
             if (id < 0 || id >= spec->page_count)
-                return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: page %" PRId64 " of sequence %d is page id %d, outside "
-                    "the cache's %d pages", op, p, q, id, spec->page_count);
+                return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: page %" PRId64 " of sequence %d is page id %d, "
+                    "outside the cache's %d pages", op, p, q, id, spec->page_count);
         }
     }
-    command *c;
-    TRY(enqueue(b, op, CMD_ATTENTION, query, out, NULL, NULL, &c));
-    c->cache = cache;
-    c->layer = layer;
-    c->scalar = scale;
-    submit(b, c);
-    return RS_OK;
+    command *c = new_command(b, op, CMD_ATTENTION, query, out, NULL, NULL);
+    if (c) {
+        c->cache = cache;
+        c->layer = layer;
+        c->scalar = scale;
+    }
+    return submit(b, c);
 }
 
 static rs_status plugin_silu_mul(rs_backend *b, const rs_tensor *x, const rs_tensor *out) {
-    const char *op = "silu_mul";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "x", x, F32_ONLY));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
-    TRY(check_shape(b, op, "x (out's rows × 2·out's columns)", x, out->rows, 2 * (int64_t)out->columns));
-    return enqueue(b, op, CMD_SILU_MUL, x, out, NULL, NULL, NULL);
+    BEGIN_OP("silu_mul");
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, ANY, ANY));
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, out->rows, 2 * (int64_t)out->columns));
+    return submit(b, new_command(b, op, CMD_SILU_MUL, x, out, NULL, NULL));
 }
 
 static rs_status plugin_add(rs_backend *b, const rs_tensor *x, const rs_tensor *y, const rs_tensor *out) {
-    const char *op = "add";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "x", x, F32_ONLY));
-    TRY(check_tensor(b, op, "y", y, F32_ONLY));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
-    TRY(check_shape(b, op, "y (x's shape)", y, x->rows, x->columns));
-    TRY(check_shape(b, op, "out (x's shape)", out, x->rows, x->columns));
-    return enqueue(b, op, CMD_ADD, x, y, out, NULL, NULL);
+    BEGIN_OP("add");
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, ANY, ANY));
+    TRY(check_tensor(b, op, "y", y, F32_ONLY, x->rows, x->columns));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, x->rows, x->columns));
+    return submit(b, new_command(b, op, CMD_ADD, x, y, out, NULL));
 }
 
 static rs_status plugin_gather_rows(rs_backend *b, const rs_tensor *x, const rs_tensor *out) {
-    const char *op = "gather_rows";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "x", x, F32_ONLY));
-    TRY(check_tensor(b, op, "out", out, F32_ONLY));
+    BEGIN_OP("gather_rows");
     const step_data *s = b->host_step;
-    TRY(check_shape(b, op, "out (logit rows × x's columns)", out, s->logit_row_count, x->columns));
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, ANY, ANY));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, s->logit_row_count, x->columns));
     for (int32_t i = 0; i < s->logit_row_count; i++)
         if (s->logit_rows[i] < 0 || s->logit_rows[i] >= x->rows)
             return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: logit_rows[%d] is %d, outside x's %d rows", op, i,
                 s->logit_rows[i], x->rows);
-    return enqueue(b, op, CMD_GATHER_ROWS, x, out, NULL, NULL, NULL);
+    return submit(b, new_command(b, op, CMD_GATHER_ROWS, x, out, NULL, NULL));
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Optional hooks                                                                              */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== Optional hooks ========================================================================= */
 
-/* Queued behind the step, then waited for: a real device would reduce on the device and copy
- * back only the ids. Any failure of earlier queued work is reported here too, as the ids would
- * be computed from bad logits. */
+/* Queued behind the step, then waited for. A real device would reduce on the device and copy
+ * back only the ids. A failure of earlier queued work is reported here too: the ids would come
+ * from bad logits. */
 static rs_status plugin_argmax(rs_backend *b, const rs_tensor *logits, int32_t *ids) {
-    const char *op = "argmax";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "logits", logits, F32_ONLY));
+    BEGIN_OP("argmax");
+    TRY(check_tensor(b, op, "logits", logits, F32_ONLY, ANY, ANY));
     if (logits->rows > 0 && !ids) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: ids is NULL", op);
-    command *c;
-    TRY(enqueue(b, op, CMD_ARGMAX, logits, NULL, NULL, NULL, &c));
-    c->host = ids;
-    submit(b, c);
-    return finish(b);
+    command *c = new_command(b, op, CMD_ARGMAX, logits, NULL, NULL, NULL);
+    if (c) c->host = ids;
+    TRY(submit(b, c));
+    return wait_idle(b, 1);
 }
 
 static rs_status plugin_top_k(rs_backend *b, const rs_tensor *logits, int32_t k, int32_t *ids, float *values) {
-    const char *op = "top_k";
-    REQUIRE_BACKEND(b, op);
-    TRY(check_tensor(b, op, "logits", logits, F32_ONLY));
+    BEGIN_OP("top_k");
+    TRY(check_tensor(b, op, "logits", logits, F32_ONLY, ANY, ANY));
     if (k < 1 || k > MAX_TOP_K)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: k is %d; expected 1 ... %d", op, k, MAX_TOP_K);
     if (logits->rows > 0 && k > logits->columns)
         return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: k (%d) exceeds the rows' %d columns", op, k, logits->columns);
-    if (logits->rows > 0 && (!ids || !values)) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: ids or values is NULL", op);
-    command *c;
-    TRY(enqueue(b, op, CMD_TOP_K, logits, NULL, NULL, NULL, &c));
-    c->count = k;
-    c->host = ids;
-    c->host_values = values;
-    submit(b, c);
-    return finish(b);
+    if (logits->rows > 0 && (!ids || !values))
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: ids or values is NULL", op);
+    command *c = new_command(b, op, CMD_TOP_K, logits, NULL, NULL, NULL);
+    if (c) {
+        c->count = k;
+        c->host = ids;
+        c->host_values = values;
+    }
+    TRY(submit(b, c));
+    return wait_idle(b, 1);
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* The entry point                                                                             */
-/* ------------------------------------------------------------------------------------------ */
+/* ==== The entry point ======================================================================== */
 
 static const rs_plugin_api plugin_api = {
     .abi_major = RS_ABI_VERSION_MAJOR,
     .abi_minor = RS_ABI_VERSION_MINOR,
     .struct_size = sizeof(rs_plugin_api),
-    .name = PLUGIN_NAME,
+    .name = "reference-c",
     .init = plugin_init,
     .last_error = plugin_last_error,
     .get_capabilities = plugin_get_capabilities,

@@ -25,6 +25,17 @@ public enum Fixtures {
     /// Every checkpoint with transformers' reference outputs: the tiny fixtures and the demo model.
     public static let parityModelNames: [String] = modelNames + ["demo"]
 
+    /// The reference accelerator plugin (`Sources/ReferencePlugin`), built beside the executable.
+    public static let referencePlugin: URL = ProcessHarness.executable.deletingLastPathComponent()
+        .appendingPathComponent("libRadixServeReferencePlugin.so")
+
+    /// `--backend` for the reference plugin.
+    public static let referencePluginBackend = "plugin:" + referencePlugin.path
+
+    /// The directory of the plugin ABI's header (`radixserve/backend.h`), for plugins built by tests.
+    public static let pluginHeaders: URL = root.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Sources/CBackendABI/include")
+
     /// A fresh empty temporary directory.
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("radixserve-\(UUID().uuidString)")

@@ -1,5 +1,6 @@
 // RadixServe: a worker process's service, from a loaded model to a graceful stop.
 
+import Backends
 import Engine
 import Foundation
 import Logging
@@ -62,7 +63,13 @@ public struct WorkerProcess: Sendable {
     /// shutting-down engine.
     public func run(model: sending any ForwardModel) async throws {
         let outbox = WorkerOutbox()
+        let device = model.backend.device
+        let memory = device.memoryInfo()
+        let kvDType = engineConfig.kvCacheDType
         let loop = try EngineLoop(model: model, config: engineConfig, sink: outbox.sink, cacheEventSink: outbox.cacheEventSink)
+        let pages = loop.load.report.totalPages
+        endpointConfig.logger.info(
+            "device \(device.name) (\(device.kind.rawValue), \(memory.free >> 20) of \(memory.total >> 20) MiB free after weights); KV cache of \(pages) pages × \(engineConfig.pageSize) tokens in \(kvDType)")
         let context: ZMQContext
         do {
             context = try ZMQContext()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackendCatalog
 import Backends
 import Foundation
 import Logging
@@ -16,6 +17,8 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup var routing: RouterOptions
     @Option(help: "Worker processes to start.")
     var workers: Int = 2
+    @Option(help: "Workers' compute backend: \(BackendCatalog.usage) (default: cpu).")
+    var backend: String?
     @Option(help: "Tensor-parallel ranks per worker.")
     var tp: Int = 1
     @Option(help: "Compute threads per worker process (0: the cores divided among the workers).")
@@ -34,6 +37,7 @@ struct UpCommand: AsyncParsableCommand {
         guard (1...16).contains(tp) else { throw ValidationError("--tp must be in 1...16, got \(tp)") }
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
         guard startTimeout > 0 else { throw ValidationError("--start-timeout must be > 0") }
+        do { _ = try backend.map { try BackendCatalog.device(named: $0) } } catch { throw ValidationError("--backend: \(error)") }
     }
 
     func run() async throws {
@@ -41,6 +45,7 @@ struct UpCommand: AsyncParsableCommand {
             "--model", routing.model, "--page-size", "\(routing.pageSize)", "--hash-seed", "\(routing.hashSeed)",
             "--log-level", logging.logLevel.rawValue,
         ]
+        if let backend { arguments += ["--backend", backend] }
         if let kvMemory { arguments += ["--kv-memory", kvMemory] }
         if let kvCacheDType { arguments += ["--kv-dtype", kvCacheDType.description] }
         if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.rawValue] }

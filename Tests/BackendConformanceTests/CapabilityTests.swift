@@ -1,6 +1,7 @@
 import BackendCatalog
 import Backends
 import Testing
+import TestSupport
 
 /// Capabilities are data a device is held to: every claimed KV dtype can be allocated, every
 /// other one is refused by name; and each kind of requirement a device misses gives an error
@@ -8,7 +9,7 @@ import Testing
 @Suite struct CapabilityTests {
     static let spec = KVCacheSpec(layerCount: 2, kvHeadCount: 2, headDim: 8, pageSize: 4, pageCount: 3)
 
-    @Test(arguments: BackendCatalog.names, DType.allCases)
+    @Test(arguments: BackendConformanceTests.devices, DType.allCases)
     func kvCacheDTypeClaimsAreHonest(device name: String, dtype: DType) throws {
         let device = try BackendCatalog.device(named: name)
         let backend = try device.makeBackend(threads: 1)
@@ -23,7 +24,7 @@ import Testing
             for attempt in [{ _ = try backend.makeKVCache(spec) }, { _ = try backend.kvCacheBytesPerPage(spec) }] {
                 let error = #expect(throws: BackendError.self) { try attempt() }
                 #expect(error?.code == .missingCapability)
-                #expect(error?.message.contains("device '\(name)'") == true)
+                #expect(error?.message.contains("device '\(device.name)'") == true)
                 #expect(error?.message.contains("KV cache dtype \(dtype) is not supported") == true)
             }
         }

@@ -30,4 +30,22 @@ import TestSupport
             #expect(up.wait(until: { !ChildProcess.isAlive(pid) }, timeout: 10), "worker \(pid) outlived `up`")
         }
     }
+
+    /// `up --backend plugin:PATH`: the workers run the reference C plugin and answer as on the CPU.
+    @Test func upRunsWorkersOnAPlugin() throws {
+        let up = try ChildProcess([
+            "up", "--workers", "1", "--http-port", "0", "--kv-memory", "64M", "--backend", Fixtures.referencePluginBackend,
+        ])
+        defer { up.signal(SIGKILL) }
+        let line = try #require(up.outputLine(containing: "Ctrl-C", timeout: 120), "\(up.standardError)")
+        let range = try #require(line.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression))
+        let client = RouterClient(url: try ServingURL(String(line[range])))
+        let answer = try client.chat(ChatCompletionRequest(
+            model: nil, messages: [ChatMessage(role: "user", content: "Where does Mira live?")],
+            sampling: SamplingFields(maxTokens: 32, temperature: 0)))
+        #expect(answer.text.hasPrefix("She lives in a small blue house by the Silver River."))
+        #expect(up.standardError.contains("device reference-c (accelerator"), "\(up.standardError)")
+        up.signal(SIGINT)
+        #expect(up.finish(timeout: 30) != nil, "up did not stop on SIGINT")
+    }
 }

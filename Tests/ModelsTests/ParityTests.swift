@@ -8,7 +8,8 @@ import ServingTypes
 import TestSupport
 import Testing
 
-/// Every tiny checkpoint on every backend against transformers' stored outputs.
+/// Every tiny checkpoint on every backend, and on the reference C plugin (device memory the host
+/// never reads, ops queued on its own thread), against transformers' stored outputs.
 ///
 /// Tolerance: logits come from f32 arithmetic in both implementations; only summation order and
 /// the exp/cos/sin implementations differ. With dot products of at most 640 terms through at most
@@ -17,7 +18,7 @@ import Testing
 /// margin of the fixtures (≥ 2e-2), so a greedy mismatch cannot hide inside the tolerance.
 @Suite struct ParityTests {
     static let cases: [(String, String)] = Fixtures.parityModelNames.flatMap { model in
-        BackendCatalog.names.map { (model, $0) }
+        (BackendCatalog.names + [Fixtures.referencePluginBackend]).map { (model, $0) }
     }
 
     @Test(arguments: cases)

@@ -5,9 +5,9 @@ import Scheduling
 
 /// KV pool and batching flags shared by commands that run the engine loop.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "KV cache memory: bytes with an optional K/M/G/T suffix (e.g. 512M, 2G), or a fraction of available RAM below 1 (e.g. 0.3).")
+    @Option(help: "KV cache memory: bytes with an optional K/M/G/T suffix (e.g. 512M, 2G), or a fraction below 1 of available RAM, or of device memory for a device with its own (e.g. 0.3).")
     var kvMemory: String?
-    @Option(help: "KV cache memory as a fraction of available RAM, in (0, 0.9]; ignored with --kv-memory.")
+    @Option(help: "KV cache memory as a fraction of available RAM (device memory for a device with its own), in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
     @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.")
     var kvCacheDType: DType = .f32

@@ -27,8 +27,8 @@
  * thread at a time; different backends may run on different threads at once. Calls on a backend
  * form one in-order stream: an op may return before it runs (queue it), but it must observe the
  * effects of every earlier call and finish before any later `download`, `synchronize`, `argmax` or
- * `top_k` returns. An op that fails after it returned RS_OK reports the failure at the next
- * `end_step`, `synchronize` or `download` on that backend.
+ * `top_k` returns. An op that fails after it returned RS_OK reports the failure (once) at the next
+ * `end_step`, `synchronize`, `download`, `argmax` or `top_k` on that backend.
  *
  * Numbers. Activations are f32, row-major with a row stride (rs_tensor). Weight operands (`table`,
  * `weight`) may be any dtype the plugin lists in `weight_dtypes`. bf16 and f16 values convert to
@@ -168,7 +168,8 @@ typedef struct rs_plugin_api {
     rs_status (*download)(rs_backend *backend, rs_buffer *buffer, uint64_t byte_offset, void *destination, uint64_t byte_count);
     /* Optional (NULL: matmul reads weights as uploaded). A new buffer holding `weight` [N, K] in
      * the layout matmul reads fastest; the server then passes it as a tensor of the same shape
-     * and dtype, only ever as matmul's `weight`, and releases the original. */
+     * and dtype at byte offset 0, contiguous (row stride K), only ever as matmul's `weight`,
+     * and releases the original. */
     rs_status (*prepare_matmul_weight)(rs_backend *backend, const rs_tensor *weight, rs_buffer **out);
 
     /* --- KV cache ------------------------------------------------------------------------- */
@@ -226,8 +227,9 @@ typedef struct rs_plugin_api {
      * row's maximum, written to host memory after all queued work. */
     rs_status (*argmax)(rs_backend *backend, const rs_tensor *logits, int32_t *ids);
     /* RS_HOOK_DEVICE_TOP_K: the k largest values of each row of `logits` (f32), largest first,
-     * equal values by lower column first: ids[r·k + j] and values[r·k + j] (the logits as they
-     * are), written to host memory after all queued work. 1 <= k <= max_top_k. */
+     * equal values by lower column first, NaN after every number: ids[r·k + j] and values[r·k + j]
+     * (the logits as they are), written to host memory after all queued work.
+     * 1 <= k <= min(max_top_k, columns). */
     rs_status (*top_k)(rs_backend *backend, const rs_tensor *logits, int32_t k, int32_t *ids, float *values);
 } rs_plugin_api;
 

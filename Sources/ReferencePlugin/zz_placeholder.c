@@ -1,1 +1,0 @@
-typedef int rs_placeholder_unit;

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Commands on the reference C plugin (`--backend plugin:PATH`): its memory is its own and its ops
+/// run on its own queue, and generation still gives transformers' tokens, alone and with `--tp 2`.
+@Suite struct PluginCLITests {
+    func greedyTokens(_ arguments: [String], model name: String, environment: [String: String] = [:]) throws
+        -> (tokens: [[Int32]], expected: [[Int32]], standardError: String)
+    {
+        let reference = try ModelReference.load(name)
+        let prompts = reference.prompts.prefix(2)
+        let outcome = try ProcessHarness.run(
+            ["generate", "--model", Fixtures.model(name).path, "--max-tokens", "32", "--ignore-eos", "--json"] + arguments
+                + prompts.flatMap { ["--prompt", $0.text] }, timeout: 120, environment: environment)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let tokens = try outcome.standardOutput.split(separator: "\n").map {
+            try JSONDecoder().decode(GenerateCLITests.Line.self, from: Data($0.utf8)).tokenIDs
+        }
+        return (tokens, prompts.map(\.greedyTokenIDs), outcome.standardError)
+    }
+
+    @Test(arguments: ["llama-gqa", "qwen2-bias", "mistral-mqa-f16", "llama-linear-bf16"])
+    func generateGivesTransformersTokens(model name: String) throws {
+        let run = try greedyTokens(["--backend", Fixtures.referencePluginBackend], model: name)
+        #expect(run.tokens == run.expected)
+    }
+
+    @Test(arguments: ["llama-tp4", "qwen3-qknorm"])
+    func tensorParallelRanksRunThePluginToo(model name: String) throws {
+        let run = try greedyTokens(
+            ["--backend", Fixtures.referencePluginBackend, "--tp", "2", "--tp-timeout", "20", "--threads", "1"], model: name)
+        #expect(run.tokens == run.expected)
+        #expect(run.standardError.contains("rank 1: KV cache of"), "\(run.standardError)")
+        #expect(!run.standardError.contains("Error"), "a rank failed on shutdown: \(run.standardError)")
+    }
+
+    @Test func theEnvironmentVariableNamesThePlugin() throws {
+        let run = try greedyTokens(
+            ["--backend", "plugin"], model: "llama-gqa", environment: ["RADIXSERVE_BACKEND_PLUGIN": Fixtures.referencePlugin.path])
+        #expect(run.tokens == run.expected)
+    }
+
+    @Test(arguments: [
+        (["--backend", "plugin:/nonexistent/libx.so"], [:], "backend plugin /nonexistent/libx.so does not exist"),
+        (["--backend", Fixtures.referencePluginBackend], ["RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB": "lots"],
+            "failed to initialise: init: RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB is \"lots\""),
+        (["--backend", "plugin"], [:], "--backend plugin needs a library path"),
+        (["--backend", "tpu"], [:], "unknown backend 'tpu'; available: cpu, reference, or plugin:PATH.so"),
+    ] as [([String], [String: String], String)])
+    func badPluginsFailBeforeAnythingRuns(arguments: [String], environment: [String: String], expected: String) throws {
+        var environment = environment
+        if environment["RADIXSERVE_BACKEND_PLUGIN"] == nil { environment["RADIXSERVE_BACKEND_PLUGIN"] = "" }
+        for command in [["generate", "--prompt", "hi"], ["worker", "--router", "tcp://127.0.0.1:1"], ["up", "--workers", "1"]] {
+            let outcome = try ProcessHarness.run(command + arguments, timeout: 60, environment: environment)
+            #expect(outcome.status != 0)
+            #expect(outcome.standardError.contains(expected), "\(command[0]): \(outcome.standardError)")
+        }
+    }
+
+    /// Too little device memory for the weights: the load fails naming the plugin's out-of-memory.
+    @Test func deviceOutOfMemoryIsAnError() throws {
+        let outcome = try ProcessHarness.run(
+            ["generate", "--backend", Fixtures.referencePluginBackend, "--prompt", "hi"], timeout: 60,
+            environment: ["RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB": "1"])
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains("RS_ERROR_OUT_OF_MEMORY"), "\(outcome.standardError)")
+    }
+}
