@@ -93,6 +93,15 @@ public final class PluginBackend: ComputeBackend {
     public func beginStep(_ inputs: StepInputs) throws {
         try stream.throwPending()
         let a = inputs.attention
+        guard inputs.positions.count == inputs.tokenCount && inputs.slotMapping.count == inputs.tokenCount,
+            a.queryStarts.count == a.sequenceCount + 1, a.pageTableStarts.count == a.sequenceCount + 1,
+            Int(a.pageTableStarts.last ?? 0) <= a.pageIDs.count
+        else {
+            throw BackendError(
+                .invalidArgument,
+                "step inputs of \(inputs.tokenCount) tokens have \(inputs.positions.count) positions, \(inputs.slotMapping.count) slots, "
+                    + "\(a.queryStarts.count) query starts and \(a.pageTableStarts.count) page-table starts for \(a.sequenceCount) sequences")
+        }
         let status = inputs.tokenIDs.withUnsafeBufferPointer { tokens in
             inputs.positions.withUnsafeBufferPointer { positions in
                 inputs.slotMapping.withUnsafeBufferPointer { slots in

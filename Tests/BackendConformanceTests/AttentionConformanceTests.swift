@@ -138,12 +138,12 @@ import TestSupport
             let bytesPerPage = try b.kvCacheBytesPerPage(spec)
             #expect(cache.spec == spec && cache.bytesPerPage == bytesPerPage)
             if !prefixSlots.isEmpty {
-                try b.beginStep(StepInputs(slotMapping: prefixSlots))
+                try b.beginStep(StepInputs.forOp(slotMapping: prefixSlots))
                 b.storeKV(key: try b.makeTensor(transform(prefixKeys), rows: prefixSlots.count, columns: kvWidth),
                     value: try b.makeTensor(transform(prefixValues), rows: prefixSlots.count, columns: kvWidth),
                     cache: cache, layer: 1)
             }
-            try b.beginStep(StepInputs(slotMapping: stepSlots))
+            try b.beginStep(StepInputs.forOp(slotMapping: stepSlots))
             b.storeKV(key: try b.makeTensor(transform(stepKeys), rows: stepSlots.count, columns: kvWidth),
                 value: try b.makeTensor(transform(stepValues), rows: stepSlots.count, columns: kvWidth),
                 cache: cache, layer: 1)
@@ -153,7 +153,7 @@ import TestSupport
         let width = shape.heads * d
         let rows = stepSlots.count
         func attend(_ b: any ComputeBackend, _ cache: any KVCacheStorage, _ out: Tensor) throws {
-            try b.beginStep(StepInputs(attention: batch))
+            try b.beginStep(StepInputs.forOp(attention: batch))
             b.attention(query: try b.makeTensor(query, rows: rows, columns: width), cache: cache, layer: 1,
                 scale: scale, out: out)
         }
@@ -177,7 +177,7 @@ import TestSupport
             var alone = AttentionBatch()
             alone.append(queryCount: rows.count, contextLength: Int(batch.contextLengths[s]), pages: tables[s])
             let out = try backend.makeTensor(rows: rows.count, columns: width)
-            try backend.beginStep(StepInputs(attention: alone))
+            try backend.beginStep(StepInputs.forOp(attention: alone))
             backend.attention(
                 query: try backend.makeTensor(Array(query[(rows.lowerBound * width)..<(rows.upperBound * width)]),
                     rows: rows.count, columns: width),

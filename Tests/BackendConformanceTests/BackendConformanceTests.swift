@@ -101,7 +101,7 @@ import TestSupport
         let table = inputs.values(50 * 13)
         let ids: [Int32] = [0, 49, 7, 7, 23]
         let (got, want) = try compare(pair, rows: ids.count, columns: 13) { backend, out in
-            try backend.beginStep(StepInputs(tokenIDs: ids))
+            try backend.beginStep(StepInputs.forOp(tokenIDs: ids))
             backend.embedding(
                 table: try backend.makeWeightTensor(table, rows: 50, columns: 13, dtype: tableDType), out: out)
         }
@@ -135,7 +135,7 @@ import TestSupport
             let x = inputs.values(positions.count * width)
             let (got, want) = try compare(pair, rows: positions.count, columns: width) { backend, out in
                 let table = try backend.makeTensor(rows: positions.count, columns: headDim)
-                try backend.beginStep(StepInputs(positions: positions))
+                try backend.beginStep(StepInputs.forOp(positions: positions))
                 backend.ropeTable(inverseFrequencies: frequencies, scale: 1, out: table)
                 backend.add(try backend.makeTensor(x, rows: positions.count, columns: width),
                     try backend.makeTensor(rows: positions.count, columns: width), out: out)
@@ -164,7 +164,7 @@ import TestSupport
         }
         let source = inputs.values(6 * 5)
         let (gathered, gatheredReference) = try compare(pair, rows: 4, columns: 5) { backend, out in
-            try backend.beginStep(StepInputs(logitRows: [5, 0, 3, 3]))
+            try backend.beginStep(StepInputs.forOp(logitRows: [5, 0, 3, 3]))
             backend.gatherRows(try backend.makeTensor(source, rows: 6, columns: 5), out: out)
         }
         #expect(gathered == gatheredReference)

@@ -100,13 +100,20 @@ import TestSupport
         let backend = try BackendCatalog.device(named: Fixtures.referencePluginBackend).makeBackend(threads: 1)
         let table = try backend.makeTensor(rows: 4, columns: 3)
         let out = try backend.makeTensor(rows: 2, columns: 3)
-        try backend.beginStep(StepInputs(tokenIDs: [1, 9]))  // 9 is outside the table's 4 rows
+        try backend.beginStep(StepInputs.forOp(tokenIDs: [1, 9]))  // 9 is outside the table's 4 rows
         backend.embedding(table: table, out: out)
         let error = #expect(throws: BackendError.self) { try backend.endStep() }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.hasPrefix("backend plugin reference-c: embedding failed: ") == true, "\(String(describing: error))")
-        try backend.beginStep(StepInputs(tokenIDs: [1, 3]))  // reported once; the stream goes on
+        try backend.beginStep(StepInputs.forOp(tokenIDs: [1, 3]))  // reported once; the stream goes on
         backend.embedding(table: table, out: out)
         try backend.endStep()
+    }
+
+    /// Per-token arrays of different lengths would make a plugin read past them: refused by name.
+    @Test func inconsistentStepInputsAreRefused() throws {
+        let backend = try BackendCatalog.device(named: Fixtures.referencePluginBackend).makeBackend(threads: 1)
+        let error = #expect(throws: BackendError.self) { try backend.beginStep(StepInputs(tokenIDs: [1, 2], positions: [0])) }
+        #expect(error?.message.hasPrefix("step inputs of 2 tokens have 1 positions, 0 slots") == true, "\(String(describing: error))")
     }
 }

@@ -11,9 +11,9 @@ import TestSupport
 /// over the full logits, and reads back only ids (argmax) or K candidates (top-k) where every row
 /// of a step allows it; rows that need the whole distribution make the step download it.
 @Suite struct DeviceSamplingTests {
-    /// Requests on the reference device (which claims both hooks), with or without device sampling.
-    func run(_ params: [SamplingParams], deviceSampling: Bool) throws -> (tokens: [[Int32]], bytesPerStep: Double) {
-        let backend = try BackendCatalog.device(named: "reference").makeBackend(threads: 1)
+    /// Requests on `device` (which claims both hooks), with or without device sampling.
+    func run(_ params: [SamplingParams], device: String, deviceSampling: Bool) throws -> (tokens: [[Int32]], bytesPerStep: Double) {
+        let backend = try BackendCatalog.device(named: device).makeBackend(threads: 1)
         #expect(backend.device.capabilities.hooks.isSuperset(of: [.deviceArgmax, .deviceTopK]))
         let model = try LlamaModel(directory: Fixtures.model("llama-gqa"), backend: backend, maxStepTokens: 64)
         let config = EngineConfig(
@@ -49,11 +49,15 @@ import TestSupport
         ("mixed: one row needs the whole distribution", [greedy, topK, wholeVocabulary], nil),
     ]
 
-    @Test(arguments: 0..<cases.count)
-    func deviceSamplingMatchesHostSampling(index: Int) throws {
+    /// The Swift reference backend and the reference C plugin (whose logits never leave its memory
+    /// but through its hooks or a download).
+    static let devices = ["reference", Fixtures.referencePluginBackend]
+
+    @Test(arguments: devices, 0..<cases.count)
+    func deviceSamplingMatchesHostSampling(device name: String, index: Int) throws {
         let testCase = Self.cases[index]
-        let host = try run(testCase.params, deviceSampling: false)
-        let device = try run(testCase.params, deviceSampling: true)
+        let host = try run(testCase.params, device: name, deviceSampling: false)
+        let device = try run(testCase.params, device: name, deviceSampling: true)
         #expect(device.tokens == host.tokens, "\(testCase.name)")
         #expect(host.tokens.allSatisfy { $0.count == 12 })
         let vocabulary = try ModelConfig.load(directory: Fixtures.model("llama-gqa")).vocabularySize
