@@ -7,7 +7,7 @@ import Backends
 /// that attention reads in order. A token at absolute slot `s` (= page × pageSize + offset) of
 /// layer `l`, head `h` lives at element `(((l × pageCount + page) × kvHeadCount + h) × pageSize +
 /// offset) × headDim`. bf16 elements are the high halves of the f32 values, rounded to nearest
-/// even by ``CPUBackend/storeKV(key:value:slotMapping:cache:layer:)``.
+/// even by ``CPUBackend/storeKV(key:value:cache:layer:)``.
 ///
 /// Memory comes from ``HostBuffer`` (mapped lazily: a large pool costs only the pages written).
 /// Not thread-safe: the backend's owning thread writes it, its pool threads read it during attention.

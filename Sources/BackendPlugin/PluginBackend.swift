@@ -225,7 +225,7 @@ public final class PluginBackend: ComputeBackend {
 
     // MARK: Handles
 
-    private func tensor(_ t: Tensor) -> rs_tensor {
+    func tensor(_ t: Tensor) -> rs_tensor {
         rs_tensor(
             buffer: own(t.buffer).handle, byte_offset: UInt64(t.byteOffset), dtype: PluginStatus.dtype(t.dtype),
             rows: Int32(t.rows), columns: Int32(t.columns), row_stride: Int32(t.rowStride))

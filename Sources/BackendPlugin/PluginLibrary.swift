@@ -49,8 +49,9 @@ public final class PluginLibrary: Sendable {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw BackendError(.invalidArgument, "cannot load backend plugin \(path): \(reason)")
         }
+        var isLoaded = false
+        defer { if !isLoaded { dlclose(handle) } }
         guard let symbol = dlsym(handle, RS_PLUGIN_ENTRY_POINT) else {
-            dlclose(handle)
             throw BackendError(
                 .invalidArgument,
                 "\(path) is not a RadixServe backend plugin: it does not export \(RS_PLUGIN_ENTRY_POINT) (see include/radixserve/backend.h)")
@@ -84,6 +85,13 @@ public final class PluginLibrary: Sendable {
             throw BackendError(
                 PluginStatus.code(status), "backend plugin \(path) failed to initialise: \(lastError(nil, status: status))")
         }
+        // A claimed hook needs every entry it names.
+        if let missing = Self.missingHookEntry(api, hooks: try capabilities().hooks) {
+            throw BackendError(
+                .invalidArgument,
+                "backend plugin \(path) claims the \(missing.hook) hook but does not implement its function '\(missing.entry)'")
+        }
+        isLoaded = true
     }
 
     /// The first required entry the table lacks, by its C name.
@@ -101,6 +109,26 @@ public final class PluginLibrary: Sendable {
             ("add", api.add != nil), ("gather_rows", api.gather_rows != nil), ("synchronize", api.synchronize != nil),
         ]
         return required.first { !$0.1 }?.0
+    }
+
+    /// The first entry of a hook the capabilities claim that the table lacks, with the hook.
+    private static func missingHookEntry(_ api: rs_plugin_api, hooks: OptionalHooks) -> (entry: String, hook: OptionalHooks)? {
+        let claimed: [(OptionalHooks, [(String, Bool)])] = [
+            (.deviceArgmax, [("argmax", api.argmax != nil)]), (.deviceTopK, [("top_k", api.top_k != nil)]),
+            (.deviceCommunicator, [
+                ("communicator_id", api.communicator_id != nil), ("create_communicator", api.create_communicator != nil),
+                ("release_communicator", api.release_communicator != nil), ("all_reduce_sum", api.all_reduce_sum != nil),
+                ("all_gather", api.all_gather != nil),
+            ]),
+            (.stepCapture, [
+                ("capture_begin", api.capture_begin != nil), ("capture_end", api.capture_end != nil),
+                ("replay", api.replay != nil), ("release_graph", api.release_graph != nil),
+            ]),
+        ]
+        for (hook, entries) in claimed where hooks.contains(hook) {
+            if let missing = entries.first(where: { !$0.1 }) { return (missing.0, hook) }
+        }
+        return nil
     }
 
     /// The plugin's message for the last failure on `backend` (nil: of a plugin-level call).

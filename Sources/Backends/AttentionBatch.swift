@@ -9,7 +9,7 @@
 /// its new rows sit at positions `contextLengths[s] - qs ..< contextLengths[s]` and each attends
 /// causally to every cached position up to its own. Its pages are
 /// `pageIDs[pageTableStarts[s] ..< pageTableStarts[s + 1]]`, covering all `contextLengths[s]` slots.
-/// Host arrays: a device backend uploads them (they are small) when it runs attention.
+/// Host arrays: a device gets them in ``ComputeBackend/beginStep(_:)``, once per step, with the rest of ``StepInputs``.
 public struct AttentionBatch: Sendable {
     public var queryStarts: [Int32]
     public var contextLengths: [Int32]

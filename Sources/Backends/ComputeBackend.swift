@@ -54,7 +54,7 @@ public protocol ComputeBackend: AnyObject {
     func ropeTable(inverseFrequencies: [Float], scale: Float, out: Tensor)
 
     /// Applies rotary embedding in place to every `headDim`-wide head of each row of `x`,
-    /// using row `i` of `table` (from ``ropeTable(positions:inverseFrequencies:scale:out:)``).
+    /// using row `i` of `table` (from ``ropeTable(inverseFrequencies:scale:out:)``).
     /// Rotate-half layout: `(x₁, x₂) → (x₁·cos − x₂·sin, x₂·cos + x₁·sin)`.
     func rope(_ x: Tensor, table: Tensor, headDim: Int)
 
@@ -109,6 +109,26 @@ public protocol ComputeBackend: AnyObject {
     func topK(
         _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
     ) throws
+
+    /// Optional hook ``OptionalHooks/deviceCommunicator``: an id for a new group, made by rank 0;
+    /// the host sends it to the other ranks, which pass it to ``makeCommunicator(id:rank:worldSize:)``.
+    func makeCommunicatorID() throws -> [UInt8]
+
+    /// Optional hook ``OptionalHooks/deviceCommunicator``: this rank's end of the group of `id`.
+    /// Every rank calls it; it may wait until all have.
+    func makeCommunicator(id: [UInt8], rank: Int, worldSize: Int) throws -> any DeviceCommunicator
+
+    /// Optional hook ``OptionalHooks/stepCapture``: after ``beginStep(_:)``, records the ops that
+    /// follow instead of running them, until ``endCapture()``.
+    func beginCapture() throws
+
+    /// Ends a capture and returns the recorded step.
+    func endCapture() throws -> any CapturedStep
+
+    /// Runs a recorded step's ops in order, reading the inputs of the latest ``beginStep(_:)``,
+    /// which must have the shape the step was captured with (token count, sequence count, logit
+    /// rows).
+    func replay(_ step: any CapturedStep) throws
 }
 
 extension ComputeBackend {
@@ -126,6 +146,26 @@ extension ComputeBackend {
         _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
     ) throws {
         throw BackendError(.missingCapability, "device '\(device.name)' has no on-device top-k")
+    }
+
+    public func makeCommunicatorID() throws -> [UInt8] {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no device communicator")
+    }
+
+    public func makeCommunicator(id: [UInt8], rank: Int, worldSize: Int) throws -> any DeviceCommunicator {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no device communicator")
+    }
+
+    public func beginCapture() throws {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no step capture")
+    }
+
+    public func endCapture() throws -> any CapturedStep {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no step capture")
+    }
+
+    public func replay(_ step: any CapturedStep) throws {
+        throw BackendError(.missingCapability, "device '\(device.name)' has no step capture")
     }
 
     /// Allocates a contiguous f32 tensor.

@@ -2,8 +2,8 @@
 /// (``ComputeBackend/makeKVCache(_:)``).
 ///
 /// Ownership: core holds the cache and hands it back to the backend that made it, in
-/// ``ComputeBackend/storeKV(key:value:slotMapping:cache:layer:)`` and
-/// ``ComputeBackend/attention(query:cache:layer:batch:scale:out:)``; it never reads the cache's
+/// ``ComputeBackend/storeKV(key:value:cache:layer:)`` and
+/// ``ComputeBackend/attention(query:cache:layer:scale:out:)``; it never reads the cache's
 /// memory and knows only page ids and slots. Passing a cache to another backend is a programmer
 /// error (backends check with a precondition). Not thread-safe: used on the backend's thread.
 public protocol KVCacheStorage: AnyObject {

@@ -13,6 +13,9 @@ public struct EngineBench {
     public var makeModel: () throws -> sending any ForwardModel
     /// The engine configuration; each run sets its own running-request limit.
     public var config: EngineConfig
+    /// Sample with temperature 1 from each row's `sampledTopK` most likely tokens (seeded per
+    /// request) instead of greedily; nil: greedy.
+    public var sampledTopK: Int?
 
     /// Creates a benchmark of engines with `config` over models from `makeModel`.
     public init(config: EngineConfig, makeModel: @escaping () throws -> sending any ForwardModel) {
@@ -24,6 +27,8 @@ public struct EngineBench {
     public struct Outcome: Encodable, Sendable {
         var workload: String
         var concurrency: Int
+        /// `greedy`, or `top-k K` (``sampledTopK``).
+        var sampling: String
         var prefixCache: Bool
         var schedulePolicy: String
         var requests: Int
@@ -43,9 +48,9 @@ public struct EngineBench {
         /// One line of text.
         public var summary: String {
             String(
-                format: "%@ c=%d cache=%@ policy=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
+                format: "%@ (%@) c=%d cache=%@ policy=%@: %d requests in %.2f s, output %.1f tok/s, total %.1f tok/s, hit rate %.1f%%, "
                     + "retractions %d, steps %d (forward %.2f s, sampling %.2f s, scheduling %.2f s), %.0f logits bytes/step, %d pages\n",
-                workload, concurrency, prefixCache ? "on" : "off", schedulePolicy, requests, seconds, outputTokensPerSecond,
+                workload, sampling, concurrency, prefixCache ? "on" : "off", schedulePolicy, requests, seconds, outputTokensPerSecond,
                 totalTokensPerSecond, cacheHitRate * 100, retractions, steps, forwardSeconds, samplingSeconds,
                 schedulingSeconds, logitsBytesPerStep, pages)
         }
@@ -59,7 +64,10 @@ public struct EngineBench {
         let collector = EventCollector()
         let engine = try EngineLoop(model: try makeModel(), config: config, sink: collector.receive)
         defer { engine.shutdown() }
-        let params = SamplingParams(maxTokens: outputTokens, temperature: 0, ignoreEOS: true)
+        func params(_ index: Int) -> SamplingParams {
+            guard let sampledTopK else { return SamplingParams(maxTokens: outputTokens, temperature: 0, ignoreEOS: true) }
+            return SamplingParams(maxTokens: outputTokens, temperature: 1, topK: sampledTopK, seed: UInt64(index), ignoreEOS: true)
+        }
 
         // Warm-up: grow every scratch buffer, then forget the cache.
         let warmUp = prompts.prefix(min(concurrency, prompts.count)).enumerated().map { index, prompt in
@@ -76,7 +84,7 @@ public struct EngineBench {
 
         let start = ContinuousClock.now
         for (index, prompt) in prompts.enumerated() {
-            try engine.submit(EngineRequest(id: RequestID(UInt64(index)), promptTokenIDs: prompt, params: params))
+            try engine.submit(EngineRequest(id: RequestID(UInt64(index)), promptTokenIDs: prompt, params: params(index)))
         }
         collector.waitForFinishes(warmUp.count + prompts.count)
         let seconds = (ContinuousClock.now - start).seconds
@@ -89,7 +97,8 @@ public struct EngineBench {
         let cached = outputs.reduce(0) { $0 + ($1.usage?.cachedTokenCount ?? 0) }
         let load = engine.load
         return Outcome(
-            workload: workload, concurrency: concurrency, prefixCache: config.isPrefixCacheEnabled,
+            workload: workload, concurrency: concurrency, sampling: sampledTopK.map { "top-k \($0)" } ?? "greedy",
+            prefixCache: config.isPrefixCacheEnabled,
             schedulePolicy: config.policy.name, requests: prompts.count, seconds: seconds,
             outputTokensPerSecond: Double(outputCount) / seconds,
             totalTokensPerSecond: Double(outputCount + promptCount - cached) / seconds,

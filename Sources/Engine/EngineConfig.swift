@@ -18,8 +18,9 @@ public enum KVMemoryBudget: Sendable, Hashable {
     /// Default: 30% of available memory (at most ``fractionCapBytes``).
     public static let `default` = KVMemoryBudget.fractionOfAvailable(0.3)
 
-    /// Upper bound of a fractional budget: the pool is zeroed at start, so an unbounded share of
-    /// a large host would cost seconds of start-up and resident memory a CPU engine cannot use.
+    /// Upper bound of a fractional budget of host memory: the pool is zeroed at start, so an
+    /// unbounded share of a large host would cost seconds of start-up and resident memory a CPU
+    /// engine cannot use. A device's own memory is not capped.
     public static let fractionCapBytes = 4 << 30
 
     /// Parses a byte count with an optional binary suffix: `4096`, `512K`, `512M`, `2G`, `1.5G`
@@ -86,8 +87,10 @@ public enum KVMemoryBudget: Sendable, Hashable {
         case .bytes(let bytes):
             pages = bytes / bytesPerPage
         case .fractionOfAvailable(let fraction):
-            let available = availableBytes ?? Self.availableMemoryBytes() ?? (1 << 30)
-            pages = min(Int(Double(available) * fraction), Self.fractionCapBytes) / bytesPerPage
+            // The cap keeps a default budget modest on a large host; a device's own memory is all KV's.
+            let budget = availableBytes.map { Double($0) * fraction }
+                ?? min(Double(Self.availableMemoryBytes() ?? (1 << 30)) * fraction, Double(Self.fractionCapBytes))
+            pages = Int(budget) / bytesPerPage
         }
         return min(max(1, pages), limit)
     }
@@ -180,7 +183,8 @@ public struct EngineConfig: Sendable {
         let limit = 2 * running * ((maxLength + pageSize - 1) / pageSize)
         // A device with its own memory (weights already loaded) is budgeted by what it has left.
         let device = model.backend.device
-        let deviceFree = device.capabilities.sharesHostMemory ? nil : device.memoryInfo().free
+        let memory = device.memoryInfo()
+        let deviceFree = device.capabilities.sharesHostMemory || memory.total == 0 ? nil : memory.free
         return SchedulerConfig(
             pageCount: kvMemory.pageCount(bytesPerPage: bytesPerPage, limit: limit, availableBytes: deviceFree),
             pageSize: pageSize,

@@ -21,7 +21,10 @@ public struct CommunicationTimes: Sendable {
 
 /// A sharded ``Models/LlamaModel`` wired to a ``Collectives/Communicator``: row-parallel outputs
 /// are all-reduced in place, and with a vocabulary-parallel lm_head each rank's logit slice is
-/// all-gathered and reassembled into full `[rows, vocab]` logits on rank 0.
+/// all-gathered and reassembled into full `[rows, vocab]` logits on rank 0. Where the device
+/// claims a communicator of its own (``Backends/OptionalHooks/deviceCommunicator``), both go
+/// through it; otherwise through `communicator`, staging through host memory when the device's
+/// buffers are not host-visible.
 ///
 /// Every rank calls ``run(_:cache:)`` with the same batch in the same order (lock-step).
 /// Not thread-safe: owned by the engine thread of its rank, like the model and the communicator.
@@ -38,6 +41,11 @@ public final class ShardedForward {
     private var staging: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)
     /// Full logits on rank 0 (vocabulary-parallel only).
     private let fullLogits: Tensor?
+    /// The device's own communicator, where it claims one: all-reduces and the logit gather then
+    /// stay on the device's links instead of going through host staging and sockets.
+    private let deviceCommunicator: (any DeviceCommunicator)?
+    /// Every rank's logit slices on the device, gathered there (with ``deviceCommunicator``).
+    private let deviceGathered: Tensor?
 
     /// Wires `model` (loaded for shard `communicator.rank` of `communicator.worldSize`) to the group.
     public init(model: LlamaModel, communicator: any Communicator) throws {
@@ -53,8 +61,22 @@ public final class ShardedForward {
         gathered = .allocate(capacity: isVocabParallel ? rows * sliceWidth * communicator.worldSize : 0)
         fullLogits = isVocabParallel && communicator.rank == 0
             ? try model.backend.makeTensor(rows: rows, columns: model.config.vocabularySize) : nil
+        let backend = model.backend
+        if communicator.worldSize > 1 && backend.device.capabilities.hooks.contains(.deviceCommunicator) {
+            // NCCL's bootstrap: rank 0's id travels over the host sockets, then every rank joins.
+            var id = communicator.rank == 0 ? try backend.makeCommunicatorID() : []
+            try communicator.broadcast(&id, root: 0)
+            deviceCommunicator = try backend.makeCommunicator(id: id, rank: communicator.rank, worldSize: communicator.worldSize)
+        } else {
+            deviceCommunicator = nil
+        }
+        // The device gathers logit slices only when every rank's is equally wide (no padding to
+        // strip): decided from the vocabulary, so every rank takes the same path.
+        deviceGathered = deviceCommunicator != nil && isVocabParallel && model.config.vocabularySize % communicator.worldSize == 0
+            ? try backend.makeTensor(rows: rows * communicator.worldSize, columns: sliceWidth) : nil
         if communicator.worldSize > 1 {
             model.allReduce = { [unowned self] tensor in try self.allReduce(tensor) }
+            model.isAllReduceOnDevice = deviceCommunicator != nil
         }
     }
 
@@ -65,6 +87,9 @@ public final class ShardedForward {
         staging.deallocate()
     }
 
+    /// Where this rank's collectives go, for logs: `the device communicator` or `host sockets`.
+    public var collectivesPath: String { deviceCommunicator == nil ? "host sockets" : "the device communicator" }
+
     /// Runs this rank's share of one step. Returns the full logits on rank 0 and `nil` elsewhere.
     public func run(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor? {
         let local = try model.forward(batch, cache: cache)
@@ -73,6 +98,16 @@ public final class ShardedForward {
         let width = sliceWidth
         let localCount = model.vocabularyRange.count
         let chunk = rows * width
+        if let deviceCommunicator, let deviceGathered {
+            let start = ContinuousClock.now
+            let stacked = deviceGathered.rows(0, count: rows * communicator.worldSize)
+            try deviceCommunicator.allGather(local, into: stacked)
+            times.allGather += (ContinuousClock.now - start).seconds
+            guard communicator.rank == 0 else { return nil }
+            model.backend.download(
+                stacked, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: gathered[..<(chunk * communicator.worldSize)])))
+            return assemble(rows: rows, into: fullLogits!)
+        }
         let source = hostFloats(local, count: rows * localCount)
         for row in 0..<rows {
             let target = send.baseAddress! + row * width
@@ -99,6 +134,7 @@ public final class ShardedForward {
             times.allReduce += (ContinuousClock.now - start).seconds
             times.allReduceCount += 1
         }
+        if let deviceCommunicator { return try deviceCommunicator.allReduceSum(tensor) }
         if let address = tensor.hostAddress {
             try communicator.allReduceSum(UnsafeMutableBufferPointer(start: address.assumingMemoryBound(to: Float.self), count: count))
             return

@@ -72,7 +72,7 @@ public final class TensorParallelFollower {
             config: model.config, shard: model.shard, pageSize: plan.pageSize, pageCount: plan.pageCount,
             dtype: kvCacheDType))
         Logger(label: "radixserve.rank").info(
-            "rank \(sharded.communicator.rank): KV cache of \(plan.pageCount) pages × \(plan.pageSize) tokens in \(kvCacheDType), \(cache.byteCount >> 20) MiB")
+            "rank \(sharded.communicator.rank): KV cache of \(plan.pageCount) pages × \(plan.pageSize) tokens in \(kvCacheDType), \(cache.byteCount >> 20) MiB; collectives through \(sharded.collectivesPath)")
         self.cache = cache
         return cache
     }

@@ -15,6 +15,18 @@ public final class LlamaModel {
     /// Sums a row-parallel partial result across the tensor-parallel group, in place.
     /// `nil` when the model is not sharded.
     public var allReduce: ((Tensor) throws -> Void)?
+    /// Whether ``allReduce`` runs on the device (its own communicator), so a step that calls it
+    /// can be captured.
+    public var isAllReduceOnDevice = false
+
+    /// Record decode steps once per row count and replay them, where the device claims
+    /// ``Backends/OptionalHooks/stepCapture`` (on by default there). Prefill steps, whose shapes
+    /// rarely repeat, and steps with a host all-reduce always run eagerly.
+    public var usesStepCapture: Bool
+    /// Captured decode steps by row count.
+    private var capturedSteps: [Int: any CapturedStep] = [:]
+    /// Steps replayed from a capture, and captures made (for tests and statistics).
+    public private(set) var stepCaptureCounts = (captured: 0, replayed: 0)
 
     /// The vocabulary ids whose logits ``forward(_:cache:)`` returns: all of them, or this rank's
     /// slice when the model was loaded with `isVocabParallel` (the group then gathers the slices).
@@ -61,6 +73,7 @@ public final class LlamaModel {
         self.shard = shard
         self.backend = backend
         vocabularyRange = isVocabParallel ? shard.localVocabulary(config) : 0..<config.vocabularySize
+        usesStepCapture = backend.device.capabilities.hooks.contains(.stepCapture)
         weights = try ModelWeights(
             config: config, checkpoint: checkpoint, shard: shard, backend: backend, isVocabParallel: isVocabParallel)
         workspace = try ForwardWorkspace(
@@ -70,10 +83,45 @@ public final class LlamaModel {
 
     /// Runs one step and returns the logits of `batch.logitRows` (a `[rows, vocab]` view into the
     /// workspace, valid until the next call). Writes the step's keys and values into `cache`.
+    /// The device gets the step's inputs first (``Backends/ComputeBackend/beginStep(_:)``); a
+    /// decode step of a row count seen before is replayed from its capture where the device
+    /// records steps.
     public func forward(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor {
         let tokens = batch.tokenCount
         precondition(tokens > 0 && tokens <= workspace.maxTokens, "step of \(tokens) tokens exceeds the workspace")
         precondition(batch.logitRows.count <= workspace.maxLogitRows, "too many logit rows")
+        try backend.beginStep(batch)
+        let isDecode = batch.logitRows.count == tokens && batch.attention.sequenceCount == tokens
+        let logits: Tensor
+        if usesStepCapture && isDecode && (allReduce == nil || isAllReduceOnDevice) {
+            if let step = capturedSteps[tokens] {
+                logits = workspace.logits.rows(0, count: tokens)
+                try backend.replay(step)
+                stepCaptureCounts.replayed += 1
+            } else {
+                try backend.beginCapture()
+                do {
+                    logits = try runOps(batch, cache: cache)
+                } catch {
+                    _ = try? backend.endCapture()  // leave the device recording nothing
+                    throw error
+                }
+                let step = try backend.endCapture()
+                capturedSteps[tokens] = step
+                stepCaptureCounts.captured += 1
+                try backend.replay(step)
+            }
+        } else {
+            logits = try runOps(batch, cache: cache)
+        }
+        try backend.endStep()
+        return logits
+    }
+
+    /// Submits the step's ops (the device reads the step's inputs from ``forward(_:cache:)``'s
+    /// `beginStep`) and returns the logits view.
+    private func runOps(_ batch: StepInputs, cache: any KVCacheStorage) throws -> Tensor {
+        let tokens = batch.tokenCount
         let b = backend
         let w = workspace
         let d = config.headDim
@@ -91,7 +139,6 @@ public final class LlamaModel {
         let activated = w.activated.rows(0, count: tokens)
         let ropeTable = w.ropeTable.rows(0, count: tokens)
 
-        try b.beginStep(batch)
         b.embedding(table: weights.embedding, out: hidden)
         b.ropeTable(inverseFrequencies: config.rope.inverseFrequencies,
             scale: config.rope.attentionFactor, out: ropeTable)
@@ -123,7 +170,6 @@ public final class LlamaModel {
         b.gatherRows(hidden, out: last)
         b.rmsNorm(last, weight: weights.finalNorm, epsilon: config.rmsNormEpsilon, out: last)
         b.matmul(last, weight: weights.lmHead, bias: nil, out: logits)
-        try b.endStep()
         return logits
     }
 }

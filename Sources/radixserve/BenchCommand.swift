@@ -52,6 +52,8 @@ struct BenchCommand: ParsableCommand {
     var promptTokens: Int = 512
     @Option(help: "Tokens decoded one at a time after the prompt.")
     var decodeTokens: Int = 128
+    @Option(help: "Sample offline and shared-prefix outputs with temperature 1 from the K most likely tokens (default: greedy).")
+    var topK: Int?
     @Option(help: "Measured repetitions; the median is reported.")
     var runs: Int = 3
     @Option(help: "Comma-separated row counts (tokens per step) of the matmul workload.")
@@ -62,7 +64,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard promptTokens >= 1, decodeTokens >= 1, runs >= 1, requests >= 1, outputTokens >= 1, groups >= 1,
-            perGroup >= 1, sharedTokens >= 1, questionTokens >= 1
+            perGroup >= 1, sharedTokens >= 1, questionTokens >= 1, (topK ?? 1) >= 1
         else { throw ValidationError("token and request counts must be ≥ 1") }
         guard !concurrencyLevels.isEmpty, concurrencyLevels.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--concurrency must be a comma-separated list of positive integers")
@@ -123,9 +125,10 @@ struct BenchCommand: ParsableCommand {
         let modelOptions = modelOptions
         let maxStepTokens = engineOptions.maxBatchedTokens
         let requirements = engineOptions.deviceRequirements(pageSize: modelOptions.pageSize)
-        let bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
+        var bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
             try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements)
         }
+        bench.sampledTopK = topK
         try bench.measure(workload, vocabulary: vocabulary, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels) {
             StandardOutput.write(json ? try $0.jsonLine() : $0.summary)
         }

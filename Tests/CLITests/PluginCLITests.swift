@@ -31,7 +31,7 @@ import TestSupport
         let run = try greedyTokens(
             ["--backend", Fixtures.referencePluginBackend, "--tp", "2", "--tp-timeout", "20", "--threads", "1"], model: name)
         #expect(run.tokens == run.expected)
-        #expect(run.standardError.contains("rank 1: KV cache of"), "\(run.standardError)")
+        #expect(run.standardError.contains("collectives through the device communicator"), "\(run.standardError)")
         #expect(!run.standardError.contains("Error"), "a rank failed on shutdown: \(run.standardError)")
     }
 

@@ -66,8 +66,12 @@ import TestSupport
         #expect(host.bytesPerStep >= Double(vocabulary * 4) && host.bytesPerStep <= rows * Double(vocabulary * 4))
         if let bytesPerRow = testCase.bytesPerRow {
             #expect(device.bytesPerStep >= Double(bytesPerRow) && device.bytesPerStep <= rows * Double(bytesPerRow), "\(testCase.name)")
-        } else {
+        } else if testCase.params.count == 1 {
             #expect(device.bytesPerStep == host.bytesPerStep, "\(testCase.name)")
+        } else {
+            // Steps holding the row that needs the distribution download whole rows; prefill steps
+            // of the other requests alone may not.
+            #expect(device.bytesPerStep <= host.bytesPerStep && device.bytesPerStep >= Double(vocabulary * 4), "\(testCase.name)")
         }
     }
 

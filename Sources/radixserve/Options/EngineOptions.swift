@@ -9,7 +9,7 @@ struct EngineOptions: ParsableArguments {
     var kvMemory: String?
     @Option(help: "KV cache memory as a fraction of available RAM (device memory for a device with its own), in (0, 0.9]; ignored with --kv-memory.")
     var kvFraction: Double = 0.3
-    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, or bf16 (half the memory per page); the device must list it.")
+    @Option(name: .customLong("kv-dtype"), help: "KV cache element type: f32, bf16 or f16 (half the memory per page); the device must list it (cpu: f32, bf16).")
     var kvCacheDType: DType = .f32
     @Option(help: "Largest number of requests running at once.")
     var maxRunningRequests: Int = 64

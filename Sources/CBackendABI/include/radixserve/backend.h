@@ -70,10 +70,17 @@ typedef enum rs_buffer_usage { RS_USAGE_WEIGHTS = 0, RS_USAGE_KV_CACHE = 1, RS_U
  * bit names; the server uses a hook only where it is claimed. */
 #define RS_HOOK_DEVICE_ARGMAX (1u << 0) /* argmax */
 #define RS_HOOK_DEVICE_TOP_K (1u << 1)  /* top_k, up to max_top_k candidates per row */
+#define RS_HOOK_DEVICE_COMMUNICATOR (1u << 2) /* communicator_id … all_gather */
+#define RS_HOOK_STEP_CAPTURE (1u << 3)        /* capture_begin … release_graph */
+
+/* Bytes of a communicator id (communicator_id). */
+#define RS_COMMUNICATOR_ID_BYTES 128
 
 typedef struct rs_backend rs_backend;   /* an execution stream: one in-order queue */
 typedef struct rs_buffer rs_buffer;     /* device memory */
 typedef struct rs_kv_cache rs_kv_cache; /* a paged KV cache in the plugin's own layout */
+typedef struct rs_communicator rs_communicator; /* one rank's end of a device communicator */
+typedef struct rs_graph rs_graph;               /* a captured step */
 
 /* What a device can do, read once before any model or cache is built for it. */
 typedef struct rs_capabilities {
@@ -150,7 +157,8 @@ typedef struct rs_plugin_api {
     rs_status (*memory_info)(uint64_t *free_bytes, uint64_t *total_bytes);
     /* A new execution stream using up to `threads` host threads (0: the device's default). */
     rs_status (*create_backend)(int32_t threads, rs_backend **out);
-    /* Waits for the backend's queued work, then frees it. Its buffers and caches were released. */
+    /* Waits for the backend's queued work, then frees it. Its buffers, caches, communicators and
+     * graphs were released, and no capture is open. */
     void (*destroy_backend)(rs_backend *backend);
 
     /* --- Memory --------------------------------------------------------------------------- */
@@ -168,8 +176,8 @@ typedef struct rs_plugin_api {
     rs_status (*download)(rs_backend *backend, rs_buffer *buffer, uint64_t byte_offset, void *destination, uint64_t byte_count);
     /* Optional (NULL: matmul reads weights as uploaded). A new buffer holding `weight` [N, K] in
      * the layout matmul reads fastest; the server then passes it as a tensor of the same shape
-     * and dtype at byte offset 0, contiguous (row stride K), only ever as matmul's `weight`,
-     * and releases the original. */
+     * and dtype at byte offset 0, contiguous (row stride K), only ever as matmul's `weight`. The
+     * original stays valid and may still be read by other ops (a tied embedding table). */
     rs_status (*prepare_matmul_weight)(rs_backend *backend, const rs_tensor *weight, rs_buffer **out);
 
     /* --- KV cache ------------------------------------------------------------------------- */
@@ -231,6 +239,44 @@ typedef struct rs_plugin_api {
      * (the logits as they are), written to host memory after all queued work.
      * 1 <= k <= min(max_top_k, columns). */
     rs_status (*top_k)(rs_backend *backend, const rs_tensor *logits, int32_t k, int32_t *ids, float *values);
+
+    /* RS_HOOK_DEVICE_COMMUNICATOR: collectives between the ranks of a tensor-parallel group,
+     * each rank a process with its own backend (NCCL's model). Rank 0 makes an id; the server
+     * sends it to the other ranks over its own sockets; each rank then creates its end with it
+     * (every rank calls create_communicator, which may block until all have: ranks in one
+     * process call it from different threads). A communicator is used only with the backend that
+     * created it. A collective that cannot complete (a peer gone, calls that differ between ranks)
+     * fails with RS_ERROR_DEVICE after a timeout rather than blocking forever. Calls on a communicator
+     * are collective: every rank makes the same calls, with the same shapes, in the same order.
+     * They are ordered with the backend's other calls like ops (they may be queued). */
+    rs_status (*communicator_id)(rs_backend *backend, uint8_t id[RS_COMMUNICATOR_ID_BYTES]);
+    rs_status (*create_communicator)(rs_backend *backend, const uint8_t id[RS_COMMUNICATOR_ID_BYTES], int32_t rank,
+        int32_t world_size, rs_communicator **out);
+    void (*release_communicator)(rs_backend *backend, rs_communicator *communicator);
+    /* x (contiguous f32) = the elementwise sum of every rank's x, in place, with the same bits on
+     * every rank (any summation order; the conformance suite allows f32 rounding against the
+     * rank-order sum). */
+    rs_status (*all_reduce_sum)(rs_backend *backend, rs_communicator *communicator, const rs_tensor *x);
+    /* out [world_size · x->rows, x->columns] (contiguous f32) = every rank's x (contiguous f32)
+     * stacked in rank order. */
+    rs_status (*all_gather)(rs_backend *backend, rs_communicator *communicator, const rs_tensor *x,
+        const rs_tensor *out);
+
+    /* RS_HOOK_STEP_CAPTURE: record a step's ops once and replay them (the CUDA-graph idea).
+     * After begin_step, the server may call capture_begin; the ops it then calls (until
+     * capture_end) are checked and recorded, not run. replay runs the recorded ops in order. The
+     * server replays a graph only for steps of the shape it was captured for (the same token
+     * count, sequence count and logit rows, with other values in the step inputs), after that
+     * step's begin_step; recorded ops read the step inputs of the latest begin_step when they run.
+     * Collectives called during a capture (all_reduce_sum, all_gather) are recorded like ops;
+     * calls that return data to the host or change the step (download, upload, synchronize,
+     * argmax, top_k, begin_step, end_step) are not made during a capture and may be refused. The
+     * server discards a graph during whose capture an op failed. The
+     * tensors recorded stay valid while the graph lives. */
+    rs_status (*capture_begin)(rs_backend *backend);
+    rs_status (*capture_end)(rs_backend *backend, rs_graph **out);
+    rs_status (*replay)(rs_backend *backend, rs_graph *graph);
+    void (*release_graph)(rs_backend *backend, rs_graph *graph);
 } rs_plugin_api;
 
 /* The entry point: returns the plugin's table (static storage), or NULL. */
