@@ -22,6 +22,21 @@ extension PluginBackend {
         return PluginCommunicator(backend: self, handle: handle!, rank: rank, worldSize: worldSize)
     }
 
+    public func rmsNormMatmul(_ x: Tensor, normWeight: Tensor, epsilon: Float, weight: Tensor, bias: Tensor?, out: Tensor) {
+        guard let fused = stream.library.api.rms_norm_matmul else {
+            preconditionFailure("backend plugin \(pluginDevice.name) has no rms_norm_matmul; core must not call it")
+        }
+        var (a, n, w, o) = (tensor(x), tensor(normWeight), tensor(weight), tensor(out))
+        let status: rs_status
+        if let bias {
+            var b = tensor(bias)
+            status = fused(stream.handle, &a, &n, epsilon, &w, &b, &o)
+        } else {
+            status = fused(stream.handle, &a, &n, epsilon, &w, nil, &o)
+        }
+        stream.record(status, "rms_norm_matmul")
+    }
+
     public func beginCapture() throws {
         let begin = try hook(.stepCapture, stream.library.api.capture_begin, "step capture")
         try stream.check(begin(stream.handle), "capture_begin")

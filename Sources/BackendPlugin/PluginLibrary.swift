@@ -124,6 +124,7 @@ public final class PluginLibrary: Sendable {
                 ("capture_begin", api.capture_begin != nil), ("capture_end", api.capture_end != nil),
                 ("replay", api.replay != nil), ("release_graph", api.release_graph != nil),
             ]),
+            (.fusedNormMatmul, [("rms_norm_matmul", api.rms_norm_matmul != nil)]),
         ]
         for (hook, entries) in claimed where hooks.contains(hook) {
             if let missing = entries.first(where: { !$0.1 }) { return (missing.0, hook) }

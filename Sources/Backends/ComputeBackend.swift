@@ -110,6 +110,12 @@ public protocol ComputeBackend: AnyObject {
         _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
     ) throws
 
+    /// Optional hook ``OptionalHooks/fusedNormMatmul``: `out = rmsNorm(x, normWeight, epsilon) ·
+    /// weightᵀ + bias`, as ``rmsNorm(_:weight:epsilon:out:)`` then ``matmul(_:weight:bias:out:)``
+    /// compute it (`weight` as matmul takes it), without writing the normalised rows anywhere core
+    /// reads. Core calls it only where the device claims the hook.
+    func rmsNormMatmul(_ x: Tensor, normWeight: Tensor, epsilon: Float, weight: Tensor, bias: Tensor?, out: Tensor)
+
     /// Optional hook ``OptionalHooks/deviceCommunicator``: an id for a new group, made by rank 0;
     /// the host sends it to the other ranks, which pass it to ``makeCommunicator(id:rank:worldSize:)``.
     func makeCommunicatorID() throws -> [UInt8]
@@ -146,6 +152,10 @@ extension ComputeBackend {
         _ logits: Tensor, k: Int, ids: UnsafeMutableBufferPointer<Int32>, values: UnsafeMutableBufferPointer<Float>
     ) throws {
         throw BackendError(.missingCapability, "device '\(device.name)' has no on-device top-k")
+    }
+
+    public func rmsNormMatmul(_ x: Tensor, normWeight: Tensor, epsilon: Float, weight: Tensor, bias: Tensor?, out: Tensor) {
+        preconditionFailure("device '\(device.name)' does not claim fused norm+matmul; core must not call it")
     }
 
     public func makeCommunicatorID() throws -> [UInt8] {

@@ -16,16 +16,14 @@ public struct OptionalHooks: OptionSet, Sendable, Hashable, CustomStringConverti
     public static let deviceCommunicator = OptionalHooks(rawValue: 1 << 2)
     /// Recording a step shape's op sequence once and replaying it.
     public static let stepCapture = OptionalHooks(rawValue: 1 << 3)
-    /// RMSNorm fused with the matmul that follows it.
+    /// RMSNorm fused with the matmul that follows it (``ComputeBackend/rmsNormMatmul(_:normWeight:epsilon:weight:bias:out:)``).
     public static let fusedNormMatmul = OptionalHooks(rawValue: 1 << 4)
-    /// A whole attention block (projections, rope, cache write, attention) as one op.
-    public static let fusedAttentionBlock = OptionalHooks(rawValue: 1 << 5)
 
     /// Every hook with its name, in bit order.
     public static let named: [(hook: OptionalHooks, name: String)] = [
         (.deviceArgmax, "on-device argmax"), (.deviceTopK, "on-device top-k"),
         (.deviceCommunicator, "device communicator"), (.stepCapture, "step capture"),
-        (.fusedNormMatmul, "fused norm+matmul"), (.fusedAttentionBlock, "fused attention block"),
+        (.fusedNormMatmul, "fused norm+matmul"),
     ]
 
     /// The names of the hooks in this set, comma-separated (unknown bits as hexadecimal).

@@ -23,6 +23,9 @@ public final class LlamaModel {
     /// ``Backends/OptionalHooks/stepCapture`` (on by default there). Prefill steps, whose shapes
     /// rarely repeat, and steps with a host all-reduce always run eagerly.
     public var usesStepCapture: Bool
+    /// Whether the device fuses each norm with the projection after it
+    /// (``Backends/OptionalHooks/fusedNormMatmul``).
+    private let fusesNormMatmul: Bool
     /// Captured decode steps by row count.
     private var capturedSteps: [Int: any CapturedStep] = [:]
     /// Steps replayed from a capture, and captures made (for tests and statistics).
@@ -74,6 +77,7 @@ public final class LlamaModel {
         self.backend = backend
         vocabularyRange = isVocabParallel ? shard.localVocabulary(config) : 0..<config.vocabularySize
         usesStepCapture = backend.device.capabilities.hooks.contains(.stepCapture)
+        fusesNormMatmul = backend.device.capabilities.hooks.contains(.fusedNormMatmul)
         weights = try ModelWeights(
             config: config, checkpoint: checkpoint, shard: shard, backend: backend, isVocabParallel: isVocabParallel)
         workspace = try ForwardWorkspace(
@@ -143,8 +147,7 @@ public final class LlamaModel {
         b.ropeTable(inverseFrequencies: config.rope.inverseFrequencies,
             scale: config.rope.attentionFactor, out: ropeTable)
         for (index, layer) in weights.layers.enumerated() {
-            b.rmsNorm(hidden, weight: layer.inputNorm, epsilon: config.rmsNormEpsilon, out: normed)
-            b.matmul(normed, weight: layer.qkv, bias: layer.qkvBias, out: qkv)
+            normMatmul(hidden, norm: layer.inputNorm, weight: layer.qkv, bias: layer.qkvBias, normed: normed, out: qkv)
             if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
                 b.rmsNorm(query, weight: queryNorm, epsilon: config.rmsNormEpsilon, out: query)
                 b.rmsNorm(key, weight: keyNorm, epsilon: config.rmsNormEpsilon, out: key)
@@ -157,8 +160,7 @@ public final class LlamaModel {
             b.matmul(attention, weight: layer.output, bias: nil, out: projected)
             try allReduce?(projected)
             b.add(hidden, projected, out: hidden)
-            b.rmsNorm(hidden, weight: layer.postAttentionNorm, epsilon: config.rmsNormEpsilon, out: normed)
-            b.matmul(normed, weight: layer.gateUp, bias: nil, out: gateUp)
+            normMatmul(hidden, norm: layer.postAttentionNorm, weight: layer.gateUp, bias: nil, normed: normed, out: gateUp)
             b.siluMul(gateUp, out: activated)
             b.matmul(activated, weight: layer.down, bias: nil, out: projected)
             try allReduce?(projected)
@@ -168,9 +170,19 @@ public final class LlamaModel {
         let last = w.lastHidden.rows(0, count: rows)
         let logits = w.logits.rows(0, count: rows)
         b.gatherRows(hidden, out: last)
-        b.rmsNorm(last, weight: weights.finalNorm, epsilon: config.rmsNormEpsilon, out: last)
-        b.matmul(last, weight: weights.lmHead, bias: nil, out: logits)
+        normMatmul(last, norm: weights.finalNorm, weight: weights.lmHead, bias: nil, normed: last, out: logits)
         return logits
+    }
+
+    /// `out = rmsNorm(x) · weightᵀ + bias`: one fused op where the device claims it, else the norm
+    /// into `normed` and the matmul.
+    private func normMatmul(_ x: Tensor, norm: Tensor, weight: Tensor, bias: Tensor?, normed: Tensor, out: Tensor) {
+        if fusesNormMatmul {
+            backend.rmsNormMatmul(x, normWeight: norm, epsilon: config.rmsNormEpsilon, weight: weight, bias: bias, out: out)
+        } else {
+            backend.rmsNorm(x, weight: norm, epsilon: config.rmsNormEpsilon, out: normed)
+            backend.matmul(normed, weight: weight, bias: bias, out: out)
+        }
     }
 }
 

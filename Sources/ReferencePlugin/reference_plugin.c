@@ -118,14 +118,14 @@ typedef enum command_kind {
     CMD_BEGIN_STEP, CMD_UPLOAD, CMD_DOWNLOAD, CMD_COPY_WEIGHT, CMD_RELEASE_BUFFER, CMD_RELEASE_KV_CACHE,
     CMD_EMBEDDING, CMD_MATMUL, CMD_RMS_NORM, CMD_ROPE_TABLE, CMD_ROPE, CMD_STORE_KV, CMD_ATTENTION,
     CMD_SILU_MUL, CMD_ADD, CMD_GATHER_ROWS, CMD_ARGMAX, CMD_TOP_K,
-    CMD_ALL_REDUCE_SUM, CMD_ALL_GATHER, CMD_RELEASE_COMMUNICATOR
+    CMD_ALL_REDUCE_SUM, CMD_ALL_GATHER, CMD_RELEASE_COMMUNICATOR, CMD_RMS_NORM_MATMUL
 } command_kind;
 
 /* One queued op. Tensor structs are copied: the caller's may be gone by the time it runs. */
 typedef struct command {
     struct command *next;
     command_kind kind;
-    rs_tensor t[4];         /* tensor operands in the op's parameter order; absent: buffer NULL */
+    rs_tensor t[5];         /* tensor operands in the op's parameter order; absent: buffer NULL */
     rs_buffer *buffer;      /* upload, download, release_buffer; copy_weight's destination */
     rs_kv_cache *cache;     /* store_kv, attention, release_kv_cache */
     int32_t layer;          /* store_kv, attention */
@@ -976,6 +976,34 @@ static void run_matmul(const rs_tensor *x, const rs_tensor *w, const rs_tensor *
         }
 }
 
+/* The fused op: each row normalised into a scratch row, then multiplied, so the result has the
+ * bits of rms_norm followed by matmul. A real device would keep the normalised row in registers or
+ * shared memory and save the round trip of the whole activation through device memory. */
+static rs_status run_rms_norm_matmul(const rs_tensor *x, const rs_tensor *norm, float epsilon, const rs_tensor *w,
+    const rs_tensor *bias, const rs_tensor *out, char *message) {
+    float *row = malloc(sizeof(float) * (size_t)(x->columns > 0 ? x->columns : 1));
+    if (!row) {
+        snprintf(message, ERROR_CAPACITY, "rms_norm_matmul: no memory for a scratch row of %d floats", x->columns);
+        return RS_ERROR_OUT_OF_MEMORY;
+    }
+    int32_t group = norm->columns;
+    for (int32_t m = 0; m < x->rows; m++) {
+        for (int32_t g = 0; g < x->columns; g += group) {
+            double sum_squares = 0;
+            for (int32_t c = 0; c < group; c++) sum_squares += (double)get(x, m, g + c) * (double)get(x, m, g + c);
+            float inverse = 1.0f / sqrtf((float)(sum_squares / (double)group + (double)epsilon));
+            for (int32_t c = 0; c < group; c++) row[g + c] = get(norm, 0, c) * (get(x, m, g + c) * inverse);
+        }
+        for (int32_t n = 0; n < w->rows; n++) {
+            double sum = bias ? (double)get(bias, 0, n) : 0;
+            for (int32_t k = 0; k < x->columns; k++) sum += (double)row[k] * (double)get(w, n, k);
+            *f32_at(out, m, n) = (float)sum;
+        }
+    }
+    free(row);
+    return RS_OK;
+}
+
 /* Each element is read before it is written, so `out` may alias `x`. */
 static void run_rms_norm(const rs_tensor *x, const rs_tensor *w, float epsilon, const rs_tensor *out) {
     int32_t group = w->columns;
@@ -1174,6 +1202,8 @@ static rs_status run_command(rs_backend *b, command *c, char *message) {
     case CMD_ALL_REDUCE_SUM:
     case CMD_ALL_GATHER: return run_collective(c->communicator, c->kind, &t[0], &t[1], message);
     case CMD_RELEASE_COMMUNICATOR: communicator_free(c->communicator); break;
+    case CMD_RMS_NORM_MATMUL:
+        return run_rms_norm_matmul(&t[0], &t[1], c->scalar, &t[2], t[3].buffer ? &t[3] : NULL, &t[4], message);
     }
     return RS_OK;
 }
@@ -1222,7 +1252,8 @@ static rs_status plugin_get_capabilities(rs_capabilities *out) {
         .host_visible_buffers = 0, /* the server reads device memory only through download */
         .max_threads = 1,          /* one worker thread per backend */
         .max_rows_per_step = 0,    /* no limit but memory */
-        .hooks = RS_HOOK_DEVICE_ARGMAX | RS_HOOK_DEVICE_TOP_K | RS_HOOK_DEVICE_COMMUNICATOR | RS_HOOK_STEP_CAPTURE,
+        .hooks = RS_HOOK_DEVICE_ARGMAX | RS_HOOK_DEVICE_TOP_K | RS_HOOK_DEVICE_COMMUNICATOR | RS_HOOK_STEP_CAPTURE
+            | RS_HOOK_FUSED_NORM_MATMUL,
         .max_top_k = MAX_TOP_K,
     };
     return RS_OK;
@@ -1505,6 +1536,25 @@ static rs_status plugin_rms_norm(rs_backend *b, const rs_tensor *x, const rs_ten
             x->columns, weight->columns);
     command *c = new_command(b, op, CMD_RMS_NORM, x, weight, out, NULL);
     if (c) c->scalar = epsilon;
+    return issue(b, c);
+}
+
+static rs_status plugin_rms_norm_matmul(rs_backend *b, const rs_tensor *x, const rs_tensor *norm_weight, float epsilon,
+    const rs_tensor *weight, const rs_tensor *bias, const rs_tensor *out) {
+    BEGIN_OP("rms_norm_matmul");
+    TRY(check_tensor(b, op, "x", x, F32_ONLY, ANY, ANY));
+    TRY(check_tensor(b, op, "norm_weight", norm_weight, ALL_DTYPES, 1, ANY));
+    TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES, ANY, x->columns));
+    TRY(check_tensor(b, op, "out", out, F32_ONLY, x->rows, weight->rows));
+    if (bias) TRY(check_tensor(b, op, "bias", bias, F32_ONLY, 1, weight->rows));
+    if (norm_weight->columns == 0 || x->columns % norm_weight->columns != 0)
+        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: x's %d columns are not whole groups of norm_weight's %d", op,
+            x->columns, norm_weight->columns);
+    command *c = new_command(b, op, CMD_RMS_NORM_MATMUL, x, norm_weight, weight, bias);
+    if (c) {
+        c->t[4] = *out;
+        c->scalar = epsilon;
+    }
     return issue(b, c);
 }
 
@@ -1919,6 +1969,7 @@ static const rs_plugin_api plugin_api = {
     .capture_end = plugin_capture_end,
     .replay = plugin_replay,
     .release_graph = plugin_release_graph,
+    .rms_norm_matmul = plugin_rms_norm_matmul,
 };
 
 RS_EXPORT const rs_plugin_api *radixserve_backend_plugin(void) { return &plugin_api; }

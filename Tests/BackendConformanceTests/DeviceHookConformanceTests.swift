@@ -130,4 +130,27 @@ import TestSupport
         #expect(results[0] == results[1])
         #expect(Set(results[0]).count > 10, "the steps computed something")
     }
+
+    @Test(arguments: claiming(.fusedNormMatmul), [DType.f32, .bf16, .f16])
+    func fusedNormMatmulEqualsNormThenMatmul(device name: String, weightDType: DType) throws {
+        let backend = try BackendCatalog.device(named: name).makeBackend(threads: 1)
+        var random = SeededRandom(seed: 17)
+        func values(_ count: Int, scale: Float = 1) -> [Float] { (0..<count).map { _ in (Float(random.next() % 2000) / 1000 - 1) * scale } }
+        for (rows, columns, outputs, group, useBias) in [(1, 64, 96, 64, false), (5, 48, 33, 16, true), (17, 130, 7, 130, false)] {
+            let x = try backend.makeTensor(values(rows * columns, scale: 3), rows: rows, columns: columns)
+            let norm = try backend.makeWeightTensor(values(group), rows: 1, columns: group, dtype: weightDType)
+            let weight = try backend.prepareMatmulWeight(
+                try backend.makeWeightTensor(values(outputs * columns), rows: outputs, columns: columns, dtype: weightDType))
+            let bias = useBias ? try backend.makeTensor(values(outputs), rows: 1, columns: outputs) : nil
+            let normed = try backend.makeTensor(rows: rows, columns: columns)
+            let separate = try backend.makeTensor(rows: rows, columns: outputs)
+            let fused = try backend.makeTensor(rows: rows, columns: outputs)
+            backend.rmsNorm(x, weight: norm, epsilon: 1e-5, out: normed)
+            backend.matmul(normed, weight: weight, bias: bias, out: separate)
+            backend.rmsNormMatmul(x, normWeight: norm, epsilon: 1e-5, weight: weight, bias: bias, out: fused)
+            let (want, got) = (backend.read(separate), backend.read(fused))
+            let error = zip(got, want).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+            #expect(error <= BackendConformanceTests.tolerance, "\(name) \(rows)×\(columns)→\(outputs) \(weightDType): \(error)")
+        }
+    }
 }

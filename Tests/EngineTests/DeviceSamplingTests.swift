@@ -69,9 +69,9 @@ import TestSupport
         } else if testCase.params.count == 1 {
             #expect(device.bytesPerStep == host.bytesPerStep, "\(testCase.name)")
         } else {
-            // Steps holding the row that needs the distribution download whole rows; prefill steps
-            // of the other requests alone may not.
-            #expect(device.bytesPerStep <= host.bytesPerStep && device.bytesPerStep >= Double(vocabulary * 4), "\(testCase.name)")
+            // Steps holding the row that needs the distribution download whole rows; steps without
+            // it (prefill chunks of the other requests, which depend on arrival timing) may not.
+            #expect(device.bytesPerStep <= rows * Double(vocabulary * 4), "\(testCase.name)")
         }
     }
 

@@ -72,6 +72,7 @@ typedef enum rs_buffer_usage { RS_USAGE_WEIGHTS = 0, RS_USAGE_KV_CACHE = 1, RS_U
 #define RS_HOOK_DEVICE_TOP_K (1u << 1)  /* top_k, up to max_top_k candidates per row */
 #define RS_HOOK_DEVICE_COMMUNICATOR (1u << 2) /* communicator_id … all_gather */
 #define RS_HOOK_STEP_CAPTURE (1u << 3)        /* capture_begin … release_graph */
+#define RS_HOOK_FUSED_NORM_MATMUL (1u << 4)   /* rms_norm_matmul */
 
 /* Bytes of a communicator id (communicator_id). */
 #define RS_COMMUNICATOR_ID_BYTES 128
@@ -277,6 +278,13 @@ typedef struct rs_plugin_api {
     rs_status (*capture_end)(rs_backend *backend, rs_graph **out);
     rs_status (*replay)(rs_backend *backend, rs_graph *graph);
     void (*release_graph)(rs_backend *backend, rs_graph *graph);
+
+    /* RS_HOOK_FUSED_NORM_MATMUL: out = rms_norm(x, norm_weight, epsilon) · weightᵀ + bias, as
+     * rms_norm then matmul compute it (weight as matmul takes it, prepared or not), without
+     * writing the normalised rows where the server can see them. The server uses it for every
+     * norm followed by a projection (attention input, MLP input, final norm and lm_head). */
+    rs_status (*rms_norm_matmul)(rs_backend *backend, const rs_tensor *x, const rs_tensor *norm_weight, float epsilon,
+        const rs_tensor *weight, const rs_tensor *bias, const rs_tensor *out);
 } rs_plugin_api;
 
 /* The entry point: returns the plugin's table (static storage), or NULL. */
