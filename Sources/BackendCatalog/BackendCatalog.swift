@@ -20,6 +20,12 @@ public enum BackendCatalog {
     /// The environment variable naming a plugin library for `--backend plugin`.
     public static let pluginEnvironmentVariable = "RADIXSERVE_BACKEND_PLUGIN"
 
+    /// The `--backend` of a command that names none: `plugin` when `$RADIXSERVE_BACKEND_PLUGIN`
+    /// names a library, else `cpu`.
+    public static func defaultName(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        environment[pluginEnvironmentVariable].map { !$0.isEmpty } == true ? "plugin" : "cpu"
+    }
+
     /// What `--backend` accepts, for help texts.
     public static var usage: String {
         names.joined(separator: ", ") + ", or plugin:PATH.so (a plugin library; plain `plugin` reads $\(pluginEnvironmentVariable))"

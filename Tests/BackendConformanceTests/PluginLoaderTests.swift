@@ -67,6 +67,38 @@ import TestSupport
         #expect(error?.message == "backend plugin \(library.path) does not implement the required function 'init'")
     }
 
+    /// A plugin whose every required entry is there but which claims on-device top-k without the
+    /// `top_k` entry is refused at load, naming the hook and the function.
+    @Test func aClaimedHookWithoutItsFunctionIsRefused() throws {
+        let required = [
+            "memory_info", "create_backend", "destroy_backend", "allocate", "release_buffer", "upload", "download",
+            "kv_cache_bytes_per_page", "create_kv_cache", "release_kv_cache", "begin_step", "end_step", "embedding",
+            "matmul", "rms_norm", "rope_table", "rope", "store_kv", "attention", "silu_mul", "add", "gather_rows",
+            "synchronize",
+        ]
+        let library = try buildPlugin("""
+            #include "radixserve/backend.h"
+            static rs_status ok(void) { return RS_OK; }
+            static rs_status init(void) { return RS_OK; }
+            static const char *last_error(rs_backend *b) { (void)b; return ""; }
+            static rs_status capabilities(rs_capabilities *c) {
+                *c = (rs_capabilities){ .weight_dtypes = 1, .kv_cache_dtypes = 1, .page_size_multiple = 1,
+                    .max_threads = 1, .hooks = RS_HOOK_DEVICE_TOP_K, .max_top_k = 8 };
+                return RS_OK;
+            }
+            #define STUB(entry) .entry = (__typeof__(((rs_plugin_api *)0)->entry))ok
+            static const rs_plugin_api api = {
+                .abi_major = RS_ABI_VERSION_MAJOR, .abi_minor = RS_ABI_VERSION_MINOR, .struct_size = sizeof(rs_plugin_api),
+                .name = "hook-stub", .init = init, .last_error = last_error, .get_capabilities = capabilities,
+                \(required.map { "STUB(\($0))" }.joined(separator: ", ")) };
+            const rs_plugin_api *radixserve_backend_plugin(void) { return &api; }
+            """)
+        let error = loadError("plugin:" + library.path)
+        #expect(
+            error?.message == "backend plugin \(library.path) claims the on-device top-k hook but does not implement its function 'top_k'",
+            "\(String(describing: error))")
+    }
+
     @Test func pluginWithoutAPathSaysWhereToPutIt() {
         let error = #expect(throws: BackendError.self) { _ = try BackendCatalog.device(named: "plugin", environment: [:]) }
         #expect(error?.message.contains("RADIXSERVE_BACKEND_PLUGIN") == true)

@@ -35,9 +35,13 @@ import TestSupport
         #expect(!run.standardError.contains("Error"), "a rank failed on shutdown: \(run.standardError)")
     }
 
-    @Test func theEnvironmentVariableNamesThePlugin() throws {
+    /// `$RADIXSERVE_BACKEND_PLUGIN` names the library for `--backend plugin`, and is the default
+    /// backend when the command names none.
+    @Test(arguments: [["--backend", "plugin"], []])
+    func theEnvironmentVariableNamesThePlugin(arguments: [String]) throws {
         let run = try greedyTokens(
-            ["--backend", "plugin"], model: "llama-gqa", environment: ["RADIXSERVE_BACKEND_PLUGIN": Fixtures.referencePlugin.path])
+            arguments + ["--kv-memory", "4M"], model: "llama-gqa",
+            environment: ["RADIXSERVE_BACKEND_PLUGIN": Fixtures.referencePlugin.path, "RADIXSERVE_REFERENCE_PLUGIN_MEMORY_MB": "64"])
         #expect(run.tokens == run.expected)
     }
 

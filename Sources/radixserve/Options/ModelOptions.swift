@@ -11,8 +11,8 @@ struct ModelOptions: ParsableArguments {
         Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
         """)
     var model: String = BundledModel.defaultPath
-    @Option(help: "Compute backend: \(BackendCatalog.usage).")
-    var backend: String = "cpu"
+    @Option(help: "Compute backend: \(BackendCatalog.usage). Default: plugin when $RADIXSERVE_BACKEND_PLUGIN is set, else cpu.")
+    var backend: String = BackendCatalog.defaultName()
     @Option(help: "Compute threads (0 = one per core).")
     var threads: Int = 0
     @Option(help: "Tokens per KV-cache page.")
