@@ -3,7 +3,7 @@
  *
  * include/radixserve/backend.h on OpenCL 1.2 or later (tested on PoCL's CPU device):
  *   - One platform, device and context per process, chosen by init (RADIXSERVE_OPENCL_DEVICE: "P:D"
- *     indices or a case-insensitive substring of the device or platform name; default: the first
+ *     indices or a case-insensitive substring of the device or platform name or vendor; default: the first
  *     GPU, else the first device).
  *   - One program per process, built at the first create_backend from kernels.cl (embedded as
  *     kernels.c), its binary cached on disk ($XDG_CACHE_HOME or ~/.cache, radixserve/opencl/
@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__GNUC__)
@@ -183,6 +184,7 @@ struct rs_backend {
     int matmul_path; /* 0: by rows; 1: always rows; 2: always tiled */
     /* Failures of work after its call returned (upload callbacks), reported once. */
     pthread_mutex_t failure_lock;
+    _Atomic int pending_callbacks; /* staged uploads whose completion callback has not run */
     rs_status failure;
     char failure_message[ERROR_CAPACITY];
     /* Profiling (PROFILE_ENV): events not yet read, and totals per kernel. */
@@ -376,8 +378,10 @@ static void CL_CALLBACK staged_done(cl_event event, cl_int status, void *user) {
             cl_error_name(status), (int)status);
         record_failure(s->backend, cl_status(status), message);
     }
+    rs_backend *b = s->backend;
     free(s->bytes);
     free(s);
+    atomic_fetch_sub(&b->pending_callbacks, 1); /* last: destroy_backend may free b after it */
     (void)event;
 }
 
@@ -400,8 +404,10 @@ static rs_status enqueue_write(rs_backend *b, const char *op, cl_mem mem, uint64
                 free(s);
                 return cl_fail(b, e, "clEnqueueWriteBuffer", op);
             }
+            atomic_fetch_add(&b->pending_callbacks, 1);
             e = clSetEventCallback(event, CL_COMPLETE, staged_done, s);
             if (e != CL_SUCCESS) { /* cannot free it later: wait, then free it now */
+                atomic_fetch_sub(&b->pending_callbacks, 1);
                 clWaitForEvents(1, &event);
                 free(copy);
                 free(s);
@@ -756,19 +762,23 @@ static rs_status init_locked(void) {
         cl_uint device_count = 0;
         if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 16, devices, &device_count) != CL_SUCCESS) continue;
         if (device_count > 16) device_count = 16;
-        char pname[256];
+        char pname[256], pvendor[256];
         platform_string(platforms[p], CL_PLATFORM_NAME, pname, sizeof pname);
+        platform_string(platforms[p], CL_PLATFORM_VENDOR, pvendor, sizeof pvendor);
         for (cl_uint d = 0; d < device_count; d++) {
-            char dname[256];
+            char dname[256], dvendor[256];
             cl_device_type type = 0;
             device_string(devices[d], CL_DEVICE_NAME, dname, sizeof dname);
+            device_string(devices[d], CL_DEVICE_VENDOR, dvendor, sizeof dvendor);
             clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof type, &type, NULL);
             if (listed < sizeof listing)
-                listed += (size_t)snprintf(listing + listed, sizeof listing - listed, "%s%u:%u %s (%s, %s)",
-                    listed ? "; " : "", p, d, dname, device_type_name(type), pname);
+                listed += (size_t)snprintf(listing + listed, sizeof listing - listed, "%s%u:%u %s (%s, %s by %s)",
+                    listed ? "; " : "", p, d, dname, device_type_name(type), pname, pvendor);
             if (wanted) {
                 int match = want_p >= 0 ? (want_p == (int)p && want_d == (int)d)
-                                        : (contains_ignoring_case(dname, wanted) || contains_ignoring_case(pname, wanted));
+                                        : (contains_ignoring_case(dname, wanted) || contains_ignoring_case(pname, wanted)
+                                              || contains_ignoring_case(dvendor, wanted)
+                                              || contains_ignoring_case(pvendor, wanted));
                 if (match && !chosen) {
                     chosen = devices[d];
                     chosen_platform = platforms[p];
@@ -785,7 +795,7 @@ static rs_status init_locked(void) {
     }
     if (!chosen && wanted)
         return fail(NULL, RS_ERROR_DEVICE, "init: " DEVICE_ENV " is \"%s\", which names no device (\"P:D\" indices "
-            "or part of a device or platform name); the devices: %s", wanted, listed ? listing : "none");
+            "or part of a device or platform name or vendor); the devices: %s", wanted, listed ? listing : "none");
     if (!chosen) return fail(NULL, RS_ERROR_DEVICE, "init: the OpenCL platforms have no devices; " NO_PLATFORM_HINT);
 
     g.platform = chosen_platform;
@@ -1012,14 +1022,20 @@ static rs_status plugin_create_backend(int32_t threads, rs_backend **out) {
     }
     for (int i = 0; i < K_COUNT; i++) {
         b->kernels[i] = clCreateKernel(g.program, kernel_names[i], &e);
-        size_t fits = 0;
-        if (b->kernels[i])
+        /* The work-group a kernel was written for (reqd_work_group_size) must fit this device. */
+        size_t fits = 0, wanted[3] = { 0, 0, 0 };
+        if (b->kernels[i]) {
             clGetKernelWorkGroupInfo(b->kernels[i], g.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof fits, &fits, NULL);
-        if (!b->kernels[i] || fits < 256) {
+            clGetKernelWorkGroupInfo(b->kernels[i], g.device, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof wanted, wanted,
+                NULL);
+        }
+        size_t needed = wanted[0] * (wanted[1] ? wanted[1] : 1) * (wanted[2] ? wanted[2] : 1);
+        if (!b->kernels[i] || fits < needed) {
+            int created = b->kernels[i] != NULL;
             backend_free(b);
-            if (fits < 256 && e == CL_SUCCESS)
+            if (created)
                 return fail(NULL, RS_ERROR_UNSUPPORTED, "%s: kernel %s runs at most %zu work-items per group on %s; "
-                    "this plugin needs 256", op, kernel_names[i], fits, g.device_name);
+                    "it needs %zu", op, kernel_names[i], fits, g.device_name, needed);
             return fail(NULL, cl_status(e), "%s: clCreateKernel(%s) failed: %s (%d)", op, kernel_names[i],
                 cl_error_name(e), (int)e);
         }
@@ -1035,6 +1051,8 @@ static rs_status plugin_create_backend(int32_t threads, rs_backend **out) {
 static void plugin_destroy_backend(rs_backend *b) {
     if (!b) return;
     clFinish(b->queue);
+    /* Completion callbacks may still be running after clFinish returns. */
+    while (atomic_load(&b->pending_callbacks) > 0) nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
     if (b->profile) {
         harvest_events(b);
         double total = 0;
