@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Numeric code must be compiled for a CPU with AVX2/FMA/F16C: without it SIMD lowers to scalar
@@ -12,6 +13,18 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The OpenCL plugin builds only where the OpenCL headers are installed (scripts/setup.sh installs
+// them with PoCL, a CPU OpenCL device); elsewhere the server builds without it.
+let hasOpenCL = FileManager.default.fileExists(atPath: "/usr/include/CL/cl.h")
+let openCLProducts: [Product] = hasOpenCL
+    ? [.library(name: "RadixServeOpenCLPlugin", type: .dynamic, targets: ["OpenCLPlugin"])] : []
+let openCLTargets: [Target] = hasOpenCL
+    ? [
+        .target(
+            name: "OpenCLPlugin", dependencies: ["CBackendABI"], path: "Sources/OpenCLPlugin", exclude: ["kernels.cl"],
+            cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("OpenCL"), .linkedLibrary("pthread")]),
+    ] : []
+
 let package = Package(
     name: "RadixServe",
     platforms: [.macOS(.v15)],
@@ -22,7 +35,7 @@ let package = Package(
         // The reference accelerator plugin (C, its own device memory and queue): the template of an
         // out-of-tree backend, loaded with `--backend plugin:.build/<config>/libRadixServeReferencePlugin.so`.
         .library(name: "RadixServeReferencePlugin", type: .dynamic, targets: ["ReferencePlugin"]),
-    ],
+    ] + openCLProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -269,5 +282,5 @@ let package = Package(
         ),
         .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
-    ]
+    ] + openCLTargets
 )

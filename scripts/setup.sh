@@ -2,7 +2,8 @@
 # Installs the Debian packages RadixServe builds against (idempotent; needs root or sudo).
 set -euo pipefail
 
-packages=(libzmq3-dev libopenblas-dev pkg-config)
+# OpenCL: headers and loader for the OpenCL plugin, PoCL as a CPU OpenCL device to run it on.
+packages=(libzmq3-dev libopenblas-dev pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

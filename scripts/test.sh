@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/embed-opencl-kernels.sh --check
 swift build --build-tests
 swift test "$@"

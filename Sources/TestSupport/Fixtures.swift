@@ -32,6 +32,16 @@ public enum Fixtures {
     /// `--backend` for the reference plugin.
     public static let referencePluginBackend = "plugin:" + referencePlugin.path
 
+    /// `--backend` for the OpenCL plugin (`Sources/OpenCLPlugin`), or nil where it was not built
+    /// (no OpenCL headers on the build machine).
+    public static let openCLPluginBackend: String? = {
+        let library = referencePlugin.deletingLastPathComponent().appendingPathComponent("libRadixServeOpenCLPlugin.so")
+        return FileManager.default.fileExists(atPath: library.path) ? "plugin:" + library.path : nil
+    }()
+
+    /// Every plugin built here: the reference plugin, and the OpenCL plugin where it was built.
+    public static let pluginBackends: [String] = [referencePluginBackend] + (openCLPluginBackend.map { [$0] } ?? [])
+
     /// The directory of the plugin ABI's header (`radixserve/backend.h`), for plugins built by tests.
     public static let pluginHeaders: URL = root.deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/CBackendABI/include")

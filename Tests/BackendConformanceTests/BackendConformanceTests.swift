@@ -12,8 +12,8 @@ import TestSupport
 /// exp/sin/cos implementations differ. 1e-4 relative (to max(1, |value|)) is ~1000 ulps at these
 /// sizes: tight enough to catch any indexing or masking error, which shows up as O(1) differences.
 @Suite struct BackendConformanceTests {
-    /// The compiled-in devices and the reference C plugin.
-    static let devices = BackendCatalog.names + [Fixtures.referencePluginBackend]
+    /// The compiled-in devices and the plugins built here (reference C, OpenCL on PoCL).
+    static let devices = BackendCatalog.names + Fixtures.pluginBackends
     static let tolerance: Float = 1e-4
 
     func backends(_ name: String) throws -> (any ComputeBackend, any ComputeBackend) {

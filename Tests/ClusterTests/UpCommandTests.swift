@@ -31,10 +31,13 @@ import TestSupport
         }
     }
 
-    /// `up --backend plugin:PATH`: the workers run the reference C plugin and answer as on the CPU.
-    @Test func upRunsWorkersOnAPlugin() throws {
+    /// `up --backend plugin:PATH`: the workers run the reference C plugin (one worker) or the
+    /// OpenCL plugin on PoCL (two) and answer as on the CPU.
+    @Test(arguments: Fixtures.pluginBackends)
+    func upRunsWorkersOnAPlugin(backend: String) throws {
+        let isReference = backend == Fixtures.referencePluginBackend
         let up = try ChildProcess([
-            "up", "--workers", "1", "--http-port", "0", "--kv-memory", "64M", "--backend", Fixtures.referencePluginBackend,
+            "up", "--workers", isReference ? "1" : "2", "--http-port", "0", "--kv-memory", "64M", "--backend", backend,
         ])
         defer { up.signal(SIGKILL) }
         let line = try #require(up.outputLine(containing: "Ctrl-C", timeout: 120), "\(up.standardError)")
@@ -44,7 +47,7 @@ import TestSupport
             model: nil, messages: [ChatMessage(role: "user", content: "Where does Mira live?")],
             sampling: SamplingFields(maxTokens: 32, temperature: 0)))
         #expect(answer.text.hasPrefix("She lives in a small blue house by the Silver River."))
-        #expect(up.standardError.contains("device reference-c (accelerator"), "\(up.standardError)")
+        #expect(up.standardError.contains(isReference ? "device reference-c (accelerator" : "device opencl ("), "\(up.standardError)")
         up.signal(SIGINT)
         #expect(up.finish(timeout: 30) != nil, "up did not stop on SIGINT")
     }

@@ -6,11 +6,15 @@ import TestSupport
 
 /// Greedy outputs do not depend on what else is batched, on chunking, or on prefix-cache hits.
 @Suite struct BatchInvarianceTests {
-    @Test(arguments: Fixtures.modelNames)
-    func batchedGreedyMatchesTransformersAndSoloRuns(model name: String) throws {
+    /// The CPU backend on every fixture, and the OpenCL plugin on PoCL where it was built.
+    static let cases: [(String, String)] = Fixtures.modelNames.map { ($0, "cpu") }
+        + (Fixtures.openCLPluginBackend.map { backend in Fixtures.modelNames.map { ($0, backend) } } ?? [])
+
+    @Test(arguments: cases)
+    func batchedGreedyMatchesTransformersAndSoloRuns(model name: String, backend: String) throws {
         let reference = try ModelReference.load(name)
         let collector = EventCollector()
-        let engine = try EngineHarness.engine(name, collector: collector)
+        let engine = try EngineHarness.engine(name, backend: backend, collector: collector)
         defer { engine.shutdown() }
 
         // Each prompt alone.

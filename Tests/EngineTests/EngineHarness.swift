@@ -10,21 +10,21 @@ import TestSupport
 
 /// Builds engines over the tiny fixtures and runs request sets to completion.
 enum EngineHarness {
-    /// A CPU model for fixture `name`.
-    static func model(_ name: String, maxStepTokens: Int = 256) throws -> LlamaModel {
-        let backend = try BackendCatalog.device(named: "cpu").makeBackend(threads: 2)
+    /// A model for fixture `name` on `backend` (default the CPU).
+    static func model(_ name: String, backend: String = "cpu", maxStepTokens: Int = 256) throws -> LlamaModel {
+        let backend = try BackendCatalog.device(named: backend).makeBackend(threads: 2)
         return try LlamaModel(directory: Fixtures.model(name), backend: backend, maxStepTokens: maxStepTokens)
     }
 
     /// An engine with integrity checks after every step.
     static func engine(
         _ name: String, pageSize: Int = 4, pages: Int = 512, maxBatchedTokens: Int = 64, maxRunning: Int = 64,
-        prefixCache: Bool = true, collector: EventCollector
+        prefixCache: Bool = true, backend: String = "cpu", collector: EventCollector
     ) throws -> EngineLoop {
         let config = EngineConfig(
             pageSize: pageSize, kvMemory: .pages(pages), maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunning, isPrefixCacheEnabled: prefixCache, isCheckingIntegrity: true)
-        return try EngineLoop(model: try model(name), config: config, sink: collector.receive)
+        return try EngineLoop(model: try model(name, backend: backend), config: config, sink: collector.receive)
     }
 
     /// Greedy, 32 tokens, never stopping early: the setting of the transformers references.

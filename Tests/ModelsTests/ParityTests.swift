@@ -18,7 +18,7 @@ import Testing
 /// margin of the fixtures (≥ 2e-2), so a greedy mismatch cannot hide inside the tolerance.
 @Suite struct ParityTests {
     static let cases: [(String, String)] = Fixtures.parityModelNames.flatMap { model in
-        (BackendCatalog.names + [Fixtures.referencePluginBackend]).map { (model, $0) }
+        (BackendCatalog.names + Fixtures.pluginBackends).map { (model, $0) }
     }
 
     @Test(arguments: cases)
