@@ -193,6 +193,9 @@ struct rs_backend {
     size_t event_count, event_capacity;
     double kernel_ns[K_COUNT];
     uint64_t kernel_calls[K_COUNT];
+    /* Host↔device traffic, counted always and printed with the profile: steps begun, bytes of
+     * step inputs written, bytes of other writes (weights at load, staged activations), bytes read. */
+    uint64_t steps, step_bytes_written, other_bytes_written, bytes_read;
     char error[ERROR_CAPACITY];
 };
 
@@ -390,6 +393,12 @@ static void CL_CALLBACK staged_done(cl_event event, cl_int status, void *user) {
 static rs_status enqueue_write(rs_backend *b, const char *op, cl_mem mem, uint64_t offset, const void *source,
     uint64_t bytes) {
     if (bytes == 0) return RS_OK;
+    if (strcmp(op, "begin_step") == 0) {
+        b->steps += 1;
+        b->step_bytes_written += bytes;
+    } else {
+        b->other_bytes_written += bytes;
+    }
     cl_int e;
     if (bytes <= ((uint64_t)16 << 20)) {
         staged *s = malloc(sizeof *s);
@@ -1073,6 +1082,12 @@ static void plugin_destroy_backend(rs_backend *b) {
             fprintf(stderr, "  %-24s %8" PRIu64 " calls %12.3f ms %10.1f us/call\n", kernel_names[k],
                 b->kernel_calls[k], b->kernel_ns[k] / 1e6, b->kernel_ns[k] / 1e3 / (double)b->kernel_calls[k]);
         }
+        double steps = b->steps > 0 ? (double)b->steps : 1;
+        fprintf(stderr,
+            "radixserve opencl: transfers over %" PRIu64 " steps: step inputs %" PRIu64 " bytes written (%.0f per step), "
+            "other writes %" PRIu64 " bytes (weights at load, staged activations), %" PRIu64 " bytes read (%.0f per step)\n",
+            b->steps, b->step_bytes_written, (double)b->step_bytes_written / steps, b->other_bytes_written, b->bytes_read,
+            (double)b->bytes_read / steps);
     }
     backend_free(b);
 }
@@ -1127,6 +1142,7 @@ static rs_status plugin_download(rs_backend *b, rs_buffer *buffer, uint64_t byte
     BEGIN_OP("download");
     TRY(check_range(b, op, buffer, byte_offset, byte_count, destination));
     if (byte_count > 0) {
+        b->bytes_read += byte_count;
         cl_int e = clEnqueueReadBuffer(b->queue, buffer->mem, CL_TRUE, (size_t)byte_offset, (size_t)byte_count,
             destination, 0, NULL, NULL);
         if (e != CL_SUCCESS) {
@@ -1457,6 +1473,7 @@ static rs_status plugin_gather_rows(rs_backend *b, const rs_tensor *x, const rs_
 
 /* Reads `bytes` of a result buffer into host memory behind the queue, then reports failures. */
 static rs_status read_result(rs_backend *b, const char *op, cl_mem mem, void *destination, size_t bytes) {
+    b->bytes_read += bytes;
     cl_int e = clEnqueueReadBuffer(b->queue, mem, CL_TRUE, 0, bytes, destination, 0, NULL, NULL);
     if (e != CL_SUCCESS) {
         rs_status earlier = take_failure(b);
@@ -1493,6 +1510,7 @@ static rs_status plugin_top_k(rs_backend *b, const rs_tensor *logits, int32_t k,
     size_t global[2] = { TOPK_WG, (size_t)logits->rows }, local[2] = { TOPK_WG, 1 };
     TRY(LAUNCH(b, K_TOP_K, 2, global, local, KT(logits), KI(logits->columns), KI(k), KM(b->result_ids.mem),
         KM(b->result_values.mem)));
+    b->bytes_read += count * sizeof(float);
     cl_int e = clEnqueueReadBuffer(b->queue, b->result_values.mem, CL_FALSE, 0, count * sizeof(float), values, 0,
         NULL, NULL);
     if (e != CL_SUCCESS) return cl_fail(b, e, "clEnqueueReadBuffer", op);
