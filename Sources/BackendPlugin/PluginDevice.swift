@@ -3,22 +3,19 @@
 import Backends
 import CBackendABI
 
-/// The device of a loaded plugin (``PluginLibrary``). Its capabilities are read once, when the
-/// device is made; backends are the plugin's execution streams (``PluginBackend``).
+/// The device of a loaded plugin (``PluginLibrary``), with the capabilities the library read once
+/// at load; backends are the plugin's execution streams (``PluginBackend``).
 public struct PluginDevice: ComputeDevice {
     public let library: PluginLibrary
-    public let capabilities: DeviceCapabilities
-    public let kind: DeviceKind
 
-    /// Reads the capabilities of the plugin at `path` (loading it first).
-    /// - Throws: ``BackendError`` as ``PluginLibrary/load(path:)`` and `get_capabilities` do.
+    /// The plugin at `path`, loaded and initialised on first use.
+    /// - Throws: ``BackendError`` as ``PluginLibrary/load(path:)`` does.
     public init(path: String) throws {
         library = try PluginLibrary.load(path: path)
-        capabilities = try library.capabilities()
-        var raw = rs_capabilities()
-        _ = library.api.get_capabilities(&raw)
-        kind = PluginStatus.kind(raw.kind)
     }
+
+    public var capabilities: DeviceCapabilities { library.capabilities }
+    public var kind: DeviceKind { library.kind }
 
     /// The plugin's own name for its device, e.g. `reference-c`.
     public var name: String { library.name }

@@ -21,6 +21,9 @@ public final class PluginLibrary: Sendable {
     public let version: (major: UInt32, minor: UInt32)
     /// The function table; entries past the plugin's `struct_size` are nil.
     nonisolated(unsafe) let api: rs_plugin_api
+    /// The device's capabilities and kind, read once, right after `init`.
+    public let capabilities: DeviceCapabilities
+    public let kind: DeviceKind
 
     /// The ABI version of this server.
     public static let hostVersion = (major: UInt32(RS_ABI_VERSION_MAJOR), minor: UInt32(RS_ABI_VERSION_MINOR))
@@ -73,20 +76,31 @@ public final class PluginLibrary: Sendable {
         var api = rs_plugin_api()
         let size = min(Int(table.pointee.struct_size), MemoryLayout<rs_plugin_api>.size)
         withUnsafeMutableBytes(of: &api) { $0.copyMemory(from: UnsafeRawBufferPointer(start: table, count: size)) }
-        self.path = path
-        self.name = api.name.map { String(cString: $0) } ?? "plugin"
-        self.version = (major, minor)
-        self.api = api
+        let name = api.name.map { String(cString: $0) } ?? "plugin"
         if let missing = Self.missingRequiredEntry(api) {
             throw BackendError(.invalidArgument, "backend plugin \(path) does not implement the required function '\(missing)'")
         }
         let status = api.`init`()
         guard status == RS_OK else {
             throw BackendError(
-                PluginStatus.code(status), "backend plugin \(path) failed to initialise: \(lastError(nil, status: status))")
+                PluginStatus.code(status),
+                "backend plugin \(path) failed to initialise: \(Self.lastError(api, nil, status: status))")
         }
+        var raw = rs_capabilities()
+        let capabilityStatus = api.get_capabilities(&raw)
+        guard capabilityStatus == RS_OK else {
+            throw BackendError(
+                PluginStatus.code(capabilityStatus),
+                "backend plugin \(name): get_capabilities failed: \(Self.lastError(api, nil, status: capabilityStatus))")
+        }
+        self.path = path
+        self.name = name
+        self.version = (major, minor)
+        self.api = api
+        capabilities = PluginStatus.capabilities(raw)
+        kind = PluginStatus.kind(raw.kind)
         // A claimed hook needs every entry it names.
-        if let missing = Self.missingHookEntry(api, hooks: try capabilities().hooks) {
+        if let missing = Self.missingHookEntry(api, hooks: capabilities.hooks) {
             throw BackendError(
                 .invalidArgument,
                 "backend plugin \(path) claims the \(missing.hook) hook but does not implement its function '\(missing.entry)'")
@@ -134,17 +148,11 @@ public final class PluginLibrary: Sendable {
 
     /// The plugin's message for the last failure on `backend` (nil: of a plugin-level call).
     func lastError(_ backend: OpaquePointer?, status: rs_status) -> String {
-        let message = api.last_error(backend).map { String(cString: $0) } ?? ""
-        return message.isEmpty ? PluginStatus.name(status) : "\(message) (\(PluginStatus.name(status)))"
+        Self.lastError(api, backend, status: status)
     }
 
-    /// The device's capabilities, as the plugin reports them.
-    func capabilities() throws -> DeviceCapabilities {
-        var raw = rs_capabilities()
-        let status = api.get_capabilities(&raw)
-        guard status == RS_OK else {
-            throw BackendError(PluginStatus.code(status), "backend plugin \(name): get_capabilities failed: \(lastError(nil, status: status))")
-        }
-        return PluginStatus.capabilities(raw)
+    private static func lastError(_ api: rs_plugin_api, _ backend: OpaquePointer?, status: rs_status) -> String {
+        let message = api.last_error(backend).map { String(cString: $0) } ?? ""
+        return message.isEmpty ? PluginStatus.name(status) : "\(message) (\(PluginStatus.name(status)))"
     }
 }
