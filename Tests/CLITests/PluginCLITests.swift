@@ -63,6 +63,20 @@ import TestSupport
         }
     }
 
+    /// The OpenCL plugin where it was built: no OpenCL platform names the packages to install; a
+    /// device selection that matches nothing lists the devices there are.
+    @Test(arguments: [
+        (["OCL_ICD_VENDORS": "/nonexistent"], "no OpenCL platform found; install an OpenCL driver (ICD)"),
+        (["RADIXSERVE_OPENCL_DEVICE": "no-such-device"], "RADIXSERVE_OPENCL_DEVICE is \"no-such-device\", which names no device"),
+    ])
+    func openCLDeviceProblemsAreNamed(environment: [String: String], expected: String) throws {
+        guard let backend = Fixtures.openCLPluginBackend else { return }  // built only where OpenCL headers exist
+        let outcome = try ProcessHarness.run(["generate", "--backend", backend, "--prompt", "hi"], timeout: 60, environment: environment)
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains(expected), "\(outcome.standardError)")
+        if environment["OCL_ICD_VENDORS"] != nil { #expect(outcome.standardError.contains("pocl-opencl-icd")) }
+    }
+
     /// Too little device memory for the weights: the load fails naming the plugin's out-of-memory.
     @Test func deviceOutOfMemoryIsAnError() throws {
         let outcome = try ProcessHarness.run(
