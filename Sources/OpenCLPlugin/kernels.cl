@@ -241,18 +241,20 @@ STORE_KV(bf16)
  * partial[row][head][split][0 … head_dim + 1]. attention_combine merges a row's splits in order.
  * A row's splits, and every reduction in them, depend on its position alone, never on the other
  * rows of the step, so a sequence's rows come out the same bits alone or in a batch.
- * global (ATT_WG · max_splits, heads, rows), local (ATT_WG, 1, 1); rows from row_base. */
+ * global (ATT_WG · max_splits, heads, rows), local (ATT_WG, 1, 1); the rows are row_base + i, or
+ * step[list_off + row_base + i] when list_off ≥ 0; partial results are indexed by i. */
 #define ATT_SPLIT 256
 #define ATT_WG 64
 #define ATTENTION(DT) \
 __kernel __attribute__((reqd_work_group_size(ATT_WG, 1, 1))) \
 void attention_partial_##DT(__global const int *step, int row_seq_off, int qstart_off, int ctx_off, int pts_off, \
-    int pid_off, int row_base, __global const float *q, ulong qoff, int qstride, \
+    int pid_off, int list_off, int row_base, __global const float *q, ulong qoff, int qstride, \
     __global const T_##DT *kc, __global const T_##DT *vc, int group, int kv_heads, int head_dim, int page_size, \
     float scale, int max_splits, __global float *partial, __local float *qs) { \
     __local float sc[ATT_SPLIT]; \
     __local float red[ATT_WG]; \
-    int split = get_group_id(0), h = get_group_id(1), rl = get_group_id(2), r = row_base + rl; \
+    int split = get_group_id(0), h = get_group_id(1), rl = get_group_id(2); \
+    int r = list_off < 0 ? row_base + rl : step[list_off + row_base + rl]; \
     int lid = get_local_id(0), heads = get_num_groups(1); \
     int s = step[row_seq_off + r], first = step[qstart_off + s]; \
     int count = step[qstart_off + s + 1] - first, context = step[ctx_off + s]; \
@@ -304,12 +306,115 @@ ATTENTION(f32)
 ATTENTION(f16)
 ATTENTION(bf16)
 
-/* global (head_dim, heads, rows); rows from row_base. */
-__kernel void attention_combine(__global const int *step, int row_seq_off, int qstart_off, int ctx_off, int row_base,
-    int head_dim, int max_splits, __global const float *partial, __global float *out, ulong ooff, int ostride) {
-    int d = get_global_id(0), h = get_global_id(1), rl = get_global_id(2), r = row_base + rl;
+/* ---- attention over prefill tiles ----------------------------------------------------------- */
+/* The same partial results as attention_partial, bit for bit, for up to PRE_QT consecutive rows of
+ * one sequence at once (a tile): the work-group loads each block of ATT_WG keys, then of values,
+ * into local memory once for all its rows instead of once per row. Each row repeats
+ * attention_partial's arithmetic in its order (lane t mod ATT_WG takes score t, the same trees
+ * for the max and the sum, values accumulated in key order from zero), so a row's result does not
+ * depend on which kernel ran it: prefill, chunked prefill and decode of one position agree.
+ * global (ATT_WG · max_splits, PRE_QT · heads, tiles), local (ATT_WG, PRE_QT, 1); tile i's rows are
+ * step[list_off + (tile_base + i) · PRE_QT + j] (negative: padding); partial results are indexed by
+ * i · PRE_QT + j. Needs head_dim ≤ PRE_DMAX and (PRE_QT + ATT_WG) · head_dim floats of local
+ * memory (qs, kv). */
+#define PRE_QT 4
+#define PRE_DMAX (4 * ATT_WG)
+#define ATTENTION_PREFILL(DT) \
+__kernel __attribute__((reqd_work_group_size(ATT_WG, PRE_QT, 1))) \
+void attention_prefill_##DT(__global const int *step, int row_seq_off, int qstart_off, int ctx_off, int pts_off, \
+    int pid_off, int list_off, int tile_base, __global const float *q, ulong qoff, int qstride, \
+    __global const T_##DT *kc, __global const T_##DT *vc, int group, int kv_heads, int head_dim, int page_size, \
+    float scale, int max_splits, __global float *partial, __local float *qs, __local float *kv) { \
+    __local float sc[PRE_QT][ATT_SPLIT]; \
+    __local float red[PRE_QT][ATT_WG]; \
+    int split = get_group_id(0), h = get_group_id(1), tl = get_group_id(2); \
+    int lane = get_local_id(0), i = get_local_id(1), heads = get_num_groups(1); \
+    __global const int *tile = step + list_off + (tile_base + tl) * PRE_QT; \
+    int r = tile[i], last = tile[0]; \
+    for (int j = 1; j < PRE_QT; j++) last = max(last, tile[j]); \
+    int s = step[row_seq_off + tile[0]], first = step[qstart_off + s]; \
+    int past = step[ctx_off + s] - (step[qstart_off + s + 1] - first), start = split * ATT_SPLIT; \
+    int nmax = min(past + (last - first) + 1 - start, ATT_SPLIT); \
+    if (nmax <= 0) return; \
+    int n = r < 0 ? 0 : clamp(past + (r - first) + 1 - start, 0, ATT_SPLIT); \
+    int kvh = h / group; \
+    __global const int *pages = step + pid_off + step[pts_off + s]; \
+    for (int d = lane; d < head_dim; d += ATT_WG) \
+        qs[i * head_dim + d] = r < 0 ? 0.0f : q[qoff + (ulong)r * qstride + (ulong)h * head_dim + d]; \
+    float m = -INFINITY; \
+    for (int t0 = 0; t0 < nmax; t0 += ATT_WG) { \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        int keys = min(ATT_WG, nmax - t0); \
+        for (int e = i * ATT_WG + lane; e < keys * head_dim; e += ATT_WG * PRE_QT) { \
+            int tt = e / head_dim, d = e - tt * head_dim, token = start + t0 + tt; \
+            kv[e] = LD_##DT(kc, kv_index(pages[token / page_size], kv_heads, kvh, page_size, token % page_size, \
+                head_dim) + d); \
+        } \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        int t = t0 + lane; \
+        if (t < n) { \
+            float dot = 0.0f; \
+            for (int d = 0; d < head_dim; d++) dot = fma(qs[i * head_dim + d], kv[lane * head_dim + d], dot); \
+            sc[i][t] = dot * scale; \
+            m = fmax(m, sc[i][t]); \
+        } \
+    } \
+    red[i][lane] = m; \
+    barrier(CLK_LOCAL_MEM_FENCE); \
+    for (int half_ = ATT_WG / 2; half_ > 0; half_ >>= 1) { \
+        if (lane < half_) red[i][lane] = fmax(red[i][lane], red[i][lane + half_]); \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+    } \
+    m = red[i][0]; \
+    barrier(CLK_LOCAL_MEM_FENCE); \
+    float l = 0.0f; \
+    for (int t = lane; t < n; t += ATT_WG) { float p = exp(sc[i][t] - m); sc[i][t] = p; l += p; } \
+    red[i][lane] = l; \
+    barrier(CLK_LOCAL_MEM_FENCE); \
+    for (int half_ = ATT_WG / 2; half_ > 0; half_ >>= 1) { \
+        if (lane < half_) red[i][lane] += red[i][lane + half_]; \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+    } \
+    float acc[PRE_DMAX / ATT_WG] = { 0.0f }; \
+    for (int t0 = 0; t0 < nmax; t0 += ATT_WG) { \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        int keys = min(ATT_WG, nmax - t0); \
+        for (int e = i * ATT_WG + lane; e < keys * head_dim; e += ATT_WG * PRE_QT) { \
+            int tt = e / head_dim, d = e - tt * head_dim, token = start + t0 + tt; \
+            kv[e] = LD_##DT(vc, kv_index(pages[token / page_size], kv_heads, kvh, page_size, token % page_size, \
+                head_dim) + d); \
+        } \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        int upto = min(keys, n - t0); \
+        for (int j = 0; j < PRE_DMAX / ATT_WG; j++) { \
+            int d = lane + j * ATT_WG; \
+            if (d >= head_dim) break; \
+            float a = acc[j]; \
+            for (int tt = 0; tt < upto; tt++) a = fma(sc[i][t0 + tt], kv[tt * head_dim + d], a); \
+            acc[j] = a; \
+        } \
+    } \
+    if (n <= 0) return; \
+    __global float *o = partial + (((ulong)(tl * PRE_QT + i) * heads + h) * max_splits + split) * (head_dim + 2); \
+    for (int j = 0; j < PRE_DMAX / ATT_WG; j++) { \
+        int d = lane + j * ATT_WG; \
+        if (d < head_dim) o[d] = acc[j]; \
+    } \
+    if (lane == 0) { o[head_dim] = m; o[head_dim + 1] = red[i][0]; } \
+}
+ATTENTION_PREFILL(f32)
+ATTENTION_PREFILL(f16)
+ATTENTION_PREFILL(bf16)
+
+/* global (head_dim, heads, slots): slot i is row slot_base + i, or step[list_off + slot_base + i]
+ * when list_off ≥ 0 (a negative entry pads a prefill tile and is skipped). */
+__kernel void attention_combine(__global const int *step, int row_seq_off, int qstart_off, int ctx_off, int list_off,
+    int slot_base, int head_dim, int max_splits, __global const float *partial, __global float *out, ulong ooff,
+    int ostride) {
+    int d = get_global_id(0), h = get_global_id(1), rl = get_global_id(2);
+    int r = list_off < 0 ? slot_base + rl : step[list_off + slot_base + rl];
     int heads = get_global_size(1);
-    if (d >= head_dim) return;
+    if (d >= head_dim || r < 0) return;
     int s = step[row_seq_off + r], first = step[qstart_off + s];
     int count = step[qstart_off + s + 1] - first, context = step[ctx_off + s];
     int tokens = context - count + (r - first) + 1, splits = (tokens + ATT_SPLIT - 1) / ATT_SPLIT;

@@ -70,6 +70,8 @@
 #define NORM_WG 128
 #define ATT_SPLIT 256
 #define ATT_WG 64
+#define PRE_QT 4
+#define PRE_DMAX (4 * ATT_WG)
 #define ARGMAX_WG 256
 #define TOPK_WG 32
 /* Rows at or below which matmul takes the decode path (both paths give the same bits). */
@@ -96,6 +98,7 @@ typedef enum kernel_id {
     K_STORE_KV, K_STORE_KV_F16, K_STORE_KV_BF16,
     K_ATTENTION_PARTIAL, K_ATTENTION_PARTIAL_F16, K_ATTENTION_PARTIAL_BF16,
     K_ATTENTION_COMBINE,
+    K_ATTENTION_PREFILL, K_ATTENTION_PREFILL_F16, K_ATTENTION_PREFILL_BF16,
     K_SILU_MUL, K_ADD, K_GATHER_ROWS, K_ARGMAX, K_TOP_K,
     K_COUNT
 } kernel_id;
@@ -110,6 +113,7 @@ static const char *const kernel_names[K_COUNT] = {
     "store_kv_f32", "store_kv_f16", "store_kv_bf16",
     "attention_partial_f32", "attention_partial_f16", "attention_partial_bf16",
     "attention_combine",
+    "attention_prefill_f32", "attention_prefill_f16", "attention_prefill_bf16",
     "silu_mul", "add", "gather_rows", "argmax", "top_k",
 };
 
@@ -124,7 +128,7 @@ static struct {
     cl_program program;  /* built at the first create_backend (under lock) */
     cl_device_type type;
     cl_uint compute_units;
-    cl_ulong global_memory, max_allocation;
+    cl_ulong global_memory, max_allocation, local_memory;
     size_t max_work_group;
     char platform_name[256], platform_version[256], device_name[256], device_version[256], driver_version[256];
     _Atomic uint64_t allocated; /* bytes of live buffers, caches and scratch */
@@ -160,6 +164,10 @@ typedef struct step_data {
     int32_t *token_ids, *positions, *slot_mapping;
     int32_t *query_starts, *context_lengths, *page_table_starts, *page_ids;
     int32_t *logit_rows, *row_sequence;
+    /* Only in steps with a sequence of two or more rows (prefill): the rows of one-row sequences
+     * (decode_row_count), then tile_count tiles of PRE_QT consecutive rows of one sequence each,
+     * padded with -1, for attention_prefill. */
+    int32_t *attention_rows, decode_row_count, tile_count;
     size_t total; /* int32 entries of all arrays, contiguous from token_ids */
 } step_data;
 
@@ -179,7 +187,7 @@ struct rs_backend {
     cl_kernel kernels[K_COUNT];
     step_data *step;         /* the latest begin_step's inputs, to check ops against */
     int32_t off_tokens, off_positions, off_slots, off_query_starts, off_contexts, off_page_starts, off_page_ids,
-        off_logit_rows, off_row_sequence; /* of the arrays in step_buffer (int32 entries) */
+        off_logit_rows, off_row_sequence, off_attention_rows; /* of the arrays in step_buffer (int32 entries) */
     growable step_buffer, frequencies, attention_scratch, result_ids, result_values;
     int matmul_path; /* 0: by rows; 1: always rows; 2: always tiled */
     /* Failures of work after its call returned (upload callbacks), reported once. */
@@ -570,8 +578,15 @@ static step_data *step_copy(const rs_step_inputs *in) {
     if (!in) in = &none;
     int32_t n = in->sequence_count, pages = n > 0 ? in->page_table_starts[n] : 0;
     int32_t rows = n > 0 ? in->query_starts[n] : 0;
+    int32_t decode_rows = 0, tiles = 0;
+    for (int32_t q = 0; q < n; q++) {
+        int32_t queries = in->query_starts[q + 1] - in->query_starts[q];
+        if (queries == 1) decode_rows++;
+        else tiles += (queries + PRE_QT - 1) / PRE_QT;
+    }
+    if (tiles == 0) decode_rows = 0;
     size_t count = 3 * (size_t)in->token_count + 3 * (size_t)n + 2 + (size_t)pages + (size_t)in->logit_row_count
-        + (size_t)rows;
+        + (size_t)rows + (size_t)decode_rows + (size_t)tiles * PRE_QT;
     step_data *s = malloc(sizeof *s + (count + 1) * sizeof(int32_t));
     if (!s) return NULL;
     int32_t *next = (int32_t *)(s + 1);
@@ -595,11 +610,23 @@ static step_data *step_copy(const rs_step_inputs *in) {
     TAKE(page_table_starts, n > 0 ? in->page_table_starts : &zero, n + 1);
 #undef TAKE
     s->row_sequence = next;
+    next += rows;
+    s->attention_rows = next;
+    s->decode_row_count = decode_rows;
+    s->tile_count = tiles;
+    int32_t *tile = next + decode_rows;
     s->longest_context = 0;
     for (int32_t q = 0; q < n; q++) {
-        for (int32_t r = s->query_starts[q]; r < s->query_starts[q + 1]; r++) s->row_sequence[r] = q;
-        if (s->query_starts[q + 1] > s->query_starts[q] && s->context_lengths[q] > s->longest_context)
-            s->longest_context = s->context_lengths[q];
+        int32_t first = s->query_starts[q], end = s->query_starts[q + 1];
+        for (int32_t r = first; r < end; r++) s->row_sequence[r] = q;
+        if (end > first && s->context_lengths[q] > s->longest_context) s->longest_context = s->context_lengths[q];
+        if (tiles == 0) continue;
+        if (end - first == 1) {
+            *next++ = first;
+            continue;
+        }
+        for (int32_t r = first; r < end; r += PRE_QT)
+            for (int32_t j = 0; j < PRE_QT; j++) *tile++ = r + j < end ? r + j : -1;
     }
     s->total = count;
     return s;
@@ -819,6 +846,7 @@ static rs_status init_locked(void) {
     clGetDeviceInfo(chosen, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof g.global_memory, &g.global_memory, NULL);
     clGetDeviceInfo(chosen, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof g.max_allocation, &g.max_allocation, NULL);
     clGetDeviceInfo(chosen, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof g.max_work_group, &g.max_work_group, NULL);
+    clGetDeviceInfo(chosen, CL_DEVICE_LOCAL_MEM_SIZE, sizeof g.local_memory, &g.local_memory, NULL);
     int major = 0, minor = 0;
     if (sscanf(g.device_version, "OpenCL %d.%d", &major, &minor) != 2 || major * 10 + minor < 12)
         return fail(NULL, RS_ERROR_UNSUPPORTED, "init: device %s reports \"%s\"; this plugin needs OpenCL 1.2 or "
@@ -1039,6 +1067,12 @@ static rs_status plugin_create_backend(int32_t threads, rs_backend **out) {
                 NULL);
         }
         size_t needed = wanted[0] * (wanted[1] ? wanted[1] : 1) * (wanted[2] ? wanted[2] : 1);
+        if (b->kernels[i] && fits < needed && i >= K_ATTENTION_PREFILL && i <= K_ATTENTION_PREFILL_BF16) {
+            /* Optional: attention runs every row through attention_partial instead. */
+            clReleaseKernel(b->kernels[i]);
+            b->kernels[i] = NULL;
+            continue;
+        }
         if (!b->kernels[i] || fits < needed) {
             int created = b->kernels[i] != NULL;
             backend_free(b);
@@ -1270,6 +1304,7 @@ static rs_status plugin_begin_step(rs_backend *b, const rs_step_inputs *inputs) 
     b->off_page_ids = (int32_t)(s->page_ids - base);
     b->off_logit_rows = (int32_t)(s->logit_rows - base);
     b->off_row_sequence = (int32_t)(s->row_sequence - base);
+    b->off_attention_rows = (int32_t)(s->attention_rows - base);
     free(b->step);
     b->step = s;
     return RS_OK;
@@ -1402,8 +1437,69 @@ static rs_status plugin_store_kv(rs_backend *b, const rs_tensor *key, const rs_t
         KI(cache->spec.head_dim), KI(cache->spec.page_size));
 }
 
-/* attention_partial over every (split, head, row), then attention_combine; rows go in chunks so
- * that the partial results stay within ATTENTION_SCRATCH_BYTES. */
+/* attention_partial over every (split, head, row) of `slots` rows (the list at list_off, or rows
+ * first … first + slots - 1 when list_off < 0), then attention_combine; in chunks, so that the
+ * partial results stay within ATTENTION_SCRATCH_BYTES. */
+static rs_status attend_rows(rs_backend *b, const rs_tensor *query, rs_kv_cache *cache, int32_t layer,
+    float scale, const rs_tensor *out, int32_t list_off, int32_t first, int32_t slots, int32_t splits, uint64_t chunk) {
+    const rs_kv_cache_spec *spec = &cache->spec;
+    int32_t hd = spec->head_dim, heads = query->columns / hd;
+    if (chunk > (uint64_t)slots) chunk = (uint64_t)slots;
+    for (int32_t row = first; row < first + slots; row += (int32_t)chunk) {
+        size_t rows = (size_t)(first + slots - row < (int32_t)chunk ? first + slots - row : (int32_t)chunk);
+        size_t global[3] = { (size_t)ATT_WG * (size_t)splits, (size_t)heads, rows }, local[3] = { ATT_WG, 1, 1 };
+        TRY(LAUNCH(b, K_ATTENTION_PARTIAL + spec->dtype, 3, global, local, KM(b->step_buffer.mem),
+            KI(b->off_row_sequence), KI(b->off_query_starts), KI(b->off_contexts), KI(b->off_page_starts),
+            KI(b->off_page_ids), KI(list_off), KI(row), KT(query), KM(cache->keys[layer]), KM(cache->values[layer]),
+            KI(heads / spec->kv_head_count), KI(spec->kv_head_count), KI(hd), KI(spec->page_size), KF(scale),
+            KI(splits), KM(b->attention_scratch.mem), KLOCAL((size_t)hd * sizeof(float))));
+        size_t combine[3] = { (size_t)hd, (size_t)heads, rows };
+        TRY(LAUNCH(b, K_ATTENTION_COMBINE, 3, combine, NULL, KM(b->step_buffer.mem), KI(b->off_row_sequence),
+            KI(b->off_query_starts), KI(b->off_contexts), KI(list_off), KI(row), KI(hd), KI(splits),
+            KM(b->attention_scratch.mem), KT(out)));
+    }
+    return RS_OK;
+}
+
+/* attention_prefill over the step's tiles (PRE_QT rows each), then attention_combine, in chunks
+ * of whole tiles. */
+static rs_status attend_tiles(rs_backend *b, const rs_tensor *query, rs_kv_cache *cache, int32_t layer, float scale,
+    const rs_tensor *out, int32_t splits, uint64_t chunk_slots) {
+    const step_data *s = b->step;
+    const rs_kv_cache_spec *spec = &cache->spec;
+    int32_t hd = spec->head_dim, heads = query->columns / hd;
+    int32_t list_off = b->off_attention_rows + s->decode_row_count;
+    uint64_t chunk = chunk_slots / PRE_QT;
+    if (chunk < 1) chunk = 1;
+    if (chunk > (uint64_t)s->tile_count) chunk = (uint64_t)s->tile_count;
+    for (int32_t tile = 0; tile < s->tile_count; tile += (int32_t)chunk) {
+        size_t tiles = (size_t)(s->tile_count - tile < (int32_t)chunk ? s->tile_count - tile : (int32_t)chunk);
+        size_t global[3] = { (size_t)ATT_WG * (size_t)splits, (size_t)PRE_QT * (size_t)heads, tiles };
+        size_t local[3] = { ATT_WG, PRE_QT, 1 };
+        TRY(LAUNCH(b, K_ATTENTION_PREFILL + spec->dtype, 3, global, local, KM(b->step_buffer.mem),
+            KI(b->off_row_sequence), KI(b->off_query_starts), KI(b->off_contexts), KI(b->off_page_starts),
+            KI(b->off_page_ids), KI(list_off), KI(tile), KT(query), KM(cache->keys[layer]), KM(cache->values[layer]),
+            KI(heads / spec->kv_head_count), KI(spec->kv_head_count), KI(hd), KI(spec->page_size), KF(scale),
+            KI(splits), KM(b->attention_scratch.mem), KLOCAL((size_t)PRE_QT * hd * sizeof(float)),
+            KLOCAL((size_t)ATT_WG * hd * sizeof(float))));
+        size_t combine[3] = { (size_t)hd, (size_t)heads, tiles * PRE_QT };
+        TRY(LAUNCH(b, K_ATTENTION_COMBINE, 3, combine, NULL, KM(b->step_buffer.mem), KI(b->off_row_sequence),
+            KI(b->off_query_starts), KI(b->off_contexts), KI(list_off), KI(tile * PRE_QT), KI(hd), KI(splits),
+            KM(b->attention_scratch.mem), KT(out)));
+    }
+    return RS_OK;
+}
+
+/* Local memory attention_prefill takes beside its static arrays (sc, red): qs and one key block. */
+static uint64_t prefill_local_bytes(int32_t head_dim) {
+    return ((uint64_t)PRE_QT + ATT_WG) * (uint64_t)head_dim * sizeof(float)
+        + ((uint64_t)PRE_QT * ATT_SPLIT + (uint64_t)PRE_QT * ATT_WG) * sizeof(float);
+}
+
+/* Rows of one-row sequences go through attention_partial (flash-decoding: split-K over pages), the
+ * rows of longer sequences through attention_prefill in tiles, which reads each key and value
+ * once per tile; both give a row the same bits. A step with no sequence of two or more rows, a
+ * head size over PRE_DMAX or a device short of local memory runs every row through the first. */
 static rs_status plugin_attention(rs_backend *b, const rs_tensor *query, rs_kv_cache *cache, int32_t layer, float scale,
     const rs_tensor *out) {
     BEGIN_OP("attention");
@@ -1422,23 +1518,15 @@ static rs_status plugin_attention(rs_backend *b, const rs_tensor *query, rs_kv_c
     if (splits < 1) splits = 1;
     uint64_t per_row = (uint64_t)heads * (uint64_t)splits * (uint64_t)(hd + 2) * sizeof(float);
     uint64_t chunk = ATTENTION_SCRATCH_BYTES / per_row;
-    if (chunk < 1) chunk = 1;
-    if (chunk > (uint64_t)s->row_count) chunk = (uint64_t)s->row_count;
-    TRY(grow(b, op, &b->attention_scratch, chunk * per_row));
-    for (int32_t row = 0; row < s->row_count; row += (int32_t)chunk) {
-        size_t rows = (size_t)(s->row_count - row < (int32_t)chunk ? s->row_count - row : (int32_t)chunk);
-        size_t global[3] = { (size_t)ATT_WG * (size_t)splits, (size_t)heads, rows }, local[3] = { ATT_WG, 1, 1 };
-        TRY(LAUNCH(b, K_ATTENTION_PARTIAL + spec->dtype, 3, global, local, KM(b->step_buffer.mem),
-            KI(b->off_row_sequence), KI(b->off_query_starts), KI(b->off_contexts), KI(b->off_page_starts),
-            KI(b->off_page_ids), KI(row), KT(query), KM(cache->keys[layer]), KM(cache->values[layer]),
-            KI(heads / spec->kv_head_count), KI(spec->kv_head_count), KI(hd), KI(spec->page_size), KF(scale),
-            KI(splits), KM(b->attention_scratch.mem), KLOCAL((size_t)hd * sizeof(float))));
-        size_t combine[3] = { (size_t)hd, (size_t)heads, rows };
-        TRY(LAUNCH(b, K_ATTENTION_COMBINE, 3, combine, NULL, KM(b->step_buffer.mem), KI(b->off_row_sequence),
-            KI(b->off_query_starts), KI(b->off_contexts), KI(row), KI(hd), KI(splits), KM(b->attention_scratch.mem),
-            KT(out)));
-    }
-    return RS_OK;
+    if (chunk < PRE_QT) chunk = PRE_QT;
+    uint64_t most = s->row_count > s->tile_count * PRE_QT ? (uint64_t)s->row_count : (uint64_t)s->tile_count * PRE_QT;
+    TRY(grow(b, op, &b->attention_scratch, (chunk < most ? chunk : most) * per_row));
+    int tiled = s->tile_count > 0 && b->kernels[K_ATTENTION_PREFILL + spec->dtype] && hd <= PRE_DMAX
+        && prefill_local_bytes(hd) <= g.local_memory;
+    if (!tiled) return attend_rows(b, query, cache, layer, scale, out, -1, 0, s->row_count, splits, chunk);
+    TRY(attend_rows(b, query, cache, layer, scale, out, b->off_attention_rows, 0, s->decode_row_count, splits,
+        chunk));
+    return attend_tiles(b, query, cache, layer, scale, out, splits, chunk);
 }
 
 static rs_status plugin_silu_mul(rs_backend *b, const rs_tensor *x, const rs_tensor *out) {
