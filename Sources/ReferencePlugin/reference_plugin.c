@@ -35,6 +35,7 @@
 #endif
 
 #include "radixserve/backend.h"
+#include "radixserve/backend_checks.h"
 #include "include/reference_plugin.h"
 
 #include <errno.h>
@@ -67,7 +68,7 @@
 #define DEFAULT_TIMEOUT_MS 30000u
 #define MAX_TOP_K 64
 #define ERROR_CAPACITY 512
-#define ANY (-1) /* a shape check's "any number of rows (columns)" */
+#define ANY RS_CHECK_ANY /* a shape check's "any number of rows (columns)" */
 
 #define F32_ONLY (1u << RS_DTYPE_F32)
 #define ALL_DTYPES ((1u << RS_DTYPE_F32) | (1u << RS_DTYPE_F16) | (1u << RS_DTYPE_BF16))
@@ -172,11 +173,14 @@ struct rs_backend {
 
 /* ==== Errors ================================================================================= */
 
+/* Where a failed call's message goes (ERROR_CAPACITY bytes): last_error(b), or this thread's. */
+static char *error_slot(rs_backend *b) { return b ? b->error : thread_error; }
+
 RS_PRINTF(3, 4)
 static rs_status fail(rs_backend *b, rs_status status, const char *format, ...) {
     va_list args;
     va_start(args, format);
-    vsnprintf(b ? b->error : thread_error, ERROR_CAPACITY, format, args);
+    vsnprintf(error_slot(b), ERROR_CAPACITY, format, args);
     va_end(args);
     return status;
 }
@@ -202,17 +206,7 @@ static rs_status fail(rs_backend *b, rs_status status, const char *format, ...) 
 
 /* ==== Numbers: dtypes, bf16 and f16 ========================================================== */
 
-static size_t dtype_size(rs_dtype d) { return d == RS_DTYPE_F32 ? 4 : 2; }
-static int dtype_is_known(rs_dtype d) { return (unsigned)d <= (unsigned)RS_DTYPE_BF16; }
-
-static const char *dtype_name(rs_dtype d) {
-    switch (d) {
-    case RS_DTYPE_F32: return "f32";
-    case RS_DTYPE_F16: return "f16";
-    case RS_DTYPE_BF16: return "bf16";
-    }
-    return "unknown";
-}
+/* rs_dtype_size and rs_dtype_name: radixserve/backend_checks.h. */
 
 static uint32_t float_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float bits_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
@@ -277,7 +271,7 @@ static void store_element(void *address, rs_dtype dtype, float value) {
 /* Element (row, column) of a validated view (element-aligned: check_tensor). */
 static void *element_at(const rs_tensor *t, int64_t row, int64_t column) {
     uint64_t index = (uint64_t)row * (uint64_t)t->row_stride + (uint64_t)column;
-    return (uint8_t *)t->buffer->data + t->byte_offset + index * dtype_size(t->dtype);
+    return (uint8_t *)t->buffer->data + t->byte_offset + index * rs_dtype_size(t->dtype);
 }
 
 static float get(const rs_tensor *t, int64_t row, int64_t column) {
@@ -290,7 +284,7 @@ static float *f32_at(const rs_tensor *t, int64_t row, int64_t column) { return e
 static void *kv_at(const rs_kv_cache *k, void *base, int32_t layer, int64_t slot, int32_t head, int32_t d) {
     uint64_t index = (((uint64_t)layer * (uint64_t)k->slot_count + (uint64_t)slot) * (uint64_t)k->spec.kv_head_count
                          + (uint64_t)head) * (uint64_t)k->spec.head_dim + (uint64_t)d;
-    return (uint8_t *)base + index * dtype_size(k->spec.dtype);
+    return (uint8_t *)base + index * rs_dtype_size(k->spec.dtype);
 }
 
 /* ==== Device memory ========================================================================== */
@@ -340,179 +334,68 @@ static void kv_cache_free(rs_kv_cache *cache) {
 
 /* ==== Step inputs ============================================================================ */
 
-/* What begin_step can check alone. Ranges that depend on an op's operands (token ids against the
- * table, slots and pages against the cache, logit rows against x) are checked by that op. */
+/* What begin_step can check alone (rs_check_step_inputs). Ranges that depend on an op's operands
+ * are checked by that op. */
 static rs_status check_step(rs_backend *b, const rs_step_inputs *in) {
-    const char *op = "begin_step";
-    if (!in) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: inputs is NULL", op);
-    if (in->token_count < 0 || in->sequence_count < 0 || in->logit_row_count < 0)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: a negative count (token_count %d, sequence_count %d, "
-            "logit_row_count %d)", op, in->token_count, in->sequence_count, in->logit_row_count);
-    if (in->token_count > 0 && (!in->token_ids || !in->positions || !in->slot_mapping))
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: token_ids, positions and slot_mapping must each hold "
-            "token_count (%d) entries, but one is NULL", op, in->token_count);
-    if (in->logit_row_count > 0 && !in->logit_rows)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: logit_rows is NULL with logit_row_count %d", op,
-            in->logit_row_count);
-    int32_t n = in->sequence_count;
-    if (n == 0) return RS_OK; /* no sequences: the attention arrays are not read */
-    if (!in->query_starts || !in->context_lengths || !in->page_table_starts)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query_starts, context_lengths or page_table_starts is NULL "
-            "with %d sequences", op, n);
-    if (in->query_starts[0] != 0 || in->page_table_starts[0] != 0)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query_starts[0] is %d and page_table_starts[0] is %d; both "
-            "must be 0", op, in->query_starts[0], in->page_table_starts[0]);
-    for (int32_t s = 0; s < n; s++) {
-        int64_t queries = (int64_t)in->query_starts[s + 1] - in->query_starts[s];
-        if (queries < 0 || in->page_table_starts[s + 1] < in->page_table_starts[s])
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: query_starts or page_table_starts decreases at "
-                "sequence %d", op, s);
-        if (queries > in->context_lengths[s] || in->context_lengths[s] < 0)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: sequence %d has %" PRId64 " new tokens but a context "
-                "of %d", op, s, queries, in->context_lengths[s]);
-    }
-    if (in->page_table_starts[n] > 0 && !in->page_ids)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: page_ids is NULL but the page tables hold %d pages", op,
-            in->page_table_starts[n]);
-    return RS_OK;
+    return rs_check_step_inputs("begin_step", in, error_slot(b), ERROR_CAPACITY);
 }
 
 /* A private copy of checked inputs (of an empty step when `in` is NULL); NULL when out of memory. */
 static step_data *step_copy(const rs_step_inputs *in) {
-    static const int32_t zero = 0;
     rs_step_inputs none = { 0 };
     if (!in) in = &none;
-    int32_t n = in->sequence_count, pages = n > 0 ? in->page_table_starts[n] : 0;
-    size_t count = 3 * (size_t)in->token_count + 3 * (size_t)n + 2 + (size_t)pages + (size_t)in->logit_row_count;
-    step_data *s = malloc(sizeof *s + count * sizeof(int32_t));
+    step_data *s = malloc(sizeof *s + rs_step_copy_entries(in) * sizeof(int32_t));
     if (!s) return NULL;
-    int32_t *next = (int32_t *)(s + 1); /* the arrays follow the struct (pointer-aligned size) */
-#define TAKE(field, source, length) \
-    do { \
-        s->field = next; \
-        if ((length) > 0) memcpy(next, (source), (size_t)(length) * sizeof(int32_t)); \
-        next += (length); \
-    } while (0)
     s->token_count = in->token_count;
-    s->sequence_count = n;
+    s->sequence_count = in->sequence_count;
     s->logit_row_count = in->logit_row_count;
-    TAKE(token_ids, in->token_ids, in->token_count);
-    TAKE(positions, in->positions, in->token_count);
-    TAKE(slot_mapping, in->slot_mapping, in->token_count);
-    TAKE(context_lengths, in->context_lengths, n);
-    TAKE(page_ids, in->page_ids, pages);
-    TAKE(logit_rows, in->logit_rows, in->logit_row_count);
-    TAKE(query_starts, n > 0 ? in->query_starts : &zero, n + 1);
-    TAKE(page_table_starts, n > 0 ? in->page_table_starts : &zero, n + 1);
-#undef TAKE
+    /* the arrays follow the struct (pointer-aligned size) */
+    rs_step_copy_arrays(in, (int32_t *)(s + 1), &s->token_ids, &s->positions, &s->slot_mapping, &s->query_starts,
+        &s->context_lengths, &s->page_table_starts, &s->page_ids, &s->logit_rows);
     return s;
 }
 
 /* ==== Argument checks ======================================================================== */
 
+/* The checks of radixserve/backend_checks.h, given what they need of this plugin's handles and
+ * writing their messages where fail() does. */
+
 /* A usable [rows, columns] view (ANY: any count): non-NULL, of an allowed dtype, a valid shape,
  * element-aligned and inside its buffer. */
 static rs_status check_tensor(rs_backend *b, const char *op, const char *name, const rs_tensor *t, uint32_t dtypes,
     int64_t rows, int64_t columns) {
-    if (!t) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", op, name);
-    if (!t->buffer) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s has no buffer", op, name);
-    if (!dtype_is_known(t->dtype))
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s has unknown dtype %d", op, name, (int)t->dtype);
-    if (!(dtypes & (1u << t->dtype)))
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s is %s; expected %s", op, name, dtype_name(t->dtype),
-            dtypes == F32_ONLY ? "f32" : "f32, bf16 or f16");
-    if (t->rows < 0 || t->columns < 0 || t->row_stride < t->columns)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s has an invalid shape [%d, %d] with row stride %d", op, name,
-            t->rows, t->columns, t->row_stride);
-    if ((rows != ANY && t->rows != rows) || (columns != ANY && t->columns != columns)) {
-        char r[24] = "any", c[24] = "any";
-        if (rows != ANY) snprintf(r, sizeof r, "%" PRId64, rows);
-        if (columns != ANY) snprintf(c, sizeof c, "%" PRId64, columns);
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s is [%d, %d]; expected [%s, %s]", op, name, t->rows,
-            t->columns, r, c);
-    }
-    uint64_t size = dtype_size(t->dtype);
-    if (t->byte_offset % size != 0)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s starts at byte offset %" PRIu64 ", not a multiple of its "
-            "%" PRIu64 "-byte elements", op, name, t->byte_offset, size);
-    if (t->rows > 0) {
-        /* elements < 2^63, but elements · size may overflow: compare with what fits instead. */
-        uint64_t elements = (uint64_t)(t->rows - 1) * (uint64_t)t->row_stride + (uint64_t)t->columns;
-        if (t->byte_offset > t->buffer->size || elements > (t->buffer->size - t->byte_offset) / size)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %s [%d, %d] (row stride %d) at byte offset %" PRIu64
-                " spans %" PRIu64 " elements of %" PRIu64 " bytes, past the end of its %" PRIu64 "-byte buffer", op,
-                name, t->rows, t->columns, t->row_stride, t->byte_offset, elements, size, t->buffer->size);
-    }
-    return RS_OK;
+    uint64_t size = t && t->buffer ? t->buffer->size : 0;
+    return rs_check_tensor(op, name, t, size, 0, dtypes, rows, columns, error_slot(b), ERROR_CAPACITY);
 }
 
 static rs_status check_cache(rs_backend *b, const char *op, const rs_kv_cache *cache, int32_t layer) {
-    if (!cache) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: cache is NULL", op);
-    if (layer < 0 || layer >= cache->spec.layer_count)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: layer %d is outside the cache's %d layers", op, layer,
-            cache->spec.layer_count);
-    return RS_OK;
+    int32_t layers = cache ? cache->spec.layer_count : 0;
+    return rs_check_cache_layer(op, cache, layers, layer, error_slot(b), ERROR_CAPACITY);
 }
 
-/* Positive fields (page_count only when `need_pages`) and a dtype this device holds. */
+/* Positive fields (page_count only when `need_pages`) and a dtype this device holds (ALL_DTYPES). */
 static rs_status check_spec(rs_backend *b, const char *op, const rs_kv_cache_spec *spec, int need_pages) {
-    if (!spec) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: spec is NULL", op);
-    if (spec->layer_count <= 0 || spec->kv_head_count <= 0 || spec->head_dim <= 0 || spec->page_size <= 0
-        || (need_pages && spec->page_count <= 0))
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: every field must be positive (layer_count %d, kv_head_count "
-            "%d, head_dim %d, page_size %d, page_count %d)", op, spec->layer_count, spec->kv_head_count,
-            spec->head_dim, spec->page_size, spec->page_count);
-    /* A device that holds fewer dtypes refuses the others here; it never substitutes one. */
-    if (!dtype_is_known(spec->dtype) || !(ALL_DTYPES & (1u << spec->dtype)))
-        return fail(b, RS_ERROR_UNSUPPORTED, "%s: KV cache dtype %s (%d) is not supported; this device holds f32, "
-            "bf16 and f16", op, dtype_name(spec->dtype), (int)spec->dtype);
-    return RS_OK;
+    return rs_check_kv_cache_spec(op, spec, need_pages, ALL_DTYPES, error_slot(b), ERROR_CAPACITY);
 }
 
 /* The step values an op reads, checked against its operands: by the op when it is called, and
  * again by replay against the step the recorded op will then read. */
 
 static rs_status check_token_ids(rs_backend *b, const char *op, const step_data *s, int32_t table_rows) {
-    for (int32_t i = 0; i < s->token_count; i++)
-        if (s->token_ids[i] < 0 || s->token_ids[i] >= table_rows)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: token_ids[%d] is %d, outside the table's %d rows", op, i,
-                s->token_ids[i], table_rows);
-    return RS_OK;
+    return rs_check_token_ids(op, s->token_ids, s->token_count, table_rows, error_slot(b), ERROR_CAPACITY);
 }
 
 static rs_status check_slots(rs_backend *b, const char *op, const step_data *s, const rs_kv_cache *cache) {
-    for (int32_t i = 0; i < s->token_count; i++)
-        if (s->slot_mapping[i] < 0 || s->slot_mapping[i] >= cache->slot_count)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: slot_mapping[%d] is %d, outside the cache's %" PRId64
-                " slots", op, i, s->slot_mapping[i], cache->slot_count);
-    return RS_OK;
+    return rs_check_slots(op, s->slot_mapping, s->token_count, cache->slot_count, error_slot(b), ERROR_CAPACITY);
 }
 
-/* Every sequence with rows has the pages its context needs, each inside the cache. */
 static rs_status check_pages(rs_backend *b, const char *op, const step_data *s, const rs_kv_cache_spec *spec) {
-    for (int32_t q = 0; q < s->sequence_count; q++) {
-        if (s->query_starts[q + 1] == s->query_starts[q]) continue; /* no rows: reads nothing */
-        int32_t context = s->context_lengths[q], table = s->page_table_starts[q + 1] - s->page_table_starts[q];
-        int64_t needed = ((int64_t)context + spec->page_size - 1) / spec->page_size;
-        if (needed > table)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: sequence %d has a context of %d tokens, which needs "
-                "%" PRId64 " pages of %d, but its page table has %d", op, q, context, needed, spec->page_size, table);
-        for (int64_t p = 0; p < needed; p++) {
-            int32_t id = s->page_ids[s->page_table_starts[q] + p];
-            if (id < 0 || id >= spec->page_count)
-                return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: page %" PRId64 " of sequence %d is page id %d, "
-                    "outside the cache's %d pages", op, p, q, id, spec->page_count);
-        }
-    }
-    return RS_OK;
+    return rs_check_pages(op, s->sequence_count, s->query_starts, s->context_lengths, s->page_table_starts,
+        s->page_ids, spec, error_slot(b), ERROR_CAPACITY);
 }
 
 static rs_status check_logit_rows(rs_backend *b, const char *op, const step_data *s, int32_t x_rows) {
-    for (int32_t i = 0; i < s->logit_row_count; i++)
-        if (s->logit_rows[i] < 0 || s->logit_rows[i] >= x_rows)
-            return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: logit_rows[%d] is %d, outside x's %d rows", op, i,
-                s->logit_rows[i], x_rows);
-    return RS_OK;
+    return rs_check_logit_rows(op, s->logit_rows, s->logit_row_count, x_rows, error_slot(b), ERROR_CAPACITY);
 }
 
 /* ==== The queue ============================================================================== */
@@ -1180,7 +1063,7 @@ static rs_status run_command(rs_backend *b, command *c, char *message) {
     case CMD_UPLOAD: memcpy((uint8_t *)c->buffer->data + c->offset, c->owned, (size_t)c->bytes); break;
     case CMD_DOWNLOAD: memcpy(c->host, (const uint8_t *)c->buffer->data + c->offset, (size_t)c->bytes); break;
     case CMD_COPY_WEIGHT: { /* A real device would repack into its matmul's preferred tiling here. */
-        size_t row_bytes = (size_t)t[0].columns * dtype_size(t[0].dtype);
+        size_t row_bytes = (size_t)t[0].columns * rs_dtype_size(t[0].dtype);
         for (int32_t r = 0; r < t[0].rows; r++)
             memcpy((uint8_t *)c->buffer->data + (size_t)r * row_bytes, element_at(&t[0], r, 0), row_bytes);
         break;
@@ -1352,12 +1235,8 @@ static void plugin_release_buffer(rs_backend *b, rs_buffer *buffer) {
 /* Bytes [offset, offset + count) lie inside the buffer, and the host side exists. */
 static rs_status check_range(rs_backend *b, const char *op, const rs_buffer *buffer, uint64_t offset, uint64_t count,
     const void *host) {
-    if (!buffer) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: buffer is NULL", op);
-    if (offset > buffer->size || count > buffer->size - offset)
-        return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: %" PRIu64 " bytes at offset %" PRIu64 " pass the end of a "
-            "%" PRIu64 "-byte buffer", op, count, offset, buffer->size);
-    if (count > 0 && !host) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: the host pointer is NULL", op);
-    return RS_OK;
+    uint64_t size = buffer ? buffer->size : 0;
+    return rs_check_range(op, buffer, size, offset, count, host, error_slot(b), ERROR_CAPACITY);
 }
 
 /* The source is staged at once, so the caller may reuse it on return. A real device would copy
@@ -1409,7 +1288,7 @@ static rs_status plugin_prepare_matmul_weight(rs_backend *b, const rs_tensor *we
     if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
     *out = NULL;
     TRY(check_tensor(b, op, "weight", weight, ALL_DTYPES, ANY, ANY));
-    uint64_t bytes = (uint64_t)weight->rows * (uint64_t)weight->columns * dtype_size(weight->dtype);
+    uint64_t bytes = (uint64_t)weight->rows * (uint64_t)weight->columns * rs_dtype_size(weight->dtype);
     command *c = new_command(b, op, CMD_COPY_WEIGHT, weight, NULL, NULL, NULL);
     if (!c) return RS_ERROR_OUT_OF_MEMORY;
     rs_status status = buffer_create(b, op, bytes, RS_USAGE_WEIGHTS, &c->buffer);
@@ -1436,7 +1315,7 @@ static rs_status plugin_kv_cache_bytes_per_page(rs_backend *b, const rs_kv_cache
     TRY(check_spec(b, op, spec, 0));
     uint64_t elements = elements_per_page(spec);
     if (elements == 0) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: a page of this spec overflows 64 bits", op);
-    *out = 2 * elements * dtype_size(spec->dtype);
+    *out = 2 * elements * rs_dtype_size(spec->dtype);
     return RS_OK;
 }
 
@@ -1446,7 +1325,7 @@ static rs_status plugin_create_kv_cache(rs_backend *b, const rs_kv_cache_spec *s
     if (!out) return fail(b, RS_ERROR_INVALID_ARGUMENT, "%s: out is NULL", op);
     *out = NULL;
     TRY(check_spec(b, op, spec, 1));
-    uint64_t page_bytes = elements_per_page(spec) * dtype_size(spec->dtype);
+    uint64_t page_bytes = elements_per_page(spec) * rs_dtype_size(spec->dtype);
     if (page_bytes == 0 || (uint64_t)spec->page_count > UINT64_MAX / 2 / page_bytes)
         return fail(b, RS_ERROR_OUT_OF_MEMORY, "%s: %d pages of this spec overflow 64 bits", op, spec->page_count);
     uint64_t half = page_bytes * (uint64_t)spec->page_count; /* the keys, or the values */
