@@ -60,8 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     transformers.logging.set_verbosity_error()
-    model = transformers.AutoModelForCausalLM.from_pretrained(
-        args.model, dtype=torch.float32, attn_implementation="eager").eval()
+    model = reference.load_model(args.model)
     tokenizer = transformers.AutoTokenizer.from_pretrained(args.model)
     groups = PLAIN_CANDIDATES + [
         [tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
