@@ -183,13 +183,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Certification (`radixserve certify`: ops, models, engine properties, performance)
+        .target(
+            name: "Certification",
+            dependencies: [
+                "BackendCatalog", "Backends", "Benchmarks", "Engine", "Models", "Scheduling", "ServingTypes",
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
             dependencies: [
                 "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore",
                 "RouterHTTP", "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers",
-                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks", "ProcessLifecycle",
+                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks", "Certification", "ProcessLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

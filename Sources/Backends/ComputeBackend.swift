@@ -98,6 +98,11 @@ public protocol ComputeBackend: AnyObject {
     /// Host threads the backend computes with. Optional; defaults to 1.
     var threadCount: Int { get }
 
+    /// The running totals of bytes this backend's calls move between host memory and its device,
+    /// where it counts them (a device that does not share host memory; `radixserve certify`
+    /// reports them per step). Optional; nil by default.
+    var hostTransfers: HostTransferCounter? { get }
+
     /// Optional hook ``OptionalHooks/deviceArgmax``: `ids[r]` = the first column of row `r` of
     /// `logits` (f32) holding the row's maximum, after all submitted work.
     func argmax(_ logits: Tensor, into ids: UnsafeMutableBufferPointer<Int32>) throws
@@ -139,6 +144,8 @@ public protocol ComputeBackend: AnyObject {
 
 extension ComputeBackend {
     public var threadCount: Int { 1 }
+
+    public var hostTransfers: HostTransferCounter? { nil }
 
     public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor { weight }
 

@@ -32,12 +32,12 @@ public struct EngineBench {
         var prefixCache: Bool
         var schedulePolicy: String
         var requests: Int
-        var seconds: Double
-        var outputTokensPerSecond: Double
+        public var seconds: Double
+        public var outputTokensPerSecond: Double
         var totalTokensPerSecond: Double
         var cacheHitRate: Double
         var retractions: Int
-        var steps: Int
+        public var steps: Int
         var forwardSeconds: Double
         var samplingSeconds: Double
         var schedulingSeconds: Double
