@@ -208,7 +208,7 @@ let package = Package(
         // MARK: - Test support and tests
         .target(
             name: "TestSupport",
-            dependencies: ["ServingTypes", "Transport", "WireProtocol"],
+            dependencies: ["BackendCatalog", "Backends", "Certification", "ServingTypes", "Transport", "WireProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
@@ -242,12 +242,12 @@ let package = Package(
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
-            dependencies: ["ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
+            dependencies: ["Certification", "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: [
+            dependencies: ["Certification", 
                 "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
                 "KVPaging", "PageHashing", "Tokenizers",
             ],
@@ -259,17 +259,20 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["ServingTypes", "WireProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkerServiceTests",
-            dependencies: [
+            dependencies: ["Certification", 
                 "ProcessLogging", "BackendCatalog", "Backends", "Engine", "KVPaging", "Models", "PageHashing",
                 "Scheduling", "ServingTypes", "TestSupport", "Transport", "WireProtocol", "WorkerService", "ServingClient",
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TensorParallelTests", dependencies: ["Collectives", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TensorParallelTests", dependencies: ["Certification", "Collectives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "PageHashing"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CertificationTests", dependencies: ["BackendCatalog", "Backends", "Certification", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["Certification", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServingClientTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
@@ -289,7 +292,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ClusterTests", dependencies: ["ServingClient", "ServingTypes", "TestSupport", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClusterTests", dependencies: ["Certification", "ServingClient", "ServingTypes", "TestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
     ] + openCLTargets
 )

@@ -1,5 +1,6 @@
 // RadixServe: what one `radixserve certify` run checks, and on what.
 
+import BackendCatalog
 import Backends
 import Foundation
 
@@ -48,4 +49,72 @@ public struct CertificationPlan {
         self.minimumRatio = minimumRatio
         self.progress = progress
     }
+}
+
+extension CertificationPlan {
+    /// The plan of a `radixserve certify` command line: devices resolved through the catalogue
+    /// (plugins loaded and initialised), `only` parsed, models checked for a reference file.
+    /// `models` empty: `defaultModels`.
+    /// - Throws: ``CertificationPlanError`` naming the flag and what is wrong with it.
+    public init(
+        backend: String, baseline: String, models: [String], defaultModels: [URL], only: String?, isFull: Bool,
+        threads: Int, minimumRatio: Double?, progress: @escaping @Sendable (String) -> Void
+    ) throws {
+        func device(_ name: String, _ flag: String) throws -> any ComputeDevice {
+            do { return try BackendCatalog.device(named: name) } catch { throw CertificationPlanError("\(flag): \(error)") }
+        }
+        guard threads >= 0 else { throw CertificationPlanError("--threads must be ≥ 0, got \(threads)") }
+        if let minimumRatio, !(minimumRatio > 0) {
+            throw CertificationPlanError("--min-ratio must be a positive number, got \(minimumRatio)")
+        }
+        let directories = models.isEmpty ? defaultModels : models.map { URL(fileURLWithPath: $0) }
+        for directory in directories {
+            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else {
+                throw CertificationPlanError("--model \(directory.path): no config.json there")
+            }
+            guard FileManager.default.fileExists(atPath: ReferenceFile.url(model: directory).path) else {
+                throw CertificationPlanError(
+                    "--model \(directory.path): no reference.json; write one with scripts/make-reference.py \(directory.path)")
+            }
+        }
+        self.init(
+            backendName: backend, device: try device(backend, "--backend"), baselineName: baseline,
+            baselineDevice: try device(baseline, "--baseline"), referenceDevice: try device("reference", "reference"),
+            models: directories, sections: try CertificationSection.parse(only), isFull: isFull,
+            threads: threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, rankBackend: backend,
+            minimumRatio: minimumRatio, progress: progress)
+    }
+
+    /// The models certified when none is named: the bundled demo model first (the engine and
+    /// performance sections run on the first), then the test fixtures beside it in the repository
+    /// (`Tests/Fixtures/models/*` with a `reference.json`).
+    public static func defaultModels(demo: URL) -> [URL] {
+        let fixtures = demo.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tests/Fixtures/models")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []
+        return [demo] + names.sorted().map { fixtures.appendingPathComponent($0) }.filter {
+            FileManager.default.fileExists(atPath: ReferenceFile.url(model: $0).path)
+        }
+    }
+}
+
+extension CertificationSection {
+    /// `--only`: comma-separated section names; nil or empty: all.
+    public static func parse(_ text: String?) throws -> [CertificationSection] {
+        guard let text, !text.isEmpty else { return allCases }
+        return try text.split(separator: ",").map {
+            let name = $0.trimmingCharacters(in: .whitespaces)
+            guard let section = CertificationSection(rawValue: name) else {
+                throw CertificationPlanError(
+                    "--only: unknown section '\(name)'; sections: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return section
+        }
+    }
+}
+
+/// A `radixserve certify` flag that cannot be used.
+public struct CertificationPlanError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,4 @@
+import Certification
 import Foundation
 
 /// Paths of the committed test fixtures (`Tests/Fixtures`), found relative to this source file so
@@ -54,34 +55,12 @@ public enum Fixtures {
     }
 }
 
-/// transformers' outputs for one tiny checkpoint (`reference.json`, written by scripts/fixtures).
-public struct ModelReference: Decodable, Sendable {
-    public struct Prompt: Decodable, Sendable {
-        public var text: String
-        public var promptTokenIDs: [Int32]
-        /// f32 logits at the last prompt position, full vocabulary.
-        public var lastLogits: [Float]
-        /// 32 greedy tokens, never stopping at EOS.
-        public var greedyTokenIDs: [Int32]
-        public var greedyText: String
-        /// Smallest top-1 − top-2 logit gap over the greedy steps.
-        public var minMargin: Float
+/// transformers' outputs for a checkpoint (`reference.json`, docs/REFERENCE_FORMAT.md).
+public typealias ModelReference = ReferenceFile
 
-        enum CodingKeys: String, CodingKey {
-            case text
-            case promptTokenIDs = "prompt_token_ids"
-            case lastLogits = "last_logits"
-            case greedyTokenIDs = "greedy_token_ids"
-            case greedyText = "greedy_text"
-            case minMargin = "min_margin"
-        }
-    }
-
-    public var prompts: [Prompt]
-
-    /// Loads the reference of checkpoint `name`.
-    public static func load(_ name: String) throws -> ModelReference {
-        let data = try Data(contentsOf: Fixtures.model(name).appendingPathComponent("reference.json"))
-        return try JSONDecoder().decode(ModelReference.self, from: data)
+extension ReferenceFile {
+    /// Loads the reference of fixture `name` (or `demo`).
+    public static func load(_ name: String) throws -> ReferenceFile {
+        try load(model: Fixtures.model(name))
     }
 }

@@ -21,7 +21,7 @@ struct RadixServe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             UpCommand.self, RouterCommand.self, WorkerCommand.self, GenerateCommand.self, ChatCommand.self,
-            WorkersCommand.self, BenchCommand.self, RankCommand.self, CollectivesCommand.self,
+            WorkersCommand.self, BenchCommand.self, CertifyCommand.self, RankCommand.self, CollectivesCommand.self,
         ]
     )
 }

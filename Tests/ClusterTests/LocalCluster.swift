@@ -1,5 +1,6 @@
 import Foundation
 import ServingClient
+import ServingTypes
 import TestSupport
 
 /// A router and workers as real child processes of the test, on an `ipc://` worker endpoint and

@@ -10,7 +10,10 @@ import TestSupport
         let cluster = try LocalCluster(workerCount: 2)
         let sampling = SamplingFields(maxTokens: 4, temperature: 0, ignoreEOS: true)
         // Four 12-page system prompts, cached on whichever worker served each.
-        let systems = (0..<4).map { group in Array(repeating: Array((100 + 40 * group)..<(132 + 40 * group)), count: 6).flatMap { $0 } }
+        let systems: [[Int]] = (0..<4).map { (group: Int) -> [Int] in
+            let first: Int = 100 + 40 * group
+            return Array(repeating: Array(first..<(first + 32)), count: 6).flatMap { $0 }
+        }
         var before: [[Int]?] = []
         for system in systems {
             before.append(try cluster.client.complete(CompletionRequest(

@@ -1,3 +1,4 @@
+import Certification
 import Engine
 import Scheduling
 import ServingTypes

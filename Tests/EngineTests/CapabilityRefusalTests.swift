@@ -1,5 +1,6 @@
 import BackendCatalog
 import Backends
+import Certification
 import Engine
 import Models
 import Scheduling

@@ -1,4 +1,5 @@
 import Backends
+import Certification
 import Engine
 import Foundation
 import Models

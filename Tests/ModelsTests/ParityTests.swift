@@ -1,5 +1,6 @@
 import BackendCatalog
 import Backends
+import Certification
 import Engine
 import Foundation
 import Models

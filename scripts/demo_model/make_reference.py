@@ -45,7 +45,7 @@ def pick(model, tokenizer, texts: list[str]) -> tuple[dict, float, float]:
         cache_diff = reference.cache_consistency(model, prompt_ids, run)
         if cache_diff > CACHE_TOLERANCE:
             raise SystemExit(f"KV-cache logits differ from the full forward by {cache_diff}")
-        candidate = (reference.prompt_record(tokenizer, text, prompt_ids, run), margin, cache_diff)
+        candidate = (reference.prompt_record(tokenizer, text, prompt_ids, run, step_top5=True), margin, cache_diff)
         if margin >= MIN_MARGIN:
             return candidate
         print(f"  candidate {text!r}: min margin {margin:.4g} < {MIN_MARGIN}, trying the next")
