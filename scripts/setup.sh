@@ -23,3 +23,8 @@ if ! "$PYTHON" -c "import openai" 2>/dev/null; then
     echo "installing the openai Python client (for the cluster tests)"
     "$PYTHON" -m pip install -q "openai==3.57.0"
 fi
+# scripts/certify.sh validates certify's JSON reports against docs/certify-report.schema.json.
+if ! "$PYTHON" -c "import jsonschema" 2>/dev/null; then
+    echo "installing jsonschema (for scripts/certify.sh)"
+    "$PYTHON" -m pip install -q "jsonschema==4.26.0"
+fi
