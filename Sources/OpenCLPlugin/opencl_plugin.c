@@ -178,9 +178,12 @@ typedef struct growable {
     uint64_t capacity;
 } growable;
 
+/* Profiled commands: a kernel, or host↔device copies (TIMED_WRITE, TIMED_READ). */
+enum { TIMED_WRITE = K_COUNT, TIMED_READ, TIMED_COUNT };
+
 typedef struct timed_event {
     cl_event event;
-    kernel_id kernel;
+    int command; /* a kernel_id, TIMED_WRITE or TIMED_READ */
 } timed_event;
 
 struct rs_backend {
@@ -200,8 +203,8 @@ struct rs_backend {
     int profile;
     timed_event *events;
     size_t event_count, event_capacity;
-    double kernel_ns[K_COUNT];
-    uint64_t kernel_calls[K_COUNT];
+    double kernel_ns[TIMED_COUNT];
+    uint64_t kernel_calls[TIMED_COUNT];
     /* Host↔device traffic, counted always and printed with the profile: steps begun, bytes of
      * step inputs written, bytes of other writes (weights at load, staged activations), bytes read. */
     uint64_t steps, step_bytes_written, other_bytes_written, bytes_read;
@@ -390,6 +393,8 @@ static void CL_CALLBACK staged_done(cl_event event, cl_int status, void *user) {
     (void)event;
 }
 
+static void track(rs_backend *b, cl_event event, int command);
+
 /* Queues a write of host bytes that the caller may reuse at once: small writes are copied and
  * written without blocking (the copy is freed when the write completes), large ones block. */
 static rs_status enqueue_write(rs_backend *b, const char *op, cl_mem mem, uint64_t offset, const void *source,
@@ -415,6 +420,7 @@ static rs_status enqueue_write(rs_backend *b, const char *op, cl_mem mem, uint64
                 free(s);
                 return cl_fail(b, e, "clEnqueueWriteBuffer", op);
             }
+            if (b->profile && clRetainEvent(event) == CL_SUCCESS) track(b, event, TIMED_WRITE);
             atomic_fetch_add(&b->pending_callbacks, 1);
             e = clSetEventCallback(event, CL_COMPLETE, staged_done, s);
             if (e != CL_SUCCESS) { /* cannot free it later: wait, then free it now */
@@ -429,7 +435,10 @@ static rs_status enqueue_write(rs_backend *b, const char *op, cl_mem mem, uint64
         free(s);
         free(copy);
     }
-    e = clEnqueueWriteBuffer(b->queue, mem, CL_TRUE, (size_t)offset, (size_t)bytes, source, 0, NULL, NULL);
+    cl_event timed = NULL;
+    e = clEnqueueWriteBuffer(b->queue, mem, CL_TRUE, (size_t)offset, (size_t)bytes, source, 0, NULL,
+        b->profile ? &timed : NULL);
+    if (timed) track(b, timed, TIMED_WRITE);
     return e == CL_SUCCESS ? RS_OK : cl_fail(b, e, "clEnqueueWriteBuffer", op);
 }
 
@@ -451,6 +460,27 @@ typedef struct karg {
 static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 static void harvest_events(rs_backend *b);
+
+/* Keeps a profiled command's event until harvest_events reads its times (takes the reference). */
+static void track(rs_backend *b, cl_event event, int command) {
+    if (b->event_count == b->event_capacity) {
+        if (b->event_count >= 16384) {
+            clFinish(b->queue);
+            harvest_events(b);
+        }
+        if (b->event_count == b->event_capacity) {
+            size_t capacity = b->event_capacity ? b->event_capacity * 2 : 256;
+            timed_event *grown = realloc(b->events, capacity * sizeof *grown);
+            if (!grown) {
+                clReleaseEvent(event); /* not timed */
+                return;
+            }
+            b->events = grown;
+            b->event_capacity = capacity;
+        }
+    }
+    b->events[b->event_count++] = (timed_event){ event, command };
+}
 
 /* Sets the arguments of kernel `id` and enqueues it; `local` NULL lets the driver choose. A
  * launch with no work-items is skipped. */
@@ -475,25 +505,7 @@ static rs_status launch(rs_backend *b, kernel_id id, cl_uint dims, const size_t 
             dims > 2 ? global[2] : 1);
         return cl_fail(b, e, "clEnqueueNDRangeKernel", what);
     }
-    if (event) {
-        if (b->event_count == b->event_capacity) {
-            if (b->event_count >= 16384) {
-                clFinish(b->queue);
-                harvest_events(b);
-            }
-            if (b->event_count == b->event_capacity) {
-                size_t capacity = b->event_capacity ? b->event_capacity * 2 : 256;
-                timed_event *grown = realloc(b->events, capacity * sizeof *grown);
-                if (!grown) {
-                    clReleaseEvent(event);
-                    return RS_OK; /* not timed */
-                }
-                b->events = grown;
-                b->event_capacity = capacity;
-            }
-        }
-        b->events[b->event_count++] = (timed_event){ event, id };
-    }
+    if (event) track(b, event, id);
     return RS_OK;
 }
 
@@ -510,8 +522,8 @@ static void harvest_events(rs_backend *b) {
             && clGetEventProfilingInfo(b->events[i].event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL)
                 == CL_SUCCESS
             && end >= start) {
-            b->kernel_ns[b->events[i].kernel] += (double)(end - start);
-            b->kernel_calls[b->events[i].kernel]++;
+            b->kernel_ns[b->events[i].command] += (double)(end - start);
+            b->kernel_calls[b->events[i].command]++;
         }
         clReleaseEvent(b->events[i].event);
     }
@@ -1007,6 +1019,9 @@ static void plugin_destroy_backend(rs_backend *b) {
             "other writes %" PRIu64 " bytes (weights at load, staged activations), %" PRIu64 " bytes read (%.0f per step)\n",
             b->steps, b->step_bytes_written, (double)b->step_bytes_written / steps, b->other_bytes_written, b->bytes_read,
             (double)b->bytes_read / steps);
+        fprintf(stderr, "radixserve opencl: transfer times: writes %" PRIu64 " × %.3f ms in all, reads %" PRIu64
+            " × %.3f ms in all\n", b->kernel_calls[TIMED_WRITE], b->kernel_ns[TIMED_WRITE] / 1e6,
+            b->kernel_calls[TIMED_READ], b->kernel_ns[TIMED_READ] / 1e6);
     }
     backend_free(b);
 }
@@ -1058,8 +1073,10 @@ static rs_status plugin_download(rs_backend *b, rs_buffer *buffer, uint64_t byte
     TRY(check_range(b, op, buffer, byte_offset, byte_count, destination));
     if (byte_count > 0) {
         b->bytes_read += byte_count;
+        cl_event timed = NULL;
         cl_int e = clEnqueueReadBuffer(b->queue, buffer->mem, CL_TRUE, (size_t)byte_offset, (size_t)byte_count,
-            destination, 0, NULL, NULL);
+            destination, 0, NULL, b->profile ? &timed : NULL);
+        if (timed) track(b, timed, TIMED_READ);
         if (e != CL_SUCCESS) {
             rs_status earlier = take_failure(b);
             return earlier != RS_OK ? earlier : cl_fail(b, e, "clEnqueueReadBuffer", op);
@@ -1443,7 +1460,9 @@ static rs_status plugin_gather_rows(rs_backend *b, const rs_tensor *x, const rs_
 /* Reads `bytes` of a result buffer into host memory behind the queue, then reports failures. */
 static rs_status read_result(rs_backend *b, const char *op, cl_mem mem, void *destination, size_t bytes) {
     b->bytes_read += bytes;
-    cl_int e = clEnqueueReadBuffer(b->queue, mem, CL_TRUE, 0, bytes, destination, 0, NULL, NULL);
+    cl_event timed = NULL;
+    cl_int e = clEnqueueReadBuffer(b->queue, mem, CL_TRUE, 0, bytes, destination, 0, NULL, b->profile ? &timed : NULL);
+    if (timed) track(b, timed, TIMED_READ);
     if (e != CL_SUCCESS) {
         rs_status earlier = take_failure(b);
         return earlier != RS_OK ? earlier : cl_fail(b, e, "clEnqueueReadBuffer", op);
@@ -1480,8 +1499,10 @@ static rs_status plugin_top_k(rs_backend *b, const rs_tensor *logits, int32_t k,
     TRY(LAUNCH(b, K_TOP_K, 2, global, local, KT(logits), KI(logits->columns), KI(k), KM(b->result_ids.mem),
         KM(b->result_values.mem)));
     b->bytes_read += count * sizeof(float);
+    cl_event timed = NULL;
     cl_int e = clEnqueueReadBuffer(b->queue, b->result_values.mem, CL_FALSE, 0, count * sizeof(float), values, 0,
-        NULL, NULL);
+        NULL, b->profile ? &timed : NULL);
+    if (timed) track(b, timed, TIMED_READ);
     if (e != CL_SUCCESS) return cl_fail(b, e, "clEnqueueReadBuffer", op);
     return read_result(b, op, b->result_ids.mem, ids, count * sizeof(int32_t));
 }

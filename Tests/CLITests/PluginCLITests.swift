@@ -78,6 +78,20 @@ import TestSupport
         if environment["OCL_ICD_VENDORS"] != nil { #expect(outcome.standardError.contains("pocl-opencl-icd")) }
     }
 
+    /// `RADIXSERVE_OPENCL_PROFILE=1`: at exit, the time of each kernel (a prompt runs the tiled
+    /// prefill attention, decode steps the split-K one), and the bytes and times of the copies.
+    @Test func openCLProfileNamesKernelsAndTransfers() throws {
+        guard let backend = Fixtures.openCLPluginBackend else { return }  // built only where OpenCL headers exist
+        let outcome = try ProcessHarness.run(
+            ["generate", "--backend", backend, "--model", Fixtures.model("llama-gqa").path, "--prompt", "Hello world, again",
+             "--max-tokens", "4", "--ignore-eos"], timeout: 120, environment: ["RADIXSERVE_OPENCL_PROFILE": "1"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        for expected in ["kernel times of backend", "attention_prefill_f32", "attention_partial_f32", "matmul_rows_f32",
+            "step inputs", "transfer times: writes"] {
+            #expect(outcome.standardError.contains(expected), "\(expected): \(outcome.standardError)")
+        }
+    }
+
     /// Too little device memory for the weights: the load fails naming the plugin's out-of-memory.
     @Test func deviceOutOfMemoryIsAnError() throws {
         let outcome = try ProcessHarness.run(
