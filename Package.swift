@@ -241,9 +241,6 @@ let package = Package(
         ),
         .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CertificationTests", dependencies: ["Certification", "BackendCatalog", "Backends", "TestSupport"],
-            swiftSettings: swiftSettings),
-        .testTarget(
             name: "ModelsTests",
             dependencies: ["Certification", "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],
             swiftSettings: swiftSettings
