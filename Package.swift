@@ -279,7 +279,7 @@ let package = Package(
             name: "RouterServiceTests",
             dependencies: [
                 "ProcessLogging", "ServingTypes", "RouterService", "RouterCore", "WireProtocol", "Transport",
-                "TestSupport", "PageHashing",
+                "TestSupport", "PageHashing", "Tokenizers",
             ],
             swiftSettings: swiftSettings
         ),

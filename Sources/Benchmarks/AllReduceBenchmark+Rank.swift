@@ -68,3 +68,59 @@ package func benchmarkAllReduceAcrossProcesses(
         byteCounts: byteCounts, bytesPerSize: bytesPerSize)
     return rank == 0 ? AllReduceBenchmarkResult.table(rows, worldSize: worldSize, medium: medium) : nil
 }
+
+/// `radixserve collectives bench` on one rank, as its flags give it: rank 0 spawns ranks
+/// 1..<``worldSize`` of this executable with the same flags (``childArguments(rank:rendezvous:parent:)``)
+/// and reports the table; the spawned ranks watch their parent and exit when it is gone.
+package struct AllReduceProcessBenchmark: Sendable {
+    /// Ranks in the group (`--tp`).
+    package var worldSize: Int
+    /// `ipc` or `tcp` (loopback) (`--transport`).
+    package var medium: String
+    /// Comma-separated payload sizes in bytes (`--sizes`).
+    package var sizes: String
+    /// Bytes moved per size, which bounds the iteration count (`--bytes-per-size`).
+    package var bytesPerSize: Int
+    /// Whether small ipc all-reduces go through same-host shared memory (`--[no-]shared-memory`).
+    package var sharedMemory: Bool
+    /// This process's rank; 0 unless spawned.
+    package var rank: Int
+    /// The group's rendezvous; nil on rank 0, which picks one.
+    package var rendezvous: String?
+    /// The process that spawned this rank (`--parent-pid`); nil on rank 0.
+    package var parentPID: Int32?
+
+    package init(
+        worldSize: Int, medium: String, sizes: String, bytesPerSize: Int, sharedMemory: Bool, rank: Int,
+        rendezvous: String?, parentPID: Int32?
+    ) {
+        self.worldSize = worldSize
+        self.medium = medium
+        self.sizes = sizes
+        self.bytesPerSize = bytesPerSize
+        self.sharedMemory = sharedMemory
+        self.rank = rank
+        self.rendezvous = rendezvous
+        self.parentPID = parentPID
+    }
+
+    /// Runs this rank with
+    /// ``benchmarkAllReduceAcrossProcesses(rank:worldSize:rendezvous:medium:sharedMemory:byteCounts:bytesPerSize:rankArguments:)``.
+    /// - Returns: rank 0's text table; nil on the other ranks.
+    package func run() throws -> String? {
+        if let parentPID { ParentWatchdog.start(parent: parentPID, rank: rank) }
+        let parent = getpid()
+        return try benchmarkAllReduceAcrossProcesses(
+            rank: rank, worldSize: worldSize, rendezvous: rendezvous, medium: medium, sharedMemory: sharedMemory,
+            byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize
+        ) { childArguments(rank: $0, rendezvous: $1, parent: parent) }
+    }
+
+    /// The `radixserve` arguments of spawned rank `rank`: these flags, the rank, the group's
+    /// `rendezvous`, and `parent` (rank 0's process) to watch.
+    package func childArguments(rank: Int, rendezvous: String, parent: Int32) -> [String] {
+        ["collectives", "bench", "--tp", "\(worldSize)", "--transport", medium, "--sizes", sizes,
+         "--bytes-per-size", "\(bytesPerSize)", "--rank", "\(rank)", "--rendezvous", rendezvous]
+            + ["--parent-pid", "\(parent)", sharedMemory ? "--shared-memory" : "--no-shared-memory"]
+    }
+}

@@ -176,13 +176,3 @@ extension EngineBench {
         }
     }
 }
-
-extension SchedulingPolicy {
-    /// The `--schedule-policy` name of the policy, as benchmark results report it.
-    var name: String {
-        switch self {
-        case .fcfs: "fcfs"
-        case .longestPrefixMatch: "lpm"
-        }
-    }
-}

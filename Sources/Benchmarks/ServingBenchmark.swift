@@ -41,6 +41,16 @@ public struct ServingBenchmark: Sendable {
             self.vocabulary = vocabulary
             self.flushesCache = flushesCache
         }
+
+        /// A ``vocabulary`` written `LOW:HIGH` (token ids in `LOW..<HIGH`, as `--vocab-range`
+        /// takes it); nil unless both are integers with 0 ≤ LOW < HIGH.
+        public static func vocabulary(_ text: String) -> Range<Int>? {
+            let bounds = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), low >= 0, low < high else {
+                return nil
+            }
+            return low..<high
+        }
     }
 
     public var client: RouterClient

@@ -56,6 +56,18 @@ package struct ChatPromptBuilder: Sendable {
         let head = system.map { [(role: "system", content: $0)] } ?? []
         return try userMessages.map { try builder.tokenIDs(head + [(role: "user", content: $0)], tokenizer: tokenizer) }
     }
+
+    /// Prompt token ids of a local generation: every entry of `prompts` encoded with the
+    /// tokenizer's special tokens, then every entry of `chats` as
+    /// ``singleTurnPrompts(_:system:directory:tokenizer:)`` renders it (the template is only
+    /// needed when there are chats).
+    package static func promptTokenIDs(
+        _ prompts: [String], chats: [String], system: String?, directory: URL, tokenizer: any Tokenizer
+    ) throws -> [[Int32]] {
+        let encoded = prompts.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
+        guard !chats.isEmpty else { return encoded }
+        return try encoded + singleTurnPrompts(chats, system: system, directory: directory, tokenizer: tokenizer)
+    }
 }
 
 /// A chat prompt was asked of a checkpoint that has no chat template.

@@ -3,12 +3,30 @@
 import ServingTypes
 
 /// The order in which waiting requests are admitted.
-public enum SchedulingPolicy: Hashable, Sendable {
+public enum SchedulingPolicy: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// First come, first served.
     case fcfs
     /// Longest cached prefix first (ties by arrival), as SGLang's `lpm`; falls back to FCFS
     /// when more than ``SchedulerConfig/prefixOrderingLimit`` requests wait.
     case longestPrefixMatch
+
+    /// The policy's short name, as `--schedule-policy` takes it and benchmark results report it:
+    /// `fcfs` or `lpm` (SGLang's names).
+    public var name: String {
+        switch self {
+        case .fcfs: "fcfs"
+        case .longestPrefixMatch: "lpm"
+        }
+    }
+
+    /// The policy named `name` (``name``, exactly), or nil.
+    public init?(name: String) {
+        guard let policy = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = policy
+    }
+
+    /// The policy's ``name``.
+    public var description: String { name }
 }
 
 /// Static configuration of a ``Scheduler``.

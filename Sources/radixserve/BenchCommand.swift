@@ -4,6 +4,7 @@ import Backends
 import Benchmarks
 import Foundation
 import Models
+import Scheduling
 import ServingClient
 import ServingTypes
 

@@ -3,6 +3,7 @@ import BackendCatalog
 import Certification
 import Foundation
 import Logging
+import Models
 
 /// `radixserve certify`: a backend's ops against the reference device, its outputs on checkpoints
 /// against transformers, engine properties on it, and its speed against a baseline

@@ -2,8 +2,6 @@ import ArgumentParser
 import Benchmarks
 import Collectives
 import Engine
-import Foundation
-import ProcessLifecycle
 
 /// `radixserve collectives`: multi-process checks and benchmarks of the socket communicator.
 struct CollectivesCommand: ParsableCommand {
@@ -55,16 +53,10 @@ struct CollectivesBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
-        let parent = getpid()
-        let table = try benchmarkAllReduceAcrossProcesses(
-            rank: rank, worldSize: tp, rendezvous: rendezvous, medium: transport, sharedMemory: sharedMemory,
-            byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize
-        ) { rank, endpoint in
-            ["collectives", "bench", "--tp", "\(tp)", "--transport", transport, "--sizes", sizes,
-             "--bytes-per-size", "\(bytesPerSize)", "--rank", "\(rank)", "--rendezvous", endpoint]
-                + ["--parent-pid", "\(parent)", sharedMemory ? "--shared-memory" : "--no-shared-memory"]
-        }
+        let table = try AllReduceProcessBenchmark(
+            worldSize: tp, medium: transport, sizes: sizes, bytesPerSize: bytesPerSize, sharedMemory: sharedMemory,
+            rank: rank, rendezvous: rendezvous, parentPID: parentPid
+        ).run()
         if let table { StandardOutput.write(table) }
     }
 }

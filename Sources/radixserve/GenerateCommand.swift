@@ -45,7 +45,8 @@ struct GenerateCommand: ParsableCommand {
         if server.url != nil { return try runServed() }
         let lines = try promptsFile.map { try PromptLine.load(path: $0, defaults: sampling.samplingParams) }
         let tokenizer = try AutoTokenizer.load(directory: modelOptions.directory)
-        let prompts = lines == nil ? try promptTokenIDs(tokenizer: tokenizer) : []
+        let prompts = lines == nil ? try ChatPromptBuilder.promptTokenIDs(
+            prompt, chats: chat, system: system, directory: modelOptions.directory, tokenizer: tokenizer) : []
         let generation = TextGeneration(
             tokenizer: tokenizer,
             output: json ? .records { StandardOutput.write(try $0.jsonLine()) } : .text(write: StandardOutput.write))
@@ -70,15 +71,6 @@ struct GenerateCommand: ParsableCommand {
             let model = try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: config.deviceRequirements)
             try generation.run(prompts, params: sampling.samplingParams, model: model, config: config)
         }
-    }
-
-    /// Token ids of every `--prompt` (encoded with the tokenizer's special tokens), then of every
-    /// `--chat` message (rendered with the model's chat template).
-    func promptTokenIDs(tokenizer: any Tokenizer) throws -> [[Int32]] {
-        let prompts = prompt.map { tokenizer.encode($0, addSpecialTokens: true).map(Int32.init) }
-        guard !chat.isEmpty else { return prompts }
-        return try prompts
-            + ChatPromptBuilder.singleTurnPrompts(chat, system: system, directory: modelOptions.directory, tokenizer: tokenizer)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import RouterCore
 import RouterHTTP
 import RouterService
@@ -71,9 +72,7 @@ struct RouterOptions: ParsableArguments {
         if let recomputeWeight, !(recomputeWeight.isFinite && (0...100).contains(recomputeWeight)) {
             throw ValidationError("--recompute-weight must be in 0...100, got \(recomputeWeight)")
         }
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
-        }
+        if let problem = BundledModel.problem(model: model) { throw ValidationError(problem) }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535, got \(httpPort)") }
         guard DispatchPolicy(rawValue: policy) != nil else {
             throw ValidationError("--policy '\(policy)' is unknown; choose one of \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -4,6 +4,7 @@ import Backends
 import Foundation
 import Logging
 import RouterHTTP
+import Scheduling
 
 /// `radixserve up`: a local cluster in one command — the router in this process, workers as
 /// child processes — until Ctrl-C.
@@ -28,7 +29,7 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("kv-dtype"), help: "Workers' KV cache element type: f32 or bf16 (default: the worker's default, f32).")
     var kvCacheDType: DType?
     @Option(help: "Workers' admission order: fcfs or lpm (default: the worker's default, fcfs).")
-    var schedulePolicy: SchedulePolicyName?
+    var schedulePolicy: SchedulingPolicy?
     @Option(help: "Seconds to wait for every worker to register.")
     var startTimeout: Double = 120
 
@@ -48,7 +49,7 @@ struct UpCommand: AsyncParsableCommand {
         if let backend { arguments += ["--backend", backend] }
         if let kvMemory { arguments += ["--kv-memory", kvMemory] }
         if let kvCacheDType { arguments += ["--kv-dtype", kvCacheDType.description] }
-        if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.rawValue] }
+        if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.name] }
         let cluster = LocalCluster(
             workerCount: workers, tensorParallelSize: tp, threadsPerWorker: threads, workerArguments: arguments,
             startTimeout: .milliseconds(Int(startTimeout * 1000)))

@@ -26,6 +26,14 @@ import TestSupport
         #expect(workload("shared-prefix") == .sharedPrefix(groups: 3, perGroup: 4, systemTokens: 64, questionTokens: 8))
     }
 
+    @Test func vocabularyRangesAreLowColonHigh() {
+        #expect(ServingBenchmark.Configuration.vocabulary("100:1000") == 100..<1000)
+        #expect(ServingBenchmark.Configuration.vocabulary("0:1") == 0..<1)
+        for malformed in ["1000:100", "5:5", "-1:10", "100", "1:2:3", ":10", "a:b"] {
+            #expect(ServingBenchmark.Configuration.vocabulary(malformed) == nil, "\(malformed)")
+        }
+    }
+
     @Test func asksTheRouterForItsFirstModelUnlessOneIsNamed() throws {
         let server = try Self.models(#"{"object":"list","data":[{"id":"demo","max_model_len":4096},{"id":"other"}]}"#)
         defer { server.stop() }

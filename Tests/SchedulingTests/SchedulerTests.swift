@@ -236,6 +236,13 @@ import Testing
 
     // MARK: - Policies
 
+    @Test func policiesGoByTheirShortNames() {
+        #expect(SchedulingPolicy.allCases.map(\.name) == ["fcfs", "lpm"])
+        #expect(SchedulingPolicy(name: "lpm") == .longestPrefixMatch && SchedulingPolicy(name: "fcfs") == .fcfs)
+        #expect(SchedulingPolicy(name: "LPM") == nil && SchedulingPolicy(name: "longestPrefixMatch") == nil)
+        #expect("\(SchedulingPolicy.longestPrefixMatch)" == "lpm")
+    }
+
     @Test(arguments: [SchedulingPolicy.fcfs, .longestPrefixMatch])
     func admissionOrderFollowsThePolicy(policy: SchedulingPolicy) throws {
         let scheduler = Scheduler(

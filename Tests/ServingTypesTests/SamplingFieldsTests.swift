@@ -65,6 +65,20 @@ import Testing
         }
     }
 
+    @Test func commandLineValuesAndErrorsUseTheFlagsSpelling() throws {
+        #expect(SamplingFields.decimal(0.7) == 0.7 && Double(Float(0.7)) != 0.7)
+        let cases: [(SamplingFields, String)] = [
+            (SamplingFields(topP: 0), "--top-p 0.0 is out of range: must be in (0, 1]"),
+            (SamplingFields(maxTokens: 0), "--max-tokens 0 is out of range: must be in [1, ∞)"),
+            (SamplingFields(repetitionPenalty: 0), "--repetition-penalty 0.0 is out of range: must be in (0, 100]"),
+        ]
+        for (fields, expected) in cases {
+            let error = #expect(throws: InvalidParameter.self) { try fields.samplingParams(defaultMaxTokens: 16) }
+            #expect(error?.flagDescription == expected)
+        }
+        #expect(InvalidParameter(name: "stop_token_ids", value: "-1", allowed: "[0, ∞)").flag == "--stop-token-id")
+    }
+
     @Test func responsesDecodeLenientlyAndErrorsKeepNumericCodes() throws {
         let usage = try decode(Usage.self, #"{"prompt_tokens": 3, "prompt_tokens_details": null}"#)
         #expect(usage == Usage(promptTokens: 3, completionTokens: 0))

@@ -18,7 +18,7 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Do not share cached prefixes between requests.")
     var noPrefixCache = false
     @Option(help: "Admission order of waiting requests: fcfs (arrival), or lpm (longest cached prefix first, requests on the same cached prefix together).")
-    var schedulePolicy: SchedulePolicyName = .fcfs
+    var schedulePolicy: SchedulingPolicy = .fcfs
     @Flag(help: "Download whole logits rows every step even where the device samples (argmax, top-k) itself.")
     var hostSampling = false
 
@@ -36,7 +36,7 @@ struct EngineOptions: ParsableArguments {
         let budget = kvMemory.flatMap(KVMemoryBudget.parse) ?? .fractionOfAvailable(kvFraction)
         return EngineConfig(
             pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType, maxBatchedTokens: maxBatchedTokens,
-            maxRunningRequests: maxRunningRequests, policy: schedulePolicy.policy, isPrefixCacheEnabled: !noPrefixCache,
+            maxRunningRequests: maxRunningRequests, policy: schedulePolicy, isPrefixCacheEnabled: !noPrefixCache,
             seed: seed, usesDeviceSampling: !hostSampling)
     }
 }
@@ -52,15 +52,7 @@ extension DType: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.description) }
 }
 
-/// `--schedule-policy` values.
-enum SchedulePolicyName: String, ExpressibleByArgument, CaseIterable {
-    case fcfs
-    case lpm
-
-    var policy: SchedulingPolicy {
-        switch self {
-        case .fcfs: .fcfs
-        case .lpm: .longestPrefixMatch
-        }
-    }
+/// `--schedule-policy` values: the policies by name (fcfs, lpm).
+extension SchedulingPolicy: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
 }

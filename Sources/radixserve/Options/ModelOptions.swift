@@ -28,9 +28,7 @@ struct ModelOptions: ParsableArguments {
     /// Throws unless `--model` exists. Commands call it from their own `validate()` when they
     /// load the model here, and skip it when they send requests to a server (`--url`) instead.
     func validateModelExists() throws {
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw ValidationError("--model '\(model)' does not exist" + (model == BundledModel.defaultPath ? BundledModel.hint : ""))
-        }
+        if let problem = BundledModel.problem(model: model) { throw ValidationError(problem) }
     }
 
     /// Whether `--model` was given (its value differs from the default path).

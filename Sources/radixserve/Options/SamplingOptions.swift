@@ -33,7 +33,7 @@ struct SamplingOptions: ParsableArguments {
         do {
             _ = try fields.samplingParams(defaultMaxTokens: maxTokens)
         } catch {
-            throw ValidationError("\(Self.flag(error.name)) \(error.value) is out of range: must be in \(error.allowed)")
+            throw ValidationError(error.flagDescription)
         }
     }
 
@@ -41,8 +41,8 @@ struct SamplingOptions: ParsableArguments {
     /// client commands refuse). Fields at their "off" value are left out of the request body.
     var fields: SamplingFields {
         SamplingFields(
-            maxTokens: maxTokens, temperature: Self.decimal(temperature), topP: Self.decimal(topP), topK: topK,
-            minP: Self.decimal(minP), seed: Int64(bitPattern: seed), frequencyPenalty: frequencyPenalty,
+            maxTokens: maxTokens, temperature: SamplingFields.decimal(temperature), topP: SamplingFields.decimal(topP),
+            topK: topK, minP: SamplingFields.decimal(minP), seed: Int64(bitPattern: seed), frequencyPenalty: frequencyPenalty,
             presencePenalty: presencePenalty, repetitionPenalty: repetitionPenalty,
             stopTokenIDs: stopTokenIDs.map(Int.init), ignoreEOS: ignoreEOS)
     }
@@ -56,12 +56,4 @@ struct SamplingOptions: ParsableArguments {
             preconditionFailure("sampling flags were not validated: \(error)")
         }
     }
-
-    /// The flag of a parameter `SamplingParams.validate()` names.
-    private static func flag(_ parameter: String) -> String {
-        parameter == "stop_token_ids" ? "--stop-token-id" : "--" + parameter.split(separator: "_").joined(separator: "-")
-    }
-
-    /// The Double that prints like `value` (0.7, not 0.699999988079071), for the JSON body.
-    private static func decimal(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 
 /// Flags of `bench --url` only.
 struct ServedBenchOptions: ParsableArguments {
@@ -26,11 +27,5 @@ struct ServedBenchOptions: ParsableArguments {
     }
 
     /// `--vocab-range` as a range, or nil if it is malformed.
-    var vocabulary: Range<Int>? {
-        let bounds = vocabRange.split(separator: ":", omittingEmptySubsequences: false)
-        guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), low >= 0, low < high else {
-            return nil
-        }
-        return low..<high
-    }
+    var vocabulary: Range<Int>? { ServingBenchmark.Configuration.vocabulary(vocabRange) }
 }
