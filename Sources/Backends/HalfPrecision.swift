@@ -28,3 +28,14 @@ public func loadElement(_ base: UnsafeRawPointer, _ index: Int, _ dtype: DType) 
     case .bf16: floatFromBF16(base.loadUnaligned(fromByteOffset: index &* 2, as: UInt16.self))
     }
 }
+
+extension Float {
+    /// This value rounded to `dtype` (to nearest even, as a device stores it) and widened back.
+    public func rounded(to dtype: DType) -> Float {
+        switch dtype {
+        case .f32: self
+        case .bf16: floatFromBF16(bf16FromFloat(self))
+        case .f16: Float(Float16(self))
+        }
+    }
+}

@@ -58,3 +58,19 @@ public struct StepInputs: Sendable {
         if needsLogits { logitRows.append(Int32(tokenIDs.count - 1)) }
     }
 }
+
+extension StepInputs {
+    /// Step inputs for running one op alone (conformance tests, `radixserve certify`): the
+    /// per-token arrays given, the others zero-filled to the same length (a device may check that
+    /// every per-token array has the step's token count).
+    public static func forOp(
+        tokenIDs: [Int32]? = nil, positions: [Int32]? = nil, slotMapping: [Int32]? = nil,
+        attention: AttentionBatch = AttentionBatch(), logitRows: [Int32] = []
+    ) -> StepInputs {
+        let count = tokenIDs?.count ?? positions?.count ?? slotMapping?.count ?? attention.tokenCount
+        let zeros = [Int32](repeating: 0, count: count)
+        return StepInputs(
+            tokenIDs: tokenIDs ?? zeros, positions: positions ?? zeros, slotMapping: slotMapping ?? zeros,
+            attention: attention, logitRows: logitRows)
+    }
+}

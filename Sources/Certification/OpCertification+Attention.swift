@@ -165,7 +165,7 @@ extension OpCertification {
                 return try backend.makeTensor(stored, rows: values.count / kvWidth, columns: kvWidth)
             }
             if !prefixSlots.isEmpty {
-                try backend.beginStep(StepInputs.single(slotMapping: prefixSlots))
+                try backend.beginStep(StepInputs.forOp(slotMapping: prefixSlots))
                 backend.storeKV(key: try tensor(prefixKeys), value: try tensor(prefixValues), cache: cache, layer: 1)
                 try backend.endStep()
             }

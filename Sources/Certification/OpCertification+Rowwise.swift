@@ -34,7 +34,7 @@ extension OpCertification {
                 if tokens > 3 { (ids[1], ids[2]) = (0, ids[3]) }
                 let (got, want) = try pair.run(rows: tokens, columns: width) { backend, out in
                     let weights = try backend.makeWeightTensor(table, rows: vocabulary, columns: width, dtype: dtype)
-                    try backend.beginStep(StepInputs.single(tokenIDs: ids))
+                    try backend.beginStep(StepInputs.forOp(tokenIDs: ids))
                     backend.embedding(table: weights, out: out)
                 }
                 measure.add(got: got, want: want, columns: width, shape: "\(tokens) ids of a \(vocabulary)×\(width) table")
@@ -50,7 +50,7 @@ extension OpCertification {
                 let x = inputs.values(rows * (width + 3))
                 let (got, want) = try pair.run(rows: picked.count, columns: width) { backend, out in
                     let source = try backend.makeTensor(x, rows: rows, columns: width + 3).columns(3, count: width)
-                    try backend.beginStep(StepInputs.single(logitRows: picked))
+                    try backend.beginStep(StepInputs.forOp(logitRows: picked))
                     backend.gatherRows(source, out: out)
                 }
                 measure.add(got: got, want: want, columns: width, shape: "rows \(picked) of \(rows)×\(width)")
@@ -148,7 +148,7 @@ extension OpCertification {
             for (headDim, theta, scale) in heads {
                 let frequencies = inverseFrequencies(headDim: headDim, theta: theta)
                 let (got, want) = try pair.run(rows: positions.count, columns: headDim) { backend, out in
-                    try backend.beginStep(StepInputs.single(positions: positions))
+                    try backend.beginStep(StepInputs.forOp(positions: positions))
                     backend.ropeTable(inverseFrequencies: frequencies, scale: scale, out: out)
                 }
                 measure.add(got: got, want: want, columns: headDim, shape: "head dim \(headDim), θ \(Int(theta)), scale \(scale)",
@@ -166,7 +166,7 @@ extension OpCertification {
             for headDim in [16, 64, 80, 128] {
                 let frequencies = inverseFrequencies(headDim: headDim, theta: 10_000)
                 let table = try pair.output(of: pair.reference, rows: rows, columns: headDim) { backend, out in
-                    try backend.beginStep(StepInputs.single(positions: positions))
+                    try backend.beginStep(StepInputs.forOp(positions: positions))
                     backend.ropeTable(inverseFrequencies: frequencies, scale: 1, out: out)
                 }
                 let width = 3 * headDim

@@ -160,29 +160,3 @@ struct OpInputs {
         Int(random.next() % UInt64(bound))
     }
 }
-
-extension StepInputs {
-    /// Step inputs for one op: the per-token arrays given, the others zero-filled to the same
-    /// length (a device may check that every per-token array has the step's token count).
-    static func single(
-        tokenIDs: [Int32]? = nil, positions: [Int32]? = nil, slotMapping: [Int32]? = nil,
-        attention: AttentionBatch = AttentionBatch(), logitRows: [Int32] = []
-    ) -> StepInputs {
-        let count = tokenIDs?.count ?? positions?.count ?? slotMapping?.count ?? attention.tokenCount
-        let zeros = [Int32](repeating: 0, count: count)
-        return StepInputs(
-            tokenIDs: tokenIDs ?? zeros, positions: positions ?? zeros, slotMapping: slotMapping ?? zeros,
-            attention: attention, logitRows: logitRows)
-    }
-}
-
-extension Float {
-    /// This value rounded to `dtype` (to nearest even, as a device stores it) and widened back.
-    func rounded(to dtype: DType) -> Float {
-        switch dtype {
-        case .f32: self
-        case .bf16: floatFromBF16(bf16FromFloat(self))
-        case .f16: Float(Float16(self))
-        }
-    }
-}

@@ -319,6 +319,22 @@ ATTENTION(bf16)
  * memory (qs, kv). */
 #define PRE_QT 4
 #define PRE_DMAX (4 * ATT_WG)
+/* Loads keys (or values) start + t0 … start + t0 + keys - 1 of KV head kvh into kv[key][head_dim],
+ * every work-item of the (ATT_WG, PRE_QT) group taking a share. */
+#define LOAD_BLOCK(DT) \
+inline void load_block_##DT(__local float *kv, __global const T_##DT *cache, __global const int *pages, int start, \
+    int keys, int kv_heads, int kvh, int page_size, int head_dim) { \
+    int i = get_local_id(1), lane = get_local_id(0); \
+    for (int e = i * ATT_WG + lane; e < keys * head_dim; e += ATT_WG * PRE_QT) { \
+        int tt = e / head_dim, d = e - tt * head_dim, token = start + tt; \
+        kv[e] = LD_##DT(cache, kv_index(pages[token / page_size], kv_heads, kvh, page_size, token % page_size, \
+            head_dim) + d); \
+    } \
+}
+LOAD_BLOCK(f32)
+LOAD_BLOCK(f16)
+LOAD_BLOCK(bf16)
+
 #define ATTENTION_PREFILL(DT) \
 __kernel __attribute__((reqd_work_group_size(ATT_WG, PRE_QT, 1))) \
 void attention_prefill_##DT(__global const int *step, int row_seq_off, int qstart_off, int ctx_off, int pts_off, \
@@ -345,11 +361,7 @@ void attention_prefill_##DT(__global const int *step, int row_seq_off, int qstar
     for (int t0 = 0; t0 < nmax; t0 += ATT_WG) { \
         barrier(CLK_LOCAL_MEM_FENCE); \
         int keys = min(ATT_WG, nmax - t0); \
-        for (int e = i * ATT_WG + lane; e < keys * head_dim; e += ATT_WG * PRE_QT) { \
-            int tt = e / head_dim, d = e - tt * head_dim, token = start + t0 + tt; \
-            kv[e] = LD_##DT(kc, kv_index(pages[token / page_size], kv_heads, kvh, page_size, token % page_size, \
-                head_dim) + d); \
-        } \
+        load_block_##DT(kv, kc, pages, start + t0, keys, kv_heads, kvh, page_size, head_dim); \
         barrier(CLK_LOCAL_MEM_FENCE); \
         int t = t0 + lane; \
         if (t < n) { \
@@ -379,11 +391,7 @@ void attention_prefill_##DT(__global const int *step, int row_seq_off, int qstar
     for (int t0 = 0; t0 < nmax; t0 += ATT_WG) { \
         barrier(CLK_LOCAL_MEM_FENCE); \
         int keys = min(ATT_WG, nmax - t0); \
-        for (int e = i * ATT_WG + lane; e < keys * head_dim; e += ATT_WG * PRE_QT) { \
-            int tt = e / head_dim, d = e - tt * head_dim, token = start + t0 + tt; \
-            kv[e] = LD_##DT(vc, kv_index(pages[token / page_size], kv_heads, kvh, page_size, token % page_size, \
-                head_dim) + d); \
-        } \
+        load_block_##DT(kv, vc, pages, start + t0, keys, kv_heads, kvh, page_size, head_dim); \
         barrier(CLK_LOCAL_MEM_FENCE); \
         int upto = min(keys, n - t0); \
         for (int j = 0; j < PRE_DMAX / ATT_WG; j++) { \

@@ -187,14 +187,3 @@ import TestSupport
         }
     }
 }
-
-extension Float {
-    /// This value rounded to `dtype` and widened back (round to nearest even, as devices store it).
-    func rounded(to dtype: DType) -> Float {
-        switch dtype {
-        case .f32: self
-        case .bf16: floatFromBF16(bf16FromFloat(self))
-        case .f16: Float(Float16(self))
-        }
-    }
-}

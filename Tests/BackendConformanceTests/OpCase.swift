@@ -40,18 +40,3 @@ func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
     return worst
 }
-
-extension StepInputs {
-    /// Step inputs for one op's test: the per-token arrays given, the others zero-filled to the
-    /// same length (a device may check that every per-token array has the step's token count).
-    static func forOp(
-        tokenIDs: [Int32]? = nil, positions: [Int32]? = nil, slotMapping: [Int32]? = nil,
-        attention: AttentionBatch = AttentionBatch(), logitRows: [Int32] = []
-    ) -> StepInputs {
-        let count = tokenIDs?.count ?? positions?.count ?? slotMapping?.count ?? attention.tokenCount
-        let zeros = [Int32](repeating: 0, count: count)
-        return StepInputs(
-            tokenIDs: tokenIDs ?? zeros, positions: positions ?? zeros, slotMapping: slotMapping ?? zeros, attention: attention,
-            logitRows: logitRows)
-    }
-}
