@@ -270,7 +270,7 @@ let package = Package(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterCoreTests", dependencies: ["ServingTypes", "RouterCore", "PageHashing"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CertificationTests", dependencies: ["BackendCatalog", "Backends", "Certification", "TestSupport"],
+            name: "CertificationTests", dependencies: ["BackendCatalog", "Backends", "Certification", "Engine", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["Certification", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -11,7 +11,8 @@ public final class PluginBackend: ComputeBackend {
     let stream: PluginStream
     public let threadCount: Int
     /// Bytes handed to and read from the plugin through this stream's calls.
-    public let hostTransfers: HostTransferCounter? = HostTransferCounter()
+    private let transfers = HostTransferCounter()
+    public var hostTransfers: HostTransferCounter? { transfers }
 
     init(device: PluginDevice, threads: Int) throws {
         pluginDevice = device
@@ -34,7 +35,7 @@ public final class PluginBackend: ComputeBackend {
         let buffer = try allocate(byteCount: bytes.count, usage: .weights) as! PluginBuffer
         if let base = bytes.baseAddress {
             try stream.check(api.upload(handle, buffer.handle, 0, base, UInt64(bytes.count)), "upload of weights")
-            hostTransfers?.add(toDevice: bytes.count)
+            transfers.add(toDevice: bytes.count)
         }
         return buffer
     }
@@ -42,7 +43,7 @@ public final class PluginBackend: ComputeBackend {
     public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
         precondition(tensor.isContiguous && bytes.count == tensor.elementCount * tensor.dtype.byteSize, "upload size")
         guard let base = bytes.baseAddress else { return }
-        hostTransfers?.add(toDevice: bytes.count)
+        transfers.add(toDevice: bytes.count)
         stream.record(api.upload(handle, own(tensor.buffer).handle, UInt64(tensor.byteOffset), base, UInt64(bytes.count)), "upload")
     }
 
@@ -60,7 +61,7 @@ public final class PluginBackend: ComputeBackend {
 
     private func download(_ buffer: OpaquePointer, offset: Int, into target: UnsafeMutableRawPointer, count: Int) {
         let status = api.download(handle, buffer, UInt64(offset), target, UInt64(count))
-        hostTransfers?.add(toHost: count)
+        transfers.add(toHost: count)
         if status != RS_OK { target.initializeMemory(as: UInt8.self, repeating: 0, count: count) }
         stream.record(status, "download")
     }
@@ -131,7 +132,7 @@ public final class PluginBackend: ComputeBackend {
                 }
             }
         }
-        hostTransfers?.add(toDevice: 4 * (3 * inputs.tokenCount + a.contextLengths.count + a.queryStarts.count
+        transfers.add(toDevice: 4 * (3 * inputs.tokenCount + a.contextLengths.count + a.queryStarts.count
             + a.pageTableStarts.count + Int(a.pageTableStarts.last ?? 0) + inputs.logitRows.count))
         try stream.check(status, "begin_step(\(inputs.tokenCount) tokens, \(a.sequenceCount) sequences)")
     }
@@ -169,7 +170,7 @@ public final class PluginBackend: ComputeBackend {
         let status = inverseFrequencies.withUnsafeBufferPointer {
             api.rope_table(handle, $0.baseAddress, Int32($0.count), scale, &o)
         }
-        hostTransfers?.add(toDevice: 4 * inverseFrequencies.count)
+        transfers.add(toDevice: 4 * inverseFrequencies.count)
         stream.record(status, "rope_table")
     }
 
@@ -216,7 +217,7 @@ public final class PluginBackend: ComputeBackend {
         precondition(ids.count >= logits.rows, "argmax output")
         var l = tensor(logits)
         try stream.check(argmax(handle, &l, ids.baseAddress), "argmax")
-        hostTransfers?.add(toHost: 4 * logits.rows)
+        transfers.add(toHost: 4 * logits.rows)
         try stream.throwPending()
     }
 
@@ -229,7 +230,7 @@ public final class PluginBackend: ComputeBackend {
         precondition(ids.count >= logits.rows * k && values.count >= logits.rows * k, "top-k output")
         var l = tensor(logits)
         try stream.check(topK(handle, &l, Int32(k), ids.baseAddress, values.baseAddress), "top_k(k: \(k))")
-        hostTransfers?.add(toHost: 8 * logits.rows * k)
+        transfers.add(toHost: 8 * logits.rows * k)
         try stream.throwPending()
     }
 

@@ -76,9 +76,7 @@ public struct EngineBench {
         }
         for request in warmUp { try engine.submit(request) }
         collector.waitForFinishes(warmUp.count)
-        let flushed = DispatchSemaphore(value: 0)
-        engine.flushCache { _ in flushed.signal() }
-        flushed.wait()
+        engine.flushCacheAndWait()
         let before = engine.load.stats
         let retractionsBefore = engine.load.retractionTotal
 

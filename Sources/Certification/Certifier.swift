@@ -1,6 +1,7 @@
 // RadixServe: runs a certification plan section by section.
 
 import Backends
+import Engine
 import Foundation
 
 /// Runs every section of a ``CertificationPlan`` and gathers the checks into a report. A section
@@ -60,8 +61,4 @@ public enum Certifier {
             try PerformanceCertification.checks(plan: plan)
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

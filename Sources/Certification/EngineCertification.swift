@@ -36,8 +36,9 @@ enum EngineCertification {
 
         // Cache hit vs miss: the same prompts again (hits), and each prompt extended by a few tokens.
         plan.progress("certify: engine prefix cache")
-        let hits = try runner.all(prompts, greedy, on: runner.main)
-        let cached = runner.lastCachedTokens
+        let hitOutputs = try runner.outputs(prompts, greedy, on: runner.main)
+        let hits = hitOutputs.map(\.tokenIDs)
+        let cached = hitOutputs.reduce(0) { $0 + ($1.usage?.cachedTokenCount ?? 0) }
         let extended = prompts.map { $0 + $0.prefix(3) }
         let extendedHit = try extended.map { try runner.one($0, greedy, on: runner.main) }
         runner.flush(runner.main)
@@ -145,7 +146,6 @@ enum EngineCertification {
         let collector = EventCollector()
         var main: EngineLoop!
         var nextID: UInt64 = 0
-        var lastCachedTokens = 0
 
         init(directory: URL, plan: CertificationPlan) throws {
             self.directory = directory
@@ -165,6 +165,14 @@ enum EngineCertification {
 
         /// Every prompt at once; their tokens in order.
         mutating func all(_ prompts: [[Int32]], _ params: SamplingParams, on engine: EngineLoop) throws -> [[Int32]] {
+            try outputs(prompts, params, on: engine).map(\.tokenIDs)
+        }
+
+        /// Every prompt at once; their outputs in order.
+        /// - Throws: ``EngineError`` naming the first request that failed.
+        mutating func outputs(_ prompts: [[Int32]], _ params: SamplingParams, on engine: EngineLoop) throws
+            -> [CollectedOutput]
+        {
             let requests = prompts.map { prompt in
                 nextID += 1
                 return EngineRequest(id: RequestID(nextID), promptTokenIDs: prompt, params: params)
@@ -173,14 +181,11 @@ enum EngineCertification {
             if let failed = outputs.first(where: { $0.reason?.errorMessage != nil }) {
                 throw EngineError("a request failed: \(failed.reason!.errorMessage!)")
             }
-            lastCachedTokens = outputs.reduce(0) { $0 + ($1.usage?.cachedTokenCount ?? 0) }
-            return outputs.map(\.tokenIDs)
+            return outputs
         }
 
         func flush(_ engine: EngineLoop) {
-            let flushed = DispatchSemaphore(value: 0)
-            engine.flushCache { _ in flushed.signal() }
-            flushed.wait()
+            engine.flushCacheAndWait()
         }
 
         func shutdown() {

@@ -78,7 +78,7 @@ enum ModelCertification {
     /// only where `want`'s fifth and sixth logits lie within `2 · tolerance` (a tie at the border).
     static func top5Problem(got: [Float], want: [Float], tolerance: Float) -> String? {
         func top(_ values: [Float], _ k: Int) -> [Int] {
-            Array(values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }.prefix(k))
+            OpCertification.contractOrder(values, rows: 1, columns: values.count, k: k)[0]
         }
         let (mine, theirs) = (top(got, 5), top(want, 6))
         guard Set(mine) != Set(theirs.prefix(5)) else { return nil }
@@ -109,7 +109,7 @@ enum ModelCertification {
                 for candidate in want {
                     worst = max(worst, abs(logits[Int(candidate.id)] - candidate.logit))
                 }
-                let mine = Set(logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(5))
+                let mine = Set(OpCertification.contractOrder(logits, rows: 1, columns: logits.count, k: 5)[0])
                 // A reference member may be displaced only when it ties with the fifth.
                 let fifth = want.map(\.logit).min() ?? 0
                 let displaced = want.contains { !mine.contains(Int($0.id)) && $0.logit - fifth > 2 * tolerance }

@@ -98,6 +98,20 @@ public final class EngineLoop: @unchecked Sendable {
         if !inbox.post(.flushCache(completion: completion)) { completion(false) }
     }
 
+    /// ``flushCache(completion:)``, waiting on the calling thread (not the engine's) for its
+    /// answer: true when the cache is now empty.
+    @discardableResult
+    public func flushCacheAndWait() -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex(false)
+        flushCache { isFlushed in
+            result.withLock { $0 = isFlushed }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0 }
+    }
+
     /// Lists the prefix cache between steps. On the engine thread, first hands every pending cache
     /// change to the cache-event sink, then calls `completion` with the chains (parents first; see
     /// ``KVPaging/RadixPrefixCache/cachedChains()``), so a consumer fed by both in call order sees

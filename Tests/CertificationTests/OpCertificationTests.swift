@@ -1,6 +1,7 @@
 import BackendCatalog
 import Backends
 @testable import Certification
+import Engine
 import Foundation
 import Testing
 import TestSupport
@@ -13,8 +14,7 @@ import TestSupport
         let reference = try BackendCatalog.device(named: "reference")
         let start = ContinuousClock.now
         let checks = try OpCertification.checks(device: device, reference: reference, isFull: false, progress: { _ in })
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = (ContinuousClock.now - start).seconds
         let counts = checks.reduce(into: [CheckStatus: Int]()) { $0[$1.status, default: 0] += 1 }
         print(String(format: "ops section on %@: %d passed, %d failed, %d skipped in %.1f s", device.name,
             counts[.pass, default: 0], counts[.fail, default: 0], counts[.skip, default: 0], seconds))

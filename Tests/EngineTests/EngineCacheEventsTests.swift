@@ -152,14 +152,7 @@ import TestSupport
         let engine = try Self.engine(publishing: true, log: log, collector: collector)
         defer { engine.shutdown() }
         _ = try EngineHarness.run([EngineRequest(id: 1, promptTokenIDs: prompt, params: EngineHarness.greedy)], on: engine, collector: collector)
-        let flushed = DispatchSemaphore(value: 0)
-        let result = Mutex(false)
-        engine.flushCache { isFlushed in
-            result.withLock { $0 = isFlushed }
-            flushed.signal()
-        }
-        flushed.wait()
-        #expect(result.withLock { $0 })
+        #expect(engine.flushCacheAndWait())
         let entries = log.snapshot(of: engine)
         guard case .snapshot(let chains?) = entries.last else {
             Issue.record("the snapshot is not the last entry")
