@@ -43,6 +43,27 @@ import TestSupport
         #expect(outcome.standardOutput.contains("first diverging token at step 3"), "\(outcome.standardOutput)")
     }
 
+    /// A checkpoint without a reference is refused before anything runs; one whose reference is
+    /// not a reference file fails its models check, naming the file.
+    @Test func aMissingOrMalformedReferenceIsNamed() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("llama-gqa")
+        try FileManager.default.copyItem(at: Fixtures.model("llama-gqa"), to: model)
+        let referenceURL = model.appendingPathComponent("reference.json")
+        try FileManager.default.removeItem(at: referenceURL)
+        let missing = try ProcessHarness.run(["certify", "--only", "models", "--model", model.path], timeout: 60)
+        #expect(missing.status == 64, "\(missing.standardError)")
+        #expect(missing.standardError.contains("no reference.json; write one with scripts/make-reference.py"),
+            "\(missing.standardError)")
+
+        try Data(#"{"prompts": [{"text": "hi"}]}"#.utf8).write(to: referenceURL)
+        let malformed = try ProcessHarness.run(["certify", "--only", "models", "--model", model.path], timeout: 60)
+        #expect(malformed.status == 1, "\(malformed.standardOutput)\(malformed.standardError)")
+        #expect(malformed.standardOutput.contains("FAIL  models llama-gqa.reference"), "\(malformed.standardOutput)")
+        #expect(malformed.standardOutput.contains("not a reference file"), "\(malformed.standardOutput)")
+    }
+
     @Test(arguments: [
         (["--only", "ops,speed"], "--only: unknown section 'speed'"),
         (["--model", "/nonexistent/model"], "--model /nonexistent/model: no config.json there"),
