@@ -122,7 +122,14 @@ import WireProtocol
         #expect(worker.wait(until: { worker.standardError.contains("registered with") }, timeout: 10))
         #expect(try client.send("GET", "/health").status == 200)
         try Self.expectServesReferenceTokens(router)
-        let metrics = try client.send("GET", "/metrics")
+        // The engine publishes its load after the step that sent the last token, so the figures
+        // can trail the finished message by a moment on a loaded machine: scrape until they show it.
+        var metrics = try client.send("GET", "/metrics")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !metrics.text.contains("sglang:num_running_reqs{worker=\"42\"} 0") && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            metrics = try client.send("GET", "/metrics")
+        }
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("sglang:num_running_reqs{worker=\"42\"} 0"), "\(metrics.text)")
         #expect(metrics.text.contains("sglang:generation_tokens_total{worker=\"42\"} 64"), "\(metrics.text)")
