@@ -51,6 +51,9 @@ package struct GlobalPrefixIndex: Sendable {
     /// The confirmed pages of `worker` (empty if unknown).
     package func pages(of worker: WorkerID) -> Set<UInt64> { workers[worker]?.pages ?? [] }
 
+    /// Whether `worker` holds page `hash` according to its events (pending entries excluded).
+    package func holds(_ worker: WorkerID, _ hash: UInt64) -> Bool { workers[worker]?.pages.contains(hash) ?? false }
+
     /// Whether `worker`'s stream is waiting for a snapshot.
     package func isAwaitingSnapshot(_ worker: WorkerID) -> Bool { workers[worker]?.isAwaitingSnapshot ?? false }
 
@@ -109,7 +112,10 @@ package struct GlobalPrefixIndex: Sendable {
         let expected = state.lastSequence + 1
         // NOTE: a heartbeat repeats the last sequence, so an empty batch that is ahead means
         // the batch carrying that sequence was lost.
-        if batch.sequence != expected || batch.events.isEmpty {
+        if batch.events.isEmpty {
+            return resync(batch.worker, state, .missedBatches(lastReceived: state.lastSequence, reported: batch.sequence))
+        }
+        if batch.sequence != expected {
             return resync(batch.worker, state, .sequenceGap(expected: expected, received: batch.sequence))
         }
         for event in batch.events {

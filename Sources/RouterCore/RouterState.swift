@@ -10,6 +10,9 @@ package enum RouterAction: Hashable, Sendable {
     case requestSnapshot(WorkerID, ResyncReason)
     /// The worker missed its heartbeats: it is unroutable and its index entries were purged.
     case workerLost(WorkerID)
+    /// The worker's cache events never matched the prompts it served: its index entries were
+    /// purged and it is routed by load only from now on (log it once).
+    case cacheEventsUntrusted(WorkerID, completedPrompts: Int, unmatchedStoredPages: Int)
 }
 
 /// A dispatch decision whose load is reserved. Pass it to ``RouterState/finish(_:)`` exactly
@@ -42,6 +45,8 @@ package struct RouterState: Sendable {
     package let hasher: PageHasher
     /// How long a pending entry lives without its `stored` event.
     package var pendingTTL: Duration
+    /// Per registered worker: whether its cache events name the router's chains.
+    package private(set) var audits: [WorkerID: CacheEventAudit] = [:]
 
     /// Creates empty state.
     package init(
@@ -60,6 +65,7 @@ package struct RouterState: Sendable {
         _ worker: WorkerID, incarnation: UInt64, totalPages: Int = 0, lastSequence: UInt64? = nil, now: RouterInstant
     ) -> [RouterAction] {
         registry.add(worker, incarnation: incarnation, totalPages: totalPages, now: now)
+        audits[worker] = CacheEventAudit()
         return actions(index.addWorker(worker, incarnation: incarnation, lastSequence: lastSequence))
     }
 
@@ -72,24 +78,45 @@ package struct RouterState: Sendable {
     package mutating func removeWorker(_ worker: WorkerID) {
         registry.remove(worker)
         index.removeWorker(worker)
+        audits[worker] = nil
     }
+
+    /// How far the router trusts `worker`'s cache events (`unverified` for unknown workers).
+    package func cacheEventTrust(of worker: WorkerID) -> CacheEventTrust { audits[worker]?.trust ?? .unverified }
 
     /// Applies a worker's event batch (also a heartbeat) and its load report.
     package mutating func apply(_ batch: WorkerEventBatch, report: LoadReport? = nil, now: RouterInstant) -> [RouterAction] {
         guard registry.contains(batch.worker) else { return [] }
         let revived = registry.heartbeat(batch.worker, now: now, report: report)
+        if cacheEventTrust(of: batch.worker) == .untrusted { return [] }
         if revived, !index.workerIDs.contains(batch.worker) {
             // Lost earlier and purged: its cache contents are unknown again.
             _ = index.addWorker(batch.worker, incarnation: batch.incarnation)
             return [.requestSnapshot(batch.worker, .unknownState)]
         }
-        return actions(index.apply(batch))
+        let result = actions(index.apply(batch))
+        let stored = batch.events.flatMap { event -> [UInt64] in
+            if case .stored(_, _, let pageHashes) = event { return pageHashes }
+            return []
+        }
+        guard !stored.isEmpty, let verdict = audits[batch.worker]?.stored(stored), verdict == .untrusted else { return result }
+        index.removeWorker(batch.worker)
+        let audit = audits[batch.worker]!
+        return [.cacheEventsUntrusted(
+            batch.worker, completedPrompts: audit.completedPrompts, unmatchedStoredPages: audit.unmatchedStoredPages)]
     }
 
     /// Replaces a worker's index entries with a snapshot.
     package mutating func applySnapshot(_ snapshot: WorkerSnapshot, now: RouterInstant) -> [RouterAction] {
         registry.heartbeat(snapshot.worker, now: now)
+        if cacheEventTrust(of: snapshot.worker) == .untrusted { return [] }
         return actions(index.applySnapshot(snapshot))
+    }
+
+    /// A request whose prompt had `promptTokens` tokens completed on `worker`: evidence for the
+    /// cache-event audit once the worker's next `stored` batch arrives.
+    package mutating func requestCompleted(on worker: WorkerID, promptTokens: Int) {
+        if promptTokens >= hasher.pageSize { audits[worker]?.completed() }
     }
 
     /// Periodic housekeeping: expires pending entries and marks silent workers lost (purging
@@ -138,6 +165,9 @@ package struct RouterState: Sendable {
         let pages = (uncached + outputTokens + hasher.pageSize - 1) / hasher.pageSize
         guard let reservation = registry.reserve(worker: choice.worker, prefillTokens: uncached, pages: pages) else { return nil }
         let lease = index.addPending(worker: choice.worker, pageHashes: pageHashes, expiry: now.advanced(by: pendingTTL))
+        if let first = pageHashes.first {
+            _ = audits[choice.worker]?.dispatched(pageHashes: pageHashes, pageZeroHeld: index.holds(choice.worker, first))
+        }
         return RouteDecision(
             worker: choice.worker, matchedPages: matched, predictedTTFTSeconds: choice.predictedTTFTSeconds,
             reservation: reservation, pendingLease: lease)

@@ -26,7 +26,8 @@ extension RouterCoordinator {
                     evictablePages: report?.evictablePages ?? 0, cachedPages: report?.cachedPages ?? 0,
                     totalPages: report?.totalPages ?? Int(entry.registration.capacityPages),
                     prefillTokensPerSecond: load?.prefillTokensPerSecond ?? 0,
-                    decodeTokensPerSecond: report?.decodeTokensPerSecond ?? 0, inFlight: load?.inFlightCount ?? 0)
+                    decodeTokensPerSecond: report?.decodeTokensPerSecond ?? 0, inFlight: load?.inFlightCount ?? 0,
+                    cacheEvents: core.state.cacheEventTrust(of: worker).rawValue)
             }
         }
     }
@@ -130,6 +131,7 @@ extension RouterCoordinator {
             var totalPages = 0
             for (worker, entry) in core.workers {
                 gauges.inFlightByWorker[worker.rawValue] = core.state.registry.load(of: worker)?.inFlightCount ?? 0
+                gauges.untrustedCacheEventsByWorker[worker.rawValue] = core.state.cacheEventTrust(of: worker) == .untrusted
                 if let report = entry.lastReport {
                     gauges.waitingRequests += report.waitingCount
                     usedPages += report.totalPages - report.freePages - report.evictablePages

@@ -80,6 +80,9 @@ extension RouterCoordinator: WorkerLinkDelegate {
         case .tokens(let outputs):
             for output in outputs { update(output.requestID, in: &core) { $0.tokensArrived(output, from: worker) } }
         case .finished(let finish):
+            if core.flights[finish.requestID]?.lifecycle.worker == worker, finish.reason.errorMessage == nil {
+                core.state.requestCompleted(on: worker, promptTokens: Int(finish.promptTokens))
+            }
             update(finish.requestID, in: &core) { $0.workerFinished(finish, from: worker) }
         case .failed(let requestID, let code, let message):
             update(requestID, in: &core) { $0.workerFailed(code: code, message: message, from: worker) }
@@ -188,6 +191,14 @@ extension RouterCoordinator: WorkerLinkDelegate {
         case .workerLost(let worker):
             config.logger.warning("\(worker) missed \(config.missedHeartbeatLimit) heartbeats; moving its requests elsewhere", metadata: worker.logMetadata)
             moveFlights(off: worker, reason: "\(worker) stopped responding", in: &core)
+        case .cacheEventsUntrusted(let worker, let completedPrompts, let unmatchedStoredPages):
+            config.logger.error(
+                """
+                \(worker)'s cache events do not match the router's page hashes: none of the \(unmatchedStoredPages) pages it \
+                reported as stored belongs to the \(completedPrompts) prompts it served, so its page-hash chain differs from \
+                the router's (page size \(config.pageSize), hash seed \(config.hashSeed); docs/WIRE_PROTOCOL.md, \
+                "Page hashes"). Routing it as cache-unaware from now on.
+                """, metadata: worker.logMetadata)
         }
     }
 

@@ -122,7 +122,7 @@ package final class RouterCoordinator: Sendable {
             excluding: excluding)
         core.metrics.decisionLatency.record((ContinuousClock.now - start) / .seconds(1))
         if let decision {
-            if decision.matchedPages > 0 { core.metrics.cacheHits.increment() } else { core.metrics.cacheMisses.increment() }
+            if decision.matchedPages > 0 { core.metrics.predictedCacheHits.increment() }
         }
         return decision
     }

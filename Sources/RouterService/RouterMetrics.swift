@@ -22,9 +22,12 @@ package final class RouterMetrics: Sendable {
     package let failedRequests: CoreMetrics.Counter
     package let retries: CoreMetrics.Counter
     package let recoveredAfterStreaming: CoreMetrics.Counter
-    /// Decisions that credited the chosen worker with at least one cached page.
-    package let cacheHits: CoreMetrics.Counter
-    package let cacheMisses: CoreMetrics.Counter
+    /// Dispatch decisions that credited the chosen worker with at least one cached page (from the
+    /// index or a request just sent there): what routing predicted, not what the worker served.
+    package let predictedCacheHits: CoreMetrics.Counter
+    /// Finished requests whose worker served at least one prompt token from its cache, and the others.
+    private let cacheHits: CoreMetrics.Counter
+    private let cacheMisses: CoreMetrics.Counter
     package let timeToFirstToken: Recorder
     package let interTokenLatency: Recorder
     package let decisionLatency: Recorder
@@ -35,7 +38,12 @@ package final class RouterMetrics: Sendable {
     /// Prompt and cached token totals, kept for the hit rate (counters cannot be read back).
     private let tokenTotals = Mutex<(prompt: UInt64, cached: UInt64)>((0, 0))
     /// Per-worker series of the point-in-time gauges, dropped when their worker goes away.
-    private let workerGauges = Mutex<[UInt32: CoreMetrics.Gauge]>([:])
+    private let workerGauges = Mutex<[WorkerSeries: CoreMetrics.Gauge]>([:])
+
+    private struct WorkerSeries: Hashable {
+        var label: String
+        var worker: UInt32
+    }
 
     /// Bounds suited to request latencies on CPU: 1 ms to 5 minutes.
     package static let requestBounds: [Double] = [
@@ -64,6 +72,7 @@ package final class RouterMetrics: Sendable {
         promptTokens = counter("sglang:prompt_tokens_total")
         generationTokens = counter("sglang:generation_tokens_total")
         cachedTokens = counter("sglang:cached_tokens_total")
+        predictedCacheHits = counter("radixserve_router_predicted_cache_hits_total")
         cacheHits = counter("sgl_router_cache_hits_total")
         cacheMisses = counter("sgl_router_cache_misses_total")
         timeToFirstToken = histogram(Name.timeToFirstToken)
@@ -79,6 +88,7 @@ package final class RouterMetrics: Sendable {
         static let decisionLatency = "radixserve_router_decision_seconds"
         static let processed = "sgl_router_processed_requests_total"
         static let runningPerWorker = "sgl_router_running_requests"
+        static let untrustedCacheEvents = "radixserve_worker_cache_events_untrusted"
     }
 
     /// Counts a request its worker finished (successfully, with an error or aborted).
@@ -86,8 +96,10 @@ package final class RouterMetrics: Sendable {
         CoreMetrics.Counter(label: Name.processed, dimensions: [("worker", "\(worker)")], factory: factory).increment()
     }
 
-    /// Records a successful finish: its token counts and end-to-end latency.
+    /// Records a successful finish: its token counts, end-to-end latency, and a cache hit when
+    /// its worker reported cached prompt tokens (a miss otherwise).
     package func recordCompleted(promptTokens prompt: Int, generatedTokens: Int, cachedTokens cached: Int, seconds: Double) {
+        if cached > 0 { cacheHits.increment() } else { cacheMisses.increment() }
         promptTokens.increment(by: prompt)
         generationTokens.increment(by: generatedTokens)
         cachedTokens.increment(by: cached)
@@ -111,16 +123,23 @@ package final class RouterMetrics: Sendable {
         gauge("sglang:num_running_reqs", Double(gauges.inFlightRequests))
         gauge("sglang:num_queue_reqs", Double(gauges.waitingRequests))
         gauge("sglang:token_usage", gauges.tokenUsage)
+        let perWorker = [
+            (Name.runningPerWorker, gauges.inFlightByWorker.mapValues(Double.init)),
+            (Name.untrustedCacheEvents, gauges.untrustedCacheEventsByWorker.mapValues { $0 ? 1.0 : 0.0 }),
+        ]
         workerGauges.withLock { series in
-            for (worker, gauge) in series where gauges.inFlightByWorker[worker] == nil {
+            for (key, gauge) in series where gauges.inFlightByWorker[key.worker] == nil {
                 gauge.destroy()
-                series[worker] = nil
+                series[key] = nil
             }
-            for (worker, inFlight) in gauges.inFlightByWorker {
-                let gauge = series[worker] ?? CoreMetrics.Gauge(
-                    label: Name.runningPerWorker, dimensions: [("worker", "\(worker)")], factory: factory)
-                series[worker] = gauge
-                gauge.record(Double(inFlight))
+            for (label, values) in perWorker {
+                for (worker, value) in values {
+                    let key = WorkerSeries(label: label, worker: worker)
+                    let gauge = series[key] ?? CoreMetrics.Gauge(
+                        label: label, dimensions: [("worker", "\(worker)")], factory: factory)
+                    series[key] = gauge
+                    gauge.record(value)
+                }
             }
         }
         return registry.emitToString()
@@ -131,7 +150,10 @@ package final class RouterMetrics: Sendable {
 package struct RouterGauges: Sendable {
     package var routableWorkers = 0
     package var inFlightRequests = 0
+    /// Per registered worker (its key set names the workers whose series exist).
     package var inFlightByWorker: [UInt32: Int] = [:]
+    /// Per registered worker: 1 when the router stopped trusting its cache events.
+    package var untrustedCacheEventsByWorker: [UInt32: Bool] = [:]
     package var waitingRequests = 0
     package var tokenUsage = 0.0
 }

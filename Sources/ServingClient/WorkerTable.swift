@@ -6,10 +6,10 @@ import ServingTypes
 public struct WorkerTable: Sendable, Equatable {
     private static let headers = [
         "ID", "ENDPOINT", "MODEL", "TP", "ROUTABLE", "RUNNING", "WAITING", "IN-FLIGHT", "FREE/TOTAL PAGES", "CACHED",
-        "EVICTABLE", "PREFILL TOK/S", "INCARNATION",
+        "EVICTABLE", "PREFILL TOK/S", "INCARNATION", "CACHE EVENTS",
     ]
     /// Columns holding text; the others are numbers.
-    private static let textColumns: Set<Int> = [0, 1, 2, 4]
+    private static let textColumns: Set<Int> = [0, 1, 2, 4, 13]
 
     /// The cells of each worker, in header order.
     public let rows: [[String]]
@@ -21,6 +21,7 @@ public struct WorkerTable: Sendable, Equatable {
                 worker.isRoutable ? "yes" : "no", "\(worker.running)", "\(worker.waiting)", "\(worker.inFlight)",
                 "\(worker.freePages)/\(worker.totalPages)", "\(worker.cachedPages)", "\(worker.evictablePages)",
                 String(format: "%.0f", worker.prefillTokensPerSecond), String(worker.incarnation, radix: 16),
+                worker.cacheEvents,
             ]
         }
     }

@@ -31,11 +31,15 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
     public var decodeTokensPerSecond: Double
     /// Requests the router has dispatched to it and not seen finish.
     public var inFlight: Int
+    /// Whether its cache events name the router's page hashes: `verified`, `unverified` (nothing
+    /// matched yet) or `untrusted` (routed by load only; docs/WIRE_PROTOCOL.md, "What the router checks").
+    public var cacheEvents: String
 
     public init(
         id: UInt32, endpoint: String?, isRoutable: Bool, isDraining: Bool, incarnation: UInt64, model: String,
         tensorParallelSize: Int, maxModelLength: Int, running: Int, waiting: Int, freePages: Int, evictablePages: Int,
-        cachedPages: Int, totalPages: Int, prefillTokensPerSecond: Double, decodeTokensPerSecond: Double, inFlight: Int
+        cachedPages: Int, totalPages: Int, prefillTokensPerSecond: Double, decodeTokensPerSecond: Double, inFlight: Int,
+        cacheEvents: String = "unverified"
     ) {
         self.id = id
         self.endpoint = endpoint
@@ -54,6 +58,7 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
         self.prefillTokensPerSecond = prefillTokensPerSecond
         self.decodeTokensPerSecond = decodeTokensPerSecond
         self.inFlight = inFlight
+        self.cacheEvents = cacheEvents
     }
 
     enum CodingKeys: String, CodingKey {
@@ -69,6 +74,7 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
         case prefillTokensPerSecond = "prefill_tokens_per_second"
         case decodeTokensPerSecond = "decode_tokens_per_second"
         case inFlight = "in_flight"
+        case cacheEvents = "cache_events"
     }
 }
 

@@ -80,7 +80,7 @@ import TestSupport
             case "/v1/models":
                 return [.send(ScriptedHTTPServer.response(body: #"{"object":"list","data":[{"id":"demo","max_model_len":4096}]}"#))]
             case "/workers":
-                return [.send(ScriptedHTTPServer.response(body: #"{"workers":[{"id":0,"endpoint":"tcp://127.0.0.1:7001","routable":true,"draining":false,"model":"demo","tensor_parallel_size":1,"max_model_len":4096,"running":2,"waiting":1,"free_pages":900,"evictable_pages":10,"cached_pages":40,"total_pages":1024,"prefill_tokens_per_second":5321.7,"decode_tokens_per_second":80.5,"in_flight":3,"incarnation":1}]}"#))]
+                return [.send(ScriptedHTTPServer.response(body: #"{"workers":[{"id":0,"endpoint":"tcp://127.0.0.1:7001","routable":true,"draining":false,"model":"demo","tensor_parallel_size":1,"max_model_len":4096,"running":2,"waiting":1,"free_pages":900,"evictable_pages":10,"cached_pages":40,"total_pages":1024,"prefill_tokens_per_second":5321.7,"decode_tokens_per_second":80.5,"in_flight":3,"incarnation":1,"cache_events":"verified"}]}"#))]
             default:
                 let json = request.jsonObject ?? [:]
                 let isChat = request.path == "/v1/chat/completions"
@@ -134,7 +134,7 @@ import TestSupport
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("ID  ENDPOINT"))
         #expect(lines[1].hasPrefix("0   tcp://127.0.0.1:7001  demo"))
-        #expect(lines[1].contains("900/1024"))
+        #expect(lines[1].contains("900/1024") && lines[1].hasSuffix("verified"))
     }
 
     @Test func benchReportsEveryRequest() throws {

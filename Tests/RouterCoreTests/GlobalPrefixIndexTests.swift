@@ -124,7 +124,14 @@ struct CacheModel {
         let worker = WorkerID(1)
         _ = index.addWorker(worker, incarnation: 1, lastSequence: 3)
         #expect(index.apply(WorkerEventBatch(worker: worker, incarnation: 1, sequence: 4, events: []))
-            == .requestSnapshot(worker, .sequenceGap(expected: 4, received: 4)))
+            == .requestSnapshot(worker, .missedBatches(lastReceived: 3, reported: 4)))
+    }
+
+    @Test func resyncReasonsReadWithoutContradiction() {
+        #expect("\(ResyncReason.missedBatches(lastReceived: 0, reported: 1))"
+            == "it reports cache-event batch 1 sent, but the last batch received was 0")
+        #expect("\(ResyncReason.sequenceGap(expected: 2, received: 5))" == "cache-event batch 5 arrived when 2 was next")
+        #expect("\(ResyncReason.unknownParent(255))" == "a stored chain continues page 0xff, which the worker does not hold")
     }
 
     @Test func unknownParentAndUnknownPageRequestSnapshot() {

@@ -74,7 +74,7 @@ import WireProtocol
             for line in [
                 "sglang:num_requests_total 1", "sglang:num_aborted_requests_total 0", "sgl_router_request_errors_total 0",
                 "sglang:prompt_tokens_total 5", "sglang:generation_tokens_total \(count)", "sglang:cached_tokens_total 3",
-                "sglang:cache_hit_rate 0.6", "sgl_router_cache_misses_total 1", "sgl_router_processed_requests_total{worker=\"\(id)\"} 1",
+                "sglang:cache_hit_rate 0.6", "sgl_router_cache_hits_total 1", "sgl_router_cache_misses_total 0", "sgl_router_processed_requests_total{worker=\"\(id)\"} 1",
                 "sgl_router_active_workers 1.0", "sglang:num_running_reqs 0.0", "sgl_router_running_requests{worker=\"\(id)\"} 0.0",
                 "sglang:time_to_first_token_seconds_count 1", "sglang:e2e_request_latency_seconds_count 1",
                 "sglang:e2e_request_latency_seconds_bucket{le=\"+Inf\"} 1", "radixserve_router_decision_seconds_count 1",
@@ -101,6 +101,7 @@ import WireProtocol
             #expect(status["tensor_parallel_size"] as? Int == 1 && status["max_model_len"] as? Int == 4096)
             #expect(status["total_pages"] as? Int == 1024 && status["free_pages"] as? Int == 1024)
             #expect(status["in_flight"] as? Int == 0)
+            #expect(status["cache_events"] as? String == "unverified")
         }
     }
 

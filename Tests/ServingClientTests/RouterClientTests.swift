@@ -223,8 +223,8 @@ import TestSupport
     }
 
     @Test func managesWorkers() throws {
-        let worker = #"{"id":1,"endpoint":"tcp://10.0.0.5:7000","routable":true,"draining":false,"incarnation":2,"model":"demo","tensor_parallel_size":2,"max_model_len":2048,"running":3,"waiting":1,"free_pages":100,"evictable_pages":20,"cached_pages":40,"total_pages":160,"prefill_tokens_per_second":1234.5,"decode_tokens_per_second":56.5,"in_flight":4}"#
-        let other = #"{"id":2,"routable":false,"draining":true,"incarnation":3,"model":"demo","tensor_parallel_size":1,"max_model_len":2048,"running":0,"waiting":0,"free_pages":160,"evictable_pages":0,"cached_pages":0,"total_pages":160,"prefill_tokens_per_second":0,"decode_tokens_per_second":0,"in_flight":0}"#
+        let worker = #"{"id":1,"endpoint":"tcp://10.0.0.5:7000","routable":true,"draining":false,"incarnation":2,"model":"demo","tensor_parallel_size":2,"max_model_len":2048,"running":3,"waiting":1,"free_pages":100,"evictable_pages":20,"cached_pages":40,"total_pages":160,"prefill_tokens_per_second":1234.5,"decode_tokens_per_second":56.5,"in_flight":4,"cache_events":"verified"}"#
+        let other = #"{"id":2,"routable":false,"draining":true,"incarnation":3,"model":"demo","tensor_parallel_size":1,"max_model_len":2048,"running":0,"waiting":0,"free_pages":160,"evictable_pages":0,"cached_pages":0,"total_pages":160,"prefill_tokens_per_second":0,"decode_tokens_per_second":0,"in_flight":0,"cache_events":"untrusted"}"#
         let server = try ScriptedHTTPServer { request in
             switch (request.method, request.path) {
             case ("GET", "/workers"):

@@ -12,7 +12,7 @@ import Testing
             id: id, endpoint: endpoint, isRoutable: isRoutable, isDraining: false, incarnation: incarnation, model: "demo",
             tensorParallelSize: 1, maxModelLength: 4096, running: running, waiting: 1, freePages: freePages,
             evictablePages: 10, cachedPages: 40, totalPages: 1024, prefillTokensPerSecond: prefill,
-            decodeTokensPerSecond: 80, inFlight: 3)
+            decodeTokensPerSecond: 80, inFlight: 3, cacheEvents: isRoutable ? "verified" : "untrusted")
     }
 
     @Test func alignsTextLeftAndNumbersRight() {
@@ -20,11 +20,11 @@ import Testing
             Self.worker(id: 7, endpoint: "tcp://127.0.0.1:7001"),
             Self.worker(id: 12, endpoint: nil, isRoutable: false, running: 10, freePages: 1024, prefill: 0.4, incarnation: 1),
         ])
-        #expect(table.rows[1] == ["12", "-", "demo", "1", "no", "10", "1", "3", "1024/1024", "40", "10", "0", "1"])
+        #expect(table.rows[1] == ["12", "-", "demo", "1", "no", "10", "1", "3", "1024/1024", "40", "10", "0", "1", "untrusted"])
         #expect(table.text == """
-            ID  ENDPOINT              MODEL  TP  ROUTABLE  RUNNING  WAITING  IN-FLIGHT  FREE/TOTAL PAGES  CACHED  EVICTABLE  PREFILL TOK/S  INCARNATION
-            7   tcp://127.0.0.1:7001  demo    1  yes             2        1          3          900/1024      40         10           5322         beef
-            12  -                     demo    1  no             10        1          3         1024/1024      40         10              0            1
+            ID  ENDPOINT              MODEL  TP  ROUTABLE  RUNNING  WAITING  IN-FLIGHT  FREE/TOTAL PAGES  CACHED  EVICTABLE  PREFILL TOK/S  INCARNATION  CACHE EVENTS
+            7   tcp://127.0.0.1:7001  demo    1  yes             2        1          3          900/1024      40         10           5322         beef  verified
+            12  -                     demo    1  no             10        1          3         1024/1024      40         10              0            1  untrusted
 
             """)
     }

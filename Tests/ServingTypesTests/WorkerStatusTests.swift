@@ -13,7 +13,7 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let text = String(decoding: try encoder.encode(WorkerList(workers: [Self.status])), as: UTF8.self)
-        #expect(text == #"{"workers":[{"cached_pages":40,"decode_tokens_per_second":56.25,"draining":false,"#
+        #expect(text == #"{"workers":[{"cache_events":"unverified","cached_pages":40,"decode_tokens_per_second":56.25,"draining":false,"#
             + #""evictable_pages":10,"free_pages":900,"id":3,"in_flight":3,"incarnation":42,"max_model_len":4096,"#
             + #""model":"demo","prefill_tokens_per_second":1234.5,"routable":true,"running":1,"#
             + #""tensor_parallel_size":2,"total_pages":1024,"waiting":2}]}"#)
@@ -26,7 +26,7 @@ import Testing
         #expect(try JSONDecoder().decode(WorkerStatus.self, from: data) == status)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(object["endpoint"] as? String == "tcp://10.0.0.5:7000")
-        #expect(object.count == 17)
+        #expect(object.count == 18)
     }
 
     @Test func aWorkerWithoutAFigureDoesNotDecode() {
