@@ -12,17 +12,21 @@ import ServiceLifecycle
 package struct RouterHTTPServer: Sendable {
     package let coordinator: RouterCoordinator
     package let model: ServedModel
+    /// Who may call which endpoint (``APIAccess/open``: everyone).
+    package let access: APIAccess
     let driver: GenerationDriver
 
-    package init(coordinator: RouterCoordinator, model: ServedModel) {
+    package init(coordinator: RouterCoordinator, model: ServedModel, access: APIAccess = .open) {
         self.coordinator = coordinator
         self.model = model
+        self.access = access
         driver = GenerationDriver(coordinator: coordinator, model: model)
     }
 
-    /// The routes.
+    /// The routes, behind the API-key check when keys are configured.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        if access.isProtected { router.add(middleware: APIKeyMiddleware(access: access, logger: coordinator.config.logger)) }
         router.post("/v1/completions") { request, _ in await Self.responding { try await completions(request) } }
         router.post("/v1/chat/completions") { request, _ in await Self.responding { try await chatCompletions(request) } }
         router.post("/generate") { request, _ in await Self.responding { try await generate(request) } }
