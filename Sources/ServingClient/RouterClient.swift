@@ -15,9 +15,12 @@ public struct RouterClient: Sendable {
         self.http = http
     }
 
-    /// A client for `url`; `readTimeout` bounds each wait for response bytes.
-    public init(url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600)) {
-        http = ServingHTTPClient(url: url, connectTimeout: connectTimeout, readTimeout: readTimeout)
+    /// A client for `url`; `readTimeout` bounds each wait for response bytes; `apiKey` goes out as
+    /// `Authorization: Bearer`.
+    public init(
+        url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600), apiKey: String? = nil
+    ) {
+        http = ServingHTTPClient(url: url, connectTimeout: connectTimeout, readTimeout: readTimeout, apiKey: apiKey)
     }
 
     /// The server's base URL.

@@ -17,12 +17,17 @@ public struct ServingHTTPClient: Sendable {
     /// Longest wait for the next response bytes (the head included). A stream that stays silent
     /// this long fails with ``ServingClientError/Code/timedOut``.
     public let readTimeout: Duration
+    /// Sent as `Authorization: Bearer KEY` with every request when set.
+    public let apiKey: String?
     private let session: HTTPSession
 
-    public init(url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600)) {
+    public init(
+        url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600), apiKey: String? = nil
+    ) {
         self.url = url
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.apiKey = apiKey
         session = HTTPSession(connectTimeout: connectTimeout, readTimeout: readTimeout)
     }
 
@@ -84,6 +89,7 @@ public struct ServingHTTPClient: Sendable {
             headers.add(name: "Accept", value: accept)
             headers.add(name: "Connection", value: "close")
             if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+            if let apiKey = client.apiKey { headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
             let target = "http://\(client.url.host):\(client.url.port)\(client.url.target(path))"
             let outgoing: HTTPClient.Request
             do {

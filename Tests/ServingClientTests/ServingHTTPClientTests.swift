@@ -42,6 +42,14 @@ import Glibc
         #expect(request.headers["content-type"] == "application/json")
         #expect(request.headers["host"] == "127.0.0.1:\(server.port)")
         #expect(request.body == body)
+        #expect(request.headers["authorization"] == nil)
+    }
+
+    @Test func sendsTheAPIKeyAsABearerToken() throws {
+        let server = try ScriptedHTTPServer { _ in [.send(ScriptedHTTPServer.response(body: "{}"))] }
+        defer { server.stop() }
+        _ = try ServingHTTPClient(url: try ServingURL(server.url), apiKey: "sk-test-key-1").send("GET", "/v1/models")
+        #expect(server.requests.first?.headers["authorization"] == "Bearer sk-test-key-1")
     }
 
     @Test func prefixesPathsWithTheURLsBasePath() throws {
