@@ -192,6 +192,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Conformance kit (`radixserve conformance worker`: plays the router against a worker under test)
+        .target(
+            name: "WorkerConformance",
+            dependencies: ["CProcess", "Models", "PageHashing", "ServingTypes", "Transport", "WireProtocol"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executable
         .executableTarget(
             name: "radixserve",
@@ -199,7 +206,7 @@ let package = Package(
                 "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore",
                 "RouterHTTP", "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers",
                 "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks", "Certification", "ProcessLifecycle",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "WorkerConformance", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -265,6 +272,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "WorkerConformanceTests",
+            dependencies: ["PageHashing", "ServingTypes", "TestSupport", "Transport", "WireProtocol", "WorkerConformance"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "TensorParallelTests", dependencies: ["Certification", "Collectives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], exclude: ["Data"], swiftSettings: swiftSettings),

@@ -15,6 +15,30 @@ public enum BenchWorkloadName {
         return "--workload\(isServed ? " with --url" : "") must be \(list(names, "or")), got '\(name)'\(hint)"
     }
 
+    /// Nil when `bench` can run local workload `name` with `--rows` `rows` (matmul: row counts in
+    /// 1...4096); otherwise the message for the user.
+    public static func localFlagsProblem(_ name: String, rows: String) -> String? {
+        if let problem = problem(name, isServed: false) { return problem }
+        guard name == "matmul" else { return nil }
+        let counts = MatMulBench.rowCounts(rows) ?? []
+        guard !counts.isEmpty, counts.allSatisfy({ (1...4096).contains($0) }) else {
+            return "--rows must be a comma-separated list of integers in 1...4096, got '\(rows)'"
+        }
+        return nil
+    }
+
+    /// Nil when `bench --url` can run workload `name` with these flags: one `--concurrency`, no
+    /// `--model` and no flag of a model loaded here (`hasLocalEngineFlags`); otherwise the message.
+    public static func servedFlagsProblem(_ name: String, concurrency: String, isModelGiven: Bool, hasLocalEngineFlags: Bool) -> String? {
+        if let problem = problem(name, isServed: true) { return problem }
+        guard concurrency.split(separator: ",").compactMap({ Int($0) }).count == 1 else {
+            return "--concurrency with --url is one number of requests in flight, got '\(concurrency)'"
+        }
+        if isModelGiven { return "--model cannot be combined with --url (local model only); name the served model with --model-name" }
+        if hasLocalEngineFlags { return "--kv-memory, --no-prefix-cache and --schedule-policy cannot be combined with --url (local model only)" }
+        return nil
+    }
+
     /// `a, b or c`.
     private static func list(_ names: [String], _ conjunction: String) -> String {
         names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " \(conjunction) " + names.last!

@@ -157,6 +157,15 @@ struct RouterSessionState {
         return nil
     }
 
-    /// The session is stopping: a registered worker says it is leaving.
-    func stopping() -> [Action] { isRegistered ? [.sendLeaving] : [] }
+    /// The session is stopping: a registered worker says it is leaving, after `draining` if a
+    /// drain was requested (`drainDeadline`) and not announced yet.
+    /// NOTE: the socket thread can stop (an idle engine ends the drain at once) before a tick
+    /// announced the drain, and the router must hear `draining` before `leaving`.
+    mutating func stopping(drainDeadline: Duration?) -> [Action] {
+        guard isRegistered else { return [] }
+        guard let drainDeadline, !isDrainAnnounced else { return [.sendLeaving] }
+        isDraining = true
+        isDrainAnnounced = true
+        return [.sendDraining(deadline: drainDeadline), .sendLeaving]
+    }
 }

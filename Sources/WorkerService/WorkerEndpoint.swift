@@ -39,6 +39,8 @@ public final class WorkerEndpoint: @unchecked Sendable {
     private var isStopRequested = false
     /// Set by ``drain(deadline:)``: the deadline the session announces with `draining`.
     private var drainDeadline: Duration?
+    /// Requests the router submitted that have not finished (the session's count).
+    private var unfinishedCount = 0
     private var thread: pthread_t?
 
     /// Creates a stopped endpoint. `outbox` must be the one whose sink `engine` was created with.
@@ -60,6 +62,16 @@ public final class WorkerEndpoint: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return currentState
+    }
+
+    /// Requests the router submitted here that have not finished yet. Any thread; ``changes`` is
+    /// notified when it changes.
+    /// NOTE: a drain must wait for this as well as for the engine's load: the load is published
+    /// after a step, so between a request's first tokens and that step's end it still reads idle.
+    public var unfinishedRequestCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return unfinishedCount
     }
 
     /// Blocks until the state leaves `.pending` or `timeout` passes, and returns the state.
@@ -130,6 +142,14 @@ public final class WorkerEndpoint: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return drainDeadline
+    }
+
+    /// Records how many submitted requests have not finished.
+    func updateUnfinishedRequests(_ count: Int) {
+        condition.lock()
+        unfinishedCount = count
+        condition.unlock()
+        changes.notify()
     }
 
     /// Sets the state. With `onlyIfPending`, only leaves `.pending`; with `keepingFinal`, a

@@ -155,15 +155,15 @@ struct WorkerServing: Service {
         }
     }
 
-    /// After a first signal: has the router route nothing more here and waits until the engine
-    /// has no request left, ``drainTimeout`` passes, a second signal arrives, or the endpoint or
-    /// model fails.
+    /// After a first signal: has the router route nothing more here and waits until no request is
+    /// left (neither in the engine's load nor unfinished on the endpoint), ``drainTimeout`` passes,
+    /// a second signal arrives, or the endpoint or model fails.
     private func drain() async {
         guard drainTimeout > .zero else { return }
         endpoint.drain(deadline: drainTimeout)
         let ended: Bool? = await engine.changes.wait(until: .now.advanced(by: drainTimeout)) {
             let load = engine.load.report
-            if load.runningCount == 0 && load.waitingCount == 0 { return true }
+            if load.runningCount == 0 && load.waitingCount == 0 && endpoint.unfinishedRequestCount == 0 { return true }
             if signals.count > 1 {
                 endpoint.config.logger.notice("second signal: leaving with \(load.runningCount + load.waitingCount) requests unfinished")
                 return true

@@ -107,7 +107,7 @@ final class WorkerSession {
             relayOutbox(on: dealer)
         }
         relayOutbox(on: dealer)
-        _ = perform(session.stopping(), on: dealer)
+        _ = perform(session.stopping(drainDeadline: endpoint.takeUnretainedValue().requestedDrain), on: dealer)
         return "stopped"
     }
 
@@ -197,11 +197,13 @@ final class WorkerSession {
                 requestID: submit.requestID, code: .duplicateRequest,
                 message: "request \(submit.requestID) is already running on this worker"), on: dealer)
         }
+        endpoint.takeUnretainedValue().updateUnfinishedRequests(liveRequests.count)
         do {
             try engine.submit(EngineRequest(
                 id: RequestID(submit.requestID), promptTokenIDs: submit.tokenIDs, params: submit.params))
         } catch {
             liveRequests.remove(submit.requestID)
+            endpoint.takeUnretainedValue().updateUnfinishedRequests(liveRequests.count)
             send(.failed(requestID: submit.requestID, code: .unavailable, message: "\(error)"), on: dealer)
         }
     }
@@ -237,6 +239,7 @@ final class WorkerSession {
             case .engine(.finished(let id, let reason, let usage)):
                 flushTokens()
                 liveRequests.remove(id.rawValue)
+                endpoint.takeUnretainedValue().updateUnfinishedRequests(liveRequests.count)
                 send(.finished(RequestFinish(requestID: id, reason: reason, usage: usage)), on: dealer)
             case .cacheEvents(let events):
                 flushTokens()

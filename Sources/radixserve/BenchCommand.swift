@@ -70,15 +70,13 @@ struct BenchCommand: ParsableCommand {
         guard !concurrencyLevels.isEmpty, concurrencyLevels.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--concurrency must be a comma-separated list of positive integers")
         }
-        if server.url != nil { return try validateServed() }
-        if let problem = BenchWorkloadName.problem(workload, isServed: false) { throw ValidationError(problem) }
-        if workload == "matmul" {
-            guard !rowCounts.isEmpty, rowCounts.allSatisfy({ (1...4096).contains($0) }) else {
-                throw ValidationError("--rows must be a comma-separated list of integers in 1...4096, got '\(rows)'")
-            }
-            return
-        }
-        try modelOptions.validateModelExists()
+        let problem = server.url == nil
+            ? BenchWorkloadName.localFlagsProblem(workload, rows: rows)
+            : BenchWorkloadName.servedFlagsProblem(
+                workload, concurrency: concurrency, isModelGiven: modelOptions.isModelGiven,
+                hasLocalEngineFlags: engineOptions.kvMemory != nil || engineOptions.noPrefixCache || engineOptions.schedulePolicy != .fcfs)
+        if let problem { throw ValidationError(problem) }
+        if server.url == nil && workload != "matmul" { try modelOptions.validateModelExists() }
     }
 
     // The flags whose defaults differ between local runs and `--url` (the router load test).
@@ -134,26 +132,8 @@ struct BenchCommand: ParsableCommand {
             StandardOutput.write(json ? try $0.jsonLine() : $0.summary)
         }
     }
-}
 
-/// `bench --url`: a load test of a router through `/v1/completions` (``ServingBenchmark``): the
-/// flags it refuses, then the run and its report.
-extension BenchCommand {
-    func validateServed() throws {
-        if let problem = BenchWorkloadName.problem(workload, isServed: true) { throw ValidationError(problem) }
-        guard concurrencyLevels.count == 1 else {
-            throw ValidationError("--concurrency with --url is one number of requests in flight, got '\(concurrency)'")
-        }
-        guard !modelOptions.isModelGiven else {
-            throw ValidationError(
-                "--model cannot be combined with --url (local model only); name the served model with --model-name")
-        }
-        guard engineOptions.kvMemory == nil && !engineOptions.noPrefixCache && engineOptions.schedulePolicy == .fcfs else {
-            throw ValidationError(
-                "--kv-memory, --no-prefix-cache and --schedule-policy cannot be combined with --url (local model only)")
-        }
-    }
-
+    /// `bench --url`: a load test of a router through `/v1/completions` (``ServingBenchmark``).
     func runServed() throws {
         let workload = BenchmarkWorkload(
             name: self.workload, groups: groups, perGroup: perGroup, turns: served.turns, systemTokens: sharedTokens,

@@ -53,7 +53,7 @@ import Testing
         // A repeated `registered` logs nothing new and keeps the session.
         #expect(state.registered(as: 7, heartbeatMilliseconds: 0, now: at(.seconds(11))) == [.reportRegistered])
         #expect(state.heartbeatInterval == .milliseconds(250))
-        #expect(state.stopping() == [.sendLeaving])
+        #expect(state.stopping(drainDeadline: nil) == [.sendLeaving])
     }
 
     @Test func aMismatchedIDIsLoggedAndTinyIntervalsAreClamped() {
@@ -64,10 +64,10 @@ import Testing
     }
 
     @Test func refusalEndsTheSession() {
-        let state = session()
+        var state = session()
         #expect(sends(state.refused(reason: "page size 16 ≠ 32")) == [.end(.refused(reason: "page size 16 ≠ 32"))])
         #expect(RouterSessionState.Ending.refused(reason: "x").description == "refused: x")
-        #expect(state.stopping().isEmpty, "an unregistered worker has nobody to say goodbye to")
+        #expect(state.stopping(drainDeadline: .seconds(30)).isEmpty, "an unregistered worker has nobody to say goodbye to")
     }
 
     @Test func aDrainRequestedBeforeRegistrationIsAnnouncedOnceRegistered() {
@@ -80,6 +80,20 @@ import Testing
         #expect(state.refusalOfSubmissions == "worker is shutting down")
         #expect(sends(state.tick(now: at(.milliseconds(10)), drainDeadline: drain)) == [.sendHeartbeat, .sendDraining(deadline: drain)])
         #expect(sends(state.tick(now: at(.seconds(2)), drainDeadline: drain)) == [.sendHeartbeat], "announced once")
+    }
+
+    /// An idle worker's drain can end before the loop ticks again: stopping announces the drain
+    /// first, so the router always hears `draining` before `leaving`, and only once.
+    @Test func stoppingAnnouncesADrainNoTickAnnounced() {
+        var state = session()
+        _ = state.registered(as: 7, heartbeatMilliseconds: 0, now: at(.zero))
+        #expect(state.stopping(drainDeadline: .seconds(30)) == [.sendDraining(deadline: .seconds(30)), .sendLeaving])
+        #expect(state.isDraining)
+
+        var announced = session()
+        _ = announced.registered(as: 7, heartbeatMilliseconds: 0, now: at(.zero))
+        #expect(sends(announced.tick(now: at(.zero), drainDeadline: .seconds(30))) == [.sendHeartbeat, .sendDraining(deadline: .seconds(30))])
+        #expect(announced.stopping(drainDeadline: .seconds(30)) == [.sendLeaving], "announced once")
     }
 
     @Test func registerAgainRegistersWithoutADeadlineUnlessDraining() {

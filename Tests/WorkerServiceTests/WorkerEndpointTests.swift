@@ -161,6 +161,28 @@ import WorkerService
         #expect(finish.completionTokens < 450)
     }
 
+    /// A drain waits for this count as well as the engine's load, which reads idle until the end
+    /// of the step that sent a new request's first tokens.
+    @Test func unfinishedRequestsAreCountedFromSubmitToFinished() throws {
+        let context = try ZMQContext()
+        let router = try FakeRouter(context: context)
+        let worker = try WorkerUnderTest(routerEndpoint: router.endpoint, context: context)
+        defer { worker.stop() }
+        _ = try #require(try router.acceptRegistration())
+        #expect(worker.endpoint.unfinishedRequestCount == 0)
+        var params = Self.greedy
+        params.maxTokens = 450
+        try router.send(.submit(WorkerSubmit(requestID: 8, tokenIDs: [1, 2, 3], params: params)))
+        let first = try router.receive { message -> Int? in
+            guard case .tokens(let outputs) = message else { return nil }
+            return outputs.first { $0.requestID == 8 }.map { Int($0.firstIndex) + $0.tokenIDs.count }
+        }
+        #expect(worker.endpoint.unfinishedRequestCount == 1)
+        try router.send(.abort(requestID: 8))
+        _ = try router.collect(8, receivedCount: try #require(first))
+        #expect(worker.endpoint.unfinishedRequestCount == 0)
+    }
+
     @Test func garbageFromTheRouterIsDroppedAndServingContinues() throws {
         let context = try ZMQContext()
         let router = try FakeRouter(context: context)
