@@ -109,36 +109,33 @@ abort = frame(VECTORS / '0x0205-abort.hex')
 refused = frame(VECTORS / '0x0203-refused.hex')
 header = lambda kind, payload, version=1, reserved=0: struct.pack(  # noqa: E731
     '<4sHHII', b'RXSW', version, kind, len(payload), reserved) + payload
-broken = {
-    'shorter than a header': abort[:15],
-    'wrong magic': b'RXSX' + abort[4:],
-    'version 2': header(0x0205, abort[16:], version=2),
-    'non-zero reserved word': header(0x0205, abort[16:], reserved=1),
-    'truncated payload': abort[:-1],
-    'trailing bytes': abort + b'\0',
-    'unknown kind of a known family': header(0x0209, b''),
-    'unknown family': header(0x0305, abort[16:]),
-    'bytes left over after the last field': header(0x0205, abort[16:] + b'\0'),
-    'field past the end': header(0x0205, abort[16:20]),
-    'array count past the end': header(0x0204, submit[16:24] + struct.pack('<I', 1000) + submit[28:]),
-    'string count above 4096': header(0x0203, struct.pack('<I', 5000) + b'x' * 5000),
-    'invalid UTF-8': header(0x0203, struct.pack('<I', 2) + b'\xc3\x28'),
+broken = {  # what → (frame, a word of the error naming the rule); None: the announced length against a smaller limit
+    'shorter than a header': (abort[:15], 'shorter'),
+    'wrong magic': (b'RXSX' + abort[4:], 'magic'),
+    'version 2': (header(0x0205, abort[16:], version=2), 'version 2'),
+    'non-zero reserved word': (header(0x0205, abort[16:], reserved=1), 'reserved'),
+    'truncated payload': (abort[:-1], 'announces'),
+    'trailing bytes': (abort + b'\0', 'announces'),
+    'unknown kind of a known family': (header(0x0209, b''), 'unknown kind'),
+    'unknown family': (header(0x0305, abort[16:]), 'unknown kind'),
+    'bytes left over after the last field': (header(0x0205, abort[16:] + b'\0'), 'left over'),
+    'field past the end': (header(0x0205, abort[16:20]), 'past the end'),
+    'array count past the end': (header(0x0204, submit[16:24] + struct.pack('<I', 1000) + submit[28:]), 'count 1000'),
+    'string count above 4096': (header(0x0203, struct.pack('<I', 5000) + b'x' * 5000), 'count 5000'),
+    'invalid UTF-8': (header(0x0203, struct.pack('<I', 2) + b'\xc3\x28'), 'UTF-8'),
     # submit's payload ends: stopTokenIDs [2, 7] (12 bytes), ignoreEOS, logprobs (flag + u64), namespace (u64)
-    'bool of 2': header(0x0204, submit[16:-18] + b'\x02' + submit[-17:]),
-    'NaN temperature': header(0x0204, submit[16:48] + struct.pack('<d', math.nan) + submit[56:]),
-    'stop tokens not increasing': header(0x0204, submit[16:-26] + struct.pack('<2i', 7, 2) + submit[-18:]),
-    'logprobs above 64': header(0x0204, submit[16:-16] + struct.pack('<Q', 65) + submit[-8:]),
-    'payload above the frame limit': None,
+    'bool of 2': (header(0x0204, submit[16:-18] + b'\x02' + submit[-17:]), 'bool'),
+    'NaN temperature': (header(0x0204, submit[16:48] + struct.pack('<d', math.nan) + submit[56:]), 'finite'),
+    'stop tokens not increasing': (header(0x0204, submit[16:-26] + struct.pack('<2i', 7, 2) + submit[-18:]), 'stopTokenIDs'),
+    'logprobs above 64': (header(0x0204, submit[16:-16] + struct.pack('<Q', 65) + submit[-8:]), 'logprobs 65'),
+    'payload above the frame limit': (None, 'limit'),
 }
-for what, data in broken.items():
+for what, (data, rule) in broken.items():
     try:
-        if data is None:
-            decode(refused, limit=16)
-        else:
-            decode(data)
-        check(False, f'decoder rejects: {what}')
+        decode(refused, limit=16) if data is None else decode(data)
+        check(False, f'decoder rejects: {what} (it accepted the frame)')
     except WireError as error:
-        check(True, f'decoder rejects: {what} ({error})')
+        check(rule in str(error), f'decoder rejects: {what} ({error})')
 check(decode(header(0x0205, abort[16:]))[1]['requestID'] == 0x0102030405060708, 'decoder accepts a rebuilt abort')
 
 # 3. Page hashes and the model fingerprint.

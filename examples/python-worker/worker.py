@@ -329,7 +329,7 @@ class Worker:
             return
         rid = m.get('requestID')
         if name == 'registered':
-            self.log(f'registered (incarnation {self.incarnation:#x})')
+            if not self.registered: self.log(f'registered (incarnation {self.incarnation:#x})')  # queued retries: answered too
             self.registered, self.register_deadline, self.next_heartbeat = True, None, 0.0  # heartbeat at once
             self.heartbeat_s = m['heartbeatMilliseconds'] / 1000 or self.heartbeat_s
         elif name == 'refused':
