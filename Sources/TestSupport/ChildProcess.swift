@@ -12,9 +12,10 @@ public final class ChildProcess: @unchecked Sendable {
     private let out = Pipe()
     private let err = Pipe()
 
-    /// Starts `radixserve arguments…` from the products directory.
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = ProcessHarness.executable
+    /// Starts `radixserve arguments…` from the products directory, or `executable arguments…`
+    /// (e.g. `/usr/bin/env python3 …` for a worker written in another language).
+    public init(_ arguments: [String], executable: URL = ProcessHarness.executable, environment: [String: String] = [:]) throws {
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = out
