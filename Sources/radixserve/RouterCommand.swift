@@ -30,7 +30,7 @@ struct RouterCommand: AsyncParsableCommand {
         let launcher = try routing.launcher(workerEndpoint: workerEndpoint ?? "tcp://*:\(workerPort)")
         let workers = launcher.coordinator.boundWorkerEndpoint
         let host = routing.host
-        try await launcher.serve(host: host, port: routing.httpPort) { port in
+        try await launcher.serve(host: host, port: routing.httpPort, access: try routing.access()) { port in
             StandardOutput.write(
                 "radixserve router: serving \(launcher.model.id) on http://\(host):\(port) (\(launcher.dispatchSummary)); "
                     + "workers connect to \(workers)\n")
@@ -68,19 +68,28 @@ struct RouterOptions: ParsableArguments {
     @Option(help: "Seed of the dispatcher's random choices (default: random).")
     var routerSeed: UInt64?
 
+    @Option(help: "API key clients send as 'Authorization: Bearer KEY' (repeatable; also $RADIXSERVE_API_KEY).")
+    var apiKey: [String] = []
+    @Option(help: "File of API keys, one 'KEY' or 'NAME KEY' per line (repeatable; not readable by others).")
+    var apiKeyFile: [String] = []
+    @Option(help: "Key for /workers and /flush_cache, where ordinary keys are refused.")
+    var adminApiKey: String?
+    @Option(help: "Key for /metrics (open without it).")
+    var metricsApiKey: String?
+
     func validate() throws {
-        if let recomputeWeight, !(recomputeWeight.isFinite && (0...100).contains(recomputeWeight)) {
-            throw ValidationError("--recompute-weight must be in 0...100, got \(recomputeWeight)")
-        }
         if let problem = BundledModel.problem(model: model) { throw ValidationError(problem) }
-        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be in 0...65535, got \(httpPort)") }
-        guard DispatchPolicy(rawValue: policy) != nil else {
-            throw ValidationError("--policy '\(policy)' is unknown; choose one of \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard pageSize >= 1 && pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024, got \(pageSize)") }
-        guard (10...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be in 10...60000, got \(heartbeatMs)") }
-        guard (1...100).contains(missedHeartbeats) else { throw ValidationError("--missed-heartbeats must be in 1...100, got \(missedHeartbeats)") }
-        guard (1...10).contains(maxAttempts) else { throw ValidationError("--max-attempts must be in 1...10, got \(maxAttempts)") }
+        if let problem = RouterFlags.problem(
+            recomputeWeight: recomputeWeight, httpPort: httpPort, policy: policy, pageSize: pageSize, heartbeatMs: heartbeatMs,
+            missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts) { throw ValidationError(problem) }
+        do { _ = try access() } catch { throw ValidationError("\(error)") }
+    }
+
+    /// Who may call which endpoint (docs: README, "Security").
+    func access() throws(APIKeyError) -> APIAccess {
+        try APIAccess.load(
+            userKeys: apiKey, keyFiles: apiKeyFile, adminKeys: adminApiKey.map { [$0] } ?? [],
+            metricsKeys: metricsApiKey.map { [$0] } ?? [])
     }
 
     /// A router for `workerEndpoint`; `defaultRecomputeWeight` applies unless `--recompute-weight` was given.

@@ -57,7 +57,8 @@ struct UpCommand: AsyncParsableCommand {
         do {
             // The workers share this host's cores, so a cache miss is not free on an idle-looking one.
             try await cluster.run(
-                host: host, port: routing.httpPort, makeLauncher: { try routing.launcher(workerEndpoint: $0, defaultRecomputeWeight: 2) },
+                host: host, port: routing.httpPort, access: try routing.access(),
+                makeLauncher: { try routing.launcher(workerEndpoint: $0, defaultRecomputeWeight: 2) },
                 say: StandardOutput.write
             ) { launcher, port in
                 let model = launcher.model.id

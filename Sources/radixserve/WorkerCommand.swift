@@ -42,24 +42,9 @@ struct WorkerCommand: AsyncParsableCommand {
     var metricsHost: String = "127.0.0.1"
 
     func validate() throws {
-        if let metricsPort, !(0...65535).contains(metricsPort) {
-            throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)")
-        }
-        guard (router == nil) != (listen == nil) else {
-            throw ValidationError("give exactly one of --router ENDPOINT (connect to a router) or --listen ENDPOINT (wait for one)")
-        }
-        for (flag, endpoint, isListening) in [("--router", router, false), ("--listen", listen, true)] {
-            if let endpoint, !RouterConnection.isValidEndpoint(endpoint, allowsWildcardPort: isListening) {
-                throw ValidationError("\(flag) '\(endpoint)' is not an endpoint like tcp://HOST:PORT or ipc://PATH")
-            }
-        }
-        if workerID == 0 { throw ValidationError("--worker-id must be in 1...\(UInt32.max), got 0") }
-        guard registrationTimeout.isFinite && registrationTimeout > 0 else {
-            throw ValidationError("--registration-timeout must be positive, got \(registrationTimeout)")
-        }
-        guard drainTimeout.isFinite && drainTimeout >= 0 && drainTimeout <= 86_400 else {
-            throw ValidationError("--drain-timeout must be in 0...86400 seconds, got \(drainTimeout)")
-        }
+        if let problem = WorkerFlags.problem(
+            router: router, listen: listen, workerID: workerID, registrationTimeout: registrationTimeout,
+            drainTimeout: drainTimeout, metricsPort: metricsPort) { throw ValidationError(problem) }
         guard !tensorParallel.tpStats else { throw ValidationError("--tp-stats applies to generate only") }
     }
 

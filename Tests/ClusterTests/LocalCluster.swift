@@ -15,23 +15,30 @@ final class LocalCluster: @unchecked Sendable {
     let model: URL
     let pageSize: Int
     private let routerArguments: [String]
+    private let apiKey: String?
     private let directory: URL
 
     /// Starts the router and `workerCount` workers and waits until all are routable.
-    init(model: URL = Fixtures.demoModel, workerCount: Int, pageSize: Int = 16, routerArguments: [String] = []) throws {
+    /// `apiKey` is sent by ``client`` (give the admin key when the router has keys: the cluster
+    /// waits on `/workers`).
+    init(
+        model: URL = Fixtures.demoModel, workerCount: Int, pageSize: Int = 16, routerArguments: [String] = [],
+        apiKey: String? = nil
+    ) throws {
         directory = try Fixtures.temporaryDirectory()
         workerEndpoint = "ipc://" + directory.appendingPathComponent("workers").path
         self.model = model
         self.pageSize = pageSize
         self.routerArguments = routerArguments
+        self.apiKey = apiKey
         (router, url, client) = try Self.startRouter(
-            model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments)
+            model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments, apiKey: apiKey)
         for id in 1...UInt32(workerCount) { try startWorker(id) }
         try waitForRoutableWorkers(workerCount)
     }
 
     private static func startRouter(
-        model: URL, workerEndpoint: String, pageSize: Int, arguments: [String]
+        model: URL, workerEndpoint: String, pageSize: Int, arguments: [String], apiKey: String? = nil
     ) throws -> (ChildProcess, String, RouterClient) {
         let router = try ChildProcess([
             "router", "--model", model.path, "--http-port", "0", "--worker-endpoint", workerEndpoint, "--page-size", "\(pageSize)",
@@ -43,7 +50,7 @@ final class LocalCluster: @unchecked Sendable {
             throw ClusterError("the router did not start: \(router.standardError)")
         }
         let url = String(line[range])
-        return (router, url, RouterClient(url: try ServingURL(url), readTimeout: .seconds(300)))
+        return (router, url, RouterClient(url: try ServingURL(url), readTimeout: .seconds(300), apiKey: apiKey))
     }
 
     /// Kills the router with SIGKILL and starts a new one on the same worker endpoint (and a new
@@ -52,7 +59,7 @@ final class LocalCluster: @unchecked Sendable {
         router.signal(SIGKILL)
         _ = router.finish(timeout: 10)
         (router, url, client) = try Self.startRouter(
-            model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments)
+            model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments, apiKey: apiKey)
     }
 
     deinit {

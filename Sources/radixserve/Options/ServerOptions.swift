@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import ServingClient
 
@@ -9,6 +10,8 @@ struct ServerOptions: ParsableArguments {
     var connectTimeout: Double = 10
     @Option(help: "Seconds to wait for the next bytes of a response before giving up.")
     var timeout: Double = 600
+    @Option(help: "API key sent as 'Authorization: Bearer KEY' (default: $RADIXSERVE_API_KEY).")
+    var apiKey: String?
 
     func validate() throws {
         if let url {
@@ -36,6 +39,7 @@ struct ServerOptions: ParsableArguments {
         guard let url else { throw ValidationError("--url is required") }
         return RouterClient(
             url: try ServingURL(url), connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
-            readTimeout: .milliseconds(Int64(timeout * 1000)))
+            readTimeout: .milliseconds(Int64(timeout * 1000)),
+            apiKey: apiKey ?? ProcessInfo.processInfo.environment["RADIXSERVE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 })
     }
 }
