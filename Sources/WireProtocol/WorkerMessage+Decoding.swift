@@ -110,12 +110,13 @@ extension RouterToWorker {
         return message
     }
 
-    /// The request id of a frame that claims to be a `submit` or `abort`, read without decoding
-    /// the rest, so a worker can answer a malformed submission with `failed`. `nil` otherwise.
+    /// The request id of a frame that claims to be a `submit`, read without decoding the rest, so
+    /// a worker can answer a malformed submission with `failed`. `nil` otherwise (a malformed
+    /// `abort` is not answered: its id may name a live request, which must not get a `failed`).
     public static func requestID(ofMalformed frame: [UInt8]) -> UInt64? {
         guard frame.count >= WireFrameHeader.byteCount + 8, Array(frame[0..<4]) == WireFrameHeader.magic else { return nil }
         let kind = UInt16(frame[6]) | UInt16(frame[7]) << 8
-        guard kind == WireMessageKind.workerSubmit || kind == WireMessageKind.workerAbort else { return nil }
+        guard kind == WireMessageKind.workerSubmit else { return nil }
         var id: UInt64 = 0
         for index in (0..<8).reversed() { id = id << 8 | UInt64(frame[WireFrameHeader.byteCount + index]) }
         return id

@@ -157,7 +157,8 @@ final class WorkerSession {
             message = try RouterToWorker.decode(frames[0], maxFrameBytes: config.maxFrameBytes)
         } catch {
             config.logger.warning("dropped a malformed message from the router: \(error)")
-            if let requestID = RouterToWorker.requestID(ofMalformed: frames[0]) {
+            // Not for a live id: that request still ends with its own `finished`.
+            if let requestID = RouterToWorker.requestID(ofMalformed: frames[0]), !liveRequests.contains(requestID) {
                 send(.failed(requestID: requestID, code: .malformedMessage, message: "malformed message: \(error.message)"), on: dealer)
             }
             return nil

@@ -159,9 +159,9 @@ import WireProtocol
                 requestID: 1, reason: .stop(tokenID: 2), promptTokens: 40, completionTokens: 3, cachedTokens: 32)))),
         Vector(
             file: "0x0211-finished-error.hex", direction: "worker → router",
-            fields: "requestID 4, reason 3 (error), stopTokenID -1, message \"top_p 0 outside (0, 1]\", promptTokens 9, completionTokens 0, cachedTokens 0",
+            fields: "requestID 4, reason 3 (error), stopTokenID -1, message \"invalid top_p 0.0: must be in (0, 1]\", promptTokens 9, completionTokens 0, cachedTokens 0",
             message: .worker(.finished(RequestFinish(
-                requestID: 4, reason: .error(message: "top_p 0 outside (0, 1]"), promptTokens: 9, completionTokens: 0,
+                requestID: 4, reason: .error(message: "invalid top_p 0.0: must be in (0, 1]"), promptTokens: 9, completionTokens: 0,
                 cachedTokens: 0)))),
         Vector(
             file: "0x0212-failed.hex", direction: "worker → router",

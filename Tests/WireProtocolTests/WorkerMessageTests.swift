@@ -183,6 +183,9 @@ import WireProtocol
         #expect(RouterToWorker.requestID(ofMalformed: frame) == Self.submit.requestID)
         #expect(RouterToWorker.requestID(ofMalformed: RouterToWorker.flushCache.encoded) == nil)
         #expect(RouterToWorker.requestID(ofMalformed: [1, 2, 3]) == nil)
+        var abort = RouterToWorker.abort(requestID: 7).encoded
+        abort.append(0)
+        #expect(RouterToWorker.requestID(ofMalformed: abort) == nil, "a malformed abort is not answered")
     }
 
     @Test func randomGarbageNeverCrashes() {

@@ -57,7 +57,7 @@ EXPECTED = {  # the fields each file's comment lists
         {'requestID': 2, 'firstIndex': 9, 'tokenIDs': [6, 7], 'logprobs': [
             {'logprob': -0.25, 'top': [{'tokenID': 6, 'logprob': -0.25}, {'tokenID': 8, 'logprob': -2.0}]},
             {'logprob': -math.inf, 'top': []}]}]},
-    '0x0211-finished-error': {'requestID': 4, 'reason': 3, 'stopTokenID': -1, 'message': 'top_p 0 outside (0, 1]',
+    '0x0211-finished-error': {'requestID': 4, 'reason': 3, 'stopTokenID': -1, 'message': 'invalid top_p 0.0: must be in (0, 1]',
                               'promptTokens': 9, 'completionTokens': 0, 'cachedTokens': 0},
     '0x0211-finished-stop': {'requestID': 1, 'reason': 0, 'stopTokenID': 2, 'message': '', 'promptTokens': 40,
                              'completionTokens': 3, 'cachedTokens': 32},

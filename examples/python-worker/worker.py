@@ -274,7 +274,8 @@ def invalid(m, vocab_size, max_len):  # the engine's admission check: a message 
             ('frequency_penalty', m['frequencyPenalty'], -2 <= m['frequencyPenalty'] <= 2, 'must be in [-2, 2]'),
             ('presence_penalty', m['presencePenalty'], -2 <= m['presencePenalty'] <= 2, 'must be in [-2, 2]'),
             ('repetition_penalty', m['repetitionPenalty'], m['repetitionPenalty'] > 0, 'must be above 0'),
-            ('prompt', f'of {n} tokens', 0 < n < max_len, f'must hold 1 to {max_len - 1} tokens (max model length)'),
+            ('prompt', f'of {n} tokens', n > 0, 'must hold at least 1 token'),
+            ('max_tokens', m['maxTokens'], n + m['maxTokens'] <= max_len, f'plus the prompt must fit the max model length {max_len}'),
             ('prompt token id', bad, bad is None, f'is outside the vocabulary [0, {vocab_size})')]:
         if not ok: return f'invalid {name} {value}: {rule}'
     return None
@@ -323,9 +324,9 @@ class Worker:
             name, m = decode(frame)
         except WireError as error:
             self.log('dropped a malformed frame:', error)
-            if len(frame) >= 24 and frame[:4] == b'RXSW' and frame[6:8] in (b'\x04\x02', b'\x05\x02'):  # submit, abort
-                self.send('failed', {'requestID': struct.unpack_from('<Q', frame, 16)[0], 'code': 1,
-                                     'message': f'malformed message: {error}'})
+            rid = struct.unpack_from('<Q', frame, 16)[0] if len(frame) >= 24 else None
+            if frame[:4] == b'RXSW' and frame[6:8] == b'\x04\x02' and rid not in self.live:  # submit of no live id
+                self.send('failed', {'requestID': rid, 'code': 1, 'message': f'malformed message: {error}'})
             return
         rid = m.get('requestID')
         if name == 'registered':
