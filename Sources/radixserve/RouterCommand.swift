@@ -78,10 +78,10 @@ struct RouterOptions: ParsableArguments {
     var metricsApiKey: String?
 
     func validate() throws {
-        if let problem = BundledModel.problem(model: model) { throw ValidationError(problem) }
         if let problem = RouterFlags.problem(
             recomputeWeight: recomputeWeight, httpPort: httpPort, policy: policy, pageSize: pageSize, heartbeatMs: heartbeatMs,
-            missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts) { throw ValidationError(problem) }
+            missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts) ?? BundledModel.problem(model: model)
+        { throw ValidationError(problem) }
         do { _ = try access() } catch { throw ValidationError("\(error)") }
     }
 

@@ -40,22 +40,9 @@ import TestSupport
                 assert error.status_code == 401
             print("ok")
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, cluster.url, Self.userKey]
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let errorText = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let outputText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if errorText.contains("No module named 'openai'") {
-            Issue.record("the openai Python client is missing: run scripts/setup.sh (it pip-installs it)")
-            return
-        }
-        #expect(process.terminationStatus == 0 && outputText.contains("ok"), "\(errorText)")
+        guard try Python.requireModule("openai", package: "openai") else { return }
+        let run = try Python.run(["-c", script, cluster.url, Self.userKey])
+        #expect(run.status == 0 && run.output.contains("ok"), "\(run.error)")
     }
 
     @Test func badKeyFilesStopTheRouterAtStart() throws {

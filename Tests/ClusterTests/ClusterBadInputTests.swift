@@ -84,25 +84,12 @@ import Transport
     }
 
     @Test func theOfficialOpenAIClientDrivesChatAndCompletions() throws {
+        guard try Python.requireModule("openai", package: "openai") else { return }
         let cluster = try LocalCluster(workerCount: 2)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = Fixtures.demoModel.deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/openai_client_check.py")
-        process.arguments = ["python3", script.path, cluster.url]
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let errorText = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let outputText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if errorText.contains("No module named 'openai'") {
-            Issue.record("the openai Python client is missing: run scripts/setup.sh (it pip-installs it)")
-            return
-        }
-        #expect(process.terminationStatus == 0, "\(errorText)")
-        #expect(outputText.contains("\"errors\""), "\(outputText)")
+        let run = try Python.run([script.path, cluster.url])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("\"errors\""), "\(run.output)")
     }
 }

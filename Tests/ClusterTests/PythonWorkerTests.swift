@@ -15,26 +15,12 @@ import TestSupport
 
     /// Runs `python3 arguments…` to completion; standard output and error together.
     static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = env
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let run = try Python.run(arguments)
+        return (run.status, run.output + run.error)
     }
 
     /// Whether python3 imports pyzmq; records an issue naming scripts/setup.sh when it does not.
-    static func pyzmqInstalled() throws -> Bool {
-        let (status, output) = try python(["-c", "import zmq"])
-        if status != 0 {
-            Issue.record("pyzmq is missing for python3: run scripts/setup.sh (it pip-installs pyzmq==27.3.0): \(output)")
-        }
-        return status == 0
-    }
+    static func pyzmqInstalled() throws -> Bool { try Python.requireModule("zmq", package: "pyzmq") }
 
     /// The fields of a `POST /generate` answer this test reads.
     struct Generated: Decodable {
