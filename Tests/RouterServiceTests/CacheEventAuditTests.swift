@@ -23,7 +23,7 @@ import WireProtocol
         coordinator = RouterCoordinator(
             config: RouterServiceConfig(
                 workerEndpoint: "tcp://127.0.0.1:*", modelID: "fake", modelFingerprint: "fp", pageSize: 4, hashSeed: 0,
-                maxModelLength: 4096, heartbeatInterval: .milliseconds(100), missedHeartbeatLimit: 10, maxAttempts: 3,
+                maxModelLength: 4096, heartbeatInterval: .milliseconds(100), missedHeartbeatLimit: 300, maxAttempts: 3,
                 seed: 1, logger: Logger(label: "router") { LineLogHandler(label: $0, sink: sink) }),
             context: context)
         try coordinator.start()
