@@ -1,4 +1,6 @@
 import BackendCatalog
+import Collectives
+import Transport
 import ArgumentParser
 import Backends
 import Engine
@@ -32,6 +34,12 @@ struct RankCommand: AsyncParsableCommand {
     var replicatedLMHead = false
     @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).")
     var kvCacheDType: DType = .f32
+    @Option(help: "This rank's CURVE secret key file; needs --leader-public-key.")
+    var curveSecretKey: String?
+    @Option(help: "Rank 0's CURVE public key: a .pub file or the 40-character Z85 key.")
+    var leaderPublicKey: String?
+    @Flag(help: "Allow a non-loopback --data-endpoint without CURVE.")
+    var insecureTransport = false
     @Option(help: .hidden)
     var parentPid: Int32?
     @Option(help: .hidden)
@@ -41,15 +49,23 @@ struct RankCommand: AsyncParsableCommand {
         try modelOptions.validateModelExists()
         guard tp >= 2, (1..<tp).contains(rank) else { throw ValidationError("--rank must be in 1..<--tp (\(tp)), got \(rank)") }
         guard timeout.isFinite && timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        do { _ = try transport() } catch { throw ValidationError(error.message) }
+    }
+
+    func transport() throws(CurveKeyError) -> (curve: GroupCurve?, warnings: [String]) {
+        try TensorParallelTransport.follower(
+            dataEndpoint: dataEndpoint, curveSecretKey: curveSecretKey, leaderPublicKey: leaderPublicKey, insecure: insecureTransport)
     }
 
     func run() async throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
+        let (curve, warnings) = try transport()
+        for warning in warnings { StandardOutput.writeError(warning + "\n") }
         let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
         var configuration = TensorParallelConfiguration(
             rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
-            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType)
+            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType, curve: curve)
         configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
         let logger = Logger(label: "radixserve.rank")
         try await ProcessServices.run(
