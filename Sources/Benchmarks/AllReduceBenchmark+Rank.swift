@@ -92,14 +92,14 @@ package struct AllReduceProcessBenchmark: Sendable {
     /// The process that spawned this rank (`--parent-pid`); nil on rank 0.
     package var parentPID: Int32?
     /// Whether every socket of the group uses CURVE (`--curve`).
-    package var curve = false
+    package var curve: Bool
     /// With ``curve`` on a spawned rank: the 0700 directory where rank 0 wrote the group's
     /// throw-away keys (`leader.key`, `rank-K.key`, with their `.pub`); nil on rank 0.
     package var curveKeyDirectory: String?
 
     package init(
         worldSize: Int, medium: String, sizes: String, bytesPerSize: Int, sharedMemory: Bool, rank: Int,
-        rendezvous: String?, parentPID: Int32?
+        rendezvous: String?, parentPID: Int32?, curve: Bool = false, curveKeyDirectory: String? = nil
     ) {
         self.worldSize = worldSize
         self.medium = medium
@@ -109,6 +109,8 @@ package struct AllReduceProcessBenchmark: Sendable {
         self.rank = rank
         self.rendezvous = rendezvous
         self.parentPID = parentPID
+        self.curve = curve || curveKeyDirectory != nil
+        self.curveKeyDirectory = curveKeyDirectory
     }
 
     /// Runs this rank with

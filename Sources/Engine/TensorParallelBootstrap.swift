@@ -61,6 +61,29 @@ public struct TensorParallelConfiguration: Sendable {
     }
 }
 
+extension TensorParallelConfiguration {
+    /// `radixserve rank`'s configuration: rank `rank` of `size` meeting rank 0 at `leader`, with
+    /// `timeout` seconds per collective (at least 10 for forming the group).
+    public static func follower(
+        rank: Int, size: Int, leader: String, dataEndpoint: String?, timeout: Double, isVocabParallel: Bool,
+        kvCacheDType: DType, curve: GroupCurve?, helloVersion: UInt16?
+    ) -> TensorParallelConfiguration {
+        var configuration = TensorParallelConfiguration(
+            rank: rank, size: size, rendezvous: leader, dataEndpoint: dataEndpoint,
+            timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
+            isVocabParallel: isVocabParallel, kvCacheDType: kvCacheDType, curve: curve)
+        configuration.helloVersion = helloVersion ?? WireFrameHeader.currentVersion
+        return configuration
+    }
+
+    /// The first problem with `rank`'s `--rank`, `--tp` and `--timeout`, or nil.
+    public static func followerProblem(rank: Int, size: Int, timeout: Double) -> String? {
+        guard size >= 2, (1..<size).contains(rank) else { return "--rank must be in 1..<--tp (\(size)), got \(rank)" }
+        guard timeout.isFinite && timeout > 0 else { return "--timeout must be positive" }
+        return nil
+    }
+}
+
 /// Group formation shared by the leader and the other ranks.
 public enum TensorParallelBootstrap {
     /// Fingerprint of the collectives group itself; model agreement is checked by the hellos.

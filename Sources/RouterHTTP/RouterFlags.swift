@@ -31,6 +31,8 @@ package struct RouterCurve: Sendable {
     package var keyPair: CurveKeyPair
     /// The worker public keys admitted (`--authorized-keys`).
     package var authorizedKeys: CurveAllowlist
+    /// The router's public key (Z85), which workers pass as `--router-public-key`.
+    package var publicKey: String { keyPair.publicKey }
 }
 
 extension RouterFlags {

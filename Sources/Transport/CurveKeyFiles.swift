@@ -58,6 +58,14 @@ extension CurveKeyPair {
         return (secretPath, publicPath)
     }
 
+    /// `radixserve keygen --out PREFIX`: writes a fresh pair (``write(prefix:)``) and returns what
+    /// to tell the user.
+    public static func generateFiles(prefix: String) throws(CurveKeyError) -> String {
+        let keys = try generate()
+        let (secret, shared) = try keys.write(prefix: prefix)
+        return "wrote \(secret) (secret, keep it private) and \(shared) (public key \(keys.publicKey))\n"
+    }
+
     private static func create(_ path: String, mode: mode_t, text: String) throws(CurveKeyError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard descriptor >= 0 else { throw CurveKeyError("cannot create '\(path)': \(String(cString: strerror(errno)))") }

@@ -2,11 +2,9 @@ import ArgumentParser
 import BackendCatalog
 import Backends
 import Benchmarks
-import Foundation
 import Models
 import Scheduling
 import ServingClient
-import ServingTypes
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a

@@ -56,11 +56,10 @@ struct CollectivesBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var benchmark = AllReduceProcessBenchmark(
+        let table = try AllReduceProcessBenchmark(
             worldSize: tp, medium: transport, sizes: sizes, bytesPerSize: bytesPerSize, sharedMemory: sharedMemory,
-            rank: rank, rendezvous: rendezvous, parentPID: parentPid)
-        (benchmark.curve, benchmark.curveKeyDirectory) = (curve || curveKeyDirectory != nil, curveKeyDirectory)
-        let table = try benchmark.run()
+            rank: rank, rendezvous: rendezvous, parentPID: parentPid, curve: curve, curveKeyDirectory: curveKeyDirectory
+        ).run()
         if let table { StandardOutput.write(table) }
     }
 }

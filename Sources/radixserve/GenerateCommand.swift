@@ -1,9 +1,8 @@
 import ArgumentParser
 import Engine
-import Foundation
 import RouterService
-import ServingClient
 import ServingTypes
+import ServingClient
 import Tokenizers
 
 /// `radixserve generate`: run prompts through a model in this process and stream the text

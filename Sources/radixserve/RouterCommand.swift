@@ -4,7 +4,6 @@ import Models
 import RouterCore
 import RouterHTTP
 import RouterService
-import Transport
 
 /// `radixserve router`: the HTTP front end and cache-aware dispatcher; workers connect to it.
 struct RouterCommand: AsyncParsableCommand {
@@ -19,12 +18,9 @@ struct RouterCommand: AsyncParsableCommand {
     var workerEndpoint: String?
     @Option(help: "TCP port for workers (used when --worker-endpoint is not given).")
     var workerPort: Int = 5557
-    @Option(help: "CURVE secret key file of the router (`radixserve keygen`); needs --authorized-keys.")
-    var curveSecretKey: String?
-    @Option(help: "Worker public keys admitted: a file of 'KEY [NAME]' lines or a directory of .pub files.")
-    var authorizedKeys: String?
-    @Flag(help: "Allow a non-loopback --worker-endpoint without CURVE (traffic in the clear).")
-    var insecureTransport = false
+    @Option(help: "CURVE secret key file of the router (`radixserve keygen`); needs --authorized-keys.") var curveSecretKey: String?
+    @Option(help: "Worker public keys admitted: a file of 'KEY [NAME]' lines or a directory of .pub files.") var authorizedKeys: String?
+    @Flag(help: "Allow a non-loopback --worker-endpoint without CURVE (traffic in the clear).") var insecureTransport = false
 
     func validate() throws { do { _ = try transport() } catch { throw ValidationError(error.message) } }
 
@@ -38,7 +34,7 @@ struct RouterCommand: AsyncParsableCommand {
         let (endpoint, curve, warning) = try transport()
         if let warning { StandardOutput.writeError(warning + "\n") }
         let launcher = try routing.launcher(workerEndpoint: endpoint, curve: curve)
-        let workers = launcher.coordinator.boundWorkerEndpoint + (curve.map { " (CURVE, router public key \($0.keyPair.publicKey))" } ?? "")
+        let workers = launcher.coordinator.boundWorkerEndpoint + (curve.map { " (CURVE, router public key \($0.publicKey))" } ?? "")
         let host = routing.host
         try await launcher.serve(host: host, port: routing.httpPort, access: try routing.access()) { port in
             StandardOutput.write(

@@ -1,7 +1,6 @@
 import ArgumentParser
 import BackendCatalog
 import Backends
-import Foundation
 import Logging
 import RouterHTTP
 import Scheduling

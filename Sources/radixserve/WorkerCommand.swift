@@ -1,7 +1,5 @@
 import ArgumentParser
 import Engine
-import Foundation
-import Models
 import ProcessLifecycle
 import Transport
 import WorkerService
@@ -41,10 +39,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: "Address for --metrics-port.")
     var metricsHost: String = "127.0.0.1"
-    @Option(help: "CURVE secret key file of this worker (`radixserve keygen`); needs --router-public-key.")
-    var curveSecretKey: String?
-    @Option(help: "The router's CURVE public key: a .pub file or the 40-character Z85 key.")
-    var routerPublicKey: String?
+    @Option(help: "CURVE secret key file of this worker (`radixserve keygen`); needs --router-public-key.") var curveSecretKey: String?
+    @Option(help: "The router's CURVE public key: a .pub file or the 40-character Z85 key.") var routerPublicKey: String?
 
     func validate() throws {
         if let problem = WorkerFlags.problem(
@@ -56,8 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func routerTransport() throws(FlagProblem) -> (curve: (serverPublicKey: String, keyPair: CurveKeyPair)?, warning: String?) {
         try WorkerFlags.routerTransport(
-            listen: listen, curveSecretKey: curveSecretKey, routerPublicKey: routerPublicKey,
-            insecure: tensorParallel.insecureTransport)
+            listen: listen, curveSecretKey: curveSecretKey, routerPublicKey: routerPublicKey, insecure: tensorParallel.insecureTransport)
     }
 
     func run() async throws {
@@ -66,25 +61,16 @@ struct WorkerCommand: AsyncParsableCommand {
             engine.engineConfig(pageSize: modelOptions.pageSize), hashSeed: hashSeed, directory: modelOptions.directory)
         let (curve, warning) = try routerTransport()
         if let warning { StandardOutput.writeError(warning + "\n") }
-        let fingerprint = try ModelFingerprint.compute(
-            directory: modelOptions.directory, checkpoint: Checkpoint(directory: modelOptions.directory))
         let ranks = tensorParallel.size > 1 || tensorParallel.tpEndpoint != nil
             ? try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: false) : nil
         defer { ranks?.finish() }
         let maxStepTokens = max(engine.maxBatchedTokens, 16)
         let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
         let service = WorkerProcess(
-            engineConfig: config, endpointConfig: endpointConfig(fingerprint: fingerprint, curve: curve),
+            engineConfig: config, endpointConfig: try WorkerEndpointConfig(
+                router: router, listen: listen, workerID: workerID, modelDirectory: modelOptions.directory,
+                tensorParallelSize: tensorParallel.size, registrationTimeoutSeconds: registrationTimeout, curve: curve),
             drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), metricsAddress: metricsPort.map { (metricsHost, $0) })
         try await service.run(model: model)
-    }
-
-    /// The endpoint configuration; the model id announced is the model directory's name.
-    func endpointConfig(fingerprint: String, curve: (serverPublicKey: String, keyPair: CurveKeyPair)?) -> WorkerEndpointConfig {
-        WorkerEndpointConfig(
-            routerEndpoint: router ?? listen!, connection: router == nil ? .bind : .connect,
-            workerID: workerID ?? .random(in: 1...(.max)), modelID: modelOptions.directory.standardized.lastPathComponent,
-            modelFingerprint: fingerprint, tensorParallelSize: tensorParallel.size,
-            registrationTimeout: .milliseconds(Int64(registrationTimeout * 1000)), curve: curve)
     }
 }
