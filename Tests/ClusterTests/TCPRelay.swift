@@ -15,16 +15,20 @@ final class TCPRelay: @unchecked Sendable {
     /// Listens on a free 127.0.0.1 port and forwards each connection to 127.0.0.1:`target`.
     init(target: Int) throws {
         self.target = target
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(listener, 8) == 0 else { throw ClusterError("relay: bind/listen failed (errno \(errno))") }
+        guard bound == 0, listen(fd, 8) == 0 else {
+            close(fd)
+            throw ClusterError("relay: bind/listen failed (errno \(errno))")
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
+        listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread { [self] in run() }.start()
     }
@@ -53,6 +57,7 @@ final class TCPRelay: @unchecked Sendable {
             var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
             for (a, b) in pairs { fds += [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)] }
             guard poll(&fds, nfds_t(fds.count), 50) > 0 else { continue }
+            let polled = pairs.count  // a connection accepted below is read from on the next round
             if fds[0].revents & Int16(POLLIN) != 0 {
                 let client = accept(listener, nil, nil)
                 let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -63,7 +68,7 @@ final class TCPRelay: @unchecked Sendable {
                 if client >= 0 && connected == 0 { pairs.append((client, upstream)) } else { close(client); close(upstream) }
             }
             var closed: Set<Int> = []
-            for (index, (a, b)) in pairs.enumerated() {
+            for (index, (a, b)) in pairs.prefix(polled).enumerated() {
                 for (from, to, slot) in [(a, b, 1 + 2 * index), (b, a, 2 + 2 * index)] where fds[slot].revents != 0 {
                     let count = read(from, &buffer, buffer.count)
                     if count <= 0 { closed.insert(index); continue }
