@@ -51,6 +51,8 @@ extension SocketCommunicator {
                 }
                 authenticator = try ZAPAuthenticator(context: context, allowlist: allowlist, onRefusal: curve.onRefusal)
             }
+            var formed = false
+            defer { if !formed { authenticator?.stop() } }  // a failed formation leaves no handler behind
             let dataKeys = try curve.map { _ in try CurveKeyPair.generate() }
             var ownEndpoints: [String] = []
             for peer in (rank + 1)..<worldSize {
@@ -89,6 +91,7 @@ extension SocketCommunicator {
             let communicator = SocketCommunicator(
                 rank: rank, worldSize: worldSize, timeout: timeout, context: context, peers: peers)
             communicator.authenticator = authenticator
+            formed = true
             try communicator.handshake(deadline: deadline)
             if sharedMemory && pattern.hasPrefix("ipc://") { try communicator.attachSharedMemory(deadline: deadline) }
             return communicator

@@ -9,7 +9,7 @@ import WireProtocol
 
 /// Static configuration of a ``RouterCoordinator``.
 package struct RouterServiceConfig: Sendable {
-    /// Where the ROUTER socket binds for workers (`tcp://*:5557`, `ipc:///tmp/x`).
+    /// Where the ROUTER socket binds for workers (`tcp://127.0.0.1:5557`, `ipc:///tmp/x`).
     package var workerEndpoint: String
     /// The served model's name (`/v1/models`, the `model` field of responses).
     package var modelID: String

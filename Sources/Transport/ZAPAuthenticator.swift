@@ -8,12 +8,12 @@ import Foundation
 /// libzmq asks the handler bound at `inproc://zeromq.zap.01` of the server socket's context, so
 /// create the authenticator before the server socket binds or connects: a CURVE server socket whose
 /// context has no handler admits every client that knows the server's public key. One authenticator
-/// per context. Refusals are reported through `onRefusal`, at most once a minute per key.
+/// per context; keep it as long as the server sockets (dropping it stops it). Refusals are reported
+/// through `onRefusal`, at most once a minute per key.
 ///
 /// Thread-safe: the REP socket lives on the authenticator's own thread; ``update(_:)`` and
 /// ``stop()`` may be called from any thread.
-public final class ZAPAuthenticator: @unchecked Sendable {
-    // @unchecked: `allowlist`, `isStopping` and `lastReported` are guarded by `lock`.
+public final class ZAPAuthenticator: Sendable {
     /// A client the authenticator turned away.
     public struct Refusal: Sendable, Equatable {
         /// The peer's address as libzmq reports it (the IP of a TCP peer).
@@ -27,29 +27,57 @@ public final class ZAPAuthenticator: @unchecked Sendable {
     /// The endpoint libzmq sends ZAP requests to.
     public static let endpoint = "inproc://zeromq.zap.01"
 
-    private let lock = NSLock()
-    private var allowlist: CurveAllowlist
-    private var isStopping = false
-    private var lastReported: [String: ContinuousClock.Instant] = [:]
-    private let onRefusal: @Sendable (Refusal) -> Void
-    private let finished = DispatchSemaphore(value: 0)
+    /// What the thread uses; the thread holds this, not the authenticator, so dropping the
+    /// authenticator stops the thread.
+    private let handler: Handler
 
     /// Binds the handler in `context` and starts its thread.
     /// - Throws: ``TransportError`` when `context` already has a ZAP handler.
     public init(context: ZMQContext, allowlist: CurveAllowlist, onRefusal: @escaping @Sendable (Refusal) -> Void) throws {
+        let handler = Handler(allowlist: allowlist, onRefusal: onRefusal)
+        try handler.start(context: context)
+        self.handler = handler
+    }
+
+    /// Replaces the allowlist; connections already admitted stay.
+    public func update(_ allowlist: CurveAllowlist) { handler.lock.withLock { handler.allowlist = allowlist } }
+
+    /// Stops answering (later handshakes fail) and waits for the thread. Idempotent.
+    public func stop() { handler.stop() }
+
+    deinit { handler.stop() }
+
+    /// The reply frames to one request (version, request id, status code, status text, user id,
+    /// metadata); exposed for tests.
+    func answer(_ request: [[UInt8]]) -> [[UInt8]] { handler.answer(request) }
+}
+
+private final class Handler: @unchecked Sendable {
+    // @unchecked: `allowlist`, `isStopping`, `isRunning` and `lastReported` are guarded by `lock`.
+    let lock = NSLock()
+    var allowlist: CurveAllowlist
+    private var isStopping = false
+    private var isRunning = false
+    private var lastReported: [String: ContinuousClock.Instant] = [:]
+    private let onRefusal: @Sendable (ZAPAuthenticator.Refusal) -> Void
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(allowlist: CurveAllowlist, onRefusal: @escaping @Sendable (ZAPAuthenticator.Refusal) -> Void) {
         self.allowlist = allowlist
         self.onRefusal = onRefusal
+    }
+
+    func start(context: ZMQContext) throws {
         let ready = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: (any Error)?
         let thread = Thread { [self] in
             let socket: ZMQSocket
             do {
                 socket = try ZMQSocket(.reply, context: context)
-                try socket.bind(Self.endpoint)
+                try socket.bind(ZAPAuthenticator.endpoint)
             } catch {
                 failure = error
                 ready.signal()
-                finished.signal()
                 return
             }
             ready.signal()
@@ -61,31 +89,24 @@ public final class ZAPAuthenticator: @unchecked Sendable {
         thread.start()
         ready.wait()
         if let failure { throw failure }
+        lock.withLock { isRunning = true }
     }
 
-    /// Replaces the allowlist; connections already admitted stay.
-    public func update(_ allowlist: CurveAllowlist) { lock.withLock { self.allowlist = allowlist } }
-
-    /// Stops answering (later handshakes fail) and waits for the thread. Idempotent.
-    public func stop() {
-        let first = lock.withLock { () -> Bool in
-            defer { isStopping = true }
-            return !isStopping
+    func stop() {
+        let wasRunning = lock.withLock { () -> Bool in
+            defer { (isStopping, isRunning) = (true, false) }
+            return isRunning
         }
-        if first { finished.wait() }
+        if wasRunning { finished.wait() }
     }
-
-    deinit { stop() }
 
     private func serve(_ socket: ZMQSocket) {
         while !lock.withLock({ isStopping }) {
             guard let request = try? socket.receive(timeout: .milliseconds(100)) else { continue }
-            let reply = answer(request)
-            _ = try? socket.send(reply, timeout: .seconds(1))
+            _ = try? socket.send(answer(request), timeout: .seconds(1))
         }
     }
 
-    /// The reply frames to one request: version, request id, status code, status text, user id, metadata.
     func answer(_ request: [[UInt8]]) -> [[UInt8]] {
         // version, request id, domain, address, routing id, mechanism, credentials…
         guard request.count >= 6, request[0] == Array("1.0".utf8) else {
@@ -97,16 +118,16 @@ public final class ZAPAuthenticator: @unchecked Sendable {
             [Array("1.0".utf8), request[1], Array(code.utf8), Array(text.utf8), Array(user.utf8), []]
         }
         guard mechanism == "CURVE", request.count == 7, let key = CurveKeyPair.z85(request[6]) else {
-            report(Refusal(address: address, publicKey: nil, reason: "it uses the \(mechanism) mechanism, not CURVE"))
+            report(.init(address: address, publicKey: nil, reason: "it uses the \(mechanism) mechanism, not CURVE"))
             return reply("400", "CURVE required")
         }
         let list = lock.withLock { allowlist }
         if let name = list.names[key] { return reply("200", "OK", user: name) }
-        report(Refusal(address: address, publicKey: key, reason: "its CURVE public key is not in \(list.source)"))
+        report(.init(address: address, publicKey: key, reason: "its CURVE public key is not in \(list.source)"))
         return reply("400", "key not authorized")
     }
 
-    private func report(_ refusal: Refusal) {
+    private func report(_ refusal: ZAPAuthenticator.Refusal) {
         let now = ContinuousClock.now
         let due = lock.withLock { () -> Bool in
             let key = refusal.publicKey ?? refusal.address

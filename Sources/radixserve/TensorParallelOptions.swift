@@ -17,7 +17,7 @@ struct TensorParallelOptions: ParsableArguments {
     var tpTimeout: Double = 30
     @Flag(help: "Keep lm_head replicated on every rank instead of splitting it by vocabulary.")
     var tpReplicatedLMHead = false
-    @Option(help: "Rank 0's CURVE secret key file for ranks started by hand; needs --tp-authorized-keys.") var tpCurveSecretKey: String?
+    @Option(help: "Rank 0's CURVE secret key file for hand-started ranks (needs --tp-authorized-keys); all-reduces take 1.6-5x as long (docs/BENCHMARKS.md).") var tpCurveSecretKey: String?
     @Option(help: "The ranks' CURVE public keys: a file of 'KEY [NAME]' lines or a directory of .pub files.") var tpAuthorizedKeys: String?
     @Flag(help: "Allow non-loopback TCP listeners (--listen, --tp-endpoint, --tp-data-endpoint) without CURVE.") var insecureTransport = false
     @Flag(help: "Print step and communication times of the tensor-parallel group to stderr (generate --prompt/--chat).")
