@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "WireProtocol", "ServingTypes", "Tokenizers",
+                "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "Transport", "WireProtocol", "ServingTypes", "Tokenizers",
                 "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,7 +178,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling", "ProcessLifecycle",
-                "ServingClient", "ServingTypes",
+                "ServingClient", "ServingTypes", "Transport",
             ],
             swiftSettings: swiftSettings
         ),
@@ -205,7 +205,7 @@ let package = Package(
             dependencies: [
                 "BackendCatalog", "Backends", "BackendCPU", "Collectives", "Engine", "Models", "RouterCore",
                 "RouterHTTP", "RouterService", "Scheduling", "ServingClient", "ServingTypes", "Tokenizers",
-                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks", "Certification", "ProcessLifecycle",
+                "WireProtocol", "WorkerService", "ProcessLogging", "Benchmarks", "Certification", "ProcessLifecycle", "Transport",
                 "WorkerConformance", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,6 +4,7 @@ import Collectives
 import Engine
 import Foundation
 import ProcessLifecycle
+import Transport
 
 /// Measures ``Communicator/allReduceSum(_:)`` for each size in `byteCounts` on this rank; every
 /// rank of the group calls it with the same arguments. Returns the rows as seen by this rank
@@ -38,11 +39,12 @@ package func benchmarkAllReduce(
 /// Joins the group at `rendezvous` as `rank` of `worldSize` (over `medium`, with or without
 /// same-host shared memory) and runs ``benchmarkAllReduce(communicator:medium:byteCounts:bytesPerSize:)``.
 package func benchmarkAllReduce(
-    rank: Int, worldSize: Int, rendezvous: String, medium: String, sharedMemory: Bool, byteCounts: [Int], bytesPerSize: Int
+    rank: Int, worldSize: Int, rendezvous: String, medium: String, sharedMemory: Bool, byteCounts: [Int], bytesPerSize: Int,
+    curve: GroupCurve? = nil
 ) throws -> [AllReduceBenchmarkResult] {
     let communicator = try SocketCommunicator.connect(
         rank: rank, worldSize: worldSize, rendezvous: rendezvous, fingerprint: "bench", timeout: .seconds(60),
-        sharedMemory: sharedMemory)
+        sharedMemory: sharedMemory, curve: curve)
     defer { communicator.close() }
     return try benchmarkAllReduce(communicator: communicator, medium: medium, byteCounts: byteCounts, bytesPerSize: bytesPerSize)
 }
@@ -56,7 +58,7 @@ package func benchmarkAllReduce(
 /// - Returns: rank 0's text table; nil on the other ranks.
 package func benchmarkAllReduceAcrossProcesses(
     rank: Int, worldSize: Int, rendezvous: String?, medium: String, sharedMemory: Bool, byteCounts: [Int],
-    bytesPerSize: Int, rankArguments: (_ rank: Int, _ rendezvous: String) -> [String]
+    bytesPerSize: Int, curve: GroupCurve? = nil, rankArguments: (_ rank: Int, _ rendezvous: String) -> [String]
 ) throws -> String? {
     let endpoint = rendezvous ?? (medium == "ipc"
         ? "ipc://\(FileManager.default.temporaryDirectory.path)/rxs-bench-\(UUID().uuidString.prefix(8))"
@@ -65,7 +67,7 @@ package func benchmarkAllReduceAcrossProcesses(
     defer { children?.finish(grace: .seconds(10)) }
     let rows = try benchmarkAllReduce(
         rank: rank, worldSize: worldSize, rendezvous: endpoint, medium: medium, sharedMemory: sharedMemory,
-        byteCounts: byteCounts, bytesPerSize: bytesPerSize)
+        byteCounts: byteCounts, bytesPerSize: bytesPerSize, curve: curve)
     return rank == 0 ? AllReduceBenchmarkResult.table(rows, worldSize: worldSize, medium: medium) : nil
 }
 
@@ -89,10 +91,15 @@ package struct AllReduceProcessBenchmark: Sendable {
     package var rendezvous: String?
     /// The process that spawned this rank (`--parent-pid`); nil on rank 0.
     package var parentPID: Int32?
+    /// Whether every socket of the group uses CURVE (`--curve`).
+    package var curve: Bool
+    /// With ``curve`` on a spawned rank: the 0700 directory where rank 0 wrote the group's
+    /// throw-away keys (`leader.key`, `rank-K.key`, with their `.pub`); nil on rank 0.
+    package var curveKeyDirectory: String?
 
     package init(
         worldSize: Int, medium: String, sizes: String, bytesPerSize: Int, sharedMemory: Bool, rank: Int,
-        rendezvous: String?, parentPID: Int32?
+        rendezvous: String?, parentPID: Int32?, curve: Bool = false, curveKeyDirectory: String? = nil
     ) {
         self.worldSize = worldSize
         self.medium = medium
@@ -102,6 +109,8 @@ package struct AllReduceProcessBenchmark: Sendable {
         self.rank = rank
         self.rendezvous = rendezvous
         self.parentPID = parentPID
+        self.curve = curve || curveKeyDirectory != nil
+        self.curveKeyDirectory = curveKeyDirectory
     }
 
     /// Runs this rank with
@@ -110,10 +119,33 @@ package struct AllReduceProcessBenchmark: Sendable {
     package func run() throws -> String? {
         if let parentPID { ParentWatchdog.start(parent: parentPID, rank: rank) }
         let parent = getpid()
+        let keys = try curve ? curveKeyDirectory ?? makeKeyDirectory() : nil
+        defer { if curveKeyDirectory == nil, let keys { try? FileManager.default.removeItem(atPath: keys) } }
         return try benchmarkAllReduceAcrossProcesses(
-            rank: rank, worldSize: worldSize, rendezvous: rendezvous, medium: medium, sharedMemory: sharedMemory,
-            byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize
-        ) { childArguments(rank: $0, rendezvous: $1, parent: parent) }
+            rank: rank, worldSize: worldSize, rendezvous: rendezvous, medium: curve ? medium + "+curve" : medium,
+            sharedMemory: sharedMemory, byteCounts: sizes.split(separator: ",").compactMap { Int($0) }, bytesPerSize: bytesPerSize,
+            curve: try keys.map(groupCurve)
+        ) { childArguments(rank: $0, rendezvous: $1, parent: parent) + (keys.map { ["--curve-key-directory", $0] } ?? []) }
+    }
+
+    /// Rank 0 with ``curve``: a fresh 0700 directory with a key pair for every rank.
+    private func makeKeyDirectory() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rxs-bench-keys-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(atPath: directory + "/ranks", withIntermediateDirectories: false)
+        _ = try CurveKeyPair.generate().write(prefix: directory + "/leader")
+        for rank in 1..<worldSize { _ = try CurveKeyPair.generate().write(prefix: directory + "/ranks/rank-\(rank)") }
+        return directory
+    }
+
+    /// This rank's CURVE settings from the key directory.
+    private func groupCurve(_ directory: String) throws -> GroupCurve {
+        if rank == 0 {
+            return .leader(keyPair: try .load(secretKeyFile: directory + "/leader.key"), authorizedKeys: try .load(directory + "/ranks"))
+        }
+        return .follower(
+            keyPair: try .load(secretKeyFile: directory + "/ranks/rank-\(rank).key"),
+            leaderPublicKey: try CurveKeyPair.loadPublicKey(directory + "/leader.pub"))
     }
 
     /// The `radixserve` arguments of spawned rank `rank`: these flags, the rank, the group's

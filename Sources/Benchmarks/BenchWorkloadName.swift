@@ -15,6 +15,16 @@ public enum BenchWorkloadName {
         return "--workload\(isServed ? " with --url" : "") must be \(list(names, "or")), got '\(name)'\(hint)"
     }
 
+    /// Nil when every token and request count is at least 1 and `concurrency` (parsed
+    /// `--concurrency`) lists at least one level, all positive; otherwise the message for the user.
+    public static func countsProblem(_ counts: [Int], concurrency: [Int]) -> String? {
+        guard counts.allSatisfy({ $0 >= 1 }) else { return "token and request counts must be ≥ 1" }
+        guard !concurrency.isEmpty, concurrency.allSatisfy({ $0 >= 1 }) else {
+            return "--concurrency must be a comma-separated list of positive integers"
+        }
+        return nil
+    }
+
     /// Nil when `bench` can run local workload `name` with `--rows` `rows` (matmul: row counts in
     /// 1...4096); otherwise the message for the user.
     public static func localFlagsProblem(_ name: String, rows: String) -> String? {

@@ -174,3 +174,12 @@ extension EngineBench {
         }
     }
 }
+
+extension EngineBench.Workload {
+    /// `offline` (`requests` prompts of `promptTokens`) when `name` says so, else `shared-prefix`.
+    public init(name: String, requests: Int, promptTokens: Int, groups: Int, perGroup: Int, sharedTokens: Int, questionTokens: Int) {
+        self = name == "offline"
+            ? .offline(requests: requests, promptTokens: promptTokens)
+            : .sharedPrefix(groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens)
+    }
+}

@@ -178,3 +178,11 @@ private final class Shared<Value: Sendable>: Sendable {
         self.value = Mutex(value)
     }
 }
+
+extension ServingBenchmark {
+    /// `bench --url`: runs `configuration` against `router` with prompts drawn from `seed`.
+    public static func run(router: RouterClient, configuration: Configuration, seed: UInt64) throws -> BenchmarkReport {
+        var random = SeededRandom(seed: seed)
+        return try ServingBenchmark(router: router, configuration: configuration).run(using: &random)
+    }
+}

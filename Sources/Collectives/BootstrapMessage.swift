@@ -4,12 +4,15 @@
 ///
 /// ```
 /// rank k → rank 0   join:    magic "RXCB", kind 1, version u32, rank u32, worldSize u32,
-///                            fingerprint str, endpointCount u32, endpoints str…
+///                            fingerprint str, endpointCount u32, endpoints str…, dataKey str
 /// rank 0 → rank k   welcome: magic, kind 2, version u32, worldSize u32, then per rank r:
-///                            endpointCount u32, endpoints str… (r's bound sockets for ranks > r)
+///                            endpointCount u32, endpoints str… (r's bound sockets for ranks > r),
+///                            then worldSize u32 and per rank r its dataKey str
 /// rank 0 → rank k   refusal: magic, kind 3, version u32, code u8, reason str
 /// ```
-/// `str` is a u32 byte count plus UTF-8; all integers are little-endian.
+/// `str` is a u32 byte count plus UTF-8; all integers are little-endian. `dataKey` is the Z85 CURVE
+/// public key of the rank's data sockets (a fresh key pair per group), empty without CURVE; it
+/// travels only over the rendezvous, which is itself CURVE-encrypted when the group uses CURVE.
 enum BootstrapMessage: Equatable {
     struct Join: Equatable {
         var version: UInt32
@@ -18,14 +21,16 @@ enum BootstrapMessage: Equatable {
         var fingerprint: String
         /// Endpoints this rank bound for ranks `rank + 1 ..< worldSize`, in that order.
         var endpoints: [String]
+        /// The CURVE public key of those endpoints (Z85), empty without CURVE.
+        var dataKey: String = ""
     }
 
     case join(Join)
-    /// Every rank's bound endpoints, indexed by rank.
-    case welcome(version: UInt32, endpoints: [[String]])
+    /// Every rank's bound endpoints and data key, indexed by rank.
+    case welcome(version: UInt32, endpoints: [[String]], dataKeys: [String])
     case refusal(version: UInt32, code: CollectivesError.Code, reason: String)
 
-    static let protocolVersion: UInt32 = 2
+    static let protocolVersion: UInt32 = 3
     private static let magic: [UInt8] = Array("RXCB".utf8)
     /// Rendezvous messages above this size are rejected unread.
     static let maxByteCount = 1 << 20
@@ -40,11 +45,13 @@ enum BootstrapMessage: Equatable {
             Self.append(UInt32(join.worldSize), to: &out)
             Self.append(join.fingerprint, to: &out)
             Self.append(join.endpoints, to: &out)
-        case .welcome(let version, let endpoints):
+            Self.append(join.dataKey, to: &out)
+        case .welcome(let version, let endpoints, let dataKeys):
             out.append(2)
             Self.append(version, to: &out)
             Self.append(UInt32(endpoints.count), to: &out)
             for list in endpoints { Self.append(list, to: &out) }
+            Self.append(dataKeys, to: &out)
         case .refusal(let version, let code, let reason):
             out.append(3)
             Self.append(version, to: &out)
@@ -68,11 +75,12 @@ enum BootstrapMessage: Equatable {
             let fingerprint = try reader.string()
             message = .join(.init(
                 version: version, rank: rank, worldSize: worldSize, fingerprint: fingerprint,
-                endpoints: try reader.strings()))
+                endpoints: try reader.strings(), dataKey: version >= 3 ? try reader.string() : ""))
         case 2:
             let count = try reader.uInt32()
             guard count <= 4096 else { throw reader.malformed("world size \(count)") }
-            message = .welcome(version: version, endpoints: try (0..<count).map { _ in try reader.strings() })
+            let endpoints = try (0..<count).map { _ in try reader.strings() }
+            message = .welcome(version: version, endpoints: endpoints, dataKeys: version >= 3 ? try reader.strings() : [])
         case 3:
             let raw = try reader.byte()
             let code = CollectivesError.Code.Base(rawValue: raw).map(CollectivesError.Code.init) ?? .protocolViolation

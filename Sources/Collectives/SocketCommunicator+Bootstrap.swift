@@ -25,11 +25,13 @@ extension SocketCommunicator {
     ///   - timeout: the per-call ``Communicator/timeout`` of the result.
     ///   - bootstrapTimeout: the budget for the whole formation (default `timeout`).
     ///   - context: a context to share between communicators of one process (default: a new one).
+    ///     With `curve` at rank 0 the context gets a ZAP handler, so it must not have one already.
+    ///   - curve: CURVE keys for every socket of the group (``GroupCurve``); `nil` for plain traffic.
     /// - Throws: ``CollectivesError``; `.timeout` names a rank that did not show up.
     public static func connect(
         rank: Int, worldSize: Int, rendezvous: String, fingerprint: String, timeout: Duration = .seconds(30),
         bootstrapTimeout: Duration? = nil, dataEndpoint: String? = nil, context: ZMQContext? = nil,
-        sharedMemory: Bool = true
+        sharedMemory: Bool = true, curve: GroupCurve? = nil
     ) throws -> SocketCommunicator {
         precondition(worldSize >= 1 && (0..<worldSize).contains(rank), "rank \(rank) outside 0..<\(worldSize)")
         precondition(worldSize <= 256, "frame headers carry the root rank in one byte")
@@ -41,30 +43,55 @@ extension SocketCommunicator {
                 return SocketCommunicator(rank: 0, worldSize: 1, timeout: timeout, context: context, peers: peers)
             }
             let pattern = try dataEndpoint ?? defaultDataEndpoint(rendezvous: rendezvous, rank: rank)
+            // Rank 0 admits only the listed ranks, on the rendezvous and on its data sockets.
+            var authenticator: ZAPAuthenticator?
+            if rank == 0, let curve {
+                guard let allowlist = curve.authorizedKeys else {
+                    throw CollectivesError(code: .invalidConfiguration, message: "rank 0 with CURVE needs the ranks' public keys", operation: "bootstrap")
+                }
+                authenticator = try ZAPAuthenticator(context: context, allowlist: allowlist, onRefusal: curve.onRefusal)
+            }
+            var formed = false
+            defer { if !formed { authenticator?.stop() } }  // a failed formation leaves no handler behind
+            let dataKeys = try curve.map { _ in try CurveKeyPair.generate() }
             var ownEndpoints: [String] = []
             for peer in (rank + 1)..<worldSize {
                 let socket = try makeDataSocket(context: context, pattern: pattern)
+                if let dataKeys { try socket.setCurveServer(secretKey: dataKeys.secretKey) }
                 ownEndpoints.append(try socket.bind(bindAddress(pattern: pattern, rendezvous: rendezvous, rank: rank, peer: peer)))
                 peers[peer] = socket
             }
             let rendezvousSocket: ZMQSocket
-            let table: [[String]]
             let join = BootstrapMessage.Join(
                 version: BootstrapMessage.protocolVersion, rank: rank, worldSize: worldSize,
-                fingerprint: fingerprint, endpoints: ownEndpoints)
+                fingerprint: fingerprint, endpoints: ownEndpoints, dataKey: dataKeys?.publicKey ?? "")
+            let table: [[String]]
+            let peerKeys: [String]
             if rank == 0 {
-                (rendezvousSocket, table) = try acceptJoins(own: join, rendezvous: rendezvous, context: context, deadline: deadline)
+                (rendezvousSocket, table, peerKeys) = try acceptJoins(
+                    own: join, rendezvous: rendezvous, context: context, curve: curve, deadline: deadline)
             } else {
-                (rendezvousSocket, table) = try sendJoin(join, rendezvous: rendezvous, context: context, deadline: deadline)
+                (rendezvousSocket, table, peerKeys) = try sendJoin(
+                    join, rendezvous: rendezvous, context: context, curve: curve, deadline: deadline)
             }
             defer { rendezvousSocket.close() }
             for peer in 0..<rank {
                 let socket = try makeDataSocket(context: context, pattern: pattern)
+                if let curve {
+                    guard CurveKeyPair.isZ85Key(peerKeys[peer]) else {
+                        throw CollectivesError(
+                            code: .protocolViolation, message: "rank \(peer) announced no CURVE key for its data sockets",
+                            operation: "bootstrap", peer: peer)
+                    }
+                    try socket.setCurveClient(serverPublicKey: peerKeys[peer], keyPair: curve.keyPair)
+                }
                 try socket.connect(table[peer][rank - peer - 1])
                 peers[peer] = socket
             }
             let communicator = SocketCommunicator(
                 rank: rank, worldSize: worldSize, timeout: timeout, context: context, peers: peers)
+            communicator.authenticator = authenticator
+            formed = true
             try communicator.handshake(deadline: deadline)
             if sharedMemory && pattern.hasPrefix("ipc://") { try communicator.attachSharedMemory(deadline: deadline) }
             return communicator
@@ -101,15 +128,18 @@ extension SocketCommunicator {
 
     /// Rank 0: collects one valid join per rank, then answers everyone with the endpoint table.
     private static func acceptJoins(
-        own: BootstrapMessage.Join, rendezvous: String, context: ZMQContext, deadline: Deadline
-    ) throws -> (ZMQSocket, [[String]]) {
+        own: BootstrapMessage.Join, rendezvous: String, context: ZMQContext, curve: GroupCurve?, deadline: Deadline
+    ) throws -> (ZMQSocket, [[String]], [String]) {
         let router = try ZMQSocket(.router, context: context)
+        if let curve { try router.setCurveServer(secretKey: curve.keyPair.secretKey) }
         try router.setRouterMandatory(true)
         try router.setMaxMessageSize(BootstrapMessage.maxByteCount)
         try router.bind(rendezvous)
         var identities = [[UInt8]?](repeating: nil, count: own.worldSize)
         var table = [[String]](repeating: [], count: own.worldSize)
+        var keys = [String](repeating: "", count: own.worldSize)
         table[0] = own.endpoints
+        keys[0] = own.dataKey
         while let missing = (1..<own.worldSize).first(where: { identities[$0] == nil }) {
             let frames: [[UInt8]]
             do {
@@ -134,6 +164,7 @@ extension SocketCommunicator {
                 try validate(join, against: own, alreadyJoined: identities.indices.contains(join.rank) && identities[join.rank] != nil)
                 identities[join.rank] = frames[0]
                 table[join.rank] = join.endpoints
+                keys[join.rank] = join.dataKey
             } catch let error as CollectivesError {
                 let refusal = BootstrapMessage.refusal(
                     version: BootstrapMessage.protocolVersion, code: error.code, reason: error.message)
@@ -142,11 +173,11 @@ extension SocketCommunicator {
                 throw error
             }
         }
-        let welcome = BootstrapMessage.welcome(version: BootstrapMessage.protocolVersion, endpoints: table).encoded()
+        let welcome = BootstrapMessage.welcome(version: BootstrapMessage.protocolVersion, endpoints: table, dataKeys: keys).encoded()
         for identity in identities.dropFirst() {
             try router.send([identity!, welcome], timeout: deadline.remaining)
         }
-        return (router, table)
+        return (router, table, keys)
     }
 
     private static func validate(_ join: BootstrapMessage.Join, against own: BootstrapMessage.Join, alreadyJoined: Bool) throws {
@@ -174,9 +205,15 @@ extension SocketCommunicator {
 
     /// Ranks > 0: announce ourselves and wait for the endpoint table or a refusal.
     private static func sendJoin(
-        _ join: BootstrapMessage.Join, rendezvous: String, context: ZMQContext, deadline: Deadline
-    ) throws -> (ZMQSocket, [[String]]) {
+        _ join: BootstrapMessage.Join, rendezvous: String, context: ZMQContext, curve: GroupCurve?, deadline: Deadline
+    ) throws -> (ZMQSocket, [[String]], [String]) {
         let dealer = try ZMQSocket(.dealer, context: context)
+        if let curve {
+            guard let leaderKey = curve.leaderPublicKey else {
+                throw CollectivesError(code: .invalidConfiguration, message: "rank \(join.rank) with CURVE needs rank 0's public key", operation: "bootstrap")
+            }
+            try dealer.setCurveClient(serverPublicKey: leaderKey, keyPair: curve.keyPair)
+        }
         try dealer.setMaxMessageSize(BootstrapMessage.maxByteCount)
         try dealer.setReconnectInterval(.milliseconds(20))
         try dealer.connect(rendezvous)
@@ -192,9 +229,9 @@ extension SocketCommunicator {
             throw CollectivesError(code: .protocolViolation, message: "rendezvous reply with \(reply.count) frames", operation: "bootstrap", peer: 0)
         }
         switch try BootstrapMessage.decode(reply[0]) {
-        case .welcome(_, let table) where table.count == join.worldSize
+        case .welcome(_, let table, let keys) where table.count == join.worldSize && keys.count == join.worldSize
             && table.indices.allSatisfy({ table[$0].count == join.worldSize - 1 - $0 }):
-            return (dealer, table)
+            return (dealer, table, keys)
         case .refusal(_, let code, let reason):
             throw CollectivesError(code: code, message: "rank 0 refused the join: \(reason)", operation: "bootstrap", peer: 0)
         default:

@@ -41,6 +41,8 @@ public final class SocketCommunicator: Communicator {
     public var directThresholdBytes: Int = 64 * 1024
 
     let context: ZMQContext
+    /// Rank 0 with CURVE: the ZAP handler admitting the group's ranks, for as long as the sockets live.
+    var authenticator: ZAPAuthenticator?
     /// Same-host mailboxes for direct all-reduces (``SharedMemoryMailboxes``), when every rank mapped them.
     var mailboxes: SharedMemoryMailboxes?
     /// Number of all-reduces that went through the mailboxes.
@@ -87,6 +89,8 @@ public final class SocketCommunicator: Communicator {
             sendAbort(reason: "rank \(rank) closed its communicator")
         }
         mailboxes = nil
+        authenticator?.stop()
+        authenticator = nil
         for index in peers.indices {
             peers[index]?.setLingerOnClose(Self.closeLinger)
             peers[index]?.close()

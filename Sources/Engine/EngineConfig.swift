@@ -198,3 +198,15 @@ public struct EngineConfig: Sendable {
         )
     }
 }
+
+extension EngineConfig {
+    /// The first problem with the engine flags of a command (`--kv-memory`, `--kv-fraction`,
+    /// `--max-running-requests`, `--max-batched-tokens`), named as the flag is spelled, or nil.
+    public static func flagsProblem(kvMemory: String?, kvFraction: Double, maxRunningRequests: Int, maxBatchedTokens: Int) -> String? {
+        if let problem = kvMemory.flatMap(KVMemoryBudget.problem) { return problem }
+        guard kvFraction.isFinite, kvFraction > 0, kvFraction <= 0.9 else { return "--kv-fraction must be in (0, 0.9], got \(kvFraction)" }
+        guard maxRunningRequests >= 1 else { return "--max-running-requests must be ≥ 1" }
+        guard maxBatchedTokens >= 1 else { return "--max-batched-tokens must be ≥ 1" }
+        return nil
+    }
+}

@@ -30,13 +30,15 @@ public struct TensorParallelConfiguration: Sendable {
     /// Tokens per KV page, when known at start (the leader's `--page-size`; followers take the
     /// page size of the leader's steps). Checked against the device before the shard loads.
     public var pageSize: Int?
+    /// CURVE keys of the group's sockets (``GroupCurve``); `nil` for plain traffic.
+    public var curve: GroupCurve?
     /// Version written in this rank's hello. Only tests change it, to exercise the refusal.
     public var helloVersion: UInt16 = WireFrameHeader.currentVersion
 
     public init(
         rank: Int, size: Int, rendezvous: String, dataEndpoint: String? = nil, timeout: Duration = .seconds(30),
         bootstrapTimeout: Duration = .seconds(60), isVocabParallel: Bool = true, maxStepTokens: Int = 2048,
-        maxLogitRows: Int = 256, kvCacheDType: DType = .f32, pageSize: Int? = nil
+        maxLogitRows: Int = 256, kvCacheDType: DType = .f32, pageSize: Int? = nil, curve: GroupCurve? = nil
     ) {
         self.rank = rank
         self.size = size
@@ -49,12 +51,36 @@ public struct TensorParallelConfiguration: Sendable {
         self.maxLogitRows = maxLogitRows
         self.kvCacheDType = kvCacheDType
         self.pageSize = pageSize
+        self.curve = curve
     }
 
     /// What this rank needs of its device besides the checkpoint's weights: its KV cache dtype
     /// and, when known, page size.
     public var deviceRequirements: DeviceRequirements {
         DeviceRequirements(kvCacheDType: kvCacheDType, pageSize: pageSize)
+    }
+}
+
+extension TensorParallelConfiguration {
+    /// `radixserve rank`'s configuration: rank `rank` of `size` meeting rank 0 at `leader`, with
+    /// `timeout` seconds per collective (at least 10 for forming the group).
+    public static func follower(
+        rank: Int, size: Int, leader: String, dataEndpoint: String?, timeout: Double, isVocabParallel: Bool,
+        kvCacheDType: DType, curve: GroupCurve?, helloVersion: UInt16?
+    ) -> TensorParallelConfiguration {
+        var configuration = TensorParallelConfiguration(
+            rank: rank, size: size, rendezvous: leader, dataEndpoint: dataEndpoint,
+            timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
+            isVocabParallel: isVocabParallel, kvCacheDType: kvCacheDType, curve: curve)
+        configuration.helloVersion = helloVersion ?? WireFrameHeader.currentVersion
+        return configuration
+    }
+
+    /// The first problem with `rank`'s `--rank`, `--tp` and `--timeout`, or nil.
+    public static func followerProblem(rank: Int, size: Int, timeout: Double) -> String? {
+        guard size >= 2, (1..<size).contains(rank) else { return "--rank must be in 1..<--tp (\(size)), got \(rank)" }
+        guard timeout.isFinite && timeout > 0 else { return "--timeout must be positive" }
+        return nil
     }
 }
 
@@ -81,7 +107,8 @@ public enum TensorParallelBootstrap {
             communicator = try SocketCommunicator.connect(
                 rank: configuration.rank, worldSize: configuration.size, rendezvous: configuration.rendezvous,
                 fingerprint: groupFingerprint, timeout: configuration.timeout,
-                bootstrapTimeout: configuration.bootstrapTimeout, dataEndpoint: configuration.dataEndpoint)
+                bootstrapTimeout: configuration.bootstrapTimeout, dataEndpoint: configuration.dataEndpoint,
+                curve: configuration.curve)
         } catch let error as CollectivesError {
             throw TensorParallelError(.mismatch, "rank \(configuration.rank) could not join the group at \(configuration.rendezvous): \(error.message)")
         }

@@ -1,6 +1,7 @@
 // RadixServe: how a tensor-parallel leader forms its group.
 
 import Backends
+import Collectives
 import Foundation
 import Logging
 import ProcessLogging
@@ -22,10 +23,14 @@ public struct TensorParallelLaunch: Sendable {
     /// What the engine needs of every rank's device: its KV cache dtype (passed to spawned ranks
     /// as `--kv-dtype`) and page size (checked by rank 0 before it loads its shard).
     public var requirements: DeviceRequirements
+    /// Rank 0's CURVE key pair and the hand-started ranks it admits (``GroupCurve``); `nil` for
+    /// plain traffic. Applies to ranks started by hand (``endpoint``); spawned ranks meet rank 0
+    /// over `ipc://` in a fresh directory of this host.
+    public var curve: GroupCurve?
 
     public init(
         size: Int, endpoint: String?, dataEndpoint: String?, timeout: Duration, isVocabParallel: Bool,
-        requirements: DeviceRequirements = DeviceRequirements(kvCacheDType: .f32)
+        requirements: DeviceRequirements = DeviceRequirements(kvCacheDType: .f32), curve: GroupCurve? = nil
     ) {
         self.size = size
         self.endpoint = endpoint
@@ -33,6 +38,7 @@ public struct TensorParallelLaunch: Sendable {
         self.timeout = timeout
         self.isVocabParallel = isVocabParallel
         self.requirements = requirements
+        self.curve = curve
     }
 
     /// The KV cache dtype of every rank.
@@ -43,7 +49,7 @@ public struct TensorParallelLaunch: Sendable {
         TensorParallelConfiguration(
             rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: dataEndpoint, timeout: timeout,
             bootstrapTimeout: max(timeout, .seconds(10)), isVocabParallel: isVocabParallel, maxStepTokens: maxStepTokens,
-            kvCacheDType: kvCacheDType, pageSize: requirements.pageSize)
+            kvCacheDType: kvCacheDType, pageSize: requirements.pageSize, curve: rank == 0 ? curve : nil)
     }
 
     /// Starts ranks 1..<N as `radixserve rank` children running the checkpoint at `model` on the

@@ -72,3 +72,38 @@ package struct LocalCluster: Sendable {
         try await launcher.serve(host: host, port: port, access: access, first: [stopWorkers]) { onListening(launcher, $0) }
     }
 }
+
+extension LocalCluster {
+    /// The first problem with `up`'s own counts, named as the flag is spelled, or nil.
+    package static func flagsProblem(workers: Int, tp: Int, threads: Int, startTimeout: Double) -> String? {
+        guard (1...64).contains(workers) else { return "--workers must be in 1...64, got \(workers)" }
+        guard (1...16).contains(tp) else { return "--tp must be in 1...16, got \(tp)" }
+        guard threads >= 0 else { return "--threads must be ≥ 0, got \(threads)" }
+        guard startTimeout > 0 else { return "--start-timeout must be > 0" }
+        return nil
+    }
+
+    /// The flags `up` passes to every worker: the router's model, page size and hash seed, the log
+    /// level, and the worker options given to `up` (`nil`: the worker's default).
+    package static func workerArguments(
+        model: String, pageSize: Int, hashSeed: UInt64, logLevel: String, backend: String?, kvMemory: String?,
+        kvCacheDType: String?, schedulePolicy: String?
+    ) -> [String] {
+        var arguments = ["--model", model, "--page-size", "\(pageSize)", "--hash-seed", "\(hashSeed)", "--log-level", logLevel]
+        for (flag, value) in [("--backend", backend), ("--kv-memory", kvMemory), ("--kv-dtype", kvCacheDType), ("--schedule-policy", schedulePolicy)] {
+            if let value { arguments += [flag, value] }
+        }
+        return arguments
+    }
+
+    /// What `up` prints once its workers serve: where, and two ways to try it.
+    package static func readyMessage(workers: Int, model: String, host: String, port: Int, dispatch: String) -> String {
+        """
+        radixserve up: \(workers) worker(s) serving \(model) on http://\(host):\(port) (\(dispatch)) — Ctrl-C stops everything
+          try: radixserve chat --url http://\(host):\(port) --message "Tell me a story."
+               curl http://\(host):\(port)/v1/chat/completions -H 'Content-Type: application/json' \\
+                 -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello!"}]}'
+
+        """
+    }
+}

@@ -22,10 +22,12 @@ package struct RouterLauncher: Sendable {
     package let dispatchSummary: String
 
     /// Reads the checkpoint's tokenizer, chat template and config (no weights), and binds the
-    /// worker endpoint. `seed` seeds the dispatcher's random choices (`nil`: a random seed).
+    /// worker endpoint. `seed` seeds the dispatcher's random choices (`nil`: a random seed). With
+    /// `curve` the worker socket is a CURVE server that admits only the listed worker keys.
     package init(
         modelDirectory: URL, workerEndpoint: String, pageSize: Int, hashSeed: UInt64, policy: DispatchPolicy,
-        recomputeWeight: Double, heartbeat: Duration, missedHeartbeats: Int, maxAttempts: Int, seed: UInt64?
+        recomputeWeight: Double, heartbeat: Duration, missedHeartbeats: Int, maxAttempts: Int, seed: UInt64?,
+        curve: RouterCurve? = nil
     ) throws {
         let config = try ModelConfig.load(directory: modelDirectory)
         let tokenizer = try AutoTokenizer.load(directory: modelDirectory)
@@ -40,7 +42,8 @@ package struct RouterLauncher: Sendable {
         var serviceConfig = RouterServiceConfig(
             workerEndpoint: workerEndpoint, modelID: modelID, modelFingerprint: fingerprint, pageSize: pageSize,
             hashSeed: hashSeed, maxModelLength: config.maxPositionEmbeddings, policy: policy, heartbeatInterval: heartbeat,
-            missedHeartbeatLimit: missedHeartbeats, maxAttempts: maxAttempts, seed: seed ?? .random(in: 0...(.max)))
+            missedHeartbeatLimit: missedHeartbeats, maxAttempts: maxAttempts, curveSecretKey: curve?.keyPair.secretKey,
+            authorizedWorkerKeys: curve?.authorizedKeys, seed: seed ?? .random(in: 0...(.max)))
         serviceConfig.costModel.recomputeWeight = recomputeWeight
         let weight = recomputeWeight == recomputeWeight.rounded() ? "\(Int(recomputeWeight))" : "\(recomputeWeight)"
         dispatchSummary = policy == .cacheAware ? "cache-aware dispatch, recompute weight \(weight)" : "\(policy.rawValue) dispatch"

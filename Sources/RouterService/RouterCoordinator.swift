@@ -35,7 +35,8 @@ package final class RouterCoordinator: Sendable {
         self.config = config
         link = WorkerLink(
             context: context, bindEndpoint: config.workerEndpoint, maxFrameBytes: config.maxFrameBytes,
-            tickInterval: config.heartbeatInterval / 2, curveSecretKey: config.curveSecretKey, logger: config.logger)
+            tickInterval: config.heartbeatInterval / 2, curveSecretKey: config.curveSecretKey,
+            authorizedKeys: config.authorizedWorkerKeys, logger: config.logger)
         var registry = WorkerRegistry(heartbeatInterval: config.heartbeatInterval, missedHeartbeatLimit: config.missedHeartbeatLimit)
         registry.defaultPrefillTokensPerSecond = 2_000
         let state = RouterState(

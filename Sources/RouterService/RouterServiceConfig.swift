@@ -4,11 +4,12 @@ import Foundation
 import Logging
 import RouterCore
 import ServingTypes
+import Transport
 import WireProtocol
 
 /// Static configuration of a ``RouterCoordinator``.
 package struct RouterServiceConfig: Sendable {
-    /// Where the ROUTER socket binds for workers (`tcp://*:5557`, `ipc:///tmp/x`).
+    /// Where the ROUTER socket binds for workers (`tcp://127.0.0.1:5557`, `ipc:///tmp/x`).
     package var workerEndpoint: String
     /// The served model's name (`/v1/models`, the `model` field of responses).
     package var modelID: String
@@ -39,6 +40,9 @@ package struct RouterServiceConfig: Sendable {
     package var maxFrameBytes: Int
     /// CURVE secret key of the router; nil for plain traffic.
     package var curveSecretKey: String?
+    /// With ``curveSecretKey``: the worker public keys admitted (a ZAP handler refuses others at the
+    /// handshake). `nil` admits any client that knows the router's public key.
+    package var authorizedWorkerKeys: CurveAllowlist?
     /// Seed of the dispatcher's random choices.
     package var seed: UInt64
     /// Where diagnostics go (any thread), one line per event; worker and request ids ride as metadata.
@@ -50,6 +54,7 @@ package struct RouterServiceConfig: Sendable {
         maxModelLength: Int, policy: DispatchPolicy = .cacheAware, heartbeatInterval: Duration = .milliseconds(250),
         missedHeartbeatLimit: Int = 4, maxAttempts: Int = 3, maxInFlightRequests: Int = 4096,
         maxFrameBytes: Int = WireFrameHeader.defaultMaxFrameBytes, curveSecretKey: String? = nil,
+        authorizedWorkerKeys: CurveAllowlist? = nil,
         seed: UInt64 = .random(in: 0...(.max)),
         logger: Logger = Logger(label: "radixserve.router")
     ) {
@@ -66,6 +71,7 @@ package struct RouterServiceConfig: Sendable {
         self.maxInFlightRequests = maxInFlightRequests
         self.maxFrameBytes = maxFrameBytes
         self.curveSecretKey = curveSecretKey
+        self.authorizedWorkerKeys = authorizedWorkerKeys
         self.seed = seed
         self.logger = logger
     }

@@ -32,7 +32,7 @@ protocol WorkerLinkDelegate: AnyObject, Sendable {
 /// Thread-safe: the socket is confined to the thread; the command queue is behind a lock and
 /// wakes the thread through an `inproc` PAIR (the same pattern as the worker's outbox).
 final class WorkerLink: @unchecked Sendable {
-    // @unchecked: `commands`, `waker`, `isStopping` and `thread` are guarded by `lock`.
+    // @unchecked: `commands`, `waker`, `isStopping`, `thread` and `authenticator` are guarded by `lock`.
     private let lock = NSLock()
     private var commands: [WorkerLinkCommand] = []
     private var waker: ZMQSocket?
@@ -43,6 +43,9 @@ final class WorkerLink: @unchecked Sendable {
     private let maxFrameBytes: Int
     private let tickInterval: Duration
     private let curveSecretKey: String?
+    private let authorizedKeys: CurveAllowlist?
+    /// Admits the workers in `authorizedKeys` at the CURVE handshake; runs from `start` to `stop`.
+    private var authenticator: ZAPAuthenticator?
     private let logger: Logger
     private weak var delegate: (any WorkerLinkDelegate)?
     /// The endpoint actually bound (with the port resolved), set before `start` returns.
@@ -50,19 +53,28 @@ final class WorkerLink: @unchecked Sendable {
 
     init(
         context: ZMQContext, bindEndpoint: String, maxFrameBytes: Int, tickInterval: Duration, curveSecretKey: String?,
-        logger: Logger
+        authorizedKeys: CurveAllowlist? = nil, logger: Logger
     ) {
         self.context = context
         self.bindEndpoint = bindEndpoint
         self.maxFrameBytes = maxFrameBytes
         self.tickInterval = tickInterval
         self.curveSecretKey = curveSecretKey
+        self.authorizedKeys = authorizedKeys
         self.logger = logger
     }
 
     /// Binds and starts the thread. Throws when the endpoint cannot be bound.
     func start(delegate: any WorkerLinkDelegate) throws {
         self.delegate = delegate
+        if curveSecretKey != nil, let authorizedKeys {
+            let logger = logger
+            let handler = try ZAPAuthenticator(context: context, allowlist: authorizedKeys) { refusal in
+                logger.warning(
+                    "refused a worker connection from \(refusal.address): \(refusal.reason) (key \(refusal.publicKey ?? "none"))")
+            }
+            lock.withLock { authenticator = handler }
+        }
         let ready = StartSignal()
         let box = Unmanaged.passRetained(LinkThreadBox(link: self, ready: ready)).toOpaque()
         var handle = pthread_t()
@@ -79,6 +91,7 @@ final class WorkerLink: @unchecked Sendable {
         if let failure = ready.wait() {
             pthread_join(handle, nil)
             lock.withLock { thread = nil }
+            stop()
             throw RouterServiceError(failure)
         }
     }
@@ -99,8 +112,11 @@ final class WorkerLink: @unchecked Sendable {
         if let waker { _ = try? waker.send([1], timeout: .zero) }
         let handle = thread
         thread = nil
+        let handler = authenticator
+        authenticator = nil
         lock.unlock()
         if let handle { pthread_join(handle, nil) }
+        handler?.stop()
     }
 
     private var shouldStop: Bool { lock.withLock { isStopping } }

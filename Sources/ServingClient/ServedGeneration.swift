@@ -110,3 +110,20 @@ public struct ServedGenerationRecord: Sendable, Hashable, Encodable {
         model = completion.model
     }
 }
+
+extension ServedGeneration {
+    /// `generate --url`: the first flag given that only means something for a model loaded here,
+    /// as the message to print, or nil.
+    public static func localOnlyProblem(
+        promptsFile: Bool, tensorParallel: Bool, model: Bool, engineFlags: Bool, stopTokenIDs: Bool
+    ) -> String? {
+        let localOnly: [(isGiven: Bool, flags: String)] = [
+            (promptsFile, "--prompts-file"),
+            (tensorParallel, "--tp, --tp-endpoint and --tp-stats"),
+            (model, "--model (name the served model with --model-name)"),
+            (engineFlags, "--kv-memory and --no-prefix-cache"),
+            (stopTokenIDs, "--stop-token-id (use --stop TEXT)"),
+        ]
+        return localOnly.first(where: \.isGiven).map { "\($0.flags) cannot be combined with --url (local model only)" }
+    }
+}

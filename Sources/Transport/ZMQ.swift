@@ -19,15 +19,5 @@ public enum ZMQ {
     public static func has(_ capability: String) -> Bool { zmq_has(capability) != 0 }
 
     /// Generates a fresh CURVE key pair. Throws when libzmq has no CURVE support.
-    public static func curveKeyPair() throws -> CurveKeyPair {
-        var publicKey = [CChar](repeating: 0, count: 41)
-        var secretKey = [CChar](repeating: 0, count: 41)
-        guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else {
-            throw TransportError.fromErrno(zmq_errno(), "zmq_curve_keypair")
-        }
-        return CurveKeyPair(
-            publicKey: String(decoding: publicKey.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self),
-            secretKey: String(decoding: secretKey.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        )
-    }
+    public static func curveKeyPair() throws -> CurveKeyPair { try CurveKeyPair.generate() }
 }

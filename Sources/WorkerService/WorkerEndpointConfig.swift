@@ -2,6 +2,7 @@
 
 import Foundation
 import Logging
+import Models
 import Transport
 import WireProtocol
 
@@ -105,5 +106,22 @@ extension RouterConnection {
         guard let colon = address.lastIndex(of: ":"), colon != address.startIndex else { return false }
         let port = address[address.index(after: colon)...]
         return (allowsWildcardPort && port == "*") || Int(port).map({ (1...65535).contains($0) }) == true
+    }
+}
+
+extension WorkerEndpointConfig {
+    /// `radixserve worker`'s configuration: it dials `router`, or else listens on `listen`; a random
+    /// id unless `workerID`; the model id is the checkpoint directory's name, its fingerprint
+    /// computed here (`ModelFingerprint.compute`).
+    public init(
+        router: String?, listen: String?, workerID: UInt32?, modelDirectory: URL, tensorParallelSize: Int,
+        registrationTimeoutSeconds: Double, curve: (serverPublicKey: String, keyPair: CurveKeyPair)?
+    ) throws {
+        let modelFingerprint = try ModelFingerprint.compute(directory: modelDirectory, checkpoint: Checkpoint(directory: modelDirectory))
+        self.init(
+            routerEndpoint: router ?? listen ?? "", connection: router == nil ? .bind : .connect,
+            workerID: workerID ?? .random(in: 1...(.max)), modelID: modelDirectory.standardized.lastPathComponent,
+            modelFingerprint: modelFingerprint, tensorParallelSize: tensorParallelSize,
+            registrationTimeout: .milliseconds(Int64(registrationTimeoutSeconds * 1000)), curve: curve)
     }
 }

@@ -2,11 +2,9 @@ import ArgumentParser
 import BackendCatalog
 import Backends
 import Benchmarks
-import Foundation
 import Models
 import Scheduling
 import ServingClient
-import ServingTypes
 
 /// `radixserve bench`: prefill and batch-1 decode throughput of a model in this process
 /// (`--workload single`), or engine-loop throughput (`offline`, `shared-prefix`); with `--url`, a
@@ -64,12 +62,9 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard promptTokens >= 1, decodeTokens >= 1, runs >= 1, requests >= 1, outputTokens >= 1, groups >= 1,
-            perGroup >= 1, sharedTokens >= 1, questionTokens >= 1, (topK ?? 1) >= 1
-        else { throw ValidationError("token and request counts must be ≥ 1") }
-        guard !concurrencyLevels.isEmpty, concurrencyLevels.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--concurrency must be a comma-separated list of positive integers")
-        }
+        if let problem = BenchWorkloadName.countsProblem(
+            [promptTokens, decodeTokens, runs, requests, outputTokens, groups, perGroup, sharedTokens, questionTokens, topK ?? 1],
+            concurrency: concurrencyLevels) { throw ValidationError(problem) }
         let problem = server.url == nil
             ? BenchWorkloadName.localFlagsProblem(workload, rows: rows)
             : BenchWorkloadName.servedFlagsProblem(
@@ -118,15 +113,13 @@ struct BenchCommand: ParsableCommand {
     /// Runs the offline or shared-prefix workload once per concurrency level.
     func runEngineWorkload() throws {
         let vocabulary = try ModelConfig.load(directory: modelOptions.directory).vocabularySize
-        let workload: EngineBench.Workload = self.workload == "offline"
-            ? .offline(requests: requests, promptTokens: promptTokens)
-            : .sharedPrefix(groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens)
-        let modelOptions = modelOptions
-        let maxStepTokens = engineOptions.maxBatchedTokens
+        let workload = EngineBench.Workload(
+            name: self.workload, requests: requests, promptTokens: promptTokens, groups: groups, perGroup: perGroup,
+            sharedTokens: sharedTokens, questionTokens: questionTokens)
+        let (modelOptions, maxStepTokens) = (modelOptions, engineOptions.maxBatchedTokens)
         let requirements = engineOptions.deviceRequirements(pageSize: modelOptions.pageSize)
         var bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
-            try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements)
-        }
+            try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements) }
         bench.sampledTopK = topK
         try bench.measure(workload, vocabulary: vocabulary, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels) {
             StandardOutput.write(json ? try $0.jsonLine() : $0.summary)
@@ -141,9 +134,7 @@ struct BenchCommand: ParsableCommand {
         let configuration = ServingBenchmark.Configuration(
             workload: workload, model: served.modelName, outputTokens: outputTokens, concurrency: concurrencyLevels[0],
             warmUpRequests: served.warmupRequests, vocabulary: served.vocabulary!, flushesCache: served.flushCache)
-        let benchmark = try ServingBenchmark(router: try server.client(), configuration: configuration)
-        var random = SeededRandom(seed: served.seed)
-        let report = try benchmark.run(using: &random)
+        let report = try ServingBenchmark.run(router: try server.client(), configuration: configuration, seed: served.seed)
         StandardOutput.write(json ? try report.jsonLine() : report.summary)
         if report.completed == 0 { throw ExitCode.failure }
     }

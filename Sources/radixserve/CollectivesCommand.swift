@@ -43,6 +43,9 @@ struct CollectivesBenchCommand: ParsableCommand {
     @Option(help: "Bytes moved per size (bounds the iteration count).") var bytesPerSize: Int = 256 << 20
     @Flag(inversion: .prefixedNo, help: "Small ipc all-reduces through same-host shared memory (else all over ZeroMQ).")
     var sharedMemory = true
+    @Flag(help: "CURVE on every socket of the group (throw-away keys); see docs/BENCHMARKS.md for its cost.")
+    var curve = false
+    @Option(help: .hidden) var curveKeyDirectory: String?
     @Option(help: .hidden) var rank: Int = 0
     @Option(help: .hidden) var rendezvous: String?
     @Option(help: .hidden) var parentPid: Int32?
@@ -55,7 +58,7 @@ struct CollectivesBenchCommand: ParsableCommand {
     func run() throws {
         let table = try AllReduceProcessBenchmark(
             worldSize: tp, medium: transport, sizes: sizes, bytesPerSize: bytesPerSize, sharedMemory: sharedMemory,
-            rank: rank, rendezvous: rendezvous, parentPID: parentPid
+            rank: rank, rendezvous: rendezvous, parentPID: parentPid, curve: curve, curveKeyDirectory: curveKeyDirectory
         ).run()
         if let table { StandardOutput.write(table) }
     }

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Engine
-import Foundation
 import RouterService
-import ServingClient
 import ServingTypes
+import ServingClient
 import Tokenizers
 
 /// `radixserve generate`: run prompts through a model in this process and stream the text
@@ -79,16 +78,10 @@ struct GenerateCommand: ParsableCommand {
 extension GenerateCommand {
     /// Rejects flags that only mean something for a model loaded here.
     func validateServed() throws {
-        let localOnly: [(isGiven: Bool, flags: String)] = [
-            (promptsFile != nil, "--prompts-file"),
-            (tensorParallel.isEnabled, "--tp, --tp-endpoint and --tp-stats"),
-            (modelOptions.isModelGiven, "--model (name the served model with --model-name)"),
-            (engine.kvMemory != nil || engine.noPrefixCache, "--kv-memory and --no-prefix-cache"),
-            (!sampling.stopTokenIDs.isEmpty, "--stop-token-id (use --stop TEXT)"),
-        ]
-        if let conflict = localOnly.first(where: \.isGiven) {
-            throw ValidationError("\(conflict.flags) cannot be combined with --url (local model only)")
-        }
+        if let problem = ServedGeneration.localOnlyProblem(
+            promptsFile: promptsFile != nil, tensorParallel: tensorParallel.isEnabled, model: modelOptions.isModelGiven,
+            engineFlags: engine.kvMemory != nil || engine.noPrefixCache, stopTokenIDs: !sampling.stopTokenIDs.isEmpty
+        ) { throw ValidationError(problem) }
     }
 
     func runServed() throws {

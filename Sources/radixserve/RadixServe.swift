@@ -22,7 +22,7 @@ struct RadixServe: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, RouterCommand.self, WorkerCommand.self, GenerateCommand.self, ChatCommand.self,
             WorkersCommand.self, BenchCommand.self, CertifyCommand.self, RankCommand.self, CollectivesCommand.self,
-            ConformanceCommand.self,
+            ConformanceCommand.self, KeygenCommand.self,
         ]
     )
 }

@@ -1,11 +1,11 @@
 import BackendCatalog
+import Collectives
+import Transport
 import ArgumentParser
 import Backends
 import Engine
-import Foundation
 import Logging
 import ProcessLifecycle
-import WireProtocol
 
 /// `radixserve rank`: one follower (rank ≥ 1) of a tensor-parallel group. It joins the leader's
 /// rendezvous, checks protocol, model and group size, then runs the leader's steps until it
@@ -32,6 +32,9 @@ struct RankCommand: AsyncParsableCommand {
     var replicatedLMHead = false
     @Option(name: .customLong("kv-dtype"), help: "This rank's KV cache element type (should match the leader's --kv-dtype).")
     var kvCacheDType: DType = .f32
+    @Option(help: "This rank's CURVE secret key file; needs --leader-public-key.") var curveSecretKey: String?
+    @Option(help: "Rank 0's CURVE public key: a .pub file or the 40-character Z85 key.") var leaderPublicKey: String?
+    @Flag(help: "Allow a non-loopback --data-endpoint without CURVE.") var insecureTransport = false
     @Option(help: .hidden)
     var parentPid: Int32?
     @Option(help: .hidden)
@@ -39,18 +42,23 @@ struct RankCommand: AsyncParsableCommand {
 
     func validate() throws {
         try modelOptions.validateModelExists()
-        guard tp >= 2, (1..<tp).contains(rank) else { throw ValidationError("--rank must be in 1..<--tp (\(tp)), got \(rank)") }
-        guard timeout.isFinite && timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let problem = TensorParallelConfiguration.followerProblem(rank: rank, size: tp, timeout: timeout) { throw ValidationError(problem) }
+        do { _ = try transport() } catch { throw ValidationError(error.message) }
+    }
+
+    func transport() throws(CurveKeyError) -> (curve: GroupCurve?, warnings: [String]) {
+        try TensorParallelTransport.follower(
+            dataEndpoint: dataEndpoint, curveSecretKey: curveSecretKey, leaderPublicKey: leaderPublicKey, insecure: insecureTransport)
     }
 
     func run() async throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, rank: rank) }
+        let (curve, warnings) = try transport()
+        for warning in warnings { StandardOutput.writeError(warning + "\n") }
         let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
-        var configuration = TensorParallelConfiguration(
-            rank: rank, size: tp, rendezvous: leader, dataEndpoint: dataEndpoint,
-            timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
-            isVocabParallel: !replicatedLMHead, kvCacheDType: kvCacheDType)
-        configuration.helloVersion = wireVersion ?? WireFrameHeader.currentVersion
+        let configuration = TensorParallelConfiguration.follower(
+            rank: rank, size: tp, leader: leader, dataEndpoint: dataEndpoint, timeout: timeout, isVocabParallel: !replicatedLMHead,
+            kvCacheDType: kvCacheDType, curve: curve, helloVersion: wireVersion)
         let logger = Logger(label: "radixserve.rank")
         try await ProcessServices.run(
             [TensorParallelRankService(configuration, directory: modelOptions.directory, backend: backend)],

@@ -14,21 +14,27 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var routing: RouterOptions
-    @Option(help: "Where workers connect (ZeroMQ endpoint). Default: tcp://*:<worker-port>.")
+    @Option(help: "Where workers connect (ZeroMQ endpoint). Default: tcp://127.0.0.1:<worker-port>.")
     var workerEndpoint: String?
     @Option(help: "TCP port for workers (used when --worker-endpoint is not given).")
     var workerPort: Int = 5557
+    @Option(help: "CURVE secret key file of the router (`radixserve keygen`); needs --authorized-keys.") var curveSecretKey: String?
+    @Option(help: "Worker public keys admitted: a file of 'KEY [NAME]' lines or a directory of .pub files.") var authorizedKeys: String?
+    @Flag(help: "Allow a non-loopback --worker-endpoint without CURVE (traffic in the clear).") var insecureTransport = false
 
-    func validate() throws {
-        guard (0...65535).contains(workerPort) else { throw ValidationError("--worker-port must be in 0...65535, got \(workerPort)") }
-        if let workerEndpoint, !(workerEndpoint.hasPrefix("tcp://") || workerEndpoint.hasPrefix("ipc://")) {
-            throw ValidationError("--worker-endpoint '\(workerEndpoint)' must start with tcp:// or ipc://")
-        }
+    func validate() throws { do { _ = try transport() } catch { throw ValidationError(error.message) } }
+
+    func transport() throws(RouterLaunchError) -> (endpoint: String, curve: RouterCurve?, warning: String?) {
+        try RouterFlags.workerTransport(
+            endpoint: workerEndpoint, port: workerPort, curveSecretKey: curveSecretKey, authorizedKeys: authorizedKeys,
+            insecure: insecureTransport)
     }
 
     func run() async throws {
-        let launcher = try routing.launcher(workerEndpoint: workerEndpoint ?? "tcp://*:\(workerPort)")
-        let workers = launcher.coordinator.boundWorkerEndpoint
+        let (endpoint, curve, warning) = try transport()
+        if let warning { StandardOutput.writeError(warning + "\n") }
+        let launcher = try routing.launcher(workerEndpoint: endpoint, curve: curve)
+        let workers = launcher.coordinator.boundWorkerEndpoint + (curve.map { " (CURVE, router public key \($0.publicKey))" } ?? "")
         let host = routing.host
         try await launcher.serve(host: host, port: routing.httpPort, access: try routing.access()) { port in
             StandardOutput.write(
@@ -93,10 +99,11 @@ struct RouterOptions: ParsableArguments {
     }
 
     /// A router for `workerEndpoint`; `defaultRecomputeWeight` applies unless `--recompute-weight` was given.
-    func launcher(workerEndpoint: String, defaultRecomputeWeight: Double = 0) throws -> RouterLauncher {
+    func launcher(workerEndpoint: String, defaultRecomputeWeight: Double = 0, curve: RouterCurve? = nil) throws -> RouterLauncher {
         try RouterLauncher(
             modelDirectory: URL(fileURLWithPath: model), workerEndpoint: workerEndpoint, pageSize: pageSize, hashSeed: hashSeed,
             policy: DispatchPolicy(rawValue: policy)!, recomputeWeight: recomputeWeight ?? defaultRecomputeWeight,
-            heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts, seed: routerSeed)
+            heartbeat: .milliseconds(heartbeatMs), missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts, seed: routerSeed,
+            curve: curve)
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import BackendCatalog
 import Backends
-import Foundation
 import Logging
 import RouterHTTP
 import Scheduling
@@ -34,22 +33,16 @@ struct UpCommand: AsyncParsableCommand {
     var startTimeout: Double = 120
 
     func validate() throws {
-        guard (1...64).contains(workers) else { throw ValidationError("--workers must be in 1...64, got \(workers)") }
-        guard (1...16).contains(tp) else { throw ValidationError("--tp must be in 1...16, got \(tp)") }
-        guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
-        guard startTimeout > 0 else { throw ValidationError("--start-timeout must be > 0") }
+        if let problem = LocalCluster.flagsProblem(workers: workers, tp: tp, threads: threads, startTimeout: startTimeout) {
+            throw ValidationError(problem)
+        }
         do { _ = try backend.map { try BackendCatalog.device(named: $0) } } catch { throw ValidationError("--backend: \(error)") }
     }
 
     func run() async throws {
-        var arguments = [
-            "--model", routing.model, "--page-size", "\(routing.pageSize)", "--hash-seed", "\(routing.hashSeed)",
-            "--log-level", logging.logLevel.rawValue,
-        ]
-        if let backend { arguments += ["--backend", backend] }
-        if let kvMemory { arguments += ["--kv-memory", kvMemory] }
-        if let kvCacheDType { arguments += ["--kv-dtype", kvCacheDType.description] }
-        if let schedulePolicy { arguments += ["--schedule-policy", schedulePolicy.name] }
+        let arguments = LocalCluster.workerArguments(
+            model: routing.model, pageSize: routing.pageSize, hashSeed: routing.hashSeed, logLevel: logging.logLevel.rawValue,
+            backend: backend, kvMemory: kvMemory, kvCacheDType: kvCacheDType?.description, schedulePolicy: schedulePolicy?.name)
         let cluster = LocalCluster(
             workerCount: workers, tensorParallelSize: tp, threadsPerWorker: threads, workerArguments: arguments,
             startTimeout: .milliseconds(Int(startTimeout * 1000)))
@@ -61,14 +54,8 @@ struct UpCommand: AsyncParsableCommand {
                 makeLauncher: { try routing.launcher(workerEndpoint: $0, defaultRecomputeWeight: 2) },
                 say: StandardOutput.write
             ) { launcher, port in
-                let model = launcher.model.id
-                StandardOutput.write("""
-                    radixserve up: \(count) worker(s) serving \(model) on http://\(host):\(port) (\(launcher.dispatchSummary)) — Ctrl-C stops everything
-                      try: radixserve chat --url http://\(host):\(port) --message "Tell me a story."
-                           curl http://\(host):\(port)/v1/chat/completions -H 'Content-Type: application/json' \\
-                             -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello!"}]}'
-
-                    """)
+                StandardOutput.write(LocalCluster.readyMessage(
+                    workers: count, model: launcher.model.id, host: host, port: port, dispatch: launcher.dispatchSummary))
             }
         } catch let error as RouterLaunchError {
             throw ValidationError(error.message)

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Engine
-import Foundation
-import Models
 import ProcessLifecycle
+import Transport
 import WorkerService
 
 /// `radixserve worker`: one model replica serving a router. It loads the model (as rank 0 of a
@@ -40,37 +39,38 @@ struct WorkerCommand: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: "Address for --metrics-port.")
     var metricsHost: String = "127.0.0.1"
+    @Option(help: "CURVE secret key file of this worker (`radixserve keygen`); needs --router-public-key.") var curveSecretKey: String?
+    @Option(help: "The router's CURVE public key: a .pub file or the 40-character Z85 key.") var routerPublicKey: String?
 
     func validate() throws {
         if let problem = WorkerFlags.problem(
             router: router, listen: listen, workerID: workerID, registrationTimeout: registrationTimeout,
             drainTimeout: drainTimeout, metricsPort: metricsPort) { throw ValidationError(problem) }
         guard !tensorParallel.tpStats else { throw ValidationError("--tp-stats applies to generate only") }
+        do { _ = try routerTransport() } catch { throw ValidationError(error.message) }
+    }
+
+    func routerTransport() throws(FlagProblem) -> (curve: (serverPublicKey: String, keyPair: CurveKeyPair)?, warning: String?) {
+        try WorkerFlags.routerTransport(
+            listen: listen, curveSecretKey: curveSecretKey, routerPublicKey: routerPublicKey, insecure: tensorParallel.insecureTransport)
     }
 
     func run() async throws {
         if let parentPid { ParentWatchdog.start(parent: parentPid, name: "worker \(workerID.map(String.init) ?? "")") }
         let config = try WorkerProcess.engineConfig(
             engine.engineConfig(pageSize: modelOptions.pageSize), hashSeed: hashSeed, directory: modelOptions.directory)
-        let fingerprint = try ModelFingerprint.compute(
-            directory: modelOptions.directory, checkpoint: Checkpoint(directory: modelOptions.directory))
+        let (curve, warning) = try routerTransport()
+        if let warning { StandardOutput.writeError(warning + "\n") }
         let ranks = tensorParallel.size > 1 || tensorParallel.tpEndpoint != nil
             ? try tensorParallel.startRanks(modelOptions: modelOptions, engine: engine, handlesSignals: false) : nil
         defer { ranks?.finish() }
         let maxStepTokens = max(engine.maxBatchedTokens, 16)
         let model = try tensorParallel.loadModel(ranks, modelOptions: modelOptions, engine: engine, maxStepTokens: maxStepTokens)
         let service = WorkerProcess(
-            engineConfig: config, endpointConfig: endpointConfig(fingerprint: fingerprint),
+            engineConfig: config, endpointConfig: try WorkerEndpointConfig(
+                router: router, listen: listen, workerID: workerID, modelDirectory: modelOptions.directory,
+                tensorParallelSize: tensorParallel.size, registrationTimeoutSeconds: registrationTimeout, curve: curve),
             drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), metricsAddress: metricsPort.map { (metricsHost, $0) })
         try await service.run(model: model)
-    }
-
-    /// The endpoint configuration; the model id announced is the model directory's name.
-    func endpointConfig(fingerprint: String) -> WorkerEndpointConfig {
-        WorkerEndpointConfig(
-            routerEndpoint: router ?? listen!, connection: router == nil ? .bind : .connect,
-            workerID: workerID ?? .random(in: 1...(.max)), modelID: modelOptions.directory.standardized.lastPathComponent,
-            modelFingerprint: fingerprint, tensorParallelSize: tensorParallel.size,
-            registrationTimeout: .milliseconds(Int64(registrationTimeout * 1000)))
     }
 }

@@ -23,12 +23,9 @@ struct EngineOptions: ParsableArguments {
     var hostSampling = false
 
     func validate() throws {
-        if let problem = kvMemory.flatMap(KVMemoryBudget.problem) { throw ValidationError(problem) }
-        guard kvFraction.isFinite, kvFraction > 0, kvFraction <= 0.9 else {
-            throw ValidationError("--kv-fraction must be in (0, 0.9], got \(kvFraction)")
-        }
-        guard maxRunningRequests >= 1 else { throw ValidationError("--max-running-requests must be ≥ 1") }
-        guard maxBatchedTokens >= 1 else { throw ValidationError("--max-batched-tokens must be ≥ 1") }
+        if let problem = EngineConfig.flagsProblem(
+            kvMemory: kvMemory, kvFraction: kvFraction, maxRunningRequests: maxRunningRequests, maxBatchedTokens: maxBatchedTokens
+        ) { throw ValidationError(problem) }
     }
 
     /// The engine configuration for pages of `pageSize` tokens.

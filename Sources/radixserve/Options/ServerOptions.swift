@@ -1,4 +1,3 @@
-import Foundation
 import ArgumentParser
 import ServingClient
 
@@ -14,17 +13,7 @@ struct ServerOptions: ParsableArguments {
     var apiKey: String?
 
     func validate() throws {
-        if let url {
-            do {
-                _ = try ServingURL(url)
-            } catch {
-                throw ValidationError("--url: \(error)")
-            }
-        }
-        guard connectTimeout.isFinite && connectTimeout > 0 else {
-            throw ValidationError("--connect-timeout must be positive, got \(connectTimeout)")
-        }
-        guard timeout.isFinite && timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+        if let problem = RouterClient.flagsProblem(url: url, connectTimeout: connectTimeout, timeout: timeout) { throw ValidationError(problem) }
     }
 
     /// Throws unless `--url` was given; for commands that only talk to a router.
@@ -37,9 +26,6 @@ struct ServerOptions: ParsableArguments {
     /// A client for `--url` (which must be set).
     func client() throws -> RouterClient {
         guard let url else { throw ValidationError("--url is required") }
-        return RouterClient(
-            url: try ServingURL(url), connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
-            readTimeout: .milliseconds(Int64(timeout * 1000)),
-            apiKey: apiKey ?? ProcessInfo.processInfo.environment["RADIXSERVE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 })
+        return try RouterClient(url: url, connectTimeout: connectTimeout, timeout: timeout, apiKey: apiKey)
     }
 }
