@@ -38,7 +38,9 @@ let package = Package(
         // The decoders of untrusted bytes, for the fuzz targets of Fuzz/Package.swift (docs/FUZZING.md).
         .library(
             name: "RadixServeDecoders",
-            targets: ["Backends", "ChatTemplates", "Collectives", "Models", "OrderedJSON", "ServingTypes", "Tokenizers", "WireProtocol"]),
+            targets: [
+                "Backends", "ChatTemplates", "Collectives", "Models", "OrderedJSON", "ServingTypes", "Tokenizers", "WireProtocol",
+            ]),
     ] + openCLProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
