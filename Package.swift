@@ -35,6 +35,12 @@ let package = Package(
         // The reference accelerator plugin (C, its own device memory and queue): the template of an
         // out-of-tree backend, loaded with `--backend plugin:.build/<config>/libRadixServeReferencePlugin.so`.
         .library(name: "RadixServeReferencePlugin", type: .dynamic, targets: ["ReferencePlugin"]),
+        // The decoders of untrusted bytes, for the fuzz targets of Fuzz/Package.swift (docs/FUZZING.md).
+        .library(
+            name: "RadixServeDecoders",
+            targets: [
+                "Backends", "ChatTemplates", "Collectives", "Models", "OrderedJSON", "ServingTypes", "Tokenizers", "WireProtocol",
+            ]),
     ] + openCLProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs build dependencies, then runs every test (unit, parity, multi-process) and certifies
-# the CPU backend and the in-tree plugins (quick mode, scripts/certify.sh).
+# Installs build dependencies, then runs every test (unit, parity, multi-process), certifies
+# the CPU backend and the in-tree plugins (quick mode, scripts/certify.sh), and runs every fuzz
+# target for a few seconds on its seed corpus (scripts/fuzz.sh, docs/FUZZING.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -8,3 +9,4 @@ scripts/embed-opencl-kernels.sh --check
 swift build --build-tests
 swift test "$@"
 scripts/certify.sh
+scripts/fuzz.sh all "${RADIXSERVE_FUZZ_SECONDS:-5}"

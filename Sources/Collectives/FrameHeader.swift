@@ -53,3 +53,35 @@ struct FrameHeader: Equatable {
         self.count = count
     }
 }
+
+extension FrameHeader {
+    /// What a frame received where a header was due means for the collective call a rank is in.
+    enum Received: Equatable {
+        /// The header of the expected call.
+        case expected(FrameHeader)
+        /// Not a header (wrong size, magic, version or operation), or no payload frame follows.
+        case malformed(byteCount: Int)
+        /// The peer's goodbye; its reason follows in the payload frame.
+        case abort
+        /// A header of another call (operation, sequence or root): the ranks lost lock-step.
+        case otherCall(FrameHeader)
+        /// The expected call with another count; any 64-bit count a peer sends is reported, never converted.
+        case otherCount(FrameHeader)
+    }
+
+    /// Classifies `bytes`, a frame received from a peer where the header of call `sequence` of
+    /// `operation` at `root` is due. `count == nil` accepts any count. Pure: the socket code
+    /// turns the answer into errors (``SocketCommunicator/receiveHeader(_:root:count:from:deadline:)``).
+    static func classify(
+        _ bytes: UnsafeRawBufferPointer, hasMore: Bool, expecting operation: CollectiveOperation, root: Int,
+        sequence: UInt32, count: UInt64?
+    ) -> Received {
+        guard let header = FrameHeader(decoding: bytes), hasMore else { return .malformed(byteCount: bytes.count) }
+        if header.operation == .abort { return .abort }
+        guard header.sequence == sequence, header.operation == operation, Int(header.root) == root else {
+            return .otherCall(header)
+        }
+        if let count, header.count != count { return .otherCount(header) }
+        return .expected(header)
+    }
+}

@@ -46,31 +46,33 @@ extension SocketCommunicator {
         _ operation: CollectiveOperation, root: Int = 0, count: UInt64?, from peer: Int, deadline: Deadline
     ) throws -> FrameHeader {
         guard let socket = peers[peer] else { throw closedSocket(operation, peer: peer) }
-        let received: (header: FrameHeader?, size: Int, hasMore: Bool)
+        let received: FrameHeader.Received
         do {
             received = try socket.withReceivedFrame(timeout: deadline.remaining) { bytes, hasMore in
-                (FrameHeader(decoding: bytes), bytes.count, hasMore)
+                FrameHeader.classify(
+                    bytes, hasMore: hasMore, expecting: operation, root: root, sequence: sequence, count: count)
             }
         } catch let error as TransportError {
             throw translate(error, operation, peer: peer, seconds: deadline.budgetSeconds)
         }
-        guard let header = received.header, received.hasMore else {
+        switch received {
+        case .expected(let header):
+            return header
+        case .abort:
+            throw peerLeft(operation, peer: peer, on: socket)
+        case .malformed(let byteCount):
             socket.discardRemainingFrames()
-            throw violation(operation, peer: peer, "received a malformed \(received.size)-byte frame instead of a header")
-        }
-        if header.operation == .abort { throw peerLeft(operation, peer: peer, on: socket) }
-        guard header.sequence == sequence, header.operation == operation, Int(header.root) == root else {
+            throw violation(operation, peer: peer, "received a malformed \(byteCount)-byte frame instead of a header")
+        case .otherCall(let header):
             socket.discardRemainingFrames()
             throw violation(
                 operation, peer: peer,
                 "rank \(peer) sent \(header.operation.name) #\(header.sequence) root \(header.root) while rank \(rank) "
                     + "is in \(operation.name) #\(sequence) root \(root); the ranks lost lock-step")
-        }
-        if let count, header.count != count {
+        case .otherCount(let header):
             socket.discardRemainingFrames()
-            throw sizeMismatch(operation, peer: peer, theirs: Int(header.count), ours: Int(count))
+            throw sizeMismatch(operation, peer: peer, theirs: header.count, ours: count ?? 0)
         }
-        return header
     }
 
     /// Receives the payload frame that follows a header straight into `destination`, which
@@ -122,7 +124,10 @@ extension SocketCommunicator {
 
     // MARK: - Error construction
 
-    func sizeMismatch(_ operation: CollectiveOperation, peer: Int, theirs: Int, ours: Int) -> CollectivesError {
+    /// Counts are generic so that a peer's 64-bit count is reported as sent, never converted to `Int` (which traps above `Int.max`).
+    func sizeMismatch(
+        _ operation: CollectiveOperation, peer: Int, theirs: some BinaryInteger, ours: some BinaryInteger
+    ) -> CollectivesError {
         CollectivesError(
             code: .sizeMismatch, message: "rank \(peer) passed count \(theirs), rank \(rank) passed \(ours)",
             operation: operation.name, peer: peer)

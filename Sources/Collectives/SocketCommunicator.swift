@@ -140,7 +140,7 @@ public final class SocketCommunicator: Communicator {
                 let header = try receiveHeader(.broadcastBytes, root: root, count: nil, from: root, deadline: deadline)
                 bytes = try receivePayload(from: root, deadline: deadline) { payload in
                     guard payload.count == header.count else {
-                        throw sizeMismatch(.broadcastBytes, peer: root, theirs: payload.count, ours: Int(header.count))
+                        throw sizeMismatch(.broadcastBytes, peer: root, theirs: payload.count, ours: header.count)
                     }
                     return Array(payload)
                 }

@@ -32,10 +32,12 @@ public struct SafetensorsFile {
         let path = file.path
         func invalid(_ why: String) -> ModelError { ModelError(.invalidCheckpoint, "\(path): \(why)") }
         guard bytes.count >= 8 else { throw invalid("too short for a safetensors header (\(bytes.count) bytes)") }
-        let headerLength = Int(UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)))
-        guard headerLength > 0, headerLength <= maxHeaderBytes, 8 + headerLength <= bytes.count else {
-            throw invalid("header length \(headerLength) does not fit the file of \(bytes.count) bytes")
+        // Compared as read: a length of 2^63 or more does not fit in an Int.
+        let announced = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard announced > 0, announced <= maxHeaderBytes, 8 + Int(announced) <= bytes.count else {
+            throw invalid("header length \(announced) does not fit the file of \(bytes.count) bytes")
         }
+        let headerLength = Int(announced)
         let headerData = Data(bytes[8..<(8 + headerLength)])
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
             throw invalid("header is not a JSON object")
@@ -54,7 +56,12 @@ public struct SafetensorsFile {
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw invalid("tensor '\(name)' has a negative dimension \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
-            let expected = shape.reduce(1, *) * dtype.byteSize
+            var expected = dtype.byteSize
+            for dimension in shape {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: dimension)
+                guard !overflow else { throw invalid("tensor '\(name)' has shape \(shape), too large to address") }
+                expected = product
+            }
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw invalid("tensor '\(name)' data_offsets [\(begin), \(end)] exceed the data section of \(dataLength) bytes")
             }

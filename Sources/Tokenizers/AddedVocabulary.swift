@@ -35,7 +35,7 @@ struct AddedVocabulary: Sendable {
             let component = "added_tokens"
             tokens.append(
                 AddedToken(
-                    id: try reader.int(item, "id", in: component),
+                    id: try reader.tokenID(item, "id", in: component),
                     content: try reader.string(item, "content", in: component),
                     isSpecial: try reader.bool(item, "special", default: false, in: component),
                     isSingleWord: try reader.bool(item, "single_word", default: false, in: component),

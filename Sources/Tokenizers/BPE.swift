@@ -10,8 +10,9 @@ import OrderedJSON
 struct BPEModel: Sendable {
     /// Token string (as scalars) to id.
     let vocabulary: [[Unicode.Scalar]: Int]
-    /// Id to token string; nil where an id has no entry.
-    let tokens: [String?]
+    /// Id to token string. A dictionary, not an array indexed by id: a file may name any id, and
+    /// memory must follow the entries, not the largest id.
+    let tokens: [Int: String]
     /// Packed `(left id << 32 | right id)` to packed `(rank << 32 | merged id)`.
     let merges: [UInt64: UInt64]
     /// Id of each single-scalar token, for the fast path of the initial split.
@@ -40,15 +41,16 @@ struct BPEModel: Sendable {
         }
         var vocabulary: [[Unicode.Scalar]: Int] = [:]
         vocabulary.reserveCapacity(entries.count)
-        var maxID = -1
+        // Ids are Int32 on the wire and packed into 32 bits in `merges`.
         for (token, value) in entries {
-            guard let id = value.intValue, id >= 0 else {
-                throw .invalidValue("model.vocab", "id of '\(token)' is not a non-negative integer", path: reader.path)
+            guard let id = value.intValue, ConfigReader.tokenIDs.contains(id) else {
+                throw .invalidValue(
+                    "model.vocab", "id of '\(token)' is not an integer in \(ConfigReader.tokenIDs)", path: reader.path)
             }
             vocabulary[Array(token.unicodeScalars)] = id
-            maxID = max(maxID, id)
         }
-        var tokens = [String?](repeating: nil, count: maxID + 1)
+        var tokens: [Int: String] = [:]
+        tokens.reserveCapacity(entries.count)
         var scalarIDs: [Unicode.Scalar: Int] = [:]
         for (token, value) in entries {
             let id = value.intValue!
@@ -131,7 +133,7 @@ struct BPEModel: Sendable {
 
     /// Token string of `id`, if the model knows it.
     func token(for id: Int) -> String? {
-        id >= 0 && id < tokens.count ? tokens[id] : nil
+        tokens[id]
     }
 
     /// Appends the ids of one pre-tokenized word to `ids`.

@@ -52,7 +52,7 @@ indirect enum PostProcessor: Sendable {
         throws(TokenizerError) -> Int
     {
         let pair = try reader.array(json, key, in: component)
-        guard pair.count == 2, let id = pair[1].intValue else {
+        guard pair.count == 2, let id = pair[1].intValue, ConfigReader.tokenIDs.contains(id) else {
             throw .invalidValue("\(component).\(key)", "expected [token, id]", path: reader.path)
         }
         return id
@@ -67,8 +67,10 @@ indirect enum PostProcessor: Sendable {
             for (name, value) in special {
                 let ids = try reader.array(value, "ids", in: "\(component).special_tokens.\(name)")
                 specialIDs[name] = try ids.map { (id) throws(TokenizerError) -> Int in
-                    guard let id = id.intValue else {
-                        throw .invalidValue("\(component).special_tokens.\(name).ids", "expected integers", path: reader.path)
+                    guard let id = id.intValue, ConfigReader.tokenIDs.contains(id) else {
+                        throw .invalidValue(
+                            "\(component).special_tokens.\(name).ids", "expected integers in \(ConfigReader.tokenIDs)",
+                            path: reader.path)
                     }
                     return id
                 }

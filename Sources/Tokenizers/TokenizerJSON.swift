@@ -57,6 +57,18 @@ struct ConfigReader: Sendable {
         return number
     }
 
+    /// The ids a tokenizer may hand out: the engine and the wire carry token ids as Int32.
+    static let tokenIDs = 0...Int(Int32.max)
+
+    /// An integer token id in ``tokenIDs``.
+    func tokenID(_ object: JSONValue, _ key: String, in component: String) throws(TokenizerError) -> Int {
+        let id = try int(object, key, in: component)
+        guard Self.tokenIDs.contains(id) else {
+            throw .invalidValue("\(component).\(key)", "token id \(id) is outside \(Self.tokenIDs)", path: path)
+        }
+        return id
+    }
+
     func array(_ object: JSONValue, _ key: String, in component: String) throws(TokenizerError) -> [JSONValue] {
         guard let value = object[key], !value.isNull else { throw .missingField("\(component).\(key)", path: path) }
         guard let items = value.arrayValue else { throw .invalidValue("\(component).\(key)", "expected an array", path: path) }

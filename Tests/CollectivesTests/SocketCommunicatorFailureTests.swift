@@ -155,6 +155,27 @@ import Transport
         #expect(code == .protocolViolation || code == .sizeMismatch, "\(String(describing: code))")
     }
 
+    /// A header with the expected call but a count above `Int.max` trapped while the error was
+    /// built (`Int(header.count)`); found while writing the FuzzCollectives target (docs/FUZZING.md).
+    @Test(arguments: [true, false])
+    func countAboveIntMaxIsASizeMismatch(sharedMemory: Bool) throws {
+        let rendezvous = uniqueIPCEndpoint()
+        let header: [UInt8] = [0xC5, 1, 2, 0, 1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8)
+        let results = runRanks(2) { rank -> CollectivesError? in
+            let communicator = try connect(rank, 2, rendezvous, sharedMemory: sharedMemory)
+            if rank == 1 {
+                try communicator.sendRawFramesForTesting([header, [1, 2, 3]], to: 0)
+                Thread.sleep(forTimeInterval: 0.5)
+                return nil
+            }
+            var values = [Float](repeating: 1, count: 2)
+            return #expect(throws: CollectivesError.self) { try communicator.allReduceSum(&values) }
+        }
+        let error = try results[0].get()
+        #expect(error?.code == .sizeMismatch || error?.code == .protocolViolation, "\(String(describing: error))")
+        if error?.code == .sizeMismatch { #expect(error?.message.contains("\(UInt64.max)") == true, "\(String(describing: error))") }
+    }
+
     @Test(arguments: [true, false])
     func mismatchedCountsAreReported(sharedMemory: Bool) throws {
         let rendezvous = uniqueIPCEndpoint()

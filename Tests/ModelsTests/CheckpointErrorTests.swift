@@ -126,6 +126,25 @@ import TestSupport
         expectError(.invalidCheckpoint, containing: ["header is not a JSON object"]) { _ = try load(directory) }
     }
 
+    /// Inputs that trapped before the fuzzer found them (Fuzz/corpus/FuzzSafetensors/crash-*, docs/FUZZING.md).
+    @Test func safetensorsHeadersThatOverflowAreRejected() throws {
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("model.safetensors")
+        func file(headerLength: UInt64, _ header: String) -> Data {
+            var data = Data(count: 8)
+            data.withUnsafeMutableBytes { $0.storeBytes(of: headerLength.littleEndian, as: UInt64.self) }
+            return data + Data(header.utf8)
+        }
+        // A header length above Int.max.
+        try file(headerLength: 0xFA00_0000_0000_0036, #"{"x":{}}"#).write(to: url)
+        expectError(.invalidCheckpoint, containing: ["header length 18014398509481984054"]) {
+            _ = try SafetensorsFile(path: url.path)
+        }
+        // A shape whose byte count overflows Int.
+        let header = #"{"big":{"dtype":"F32","shape":[65536,65536,65536,65536],"data_offsets":[0,0]}}"#
+        try file(headerLength: UInt64(header.utf8.count), header).write(to: url)
+        expectError(.invalidCheckpoint, containing: ["'big'", "too large to address"]) { _ = try SafetensorsFile(path: url.path) }
+    }
+
     @Test func shardIndexWithBadShardName() throws {
         let directory = try copyOfFixture("llama-sharded")
         let index = directory.appendingPathComponent("model.safetensors.index.json")

@@ -51,6 +51,27 @@ import Tokenizers
         #expect(error.description.contains("tokenizer_config.json"))
     }
 
+    /// A vocabulary id near 2^50 made the id table allocate petabytes (found by FuzzTokenizer,
+    /// docs/FUZZING.md); ids beyond Int32 in added tokens or a post-processor would trap when the
+    /// router narrows prompt ids. All are refused while loading.
+    @Test(arguments: [-1, Int(Int32.max) + 1, 3_008_457_275_996_432])
+    func tokenIDsOutsideInt32AreRefused(id: Int) throws {
+        var error = try #require(loadError(try directory { json in
+            var model = json["model"] as! [String: Any]
+            var vocab = model["vocab"] as! [String: Any]
+            vocab["far"] = id
+            model["vocab"] = vocab
+            json["model"] = model
+        }))
+        #expect(error.code == .invalidValue)
+        #expect(error.message.contains("'far'"), "\(error)")
+        error = try #require(loadError(try directory { json in
+            json["added_tokens"] = [["id": id, "content": "<far>", "special": true]]
+        }))
+        #expect(error.code == .invalidValue)
+        #expect(error.description.contains("added_tokens"), "\(error)")
+    }
+
     @Test func unsupportedNormalizerIsNamed() throws {
         let error = try #require(loadError(try directory { $0["normalizer"] = ["type": "Precompiled"] }))
         #expect(error.code == .unsupportedType)

@@ -1,0 +1,2 @@
+// Declarations only (include/CFuzzerDriver.h): the symbol comes from libFuzzer's runtime.
+#include "CFuzzerDriver.h"
