@@ -1,6 +1,7 @@
 // RadixServe: reading API keys from flags, key files and the environment, with clear errors.
 
 import Foundation
+import RouterCore
 
 /// A problem with the configured API keys; the router refuses to start with it.
 package struct APIKeyError: Error, Sendable, CustomStringConvertible {
@@ -14,10 +15,11 @@ extension APIAccess {
     /// The keys of `--api-key` (repeatable), `--api-key-file` (repeatable), `RADIXSERVE_API_KEY`,
     /// `--admin-api-key` and `--metrics-api-key`.
     ///
-    /// A key file holds one key per line, `KEY` or `NAME KEY` (the name appears in logs and
-    /// metrics; default `FILE:LINE`); blank lines and lines starting with `#` are skipped. It must
-    /// not be readable by other users. Keys are at least 8 visible ASCII characters, and one key
-    /// has one role.
+    /// A key file holds one key per line, `KEY` or `NAME KEY [max_concurrent_requests=N]
+    /// [tokens_per_minute=N]` (the name appears in logs and metrics, default `FILE:LINE`; the limits
+    /// override `--key-max-concurrent-requests` and `--key-tokens-per-minute` for that key); blank
+    /// lines and lines starting with `#` are skipped. It must not be readable by other users. Keys
+    /// are at least 8 visible ASCII characters, and one key has one role.
     package static func load(
         userKeys: [String] = [], keyFiles: [String] = [], adminKeys: [String] = [], metricsKeys: [String] = [],
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -87,17 +89,42 @@ extension APIAccess {
             switch fields.count {
             case 1:
                 keys.append(try checked(Key(name: "\(path):\(index + 1)", secret: String(fields[0])), source: source))
-            case 2:
+            case 2...4:
                 let name = String(fields[0])
                 guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                     throw APIKeyError(description: "\(source): a key name may hold only letters, digits, '-', '_' and '.'")
                 }
-                keys.append(try checked(Key(name: name, secret: String(fields[1])), source: source))
+                var key = try checked(Key(name: name, secret: String(fields[1])), source: source)
+                key.limits = try limits(fields.dropFirst(2).map(String.init), source: source)
+                keys.append(key)
             default:
-                throw APIKeyError(description: "\(source): expected 'KEY' or 'NAME KEY', got \(fields.count) fields")
+                throw APIKeyError(description: """
+                    \(source): expected 'KEY' or 'NAME KEY [max_concurrent_requests=N] [tokens_per_minute=N]', \
+                    got \(fields.count) fields
+                    """)
             }
         }
         if keys.isEmpty { throw APIKeyError(description: "--api-key-file \(path): holds no key") }
         return keys
+    }
+
+    /// The `max_concurrent_requests=N` and `tokens_per_minute=N` fields of a key file line.
+    private static func limits(_ fields: [String], source: String) throws(APIKeyError) -> KeyLimits {
+        var limits = KeyLimits()
+        for field in fields {
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Int(parts[1]), value >= 1 else {
+                throw APIKeyError(description: "\(source): '\(field)' is not NAME=N with N a whole number of at least 1")
+            }
+            switch parts[0] {
+            case "max_concurrent_requests" where limits.maxConcurrentRequests == nil: limits.maxConcurrentRequests = value
+            case "tokens_per_minute" where limits.tokensPerMinute == nil: limits.tokensPerMinute = value
+            case "max_concurrent_requests", "tokens_per_minute":
+                throw APIKeyError(description: "\(source): '\(parts[0])' is given twice")
+            default:
+                throw APIKeyError(description: "\(source): unknown limit '\(parts[0])'; use max_concurrent_requests or tokens_per_minute")
+            }
+        }
+        return limits
     }
 }

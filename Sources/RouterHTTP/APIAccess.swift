@@ -1,6 +1,7 @@
 // RadixServe: who may call the router's HTTP API (API keys: user, admin and metrics).
 
 import Foundation
+import RouterCore
 
 /// The router's API keys and what each may call.
 ///
@@ -18,10 +19,13 @@ package struct APIAccess: Sendable {
     package struct Key: Sendable, Hashable {
         package var name: String
         var bytes: [UInt8]
+        /// This key's own admission limits, over the router's per-key defaults (key files only).
+        package var limits = KeyLimits()
 
-        package init(name: String, secret: String) {
+        package init(name: String, secret: String, limits: KeyLimits = KeyLimits()) {
             self.name = name
             bytes = Array(secret.utf8)
+            self.limits = limits
         }
     }
 

@@ -12,8 +12,14 @@ package struct APIError: Error, Sendable, CustomStringConvertible {
     package var type: String
     package var param: String?
     package var code: String?
+    /// Sent as `Retry-After` (seconds) when set.
+    package var retryAfterSeconds: Int?
 
-    package init(_ status: HTTPResponse.Status, _ message: String, type: String? = nil, param: String? = nil, code: String? = nil) {
+    package init(
+        _ status: HTTPResponse.Status, _ message: String, type: String? = nil, param: String? = nil, code: String? = nil,
+        retryAfterSeconds: Int? = nil
+    ) {
+        self.retryAfterSeconds = retryAfterSeconds
         self.status = status
         self.message = message
         self.type = type ?? Self.defaultType(for: status)
@@ -45,6 +51,7 @@ package struct APIError: Error, Sendable, CustomStringConvertible {
     package var response: Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONBody.encode(body))))
     }
 }

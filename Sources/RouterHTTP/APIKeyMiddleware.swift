@@ -5,14 +5,18 @@ import Hummingbird
 import Logging
 
 /// Answers 401 (with `WWW-Authenticate: Bearer`) or 403 before any handler runs, with an
-/// OpenAI-shaped error body, unless ``APIAccess`` allows the request.
-struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+/// OpenAI-shaped error body, unless ``APIAccess`` allows the request; an allowed request carries
+/// its key's name on in ``RouterRequestContext/apiKeyName``.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = RouterRequestContext
     let access: APIAccess
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch access.decide(path: request.uri.path, authorization: request.headers[.authorization]) {
-        case .allowed:
+        case .allowed(let key):
+            var context = context
+            context.apiKeyName = key
             return try await next(request, context)
         case .unauthorized(let message):
             logger.notice("refused \(request.method) \(request.uri.path): \(message)")

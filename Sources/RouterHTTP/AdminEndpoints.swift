@@ -25,7 +25,7 @@ extension RouterHTTPServer {
     func metrics() -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: coordinator.metricsText())))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: coordinator.metricsText() + admission.metricsText())))
     }
 
     func models() -> Response {

@@ -9,7 +9,7 @@ import Tokenizers
 import WireProtocol
 
 extension RouterHTTPServer {
-    func chatCompletions(_ request: Request) async throws -> Response {
+    func chatCompletions(_ request: Request, _ context: RouterRequestContext) async throws -> Response {
         var request = request
         let body = try await JSONBody.decode(ChatCompletionRequest.self, from: &request)
         try model.check(model: body.model)
@@ -30,12 +30,13 @@ extension RouterHTTPServer {
         let remaining = max(model.maxModelLength - tokens.count, 1)
         let params = try body.sampling.params(defaultMaxTokens: remaining, logprobs: logprobs, logprobsName: "top_logprobs")
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
-        let handle = try driver.start(tokens, params)
+        let (handle, pass) = try await driver.start(
+            tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)
         let id = "chatcmpl-\(handle.id)"
         let created = Int(Date().timeIntervalSince1970)
         let stops = body.sampling.stop
         guard body.stream else {
-            let outcome = try await driver.run(handle, stopStrings: stops)
+            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops)
             let choice = ChatCompletionResponse.Choice(
                 message: .assistant(outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
                 finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
@@ -50,7 +51,7 @@ extension RouterHTTPServer {
         let returnTokenIDs = body.returnTokenIDs
         return Self.eventStream { writer in
             try await writer.write(JSONBody.event(chunk([.init(delta: .init(role: "assistant", content: ""))])))
-            let outcome = try await driver.run(handle, stopStrings: stops) { piece in
+            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops) { piece in
                 let logprobs = wantsLogprobs ? chatLogprobs(piece.tokenIDs, piece.logprobs) : nil
                 try await writer.write(JSONBody.event(chunk([.init(
                     delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))

@@ -9,14 +9,15 @@ import Tokenizers
 import WireProtocol
 
 extension RouterHTTPServer {
-    func completions(_ request: Request) async throws -> Response {
+    func completions(_ request: Request, _ context: RouterRequestContext) async throws -> Response {
         var request = request
         let body = try await JSONBody.decode(CompletionRequest.self, from: &request)
         try model.check(model: body.model)
         let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs)
         let tokens = try model.tokens(of: body.prompt)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
-        let handle = try driver.start(tokens, params)
+        let (handle, pass) = try await driver.start(
+            tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)
         let id = "cmpl-\(handle.id)"
         let created = Int(Date().timeIntervalSince1970)
         let echoed = body.echo ? model.tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true) : ""
@@ -25,7 +26,7 @@ extension RouterHTTPServer {
             CompletionResponse(id: id, created: created, model: model.id, choices: choices, usage: usage)
         }
         guard body.stream else {
-            let outcome = try await driver.run(handle, stopStrings: stops)
+            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops)
             let logprobs = body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) }
             let choice = CompletionResponse.Choice(
                 text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason,
@@ -40,7 +41,7 @@ extension RouterHTTPServer {
                 try await writer.write(JSONBody.event(response([.init(text: echoed, logprobs: nil, finishReason: nil)])))
             }
             var offset = echoed.utf8.count
-            let outcome = try await driver.run(handle, stopStrings: stops) { piece in
+            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops) { piece in
                 var logprobs: CompletionLogprobs?
                 if wantsLogprobs {
                     logprobs = completionLogprobs(

@@ -68,7 +68,7 @@ struct GenerateResponse: Encodable, Sendable {
 }
 
 extension RouterHTTPServer {
-    func generate(_ request: Request) async throws -> Response {
+    func generate(_ request: Request, _ context: RouterRequestContext) async throws -> Response {
         var request = request
         let body = try await JSONBody.decode(GenerateRequest.self, from: &request)
         let prompt: CompletionRequest.Prompt
@@ -83,7 +83,8 @@ extension RouterHTTPServer {
         let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs, logprobsName: "top_logprobs_num")
         let tokens = try model.tokens(of: prompt)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: sampling.maxTokensName.rawValue)
-        let handle = try driver.start(tokens, params)
+        let (handle, pass) = try await driver.start(
+            tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)
         let id = "\(handle.id)"
         let returnLogprob = body.returnLogprob
         @Sendable func response(_ outcome: GenerationOutcome?, text: String, ids: [Int32], logprobs: [Float], usage: Usage?) -> GenerateResponse {
@@ -105,7 +106,7 @@ extension RouterHTTPServer {
                     outputTokenLogprobs: returnLogprob ? logprobs : nil))
         }
         guard body.stream else {
-            let outcome = try await driver.run(handle, stopStrings: sampling.stop)
+            let outcome = try await driver.run(handle, pass: pass, stopStrings: sampling.stop)
             return JSONBody.response(response(
                 outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage))
         }
@@ -113,7 +114,7 @@ extension RouterHTTPServer {
             var text = ""
             var ids: [Int32] = []
             var logprobs: [Float] = []
-            let outcome = try await driver.run(handle, stopStrings: sampling.stop) { piece in
+            let outcome = try await driver.run(handle, pass: pass, stopStrings: sampling.stop) { piece in
                 text += piece.text
                 ids += piece.tokenIDs
                 logprobs += piece.logprobs.map(\.logprob)

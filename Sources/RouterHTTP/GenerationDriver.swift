@@ -53,12 +53,30 @@ package struct GenerationDriver: Sendable {
         }
     }
 
-    /// Reads the request's updates to the end, calling `onPiece` for each piece of output.
+    /// Passes `admission` for API key `key` (the request costs its prompt plus `max_tokens`, waiting
+    /// in the queue at `priority` when the router is full), then dispatches the request.
+    /// - Throws: ``APIError`` 429/400 from admission, or as ``start(_:_:)``.
+    package func start(
+        _ tokens: [Int32], _ params: SamplingParams, admission: AdmissionGate, key: String?, priority: Int?
+    ) async throws -> (RoutedRequestHandle, AdmissionPass) {
+        let pass = try await admission.admit(key: key, cost: tokens.count + params.maxTokens, priority: priority ?? 0)
+        do {
+            return (try start(tokens, params), pass)
+        } catch {
+            pass.release()
+            throw error
+        }
+    }
+
+    /// Reads the request's updates to the end, calling `onPiece` for each piece of output, and
+    /// releases `pass` when the request ends, however it ends.
     /// If `onPiece` throws (the client went away), the request is aborted and the error rethrown.
     /// - Throws: ``APIError`` when the request failed, or what `onPiece` threw.
     package func run(
-        _ handle: RoutedRequestHandle, stopStrings: [String], onPiece: (OutputPiece) async throws -> Void = { _ in }
+        _ handle: RoutedRequestHandle, pass: AdmissionPass? = nil, stopStrings: [String],
+        onPiece: (OutputPiece) async throws -> Void = { _ in }
     ) async throws -> GenerationOutcome {
+        defer { pass?.release() }
         var stream = OutputTextStream(tokenizer: model.tokenizer, stopStrings: stopStrings)
         var logprobs: [TokenLogprobs] = []
         var finish: RoutedFinish?
@@ -118,7 +136,7 @@ package struct GenerationDriver: Sendable {
     static func apiError(_ error: RoutedRequestError) -> APIError {
         switch error {
         case .noWorkers: APIError(.serviceUnavailable, error.description, code: "no_workers")
-        case .overloaded: APIError(.tooManyRequests, error.description, code: "overloaded")
+        case .overloaded: APIError(.tooManyRequests, error.description, code: "overloaded", retryAfterSeconds: 1)
         case .shuttingDown: APIError(.serviceUnavailable, error.description, code: "shutting_down")
         case .failed(let message): APIError(.internalServerError, message, code: "worker_failure")
         }

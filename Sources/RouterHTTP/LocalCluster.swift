@@ -43,10 +43,10 @@ package struct LocalCluster: Sendable {
     /// Starts the router from `makeLauncher(endpoint)` and the workers, waits for them to
     /// register, and serves HTTP on `host:port` until a signal stops the HTTP server, the router
     /// and then the workers. `say` receives the progress lines; `onListening` the bound port.
-    /// `access` says which API keys may call what.
+    /// `access` says which API keys may call what, `admission` how much each may use at once.
     /// - Throws: ``RouterLaunchError`` when a worker exits or does not register in time.
     package func run(
-        host: String, port: Int, access: APIAccess = .open, makeLauncher: (String) throws -> RouterLauncher, say: @escaping @Sendable (String) -> Void,
+        host: String, port: Int, access: APIAccess = .open, admission: AdmissionFlags = AdmissionFlags(), makeLauncher: (String) throws -> RouterLauncher, say: @escaping @Sendable (String) -> Void,
         onListening: @escaping @Sendable (RouterLauncher, Int) -> Void
     ) async throws {
         let socketDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("radixserve-up-\(getpid())")
@@ -69,7 +69,7 @@ package struct LocalCluster: Sendable {
         }
         // Stopped last: the HTTP server drains, the router stops, then the workers.
         let stopWorkers = ChildProcessService(children, grace: .seconds(5)) { say("radixserve up: stopping workers\n") }
-        try await launcher.serve(host: host, port: port, access: access, first: [stopWorkers]) { onListening(launcher, $0) }
+        try await launcher.serve(host: host, port: port, access: access, admission: admission, first: [stopWorkers]) { onListening(launcher, $0) }
     }
 }
 

@@ -14,22 +14,27 @@ package struct RouterHTTPServer: Sendable {
     package let model: ServedModel
     /// Who may call which endpoint (``APIAccess/open``: everyone).
     package let access: APIAccess
+    /// Per-key limits and the priority queue every generation request passes.
+    package let admission: AdmissionGate
     let driver: GenerationDriver
 
-    package init(coordinator: RouterCoordinator, model: ServedModel, access: APIAccess = .open) {
+    package init(coordinator: RouterCoordinator, model: ServedModel, access: APIAccess = .open, admission: AdmissionGate? = nil) {
         self.coordinator = coordinator
         self.model = model
         self.access = access
+        self.admission = admission ?? .unlimited(knownKeys: access.userKeys.map(\.name))
         driver = GenerationDriver(coordinator: coordinator, model: model)
     }
 
     /// The routes, behind the API-key check when keys are configured.
-    package func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    package func makeRouter() -> Router<RouterRequestContext> {
+        let router = Router(context: RouterRequestContext.self)
         if access.isProtected { router.add(middleware: APIKeyMiddleware(access: access, logger: coordinator.config.logger)) }
-        router.post("/v1/completions") { request, _ in await Self.responding { try await completions(request) } }
-        router.post("/v1/chat/completions") { request, _ in await Self.responding { try await chatCompletions(request) } }
-        router.post("/generate") { request, _ in await Self.responding { try await generate(request) } }
+        router.post("/v1/completions") { request, context in await Self.responding { try await completions(request, context) } }
+        router.post("/v1/chat/completions") { request, context in
+            await Self.responding { try await chatCompletions(request, context) }
+        }
+        router.post("/generate") { request, context in await Self.responding { try await generate(request, context) } }
         router.get("/v1/models") { _, _ in models() }
         router.get("/health") { _, _ in health() }
         router.get("/metrics") { _, _ in metrics() }

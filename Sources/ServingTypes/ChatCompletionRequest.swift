@@ -19,6 +19,8 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
     public var topLogprobs: Int?
     /// Return the generated token ids on each choice (`return_token_ids`).
     public var returnTokenIDs: Bool
+    /// Admission priority in the router's queue, as for ``CompletionRequest/priority``.
+    public var priority: Int?
 
     /// Creates a request that does not stream yet, asking for usage when it does.
     public init(
@@ -40,6 +42,7 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
         case streamOptions = "stream_options"
         case topLogprobs = "top_logprobs"
         case returnTokenIDs = "return_token_ids"
+        case priority
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +54,7 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
         logprobs = try container.decodeIfPresent(Bool.self, forKey: .logprobs) ?? false
         topLogprobs = try container.decodeIfPresent(Int.self, forKey: .topLogprobs)
         returnTokenIDs = try container.decodeIfPresent(Bool.self, forKey: .returnTokenIDs) ?? false
+        priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         sampling = try SamplingFields(from: decoder)
     }
 
@@ -64,5 +68,6 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
         if logprobs { try container.encode(true, forKey: .logprobs) }
         try container.encodeIfPresent(topLogprobs, forKey: .topLogprobs)
         if returnTokenIDs { try container.encode(true, forKey: .returnTokenIDs) }
+        try container.encodeIfPresent(priority, forKey: .priority)
     }
 }

@@ -57,6 +57,9 @@ public struct CompletionRequest: Codable, Sendable, Hashable {
     public var echo: Bool
     /// Return the generated token ids on each choice (`return_token_ids`, a vLLM extension).
     public var returnTokenIDs: Bool
+    /// Admission priority in the router's queue (higher first; default 0). A RadixServe extension
+    /// named as SGLang names it.
+    public var priority: Int?
 
     /// Creates a request that does not stream yet, asking for usage when it does.
     public init(
@@ -76,6 +79,7 @@ public struct CompletionRequest: Codable, Sendable, Hashable {
         case model, prompt, stream, logprobs, echo
         case streamOptions = "stream_options"
         case returnTokenIDs = "return_token_ids"
+        case priority
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,6 +91,7 @@ public struct CompletionRequest: Codable, Sendable, Hashable {
         logprobs = try container.decodeIfPresent(Int.self, forKey: .logprobs)
         echo = try container.decodeIfPresent(Bool.self, forKey: .echo) ?? false
         returnTokenIDs = try container.decodeIfPresent(Bool.self, forKey: .returnTokenIDs) ?? false
+        priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         sampling = try SamplingFields(from: decoder)
     }
 
@@ -100,6 +105,7 @@ public struct CompletionRequest: Codable, Sendable, Hashable {
         try container.encodeIfPresent(logprobs, forKey: .logprobs)
         if echo { try container.encode(true, forKey: .echo) }
         if returnTokenIDs { try container.encode(true, forKey: .returnTokenIDs) }
+        try container.encodeIfPresent(priority, forKey: .priority)
     }
 }
 

@@ -36,7 +36,7 @@ struct RouterCommand: AsyncParsableCommand {
         let launcher = try routing.launcher(workerEndpoint: endpoint, curve: curve)
         let workers = launcher.coordinator.boundWorkerEndpoint + (curve.map { " (CURVE, router public key \($0.publicKey))" } ?? "")
         let host = routing.host
-        try await launcher.serve(host: host, port: routing.httpPort, access: try routing.access()) { port in
+        try await launcher.serve(host: host, port: routing.httpPort, access: try routing.access(), admission: routing.admission) { port in
             StandardOutput.write(
                 "radixserve router: serving \(launcher.model.id) on http://\(host):\(port) (\(launcher.dispatchSummary)); "
                     + "workers connect to \(workers)\n")
@@ -51,44 +51,44 @@ struct RouterOptions: ParsableArguments {
         Default: $RADIXSERVE_MODEL, else the bundled demo model (models/demo).
         """)
     var model: String = BundledModel.defaultPath
-    @Option(help: "HTTP address to listen on.")
-    var host: String = "127.0.0.1"
-    @Option(help: "HTTP port (0: any free port, printed at start).")
-    var httpPort: Int = 8000
+    @Option(help: "HTTP address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "HTTP port (0: any free port, printed at start).") var httpPort: Int = 8000
     @Option(help: "Dispatch policy: \(DispatchPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
     var policy: String = DispatchPolicy.cacheAware.rawValue
     @Option(help: ArgumentHelp(
         "cache-aware: extra weight of uncached prompt tokens (default: 0 for router, 2 for up).",
         discussion: "0 predicts this request's time to first token only, right when each worker has its own accelerator. Above 0 a miss also pays for the prefill it adds to the cluster: with W, a request leaves the worker holding its prefix only when that worker's prefill queue is longer than another's by about (1 + W) times the prefix. Right when workers share a host's cores, as the workers of `up` do."))
     var recomputeWeight: Double?
-    @Option(help: "Tokens per KV page (workers must use the same).")
-    var pageSize: Int = 16
-    @Option(help: "Seed of the page-hash chains (workers must use the same).")
-    var hashSeed: UInt64 = 0
-    @Option(help: "Heartbeat interval asked of workers, in milliseconds.")
-    var heartbeatMs: Int = 250
-    @Option(help: "Missed heartbeats before a worker is unroutable and its requests move.")
-    var missedHeartbeats: Int = 4
-    @Option(help: "Dispatch attempts per request (first included) when workers fail.")
-    var maxAttempts: Int = 3
-    @Option(help: "Seed of the dispatcher's random choices (default: random).")
-    var routerSeed: UInt64?
+    @Option(help: "Tokens per KV page (workers must use the same).") var pageSize: Int = 16
+    @Option(help: "Seed of the page-hash chains (workers must use the same).") var hashSeed: UInt64 = 0
+    @Option(help: "Heartbeat interval asked of workers, in milliseconds.") var heartbeatMs: Int = 250
+    @Option(help: "Missed heartbeats before a worker is unroutable and its requests move.") var missedHeartbeats: Int = 4
+    @Option(help: "Dispatch attempts per request (first included) when workers fail.") var maxAttempts: Int = 3
+    @Option(help: "Seed of the dispatcher's random choices (default: random).") var routerSeed: UInt64?
 
-    @Option(help: "API key clients send as 'Authorization: Bearer KEY' (repeatable; also $RADIXSERVE_API_KEY).")
-    var apiKey: [String] = []
-    @Option(help: "File of API keys, one 'KEY' or 'NAME KEY' per line (repeatable; not readable by others).")
+    @Option(help: "API key clients send as 'Authorization: Bearer KEY' (repeatable; also $RADIXSERVE_API_KEY).") var apiKey: [String] = []
+    @Option(help: "File of API keys, one 'KEY' or 'NAME KEY [max_concurrent_requests=N] [tokens_per_minute=N]' per line.")
     var apiKeyFile: [String] = []
-    @Option(help: "Key for /workers and /flush_cache, where ordinary keys are refused.")
-    var adminApiKey: String?
-    @Option(help: "Key for /metrics (open without it).")
-    var metricsApiKey: String?
+    @Option(help: "Key for /workers and /flush_cache, where ordinary keys are refused.") var adminApiKey: String?
+    @Option(help: "Key for /metrics (open without it).") var metricsApiKey: String?
+    @Option(help: "Requests served at once; more wait in a queue, highest 'priority' first.") var maxRunningRequests = 4096
+    @Option(help: "Requests that may wait for a slot; more get 429.") var maxQueuedRequests = 1024
+    @Option(help: "Seconds a request may wait for a slot before it gets 429.") var maxQueueWait = 60.0
+    @Option(help: "Requests each API key may have running or queued (default: unlimited).") var keyMaxConcurrentRequests: Int?
+    @Option(help: "Tokens (prompt + max_tokens) each API key may use per minute (default: unlimited).") var keyTokensPerMinute: Int?
 
     func validate() throws {
         if let problem = RouterFlags.problem(
             recomputeWeight: recomputeWeight, httpPort: httpPort, policy: policy, pageSize: pageSize, heartbeatMs: heartbeatMs,
-            missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts) ?? BundledModel.problem(model: model)
+            missedHeartbeats: missedHeartbeats, maxAttempts: maxAttempts) ?? admission.problem ?? BundledModel.problem(model: model)
         { throw ValidationError(problem) }
         do { _ = try access() } catch { throw ValidationError("\(error)") }
+    }
+
+    var admission: AdmissionFlags {
+        AdmissionFlags(
+            maxRunningRequests: maxRunningRequests, maxQueuedRequests: maxQueuedRequests, maxQueueWait: maxQueueWait,
+            keyMaxConcurrentRequests: keyMaxConcurrentRequests, keyTokensPerMinute: keyTokensPerMinute)
     }
 
     /// Who may call which endpoint (docs: README, "Security").

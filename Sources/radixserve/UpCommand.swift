@@ -50,7 +50,7 @@ struct UpCommand: AsyncParsableCommand {
         do {
             // The workers share this host's cores, so a cache miss is not free on an idle-looking one.
             try await cluster.run(
-                host: host, port: routing.httpPort, access: try routing.access(),
+                host: host, port: routing.httpPort, access: try routing.access(), admission: routing.admission,
                 makeLauncher: { try routing.launcher(workerEndpoint: $0, defaultRecomputeWeight: 2) },
                 say: StandardOutput.write
             ) { launcher, port in

@@ -217,6 +217,7 @@ import WireProtocol
             let second = try await client.post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}]}"#)
             let message = try second.expectError(.tooManyRequests, type: "rate_limit_error", param: nil, code: "overloaded")
             #expect(message.contains("limit of 1 requests"))
+            #expect(second.headers[.retryAfter] == "1")
             #expect(worker.submits.count == 1)
             harness.coordinator.shutdown()
             try await first.expectError(.serviceUnavailable, type: "service_unavailable_error", param: nil, code: "shutting_down")

@@ -45,7 +45,7 @@ final class RouterHarness: Sendable {
     private let started = Mutex<[ScriptedWorker]>([])
     private static let nextWorkerID = Atomic<UInt32>(1)
 
-    init(maxInFlightRequests: Int = 4096, access: APIAccess = .open) throws {
+    init(maxInFlightRequests: Int = 4096, access: APIAccess = .open, admission: AdmissionGate? = nil) throws {
         context = try ZMQContext()
         var config = RouterServiceConfig(
             workerEndpoint: "tcp://127.0.0.1:*", modelID: Served.model.id, modelFingerprint: "fp", pageSize: 4, hashSeed: 0,
@@ -55,16 +55,16 @@ final class RouterHarness: Sendable {
         config.eosTokenIDs = [Served.endOfTurn]
         coordinator = RouterCoordinator(config: config, context: context)
         try coordinator.start()
-        server = RouterHTTPServer(coordinator: coordinator, model: Served.model, access: access)
+        server = RouterHTTPServer(coordinator: coordinator, model: Served.model, access: access, admission: admission)
     }
 
     /// Runs `body` against the routes (in-process with `.router`, over a socket with `.live`),
     /// then stops the workers and the coordinator.
     static func run(
         _ setup: TestingSetup = .router, maxInFlightRequests: Int = 4096, access: APIAccess = .open,
-        _ body: @Sendable (RouterHarness, any TestClientProtocol) async throws -> Void
+        admission: AdmissionGate? = nil, _ body: @Sendable (RouterHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let harness = try RouterHarness(maxInFlightRequests: maxInFlightRequests, access: access)
+        let harness = try RouterHarness(maxInFlightRequests: maxInFlightRequests, access: access, admission: admission)
         defer { harness.close() }
         let app = Application(router: harness.server.makeRouter())
         try await app.test(setup) { client in try await body(harness, client) }

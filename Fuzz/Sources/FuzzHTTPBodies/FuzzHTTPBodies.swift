@@ -4,14 +4,11 @@ import Foundation
 import FuzzSupport
 import ServingTypes
 
-/// Decodes the input as every request body the router reads with the `ServingTypes` decoders
-/// (`/v1/completions`, `/v1/chat/completions`, the `sampling_params` of `/generate`) and converts
+/// Decodes the input as every request body the router reads (`/v1/completions`,
+/// `/v1/chat/completions`, `/generate` with its `sampling_params`, `POST /workers`) and converts
 /// the sampling fields to engine parameters as the endpoints do; a request that decodes must
 /// survive the client's encode → the router's decode → encode unchanged. Also decodes the answers the
 /// client reads from a router (completions, chat, `/workers`, `/v1/models`, errors).
-///
-/// Not covered here: `GenerateRequest` and `AddWorkerRequest` live in RouterHTTP (Hummingbird);
-/// both are `decodeIfPresent` of plain fields plus `SamplingFields`, which this target covers.
 func fuzzHTTPBody(_ bytes: UnsafeRawBufferPointer) {
     let data = Data(bytes)
     if let request = try? JSONDecoder().decode(CompletionRequest.self, from: data) {
@@ -26,6 +23,12 @@ func fuzzHTTPBody(_ bytes: UnsafeRawBufferPointer) {
     if let fields = try? JSONDecoder().decode(SamplingFields.self, from: data) {
         _ = try? fields.samplingParams(defaultMaxTokens: 128, logprobs: 5, logprobsName: "top_logprobs_num")
     }
+    if let request = try? JSONDecoder().decode(GenerateRequest.self, from: data) {
+        let logprobs = request.returnLogprob ? (request.topLogprobsNumber ?? 0) : nil
+        _ = try? (request.sampling ?? SamplingFields()).samplingParams(
+            defaultMaxTokens: 128, logprobs: logprobs, logprobsName: "top_logprobs_num")
+    }
+    _ = try? JSONDecoder().decode(AddWorkerRequest.self, from: data)
     _ = try? JSONDecoder().decode(CompletionResponse.self, from: data)
     _ = try? JSONDecoder().decode(ChatCompletionResponse.self, from: data)
     _ = try? JSONDecoder().decode(WorkerList.self, from: data)
