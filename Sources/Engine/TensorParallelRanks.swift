@@ -31,7 +31,9 @@ public final class TensorParallelRanks {
             socketDirectory = nil
         } else if size > 1 {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rxs-tp-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Only this user can enter it, so no other local user can reach the group's sockets.
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             socketDirectory = directory
             let rendezvous = "ipc://\(directory.path)/rendezvous"
             self.rendezvous = rendezvous

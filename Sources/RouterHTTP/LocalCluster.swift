@@ -49,8 +49,11 @@ package struct LocalCluster: Sendable {
         host: String, port: Int, access: APIAccess = .open, admission: AdmissionFlags = AdmissionFlags(), makeLauncher: (String) throws -> RouterLauncher, say: @escaping @Sendable (String) -> Void,
         onListening: @escaping @Sendable (RouterLauncher, Int) -> Void
     ) async throws {
-        let socketDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("radixserve-up-\(getpid())")
-        try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
+        // A fresh directory only this user can enter: no other local user can reach the workers' socket.
+        let socketDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "radixserve-up-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: socketDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: socketDirectory) }
         let endpoint = "ipc://" + socketDirectory.appendingPathComponent("workers").path
         let launcher = try makeLauncher(endpoint)

@@ -14,6 +14,15 @@ import TestSupport
         let pids = started.components(separatedBy: "pids ").last!.prefix { $0 != ")" }
             .split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         #expect(pids.count == 2)
+        // The workers' socket lives in a fresh directory only this user can enter.
+        let temporary = FileManager.default.temporaryDirectory
+        let socketDirectories = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
+            .filter { $0.hasPrefix("radixserve-up-\(up.process.processIdentifier)-") }
+        #expect(socketDirectories.count == 1)
+        for name in socketDirectories {
+            let attributes = try FileManager.default.attributesOfItem(atPath: temporary.appendingPathComponent(name).path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        }
         let line = try #require(up.outputLine(containing: "Ctrl-C", timeout: 120), "\(up.standardError)")
         // Its workers share this host's cores, so cache-aware dispatch weighs recomputation.
         #expect(line.contains("(cache-aware dispatch, recompute weight 2)"), "\(line)")
