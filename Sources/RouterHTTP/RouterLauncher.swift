@@ -75,15 +75,15 @@ package struct RouterLauncher: Sendable {
 
     /// Serves HTTP until SIGINT/SIGTERM, then stops the coordinator: a service group of the
     /// signals, `first` (stopped last), the coordinator and the HTTP server (stopped first, after
-    /// the requests it serves finished). `access` says which API keys may call what.
-    /// `onListening` gets the bound port (useful with port 0).
+    /// the requests it serves finished). `access` says which API keys may call what; with `tls`
+    /// the server speaks HTTPS only. `onListening` gets the bound port (useful with port 0).
     package func serve(
-        host: String, port: Int, access: APIAccess = .open, first: [any Service] = [],
+        host: String, port: Int, tls: RouterTLS? = nil, access: APIAccess = .open, first: [any Service] = [],
         onListening: @escaping @Sendable (Int) -> Void
     ) async throws {
         let logger = coordinator.config.logger
         let http = RouterHTTPServer(coordinator: coordinator, model: model, access: access).application(
-            host: host, port: port, logger: logger, onListening: onListening)
+            host: host, port: port, tls: tls, logger: logger, onListening: onListening)
         try await ProcessServices.run(
             first + [RouterCoordinatorService(coordinator: coordinator), http], signals: ShutdownSignals(logger: logger),
             logger: logger)

@@ -5,13 +5,13 @@ import NIOCore
 /// by every thread of a benchmark); a command-line process makes one.
 ///
 /// Configured with the client's timeouts (`connect`, and `read`: the longest silence between
-/// response bytes), without redirects or retried connection attempts, on AsyncHTTPClient's
-/// default event loop group. Shut down when the last copy goes away.
+/// response bytes), the CAs it trusts for `https`, without redirects or retried connection
+/// attempts, on AsyncHTTPClient's default event loop group. Shut down when the last copy goes away.
 final class HTTPSession: Sendable {
     let client: HTTPClient
 
-    init(connectTimeout: Duration, readTimeout: Duration) {
-        var configuration = HTTPClient.Configuration()
+    init(connectTimeout: Duration, readTimeout: Duration, trust: ServingTrust) {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: trust.configuration)
         configuration.timeout = .init(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(readTimeout))
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
