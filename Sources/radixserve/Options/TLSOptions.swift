@@ -4,7 +4,7 @@ import RouterHTTP
 /// HTTPS for `router` and `up`: a PEM certificate chain and its key (both or neither).
 struct TLSOptions: ParsableArguments {
     @Option(help: "PEM certificate chain to serve HTTPS with (needs --tls-key-file).") var tlsCertFile: String?
-    @Option(help: "PEM private key of --tls-cert-file (not readable by others).") var tlsKeyFile: String?
+    @Option(help: "PEM private key of --tls-cert-file (mode 600: readable by its owner only).") var tlsKeyFile: String?
 
     func validate() throws { do { _ = try server() } catch { throw ValidationError(error.description) } }
     /// The certificate and key to serve with, or nil for plain HTTP.
