@@ -50,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -168,6 +169,9 @@ let package = Package(
                 "PageHashing", "RouterService", "ServingTypes", "Tokenizers", "WireProtocol", "Models", "RouterCore",
                 "Transport", "ProcessLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -175,7 +179,10 @@ let package = Package(
         ),
         .target(
             name: "ServingClient",
-            dependencies: ["ServingTypes", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "ServingTypes", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -303,9 +310,11 @@ let package = Package(
         .testTarget(
             name: "RouterHTTPTests",
             dependencies: [
-                "ProcessLogging", "RouterHTTP", "RouterService", "ServingTypes", "WireProtocol", "Transport",
+                "ProcessLogging", "RouterHTTP", "RouterService", "ServingClient", "ServingTypes", "WireProtocol", "Transport",
                 "Tokenizers", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -43,10 +43,12 @@ package struct LocalCluster: Sendable {
     /// Starts the router from `makeLauncher(endpoint)` and the workers, waits for them to
     /// register, and serves HTTP on `host:port` until a signal stops the HTTP server, the router
     /// and then the workers. `say` receives the progress lines; `onListening` the bound port.
-    /// `access` says which API keys may call what, `admission` how much each may use at once.
+    /// `access` says which API keys may call what, `admission` how much each may use at once; with
+    /// `tls` the server speaks HTTPS only.
     /// - Throws: ``RouterLaunchError`` when a worker exits or does not register in time.
     package func run(
-        host: String, port: Int, access: APIAccess = .open, admission: AdmissionFlags = AdmissionFlags(), makeLauncher: (String) throws -> RouterLauncher, say: @escaping @Sendable (String) -> Void,
+        host: String, port: Int, tls: RouterTLS? = nil, access: APIAccess = .open, admission: AdmissionFlags = AdmissionFlags(),
+        makeLauncher: (String) throws -> RouterLauncher, say: @escaping @Sendable (String) -> Void,
         onListening: @escaping @Sendable (RouterLauncher, Int) -> Void
     ) async throws {
         // A fresh directory only this user can enter: no other local user can reach the workers' socket.
@@ -72,7 +74,9 @@ package struct LocalCluster: Sendable {
         }
         // Stopped last: the HTTP server drains, the router stops, then the workers.
         let stopWorkers = ChildProcessService(children, grace: .seconds(5)) { say("radixserve up: stopping workers\n") }
-        try await launcher.serve(host: host, port: port, access: access, admission: admission, first: [stopWorkers]) { onListening(launcher, $0) }
+        try await launcher.serve(host: host, port: port, tls: tls, access: access, admission: admission, first: [stopWorkers]) {
+            onListening(launcher, $0)
+        }
     }
 }
 
@@ -99,14 +103,19 @@ extension LocalCluster {
         return arguments
     }
 
-    /// What `up` prints once its workers serve: where, and two ways to try it.
-    package static func readyMessage(workers: Int, model: String, host: String, port: Int, dispatch: String) -> String {
-        """
-        radixserve up: \(workers) worker(s) serving \(model) on http://\(host):\(port) (\(dispatch)) — Ctrl-C stops everything
-          try: radixserve chat --url http://\(host):\(port) --message "Tell me a story."
-               curl http://\(host):\(port)/v1/chat/completions -H 'Content-Type: application/json' \\
-                 -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello!"}]}'
-
-        """
+    /// What `up` prints once its workers serve: where, and two ways to try it (with `tls`, over
+    /// HTTPS, and how to trust a private CA).
+    package static func readyMessage(
+        workers: Int, model: String, host: String, port: Int, dispatch: String, tls: Bool = false
+    ) -> String {
+        let url = "\(tls ? "https" : "http")://\(host):\(port)"
+        let trust = tls ? "       (certificate from a private CA: add --ca-file CA.pem to radixserve, --cacert CA.pem to curl)\n" : ""
+        return """
+            radixserve up: \(workers) worker(s) serving \(model) on \(url) (\(dispatch)) — Ctrl-C stops everything
+              try: radixserve chat --url \(url) --message "Tell me a story."
+                   curl \(url)/v1/chat/completions -H 'Content-Type: application/json' \\
+                     -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello!"}]}'
+            \(trust)
+            """
     }
 }

@@ -47,11 +47,12 @@ package struct RouterHTTPServer: Sendable {
 
     /// The server on `host:port` as a service that, on graceful shutdown, stops accepting and
     /// finishes the requests it serves; `onListening` gets the bound port (useful with port 0).
+    /// With `tls` it serves HTTPS only.
     package func application(
-        host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+        host: String, port: Int, tls: RouterTLS? = nil, logger: Logger, onListening: @escaping @Sendable (Int) -> Void
     ) -> some Service {
         Application(
-            router: makeRouter(),
+            router: makeRouter(), server: tls?.server ?? .http1(),
             configuration: .init(address: .hostname(host, port: port), serverName: "radixserve"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)

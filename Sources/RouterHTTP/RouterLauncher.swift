@@ -76,15 +76,15 @@ package struct RouterLauncher: Sendable {
     /// Serves HTTP until SIGINT/SIGTERM, then stops the coordinator: a service group of the
     /// signals, `first` (stopped last), the coordinator and the HTTP server (stopped first, after
     /// the requests it serves finished). `access` says which API keys may call what, `admission`
-    /// how much each may use at once. `onListening` gets the bound port (useful with port 0).
+    /// how much each may use at once; with `tls` the server speaks HTTPS only. `onListening` gets
+    /// the bound port (useful with port 0).
     package func serve(
-        host: String, port: Int, access: APIAccess = .open, admission: AdmissionFlags = AdmissionFlags(), first: [any Service] = [],
-        onListening: @escaping @Sendable (Int) -> Void
+        host: String, port: Int, tls: RouterTLS? = nil, access: APIAccess = .open, admission: AdmissionFlags = AdmissionFlags(),
+        first: [any Service] = [], onListening: @escaping @Sendable (Int) -> Void
     ) async throws {
         let logger = coordinator.config.logger
         let server = RouterHTTPServer(coordinator: coordinator, model: model, access: access, admission: admission.gate(access: access))
-        let http = server.application(
-            host: host, port: port, logger: logger, onListening: onListening)
+        let http = server.application(host: host, port: port, tls: tls, logger: logger, onListening: onListening)
         try await ProcessServices.run(
             first + [RouterCoordinatorService(coordinator: coordinator), http], signals: ShutdownSignals(logger: logger),
             logger: logger)

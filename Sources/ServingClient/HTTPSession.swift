@@ -5,16 +5,20 @@ import NIOCore
 /// by every thread of a benchmark); a command-line process makes one.
 ///
 /// Configured with the client's timeouts (`connect`, and `read`: the longest silence between
-/// response bytes), without redirects or retried connection attempts, on AsyncHTTPClient's
-/// default event loop group. Shut down when the last copy goes away.
+/// response bytes), the CAs it trusts for `https`, without redirects or retried connection
+/// attempts, on AsyncHTTPClient's default event loop group. Shut down when the last copy goes away.
 final class HTTPSession: Sendable {
     let client: HTTPClient
 
-    init(connectTimeout: Duration, readTimeout: Duration) {
-        var configuration = HTTPClient.Configuration()
+    init(connectTimeout: Duration, readTimeout: Duration, trust: ServingTrust) {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: trust.configuration)
         configuration.timeout = .init(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(readTimeout))
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
+        // One connection per request in flight: a benchmark or a test streams from many threads at
+        // once, and with AsyncHTTPClient's default of 8 the 9th request waited for a pooled
+        // connection and failed after the connect timeout.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

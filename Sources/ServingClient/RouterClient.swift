@@ -16,11 +16,12 @@ public struct RouterClient: Sendable {
     }
 
     /// A client for `url`; `readTimeout` bounds each wait for response bytes; `apiKey` goes out as
-    /// `Authorization: Bearer`.
+    /// `Authorization: Bearer`; `trust` says which CAs an `https` router's certificate may chain to.
     public init(
-        url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600), apiKey: String? = nil
+        url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600), apiKey: String? = nil,
+        trust: ServingTrust = .system
     ) {
-        http = ServingHTTPClient(url: url, connectTimeout: connectTimeout, readTimeout: readTimeout, apiKey: apiKey)
+        http = ServingHTTPClient(url: url, connectTimeout: connectTimeout, readTimeout: readTimeout, apiKey: apiKey, trust: trust)
     }
 
     /// The server's base URL.

@@ -10,14 +10,17 @@ public struct ServingClientError: Error, Hashable, CustomStringConvertible, Send
     /// The kind of failure. New codes may be added; switch with a `default`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
-            case invalidURL, connectionFailed, timedOut, connectionClosed, malformedResponse, httpStatus, server
+            case invalidURL, connectionFailed, timedOut, connectionClosed, malformedResponse, httpStatus, server, tls
         }
 
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
-        /// The URL is not `http://HOST[:PORT][/PATH]`.
+        /// The URL is not `http://HOST[:PORT][/PATH]` or `https://HOST[:PORT][/PATH]`.
         public static let invalidURL = Code(.invalidURL)
+        /// TLS failed: the CA file is not usable, the server's certificate is not trusted or not
+        /// valid for its host, or the TLS handshake failed (e.g. the server does not speak TLS).
+        public static let tls = Code(.tls)
         /// The host did not resolve, or the TCP connection was refused or unreachable.
         public static let connectionFailed = Code(.connectionFailed)
         /// Connecting, sending, or waiting for the next bytes of a response took longer than allowed.
@@ -40,6 +43,7 @@ public struct ServingClientError: Error, Hashable, CustomStringConvertible, Send
             case .malformedResponse: "malformedResponse"
             case .httpStatus: "httpStatus"
             case .server: "server"
+            case .tls: "tls"
             }
         }
     }
@@ -99,6 +103,10 @@ public struct ServingClientError: Error, Hashable, CustomStringConvertible, Send
         -> ServingClientError
     {
         ServingClientError(code: .malformedResponse, message: message, file: file, line: line)
+    }
+
+    public static func tls(_ message: String, file: String = #fileID, line: Int = #line) -> ServingClientError {
+        ServingClientError(code: .tls, message: message, file: file, line: line)
     }
 
     public static func server(_ message: String, file: String = #fileID, line: Int = #line) -> ServingClientError {

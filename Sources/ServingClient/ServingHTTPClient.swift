@@ -19,16 +19,20 @@ public struct ServingHTTPClient: Sendable {
     public let readTimeout: Duration
     /// Sent as `Authorization: Bearer KEY` with every request when set.
     public let apiKey: String?
+    /// The CAs an `https` server's certificate must chain to.
+    public let trust: ServingTrust
     private let session: HTTPSession
 
     public init(
-        url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600), apiKey: String? = nil
+        url: ServingURL, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(600), apiKey: String? = nil,
+        trust: ServingTrust = .system
     ) {
         self.url = url
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.apiKey = apiKey
-        session = HTTPSession(connectTimeout: connectTimeout, readTimeout: readTimeout)
+        self.trust = trust
+        session = HTTPSession(connectTimeout: connectTimeout, readTimeout: readTimeout, trust: trust)
     }
 
     /// Sends one request and reads the whole response, whatever its status.
@@ -90,7 +94,7 @@ public struct ServingHTTPClient: Sendable {
             headers.add(name: "Connection", value: "close")
             if body != nil { headers.add(name: "Content-Type", value: "application/json") }
             if let apiKey = client.apiKey { headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-            let target = "http://\(client.url.host):\(client.url.port)\(client.url.target(path))"
+            let target = "\(client.url.scheme)://\(client.url.host):\(client.url.port)\(client.url.target(path))"
             let outgoing: HTTPClient.Request
             do {
                 outgoing = try HTTPClient.Request(

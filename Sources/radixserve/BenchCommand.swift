@@ -25,8 +25,7 @@ struct BenchCommand: ParsableCommand {
         With --url: shared-prefix (default), multi-turn or random.
         """)
     var workloadName: String?
-    @Option(help: "Requests of the offline workload and of the --url random workload.")
-    var requests: Int = 64
+    @Option(help: "Requests of the offline workload and of the --url random workload.") var requests: Int = 64
     @Option(
         name: .customLong("output-tokens"),
         help: "Tokens generated per request (offline, shared-prefix; default 128, 32 with --url).")
@@ -39,27 +38,21 @@ struct BenchCommand: ParsableCommand {
     @Option(
         name: .customLong("groups"), help: "Shared-prefix groups, or multi-turn conversations (default 16; 32 with --url).")
     var groupsValue: Int?
-    @Option(help: "Requests per shared-prefix group.")
-    var perGroup: Int = 8
+    @Option(help: "Requests per shared-prefix group.") var perGroup: Int = 8
     @Option(
         name: [.customLong("shared-tokens"), .customLong("system-tokens")],
         help: "Tokens of each group's shared prefix or conversation's system prompt (default 1024; 512 with --url).")
     var sharedTokensValue: Int?
     @Option(help: "Private tokens after the shared prefix, or new tokens of each multi-turn question.")
     var questionTokens: Int = 64
-    @Option(help: "Prompt length for the prefill measurement, and of --url random prompts.")
-    var promptTokens: Int = 512
-    @Option(help: "Tokens decoded one at a time after the prompt.")
-    var decodeTokens: Int = 128
+    @Option(help: "Prompt length for the prefill measurement, and of --url random prompts.") var promptTokens: Int = 512
+    @Option(help: "Tokens decoded one at a time after the prompt.") var decodeTokens: Int = 128
     @Option(help: "Sample offline and shared-prefix outputs with temperature 1 from the K most likely tokens (default: greedy).")
     var topK: Int?
-    @Option(help: "Measured repetitions; the median is reported.")
-    var runs: Int = 3
-    @Option(help: "Comma-separated row counts (tokens per step) of the matmul workload.")
-    var rows: String = "1,8,16,32,128,512"
+    @Option(help: "Measured repetitions; the median is reported.") var runs: Int = 3
+    @Option(help: "Comma-separated row counts (tokens per step) of the matmul workload.") var rows: String = "1,8,16,32,128,512"
     @OptionGroup var served: ServedBenchOptions
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         if let problem = BenchWorkloadName.countsProblem(

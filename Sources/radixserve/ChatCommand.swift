@@ -17,8 +17,7 @@ struct ChatCommand: ParsableCommand {
     @OptionGroup var server: ServerOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var served: ServedRequestOptions
-    @Option(help: "System message placed before the conversation.")
-    var system: String?
+    @Option(help: "System message placed before the conversation.") var system: String?
     @Option(help: "A user message; each is one turn of the same conversation, printed, then the command exits.")
     var message: [String] = []
 

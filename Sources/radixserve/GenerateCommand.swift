@@ -19,16 +19,13 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var tensorParallel: TensorParallelOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var served: ServedRequestOptions
-    @Option(name: .long, help: "Prompt text; repeat for several prompts.")
-    var prompt: [String] = []
+    @Option(name: .long, help: "Prompt text; repeat for several prompts.") var prompt: [String] = []
     @Option(name: .long, help: "A user message, rendered with the model's chat template; repeat for several.")
     var chat: [String] = []
-    @Option(help: "System message placed before each --chat message.")
-    var system: String?
+    @Option(help: "System message placed before each --chat message.") var system: String?
     @Option(help: "JSONL file of {\"prompt\": ...} lines (optional per-line sampling fields), run as one batch.")
     var promptsFile: String?
-    @Flag(help: "Print one JSON object per prompt instead of streaming text.")
-    var json = false
+    @Flag(help: "Print one JSON object per prompt instead of streaming text.") var json = false
 
     func validate() throws {
         guard (prompt.isEmpty && chat.isEmpty) != (promptsFile == nil) else {

@@ -14,6 +14,7 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var routing: RouterOptions
+    @OptionGroup var tls: TLSOptions
     @Option(help: "Where workers connect (ZeroMQ endpoint). Default: tcp://127.0.0.1:<worker-port>.")
     var workerEndpoint: String?
     @Option(help: "TCP port for workers (used when --worker-endpoint is not given).")
@@ -36,9 +37,11 @@ struct RouterCommand: AsyncParsableCommand {
         let launcher = try routing.launcher(workerEndpoint: endpoint, curve: curve)
         let workers = launcher.coordinator.boundWorkerEndpoint + (curve.map { " (CURVE, router public key \($0.publicKey))" } ?? "")
         let host = routing.host
-        try await launcher.serve(host: host, port: routing.httpPort, access: try routing.access(), admission: routing.admission) { port in
+        try await launcher.serve(
+            host: host, port: routing.httpPort, tls: try tls.server(), access: try routing.access(), admission: routing.admission
+        ) { port in
             StandardOutput.write(
-                "radixserve router: serving \(launcher.model.id) on http://\(host):\(port) (\(launcher.dispatchSummary)); "
+                "radixserve router: serving \(launcher.model.id) on \(tls.scheme)://\(host):\(port) (\(launcher.dispatchSummary)); "
                     + "workers connect to \(workers)\n")
         }
     }

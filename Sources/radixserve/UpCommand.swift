@@ -15,6 +15,7 @@ struct UpCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var routing: RouterOptions
+    @OptionGroup var tls: TLSOptions
     @Option(help: "Worker processes to start.")
     var workers: Int = 2
     @Option(help: "Workers' compute backend: \(BackendCatalog.usage) (default: cpu).")
@@ -50,12 +51,12 @@ struct UpCommand: AsyncParsableCommand {
         do {
             // The workers share this host's cores, so a cache miss is not free on an idle-looking one.
             try await cluster.run(
-                host: host, port: routing.httpPort, access: try routing.access(), admission: routing.admission,
+                host: host, port: routing.httpPort, tls: try tls.server(), access: try routing.access(), admission: routing.admission,
                 makeLauncher: { try routing.launcher(workerEndpoint: $0, defaultRecomputeWeight: 2) },
                 say: StandardOutput.write
             ) { launcher, port in
                 StandardOutput.write(LocalCluster.readyMessage(
-                    workers: count, model: launcher.model.id, host: host, port: port, dispatch: launcher.dispatchSummary))
+                    workers: count, model: launcher.model.id, host: host, port: port, dispatch: launcher.dispatchSummary, tls: tls.scheme == "https"))
             }
         } catch let error as RouterLaunchError {
             throw ValidationError(error.message)

@@ -13,8 +13,7 @@ struct WorkersCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show every worker with its load and cache pages.")
 
         @OptionGroup var server: ServerOptions
-        @Flag(help: "Print {\"workers\": [...]} as one JSON line instead of a table.")
-        var json = false
+        @Flag(help: "Print {\"workers\": [...]} as one JSON line instead of a table.") var json = false
 
         func validate() throws { try server.requireURL(for: "workers list") }
 
@@ -29,10 +28,8 @@ struct WorkersCommand: ParsableCommand {
             abstract: "Make the router connect to a worker started with --listen.")
 
         @OptionGroup var server: ServerOptions
-        @Option(help: "The worker's endpoint, e.g. tcp://10.0.0.5:7000.")
-        var endpoint: String
-        @Flag(help: "Print the registered worker as one JSON line.")
-        var json = false
+        @Option(help: "The worker's endpoint, e.g. tcp://10.0.0.5:7000.") var endpoint: String
+        @Flag(help: "Print the registered worker as one JSON line.") var json = false
 
         func validate() throws {
             try server.requireURL(for: "workers add")
@@ -52,8 +49,7 @@ struct WorkersCommand: ParsableCommand {
 
         @OptionGroup var server: ServerOptions
 
-        @Argument(help: "The worker's id, as `workers list` shows it.")
-        var id: String
+        @Argument(help: "The worker's id, as `workers list` shows it.") var id: String
 
         func validate() throws {
             try server.requireURL(for: "workers remove")

@@ -22,6 +22,7 @@ import TestSupport
         (["generate", "--url", "http://127.0.0.1:1", "--prompt", "hi", "--stop-token-id", "5"], "use --stop TEXT"),
         (["generate", "--url", "http://127.0.0.1:1", "--prompt", "hi", "--model", "/x"], "--model-name"),
         (["generate", "--url", "http://127.0.0.1:1", "--prompt", "hi", "--timeout", "0"], "--timeout must be positive"),
+        (["generate", "--url", "https://127.0.0.1:1", "--prompt", "hi", "--ca-file", "/no/ca.pem"], "--ca-file /no/ca.pem: no such file"),
         (["generate", "--prompt", "hi", "--stop", "x"], "need --url"),
         (["chat", "--message", "hi"], "--url is required"),
         (["workers", "list"], "--url is required"),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import ServingClient
 import Testing
 import TestSupport
@@ -43,6 +44,26 @@ import Glibc
         #expect(request.headers["host"] == "127.0.0.1:\(server.port)")
         #expect(request.body == body)
         #expect(request.headers["authorization"] == nil)
+    }
+
+    /// One client, many requests in flight at once (a benchmark's threads): none waits for another's
+    /// connection, so none runs into the connect timeout while the others are answered slowly.
+    @Test func manyRequestsInFlightAtOnceEachGetAConnection() throws {
+        let server = try ScriptedHTTPServer { _ in [.pause(.milliseconds(1500)), .send(ScriptedHTTPServer.response(body: "{}"))] }
+        defer { server.stop() }
+        let shared = ServingHTTPClient(url: try ServingURL(server.url), connectTimeout: .milliseconds(500), readTimeout: .seconds(10))
+        let statuses = Mutex<[Int]>([])
+        let group = DispatchGroup()
+        for _ in 0..<24 {
+            group.enter()
+            Thread.detachNewThread {
+                let status = (try? shared.send("GET", "/health").status) ?? -1
+                statuses.withLock { $0.append(status) }
+                group.leave()
+            }
+        }
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(statuses.withLock { $0 } == Array(repeating: 200, count: 24))
     }
 
     @Test func sendsTheAPIKeyAsABearerToken() throws {

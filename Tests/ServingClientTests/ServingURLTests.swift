@@ -7,6 +7,8 @@ import Testing
         ("http://localhost:30000/", "localhost", 30000, ""),
         ("  HTTP://Router.Example.com  ", "router.example.com", 80, ""),
         ("http://10.0.0.2:8000/radixserve/", "10.0.0.2", 8000, "/radixserve"),
+        ("https://localhost:8443", "localhost", 8443, ""),
+        ("HTTPS://router.example.com/api", "router.example.com", 443, "/api"),
     ])
     func parsesHostPortAndPathPrefix(text: String, host: String, port: Int, basePath: String) throws {
         let url = try ServingURL(text)
@@ -14,6 +16,7 @@ import Testing
         #expect(url.port == port)
         #expect(url.basePath == basePath)
         #expect(url.target("/v1/models") == basePath + "/v1/models")
+        #expect(url.isSecure == text.lowercased().contains("https"))
     }
 
     @Test func descriptionAlwaysNamesThePort() throws {
@@ -21,12 +24,16 @@ import Testing
         #expect(try ServingURL("http://localhost").authority == "localhost")
         #expect(try ServingURL("http://localhost:9000/x").description == "http://localhost:9000/x")
         #expect(try ServingURL("http://localhost:9000").authority == "localhost:9000")
+        #expect(try ServingURL("https://localhost").description == "https://localhost:443")
+        #expect(try ServingURL("https://localhost").authority == "localhost")
+        #expect(try ServingURL("https://localhost:80").authority == "localhost:80")
+        #expect(try ServingURL("https://127.0.0.1:8443/x/").description == "https://127.0.0.1:8443/x")
     }
 
     @Test(arguments: [
         ("localhost:8080", "no scheme"),
-        ("https://localhost:8443", "https is not supported"),
-        ("ftp://host", "'ftp' is not http"),
+        ("ftp://host", "'ftp' is not http or https"),
+        ("https://[::1]:8443", "IPv6"),
         ("http://", "no host"),
         ("http://:8080", "no host"),
         ("http://host:0", "not in 1...65535"),
