@@ -3,7 +3,8 @@
 set -euo pipefail
 
 # OpenCL: headers and loader for the OpenCL plugin, PoCL as a CPU OpenCL device to run it on.
-packages=(libzmq3-dev libopenblas-dev pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo)
+# iproute2: MultiHostTests puts router, workers and a rank in network namespaces of their own.
+packages=(libzmq3-dev libopenblas-dev pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo iproute2)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
