@@ -32,6 +32,12 @@ public struct SamplingParams: Hashable, Sendable {
     /// Prefix-cache namespace (cache salt or adapter id); requests in different namespaces
     /// never share cached KV.
     public var namespace: UInt64
+    /// Added to the logits of these tokens before sampling (OpenAI `logit_bias`). Values in `[-100, 100]`.
+    public var logitBias: [Int32: Float]
+    /// End-of-sequence and stop tokens are masked until this many tokens were generated. Range `0...maxTokens`.
+    public var minTokens: Int
+    /// What the output must match (structured outputs); nil: anything.
+    public var constraint: OutputConstraint?
 
     /// Creates parameters; defaults follow the OpenAI API.
     public init(
@@ -47,7 +53,10 @@ public struct SamplingParams: Hashable, Sendable {
         stopTokenIDs: Set<Int32> = [],
         ignoreEOS: Bool = false,
         logprobs: Int? = nil,
-        namespace: UInt64 = 0
+        namespace: UInt64 = 0,
+        logitBias: [Int32: Float] = [:],
+        minTokens: Int = 0,
+        constraint: OutputConstraint? = nil
     ) {
         self.maxTokens = maxTokens
         self.temperature = temperature
@@ -62,6 +71,9 @@ public struct SamplingParams: Hashable, Sendable {
         self.ignoreEOS = ignoreEOS
         self.logprobs = logprobs
         self.namespace = namespace
+        self.logitBias = logitBias
+        self.minTokens = minTokens
+        self.constraint = constraint
     }
 
     /// True when sampling reduces to argmax.
@@ -93,7 +105,22 @@ public struct SamplingParams: Hashable, Sendable {
         if let logprobs {
             try check((0...20).contains(logprobs), "logprobs", logprobs, "[0, 20]")
         }
+        try check(logitBias.count <= Self.maxLogitBiasEntries, "logit_bias", "\(logitBias.count) entries", "at most \(Self.maxLogitBiasEntries) entries")
+        for (token, bias) in logitBias.sorted(by: { $0.key < $1.key }) {
+            try check(token >= 0, "logit_bias", "token \(token)", "token ids [0, ∞)")
+            try check(bias.isFinite && (-100...100).contains(bias), "logit_bias", "\(bias) for token \(token)", "[-100, 100]")
+        }
+        try check((0...maxTokens).contains(minTokens), "min_tokens", minTokens, "[0, max_tokens]")
+        switch constraint {
+        case .jsonSchema(let text), .regex(let text):
+            try check(text.utf8.count <= OutputConstraint.maxTextBytes, "response_format", "\(text.utf8.count) bytes", "at most \(OutputConstraint.maxTextBytes) bytes")
+        case .jsonObject, nil:
+            break
+        }
     }
+
+    /// Most `logit_bias` entries one request may carry (OpenAI allows 300).
+    public static let maxLogitBiasEntries = 1024
 }
 
 /// A request parameter outside its allowed range, named as clients spell it (`top_p`).
