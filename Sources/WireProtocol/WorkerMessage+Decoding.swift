@@ -148,6 +148,26 @@ extension RouterToWorker {
             params.logprobs = Int(logprobs)
         }
         params.namespace = try reader.read(UInt64.self, "namespace")
+        let biasCount = try reader.readCount("logitBias", maxCount: WorkerMessageLimits.maxLogitBiasCount, minimumBytes: 8)
+        var previous: Int32?
+        for _ in 0..<biasCount {
+            let token = try reader.read(Int32.self, "logitBias.token")
+            guard previous.map({ $0 < token }) ?? true else {
+                throw WireError(.invalidValue, "request \(requestID): logitBias tokens are not strictly increasing")
+            }
+            previous = token
+            let bias = try reader.readFloat("logitBias.bias")
+            guard bias.isFinite else { throw WireError(.invalidValue, "request \(requestID): logitBias of token \(token) is \(bias)") }
+            params.logitBias[token] = bias
+        }
+        params.minTokens = Int(try reader.read(UInt32.self, "minTokens"))
+        switch try reader.read(UInt8.self, "constraint.kind") {
+        case 0: params.constraint = nil
+        case 1: params.constraint = .jsonObject
+        case 2: params.constraint = .jsonSchema(try reader.readString("constraint.schema", maxBytes: OutputConstraint.maxTextBytes))
+        case 3: params.constraint = .regex(try reader.readString("constraint.regex", maxBytes: OutputConstraint.maxTextBytes))
+        case let kind: throw WireError(.invalidValue, "request \(requestID): constraint kind \(kind) is not 0, 1, 2 or 3")
+        }
         return WorkerSubmit(requestID: requestID, tokenIDs: tokenIDs, params: params)
     }
 }

@@ -57,6 +57,23 @@ extension RouterToWorker {
             writer.write(bool: params.ignoreEOS)
             writer.write(optional: params.logprobs.map { UInt64(clamping: $0) })
             writer.write(params.namespace)
+            let biases = params.logitBias.sorted { $0.key < $1.key }
+            writer.write(UInt32(biases.count))
+            for (token, bias) in biases {
+                writer.write(token)
+                writer.write(float: bias)
+            }
+            writer.write(UInt32(clamping: params.minTokens))
+            switch params.constraint {
+            case nil: writer.write(UInt8(0))
+            case .jsonObject: writer.write(UInt8(1))
+            case .jsonSchema(let schema):
+                writer.write(UInt8(2))
+                writer.write(schema)
+            case .regex(let pattern):
+                writer.write(UInt8(3))
+                writer.write(pattern)
+            }
         case .abort(let requestID):
             writer.begin(kind: WireMessageKind.workerAbort)
             writer.write(requestID)

@@ -74,7 +74,8 @@ extension WireMessageKind {
 public enum WorkerMessageLimits {
     /// Revision of the router ⇄ worker family carried in `register` (the frame version covers
     /// the header; this covers the family's messages).
-    public static let protocolRevision: UInt32 = 1
+    /// Revision 2 added `logitBias`, `minTokens` and `constraint` to `submit`.
+    public static let protocolRevision: UInt32 = 2
     /// Largest free-text field (model id, reasons, error messages), in bytes.
     public static let maxTextBytes = 4096
     /// Largest model fingerprint, in bytes.
@@ -85,4 +86,6 @@ public enum WorkerMessageLimits {
     public static let maxEntryCount = 1 << 20
     /// Largest number of top log-probabilities per token.
     public static let maxTopLogprobs = 64
+    /// Largest number of `logitBias` entries in one `submit` (the router allows fewer).
+    public static let maxLogitBiasCount = 1 << 16
 }

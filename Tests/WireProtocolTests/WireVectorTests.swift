@@ -94,19 +94,35 @@ import WireProtocol
             fields: """
                 requestID 0x0000000100000002, tokenIDs [1, 396, 300, 40000], maxTokens 32, temperature 0.5, topK 40, \
                 topP 0.875, minP 0.0625, seed 42 (present), frequencyPenalty 0.25, presencePenalty -0.5, \
-                repetitionPenalty 1.5, stopTokenIDs [2, 7], ignoreEOS true, logprobs 5 (present), namespace 0xfeed
+                repetitionPenalty 1.5, stopTokenIDs [2, 7], ignoreEOS true, logprobs 5 (present), namespace 0xfeed, \
+                logitBias [(7, -100), (396, 2.5)], minTokens 4, constraint regex "[a-z]+( [a-z]+)*"
                 """,
             message: .router(.submit(WorkerSubmit(
                 requestID: 0x0000_0001_0000_0002, tokenIDs: [1, 396, 300, 40_000],
                 params: SamplingParams(
                     maxTokens: 32, temperature: 0.5, topK: 40, topP: 0.875, minP: 0.0625, seed: 42,
                     frequencyPenalty: 0.25, presencePenalty: -0.5, repetitionPenalty: 1.5, stopTokenIDs: [2, 7],
-                    ignoreEOS: true, logprobs: 5, namespace: 0xfeed))))),
+                    ignoreEOS: true, logprobs: 5, namespace: 0xfeed, logitBias: [396: 2.5, 7: -100], minTokens: 4,
+                    constraint: .regex("[a-z]+( [a-z]+)*")))))),
+        Vector(
+            file: "0x0204-submit-json-schema.hex", direction: "router → worker",
+            fields: """
+                requestID 10, tokenIDs [1], maxTokens 64, temperature 1, as defaults otherwise, constraint jsonSchema \
+                "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}"
+                """,
+            message: .router(.submit(WorkerSubmit(
+                requestID: 10, tokenIDs: [1], params: SamplingParams(
+                    maxTokens: 64, constraint: .jsonSchema(#"{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}"#)))))),
+        Vector(
+            file: "0x0204-submit-json-object.hex", direction: "router → worker",
+            fields: "requestID 11, tokenIDs [1], maxTokens 64, temperature 1, as defaults otherwise, constraint jsonObject",
+            message: .router(.submit(WorkerSubmit(requestID: 11, tokenIDs: [1], params: SamplingParams(maxTokens: 64, constraint: .jsonObject))))),
         Vector(
             file: "0x0204-submit-defaults.hex", direction: "router → worker",
             fields: """
                 requestID 9, tokenIDs [1, 2, 3], maxTokens 16, temperature 0 (greedy), topK 0, topP 1, minP 0, \
-                seed absent, penalties 0, 0, 1, stopTokenIDs [], ignoreEOS false, logprobs absent, namespace 0
+                seed absent, penalties 0, 0, 1, stopTokenIDs [], ignoreEOS false, logprobs absent, namespace 0, \
+                logitBias [], minTokens 0, constraint none
                 """,
             message: .router(.submit(WorkerSubmit(
                 requestID: 9, tokenIDs: [1, 2, 3], params: SamplingParams(maxTokens: 16, temperature: 0))))),
@@ -128,7 +144,7 @@ import WireProtocol
         Vector(
             file: "0x0201-register.hex", direction: "worker → router",
             fields: """
-                protocolRevision 1, workerID 7, incarnation 0x0123456789abcdef, modelID "demo", \
+                protocolRevision 2, workerID 7, incarnation 0x0123456789abcdef, modelID "demo", \
                 modelFingerprint "d6eba23b1b75d4e6", pageSize 16, hashSeed 0, tensorParallelSize 1, \
                 capacityPages 4096, maxModelLength 2048
                 """,
