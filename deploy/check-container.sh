@@ -33,8 +33,9 @@ cleanup() {
     rm -rf "$scratch"
 }
 trap cleanup EXIT
-# The rlimits podman asks for by default may exceed what this host allows a container.
-limits=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)")
+# The rlimits podman asks for by default may exceed what this host lets a container set: ask
+# for this shell's open-file limit and 4096 processes (threads count), plenty for `up`.
+limits=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=4096:4096")
 
 base=${RUNTIME_IMAGE:-}
 if [[ -z $base ]]; then
@@ -62,7 +63,8 @@ echo "building the runtime stage on $base"
 podman build "${limits[@]}" --build-arg "RUNTIME_IMAGE=$base" -t "$image" -f "$scratch/context/Containerfile" "$scratch/context" \
     >"$scratch/build.log" 2>&1 || { tail -30 "$scratch/build.log" >&2; exit 1; }
 
-echo "radixserve --version in the image: $(podman run --rm "${limits[@]}" "$image" --version)"
+version=$(podman run --rm "${limits[@]}" "$image" --version)
+echo "radixserve --version in the image: $version"
 user=$(podman run --rm "${limits[@]}" --entrypoint id "$image" -u)
 [[ $user == 10001 ]] || { echo "error: the image runs as uid $user, not 10001" >&2; exit 1; }
 echo "runs as uid $user"
