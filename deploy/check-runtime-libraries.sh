@@ -35,6 +35,12 @@ depends_of() {
         || apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^(Pre-)?Depends:/ { sub(/^[^:]*: /, ""); printf "%s, ", $0 }')
     tr ',' '\n' <<<"$fields" | sed -e 's/|.*//' -e 's/(.*)//' -e 's/:any//' -e 's/[[:space:]]//g' | grep -v '^$' || true
 }
+for package in $installed; do
+    if ! dpkg-query -W "$package" >/dev/null 2>&1 && ! apt-cache show --no-all-versions "$package" >/dev/null 2>&1; then
+        echo "error: the runtime stage installs '$package', which neither dpkg nor apt knows here (run apt-get update?)" >&2
+        exit 1
+    fi
+done
 declare -A provided=()
 queue=($installed $base_packages)
 while ((${#queue[@]})); do
