@@ -4,7 +4,8 @@ set -euo pipefail
 
 # OpenCL: headers and loader for the OpenCL plugin, PoCL as a CPU OpenCL device to run it on.
 # iproute2: MultiHostTests puts router, workers and a rank in network namespaces of their own.
-packages=(libzmq3-dev libopenblas-dev pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo iproute2)
+# systemd: systemd-analyze, which deploy/check-systemd.sh verifies the units with.
+packages=(libzmq3-dev libopenblas-dev pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo iproute2 systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -33,4 +34,9 @@ fi
 if ! "$PYTHON" -c "import jsonschema" 2>/dev/null; then
     echo "installing jsonschema (for scripts/certify.sh)"
     "$PYTHON" -m pip install -q "jsonschema==4.26.0"
+fi
+# deploy/check-kubernetes.sh validates the Kubernetes manifests against the schemas this bundles.
+if ! "$PYTHON" -c "import kubernetes_validate" 2>/dev/null; then
+    echo "installing kubernetes-validate (for deploy/check-kubernetes.sh)"
+    "$PYTHON" -m pip install -q "kubernetes-validate==1.37.0"
 fi
