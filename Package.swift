@@ -126,6 +126,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Tokenizers", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "StructuredOutput", dependencies: ["OrderedJSON", "ServingTypes", "Tokenizers"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
@@ -320,5 +322,8 @@ let package = Package(
         ),
         .testTarget(name: "ClusterTests", dependencies: ["Certification", "ServingClient", "ServingTypes", "TestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StructuredOutputTests", dependencies: ["StructuredOutput", "ServingTypes", "Tokenizers", "OrderedJSON"],
+            swiftSettings: swiftSettings),
     ] + openCLTargets
 )
