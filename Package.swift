@@ -133,7 +133,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "Transport", "WireProtocol", "ServingTypes", "Tokenizers",
-                "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "StructuredOutput", "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings + numericFlags
@@ -143,7 +143,7 @@ let package = Package(
             name: "WorkerService",
             dependencies: [
                 "Backends", "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes", "Models",
-                "Tokenizers", "ProcessLifecycle",
+                "Tokenizers", "StructuredOutput", "ProcessLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -271,7 +271,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: ["Certification", 
                 "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
-                "KVPaging", "PageHashing", "Tokenizers",
+                "KVPaging", "PageHashing", "Tokenizers", "StructuredOutput",
             ],
             swiftSettings: swiftSettings
         ),
