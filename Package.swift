@@ -193,7 +193,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling", "ProcessLifecycle",
-                "ServingClient", "ServingTypes", "Transport",
+                "ServingClient", "ServingTypes", "StructuredOutput", "Tokenizers", "Transport",
             ],
             swiftSettings: swiftSettings
         ),
