@@ -81,9 +81,11 @@ public final class ModelRunner {
                 return error.message
             }
         }
-        let state = RequestSamplingState(
+        var state = RequestSamplingState(
             params: request.params, promptTokenIDs: request.promptTokenIDs, fallbackSeed: seeds.next(),
             eosTokenIDs: eosTokenIDs, constraint: constraint)
+        let resumed = min(max(request.resumedOutputCount, 0), max(request.promptTokenIDs.count - 1, 0))
+        if resumed > 0, let problem = state.resume(after: request.promptTokenIDs.suffix(resumed)) { return problem }
         if let problem = state.startProblem() { return problem }
         states[request.id] = state
         return nil

@@ -82,6 +82,21 @@ struct RequestSamplingState {
         return "no token of the model's vocabulary can start an output that matches the constraint"
     }
 
+    /// Replays output generated before this request was re-submitted (``EngineRequest/resumedOutputCount``)
+    /// through the constraint and the output penalties; `min_tokens` counts only new tokens.
+    /// - Returns: why the output cannot be resumed (it leaves the constraint's language), or nil.
+    mutating func resume(after output: some Collection<Int32>) -> String? {
+        for token in output {
+            if usesOutputPenalties { outputCounts[token, default: 0] += 1 }
+            guard let constraint else { continue }
+            guard let next = constraint.advance(constraintState, token: token) else {
+                return "the resumed output does not match the output constraint (token \(token))"
+            }
+            constraintState = next
+        }
+        return nil
+    }
+
     /// Masks this request's row in place: under a constraint every token the automaton does not
     /// allow, end-of-sequence outside accepting states, and stop tokens unless they complete a
     /// match; then, while fewer than `min_tokens` were generated, end-of-sequence and stop tokens
@@ -100,8 +115,11 @@ struct RequestSamplingState {
         // min_tokens yields when the constraint allows nothing but ending.
         let mayEnd = isAccepting && (outputCount >= params.minTokens || allowed.isEmpty)
         var saved: [(token: Int, value: Float)] = []
+        // End-of-sequence ends the request whatever its bytes: only where the output may end.
+        for token in eosTokenIDs where Int(token) < logits.count {
+            saved.append((Int(token), mayEnd ? logits[Int(token)] : -.infinity))
+        }
         if mayEnd {
-            for token in eosTokenIDs where Int(token) < logits.count { saved.append((Int(token), logits[Int(token)])) }
             for token in stopTokenIDs where Int(token) < logits.count && constraint.vocabulary.bytes(of: Int(token)).isEmpty {
                 saved.append((Int(token), logits[Int(token)]))
             }

@@ -237,3 +237,27 @@ import Tokenizers
         #expect(!outputs[3].tokenIDs.prefix(8).contains(stop))
     }
 }
+
+extension StructuredOutputEngineTests {
+    @Test func resumedOutputContinuesTheConstraint() throws {
+        let collector = EventCollector()
+        let engine = try engine(collector: collector)
+        defer { engine.shutdown() }
+        let regex = #"\[(10|20|30)(,(10|20|30)){3}\]"#
+        let first = SamplingParams(maxTokens: 3, temperature: 1, seed: 11, constraint: .regex(regex))
+        let start = try EngineHarness.run([EngineRequest(id: 1, promptTokenIDs: Self.prompt, params: first)], on: engine, collector: collector)[0]
+        #expect(start.reason == .length)
+        // The rest on "another worker": prompt + output re-prefilled, the output marked as resumed.
+        let rest = SamplingParams(maxTokens: 40, temperature: 1, seed: 12, constraint: .regex(regex))
+        let resumed = EngineRequest(id: 2, promptTokenIDs: Self.prompt + start.tokenIDs, params: rest, resumedOutputCount: start.tokenIDs.count)
+        let end = try EngineHarness.run([resumed], on: engine, collector: collector)[0]
+        var whole = start
+        whole.tokenIDs += end.tokenIDs
+        #expect(end.reason == .stop(tokenID: Self.eos))
+        #expect(try StructuredOutputs.matches(.regex(regex), text(whole)), "\(text(whole))")
+        // Output that left the language cannot be resumed.
+        let wrong = EngineRequest(id: 3, promptTokenIDs: Self.prompt + [Int32(Self.vocabulary.size - 100)], params: rest, resumedOutputCount: 1)
+        let refused = try EngineHarness.run([wrong], on: engine, collector: collector)[0]
+        #expect(refused.reason?.errorMessage?.contains("resumed output") == true)
+    }
+}
