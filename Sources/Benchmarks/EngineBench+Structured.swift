@@ -26,10 +26,10 @@ extension EngineBench {
         }
     }
 
-    /// The structured workload: random prompts sampled at temperature 1 (top-k 50), without and
-    /// with a JSON Schema per request, alternating A B A B at each concurrency so drift in the
-    /// machine's speed hits both alike. Reports the vocabulary's build time and each schema's
-    /// compile time first, then every run (sampling seconds per step are the mask's cost).
+    /// The structured workload: random prompts decoded greedily, then sampled at temperature 1
+    /// (top-k 50), each without and with a JSON Schema per request, alternating A B A B at each
+    /// concurrency so drift in the machine's speed hits both alike. Reports the vocabulary's build time and each schema's
+    /// compile time first, then every run (sampling time per token holds the masks' cost).
     public func measureStructured(
         modelDirectory: URL, prompts: [[Int32]], outputTokens: Int, concurrencyLevels: [Int], write: (String) -> Void
     ) throws {
@@ -39,18 +39,23 @@ extension EngineBench {
         let compile = try Self.schemaCompileMilliseconds(vocabulary: vocabulary)
         write(String(format: "vocabulary of %d tokens built in %.1f ms; schema compile + first mask: %@ ms\n",
             vocabulary.size, vocabularySeconds * 1000, compile.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
-        var plain = self
-        plain.config.vocabulary = vocabulary
-        plain.sampledTopK = sampledTopK ?? 50
-        var constrained = plain
-        constrained.constraint = { .jsonSchema(Self.structuredSchemas[$0 % Self.structuredSchemas.count]) }
-        for level in concurrencyLevels {
-            for round in 1...2 {
-                for (label, bench) in [("A none", plain), ("B json-schema", constrained)] {
-                    let outcome = try bench.measure(workload: "structured", prompts: prompts, outputTokens: outputTokens, concurrency: level)
-                    write(String(format: "round %d %@: %.3f ms sampling/step, %.3f ms forward/step, ",
-                        round, label, outcome.samplingSeconds * 1000 / Double(max(1, outcome.steps)),
-                        outcome.forwardSeconds * 1000 / Double(max(1, outcome.steps))) + outcome.summary)
+        for topK in [nil, sampledTopK ?? 50] {
+            var plain = self
+            plain.config.vocabulary = vocabulary
+            plain.sampledTopK = topK
+            var constrained = plain
+            constrained.constraint = { .jsonSchema(Self.structuredSchemas[$0 % Self.structuredSchemas.count]) }
+            for level in concurrencyLevels {
+                for round in 1...2 {
+                    for (label, bench) in [("A none", plain), ("B json-schema", constrained)] {
+                        let outcome = try bench.measure(
+                            workload: "structured", prompts: prompts, outputTokens: outputTokens, concurrency: level)
+                        let tokens = outcome.outputTokensPerSecond * outcome.seconds
+                        write(String(format: "round %d %@: %.1f µs sampling/token, %.3f ms sampling/step, %.0f tokens/request; ",
+                            round, label, outcome.samplingSeconds * 1e6 / max(1, tokens),
+                            outcome.samplingSeconds * 1000 / Double(max(1, outcome.steps)), tokens / Double(prompts.count))
+                            + outcome.summary)
+                    }
                 }
             }
         }
