@@ -126,12 +126,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Tokenizers", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "StructuredOutput", dependencies: ["OrderedJSON", "ServingTypes", "Tokenizers"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["Backends"], swiftSettings: swiftSettings + numericFlags),
         .target(
             name: "Engine",
             dependencies: [
                 "Backends", "Models", "Scheduling", "KVPaging", "Collectives", "Transport", "WireProtocol", "ServingTypes", "Tokenizers",
-                "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "StructuredOutput", "ProcessLifecycle", "ProcessLogging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings + numericFlags
@@ -141,7 +143,7 @@ let package = Package(
             name: "WorkerService",
             dependencies: [
                 "Backends", "Engine", "Scheduling", "KVPaging", "Transport", "WireProtocol", "ServingTypes", "Models",
-                "Tokenizers", "ProcessLifecycle",
+                "Tokenizers", "StructuredOutput", "ProcessLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -191,7 +193,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "Backends", "Collectives", "Engine", "Models", "PageHashing", "RouterCore", "Scheduling", "ProcessLifecycle",
-                "ServingClient", "ServingTypes", "Transport",
+                "ServingClient", "ServingTypes", "StructuredOutput", "Tokenizers", "Transport",
             ],
             swiftSettings: swiftSettings
         ),
@@ -269,7 +271,7 @@ let package = Package(
             name: "EngineTests",
             dependencies: ["Certification", 
                 "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport",
-                "KVPaging", "PageHashing", "Tokenizers",
+                "KVPaging", "PageHashing", "Tokenizers", "StructuredOutput",
             ],
             swiftSettings: swiftSettings
         ),
@@ -320,5 +322,8 @@ let package = Package(
         ),
         .testTarget(name: "ClusterTests", dependencies: ["Certification", "ServingClient", "ServingTypes", "TestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport", "ServingTypes"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StructuredOutputTests", dependencies: ["StructuredOutput", "ServingTypes", "Tokenizers", "OrderedJSON"],
+            swiftSettings: swiftSettings),
     ] + openCLTargets
 )

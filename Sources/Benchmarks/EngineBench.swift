@@ -16,6 +16,10 @@ public struct EngineBench {
     /// Sample with temperature 1 from each row's `sampledTopK` most likely tokens (seeded per
     /// request) instead of greedily; nil: greedy.
     public var sampledTopK: Int?
+    /// The output constraint of request `index` (the structured workload); nil: none.
+    public var constraint: (@Sendable (Int) -> OutputConstraint?)?
+    /// The checkpoint directory, whose tokenizer the structured workload needs.
+    public var modelDirectory: URL?
 
     /// Creates a benchmark of engines with `config` over models from `makeModel`.
     public init(config: EngineConfig, makeModel: @escaping () throws -> sending any ForwardModel) {
@@ -65,8 +69,12 @@ public struct EngineBench {
         let engine = try EngineLoop(model: try makeModel(), config: config, sink: collector.receive)
         defer { engine.shutdown() }
         func params(_ index: Int) -> SamplingParams {
-            guard let sampledTopK else { return SamplingParams(maxTokens: outputTokens, temperature: 0, ignoreEOS: true) }
-            return SamplingParams(maxTokens: outputTokens, temperature: 1, topK: sampledTopK, seed: UInt64(index), ignoreEOS: true)
+            guard let sampledTopK else {
+                return SamplingParams(maxTokens: outputTokens, temperature: 0, ignoreEOS: true, constraint: constraint?(index))
+            }
+            return SamplingParams(
+                maxTokens: outputTokens, temperature: 1, topK: sampledTopK, seed: UInt64(index), ignoreEOS: true,
+                constraint: constraint?(index))
         }
 
         // Warm-up: grow every scratch buffer, then forget the cache.
@@ -116,6 +124,12 @@ public struct EngineBench {
         _ workload: Workload, vocabulary: Int, outputTokens: Int, concurrencyLevels: [Int], report: (Outcome) throws -> Void
     ) throws {
         let prompts = workload.prompts(vocabulary: vocabulary)
+        if case .structured = workload {
+            guard let modelDirectory else { throw EngineError("the structured workload needs the model's directory") }
+            return try measureStructured(
+                modelDirectory: modelDirectory, prompts: prompts, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels,
+                write: { FileHandle.standardOutput.write(Data($0.utf8)) })
+        }
         for level in concurrencyLevels {
             try report(measure(workload: workload.name, prompts: prompts, outputTokens: outputTokens, concurrency: level))
         }
@@ -148,6 +162,9 @@ extension EngineBench {
     public enum Workload: Sendable, Hashable {
         /// `requests` random prompts of `promptTokens` tokens.
         case offline(requests: Int, promptTokens: Int)
+        /// `requests` random prompts of `promptTokens` tokens, run without and with JSON Schemas
+        /// (``EngineBench/measureStructured(modelDirectory:prompts:outputTokens:concurrencyLevels:write:)``).
+        case structured(requests: Int, promptTokens: Int)
         /// `groups × perGroup` prompts: a `sharedTokens` prefix per group, then a private
         /// `questionTokens` question (see ``sharedPrefixPrompts(groups:perGroup:sharedTokens:questionTokens:vocabulary:random:)``).
         case sharedPrefix(groups: Int, perGroup: Int, sharedTokens: Int, questionTokens: Int)
@@ -156,6 +173,7 @@ extension EngineBench {
         public var name: String {
             switch self {
             case .offline: "offline"
+            case .structured: "structured"
             case .sharedPrefix: "shared-prefix"
             }
         }
@@ -164,7 +182,7 @@ extension EngineBench {
         public func prompts(vocabulary: Int) -> [[Int32]] {
             var random = SeededRandom(seed: 42)
             switch self {
-            case .offline(let requests, let promptTokens):
+            case .offline(let requests, let promptTokens), .structured(let requests, let promptTokens):
                 return EngineBench.randomPrompts(count: requests, length: promptTokens, vocabulary: vocabulary, random: &random)
             case .sharedPrefix(let groups, let perGroup, let sharedTokens, let questionTokens):
                 return EngineBench.sharedPrefixPrompts(
@@ -178,8 +196,8 @@ extension EngineBench {
 extension EngineBench.Workload {
     /// `offline` (`requests` prompts of `promptTokens`) when `name` says so, else `shared-prefix`.
     public init(name: String, requests: Int, promptTokens: Int, groups: Int, perGroup: Int, sharedTokens: Int, questionTokens: Int) {
-        self = name == "offline"
-            ? .offline(requests: requests, promptTokens: promptTokens)
+        self = name == "offline" ? .offline(requests: requests, promptTokens: promptTokens)
+            : name == "structured" ? .structured(requests: requests, promptTokens: promptTokens)
             : .sharedPrefix(groups: groups, perGroup: perGroup, sharedTokens: sharedTokens, questionTokens: questionTokens)
     }
 }

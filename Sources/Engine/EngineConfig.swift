@@ -4,6 +4,7 @@ import Backends
 import Foundation
 import Models
 import Scheduling
+import StructuredOutput
 
 /// How much memory the paged KV cache may take.
 public enum KVMemoryBudget: Sendable, Hashable {
@@ -128,6 +129,9 @@ public struct EngineConfig: Sendable {
     /// Sample on the device where it claims argmax or top-k and a step's requests allow it
     /// (``ModelRunner``); off: every step downloads the full logits rows (`--host-sampling`).
     public var usesDeviceSampling: Bool
+    /// The model's tokens as bytes, against which output constraints (structured outputs) are
+    /// compiled; nil: a request with a constraint finishes with an error saying so.
+    public var vocabulary: TokenVocabulary?
 
     /// Creates a configuration.
     public init(
@@ -143,7 +147,8 @@ public struct EngineConfig: Sendable {
         isCheckingIntegrity: Bool = false,
         isPublishingKVEvents: Bool = false,
         hashSeed: UInt64 = SchedulerConfig(pageCount: 1).hashSeed,
-        usesDeviceSampling: Bool = true
+        usesDeviceSampling: Bool = true,
+        vocabulary: TokenVocabulary? = nil
     ) {
         self.pageSize = pageSize
         self.kvMemory = kvMemory
@@ -158,6 +163,7 @@ public struct EngineConfig: Sendable {
         self.isPublishingKVEvents = isPublishingKVEvents
         self.hashSeed = hashSeed
         self.usesDeviceSampling = usesDeviceSampling
+        self.vocabulary = vocabulary
     }
 
     /// What this configuration needs of a device: its KV cache dtype and page size. Commands

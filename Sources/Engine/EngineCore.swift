@@ -34,7 +34,8 @@ final class EngineCore {
         scheduler = Scheduler(config: schedulerConfig)
         runner = try ModelRunner(
             model: model, cache: config.kvCacheSpec(for: model, pageCount: schedulerConfig.pageCount), seed: config.seed,
-            usesDeviceSampling: config.usesDeviceSampling)
+            usesDeviceSampling: config.usesDeviceSampling, eosTokenIDs: schedulerConfig.eosTokenIDs,
+            vocabulary: config.vocabulary)
         vocabularySize = model.config.vocabularySize
         self.emit = emit
         self.cacheEventSink = cacheEventSink
@@ -78,8 +79,9 @@ final class EngineCore {
         }
         if let refusal = scheduler.add(Request(id: request.id, promptTokenIDs: request.promptTokenIDs, params: params)) {
             deliver(refusal)
-        } else {
-            runner.register(request)
+        } else if let problem = runner.register(request), let event = scheduler.abort(request.id) {
+            // An output constraint that cannot be used (no vocabulary, unsupported, unspellable).
+            deliver(event, overridingReason: .error(message: problem))
         }
     }
 
@@ -106,7 +108,7 @@ final class EngineCore {
             return true
         }
         let postprocessStart = ContinuousClock.now
-        let events = scheduler.postprocess(sampled: result.sampled)
+        let events = scheduler.postprocess(sampled: result.sampled, endings: result.endings)
         stats.schedulingSeconds += (ContinuousClock.now - postprocessStart).seconds
         for event in events { deliver(event, logprobs: result.logprobs) }
         record(batch, result, seconds: (ContinuousClock.now - scheduleStart).seconds)

@@ -11,12 +11,19 @@ public struct EngineRequest: Sendable, Hashable {
     public var promptTokenIDs: [Int32]
     /// Sampling and stopping parameters, checked by ``SamplingParams/validate()`` on admission.
     public var params: SamplingParams
+    /// How many of the last prompt tokens are output the request already generated (a router
+    /// moving a streamed request to another worker re-prefills prompt + output): the output
+    /// constraint and the frequency/presence penalties resume after them. `params` describe the
+    /// rest of the request (`maxTokens` and `minTokens` count only new tokens). Range
+    /// `0...promptTokenIDs.count - 1`.
+    public var resumedOutputCount: Int
 
     /// Creates a request.
-    public init(id: RequestID, promptTokenIDs: [Int32], params: SamplingParams) {
+    public init(id: RequestID, promptTokenIDs: [Int32], params: SamplingParams, resumedOutputCount: Int = 0) {
         self.id = id
         self.promptTokenIDs = promptTokenIDs
         self.params = params
+        self.resumedOutputCount = resumedOutputCount
     }
 }
 

@@ -37,7 +37,8 @@ public enum LogitsProcessor {
     }
 
     /// Log-softmax of `logits` at `chosen`, with the `topCount` largest entries (most likely
-    /// first, lower id first on ties). The normaliser is accumulated in `Double`.
+    /// first, lower id first on ties; masked entries, at -infinity, are never listed). The
+    /// normaliser is accumulated in `Double`.
     /// Precondition: `logits` is non-empty and `chosen` indexes it.
     public static func logprobs(_ logits: UnsafeBufferPointer<Float>, chosen: Int32, topCount: Int) -> TokenLogprobs {
         precondition(!logits.isEmpty && Int(chosen) < logits.count)
@@ -53,7 +54,7 @@ public enum LogitsProcessor {
         let count = min(max(0, topCount), logits.count)
         best.reserveCapacity(count + 1)
         if count > 0 {
-            for (index, value) in logits.enumerated() {
+            for (index, value) in logits.enumerated() where value > -.infinity {
                 if best.count == count, value <= best[count - 1].logprob { continue }
                 var position = best.count
                 while position > 0, best[position - 1].logprob < value { position -= 1 }

@@ -5,6 +5,7 @@ import Backends
 import Models
 import Scheduling
 import ServingTypes
+import StructuredOutput
 
 /// Runs scheduled batches on a model (local or tensor-parallel leader) over a paged KV cache whose page ids are the
 /// scheduler's ``KVPaging/PagePool`` ids, and samples one token per sampling entry.
@@ -36,14 +37,26 @@ public final class ModelRunner {
     // Reused storage of the results; each step hands them out in its ``StepResult``.
     private var sampled: [(requestID: RequestID, tokenID: Int32)] = []
     private var logprobs: [RequestID: TokenLogprobs] = [:]
+    private var endings: [RequestID: FinishReason] = [:]
+    /// End-of-sequence ids (masked by `min_tokens`, allowed by a constraint only where its match is complete).
+    private let eosTokenIDs: Set<Int32>
+    /// Compiled output constraints over the model's vocabulary; nil without a vocabulary.
+    public let constraints: ConstraintCache?
 
     /// Has the model's backend allocate a KV cache of `spec` (whose page ids are the scheduler's)
     /// in its own layout. `seed` seeds requests that carry no seed of their own. With
     /// `usesDeviceSampling`, steps whose requests allow it sample through the device's argmax or
     /// top-k hook where it claims one, instead of downloading whole logits rows.
+    /// `eosTokenIDs` are the ids that end generation; `vocabulary`, the token bytes that output
+    /// constraints are compiled against (without it, constrained requests are refused).
     /// - Throws: ``Backends/BackendError`` when the device cannot hold `spec` or is out of memory.
-    public init(model: any ForwardModel, cache spec: KVCacheSpec, seed: UInt64, usesDeviceSampling: Bool = true) throws {
+    public init(
+        model: any ForwardModel, cache spec: KVCacheSpec, seed: UInt64, usesDeviceSampling: Bool = true,
+        eosTokenIDs: Set<Int32> = [], vocabulary: TokenVocabulary? = nil
+    ) throws {
         self.model = model
+        self.eosTokenIDs = eosTokenIDs
+        constraints = vocabulary.map { ConstraintCache(vocabulary: $0) }
         self.pageSize = spec.pageSize
         cache = try model.backend.makeKVCache(spec)
         seeds = SeededRandom(seed: seed)
@@ -52,10 +65,30 @@ public final class ModelRunner {
         maxTopK = capabilities.maxTopK
     }
 
-    /// Starts tracking a request's sampling state (call once, before it is scheduled).
-    public func register(_ request: EngineRequest) {
-        states[request.id] = RequestSamplingState(
-            params: request.params, promptTokenIDs: request.promptTokenIDs, fallbackSeed: seeds.next())
+    /// Starts tracking a request's sampling state (call once, before it is scheduled), compiling
+    /// its output constraint (cached by the constraint's text).
+    /// - Returns: why the request cannot run (no vocabulary, a constraint outside the supported
+    ///   subset, or one the vocabulary cannot spell); it is then not tracked.
+    public func register(_ request: EngineRequest) -> String? {
+        var constraint: TokenConstraint?
+        if let wanted = request.params.constraint {
+            guard let constraints else {
+                return "this worker has no tokenizer.json beside its checkpoint, so it cannot apply an output constraint"
+            }
+            do {
+                constraint = try constraints.constraint(for: wanted)
+            } catch {
+                return error.message
+            }
+        }
+        var state = RequestSamplingState(
+            params: request.params, promptTokenIDs: request.promptTokenIDs, fallbackSeed: seeds.next(),
+            eosTokenIDs: eosTokenIDs, constraint: constraint)
+        let resumed = min(max(request.resumedOutputCount, 0), max(request.promptTokenIDs.count - 1, 0))
+        if resumed > 0, let problem = state.resume(after: request.promptTokenIDs.suffix(resumed)) { return problem }
+        if let problem = state.startProblem() { return problem }
+        states[request.id] = state
+        return nil
     }
 
     /// Stops tracking a finished request.
@@ -73,7 +106,7 @@ public final class ModelRunner {
         try sample(batch, logits: logits)
         return StepResult(
             sampled: sampled, logprobs: logprobs, forwardSeconds: (forwardEnd - start).seconds,
-            samplingSeconds: (ContinuousClock.now - forwardEnd).seconds, logitsBytes: logitsBytes)
+            samplingSeconds: (ContinuousClock.now - forwardEnd).seconds, logitsBytes: logitsBytes, endings: endings)
     }
 
     /// Fills the reused forward batch: one sequence per entry, logits for sampling entries.
@@ -91,6 +124,7 @@ public final class ModelRunner {
     private func sample(_ batch: ScheduledBatch, logits: Tensor) throws {
         sampled.removeAll(keepingCapacity: true)
         logprobs.removeAll(keepingCapacity: true)
+        endings.removeAll(keepingCapacity: true)
         logitsBytes = 0
         guard logits.rows > 0 else { return }
         if let width = deviceSamplingWidth(batch) { return try sampleOnDevice(batch, logits: logits, width: width) }
@@ -109,12 +143,13 @@ public final class ModelRunner {
     /// How many candidates per row the device must return for this step to be sampled from them
     /// exactly: 0 for argmax (every row plain greedy), k for top-k (every row greedy, or with a
     /// `top_k` the device can return); nil when a row needs the whole distribution (penalties,
-    /// logprobs, no `top_k`) or the device claims no hook that fits.
+    /// logprobs, logit bias, `min_tokens`, a constraint, no `top_k`) or the device claims no hook that fits.
     private func deviceSamplingWidth(_ batch: ScheduledBatch) -> Int? {
         guard !deviceHooks.isEmpty else { return nil }
         var width = 0
         for entry in batch.entries where entry.shouldSample {
-            guard let state = states[entry.requestID], !state.hasPenalties, state.params.logprobs == nil else { return nil }
+            guard let state = states[entry.requestID], !state.hasPenalties, !state.adjustsLogits, state.params.logprobs == nil
+            else { return nil }
             if state.settings.isGreedy { continue }
             guard state.settings.topK >= 1 && state.settings.topK <= maxTopK else { return nil }
             width = max(width, state.settings.topK)
@@ -159,8 +194,9 @@ public final class ModelRunner {
                             values: UnsafeBufferPointer(rebasing: values[span]), using: &sampler)
                     }
                 }
-                states[entry.requestID] = state
             }
+            if let ending = state.record(token) { endings[entry.requestID] = ending }
+            states[entry.requestID] = state
             sampled.append((entry.requestID, token))
             row += 1
         }
@@ -185,13 +221,18 @@ public final class ModelRunner {
         }
     }
 
-    /// Samples one request's token from its logits row (modified in place by penalties).
+    /// Samples one request's token from its logits row (modified in place by masks, bias and
+    /// penalties).
     private func sampleRow(_ values: UnsafeMutableBufferPointer<Float>, for id: RequestID) -> Int32 {
         guard var state = states[id] else { preconditionFailure("Invalid state: \(id) was not registered") }
         let topCount = state.params.logprobs
-        // Logprobs describe the raw model distribution, so keep the row before penalties touch it.
+        state.applyMasks(values)
+        // Logprobs describe the model's distribution over the tokens that could be sampled: after
+        // the masks (constraint, min_tokens; masked tokens get -infinity), before logit bias,
+        // penalties and temperature, as vLLM's default raw logprobs are taken after its grammar mask.
         if topCount != nil { rawRow.replaceSubrange(rawRow.indices, with: values) }
         let token = state.sample(values, using: &sampler)
+        if let ending = state.record(token) { endings[id] = ending }
         if let topCount {
             logprobs[id] = rawRow.withUnsafeBufferPointer {
                 LogitsProcessor.logprobs($0, chosen: token, topCount: topCount)

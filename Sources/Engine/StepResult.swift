@@ -21,13 +21,17 @@ public struct StepResult: Sendable {
     /// Bytes read back from the device for sampling in this step (logits rows, or token ids or
     /// top-k candidates when sampled on the device).
     public var logitsBytes: Int
+    /// Requests that must finish after their sampled token though no stop rule says so (an output
+    /// constraint completed with no end-of-sequence token to sample, or could not continue).
+    public var endings: [RequestID: FinishReason]
 
     /// Creates a result.
     public init(
         sampled: [(requestID: RequestID, tokenID: Int32)], logprobs: [RequestID: TokenLogprobs], forwardSeconds: Double,
-        samplingSeconds: Double, logitsBytes: Int = 0
+        samplingSeconds: Double, logitsBytes: Int = 0, endings: [RequestID: FinishReason] = [:]
     ) {
         self.logitsBytes = logitsBytes
+        self.endings = endings
         self.sampled = sampled
         self.logprobs = logprobs
         self.forwardSeconds = forwardSeconds

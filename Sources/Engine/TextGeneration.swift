@@ -2,6 +2,7 @@
 
 import Scheduling
 import ServingTypes
+import StructuredOutput
 import Tokenizers
 
 /// Runs prompts on an engine loop of its own over a model in this process and writes what they
@@ -40,6 +41,7 @@ public struct TextGeneration {
         var config = config
         config.maxRunningRequests = 1
         config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
+        if params.constraint != nil && config.vocabulary == nil { config.vocabulary = TokenVocabulary(tokenizer: tokenizer) }
         let queue = EngineEventQueue()
         let loop = try EngineLoop(
             model: model, config: config,
@@ -72,6 +74,9 @@ public struct TextGeneration {
     public func runBatch(_ lines: [PromptLine], model: sending any ForwardModel, config: EngineConfig) throws -> Bool {
         var config = config
         config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
+        if lines.contains(where: { $0.params.constraint != nil }) && config.vocabulary == nil {
+            config.vocabulary = TokenVocabulary(tokenizer: tokenizer)
+        }
         let collector = EventCollector()
         let loop = try EngineLoop(model: model, config: config, sink: collector.receive)
         let prompts = lines.map { tokenizer.encode($0.prompt, addSpecialTokens: true).map(Int32.init) }

@@ -12,11 +12,15 @@ extension Scheduler {
     /// ``SchedulerConfig/maxModelLength``; its KV is cached and its pages and lock released.
     /// A request that just finished its prefill and keeps running has its whole computed pages
     /// cached at once (locked by it), so requests sharing its prompt hit while it decodes.
-    /// An entry left without a token is finished with an error rather than lost.
+    /// An entry left without a token is finished with an error rather than lost. A request in
+    /// `endings` finishes after its token with that reason (the engine's own reasons: an output
+    /// constraint that completed or failed), before the stop rule is consulted.
     /// - Precondition: a batch is in flight.
     /// - Returns: `.token` events in `sampled` order, each followed by the request's
     ///   `.finished` event if it finished.
-    public func postprocess(sampled: [(requestID: RequestID, tokenID: Int32)]) -> [SchedulerEvent] {
+    public func postprocess(
+        sampled: [(requestID: RequestID, tokenID: Int32)], endings: [RequestID: FinishReason] = [:]
+    ) -> [SchedulerEvent] {
         precondition(isBatchInFlight, "postprocess(sampled:) without a scheduled batch")
         isBatchInFlight = false
         inFlight.removeAll(keepingCapacity: true)
@@ -31,7 +35,7 @@ extension Scheduler {
             let request = requests[id]!
             let index = request.tokenIDs.count - request.promptTokenCount - 1
             events.append(.token(requestID: id, tokenID: token, index: index))
-            if let reason = finishReason(of: request, lastToken: token) {
+            if let reason = endings[id] ?? finishReason(of: request, lastToken: token) {
                 releaseResources(of: id, keepingComputedKV: true)
                 running.removeAll { $0 == id }
                 events.append(finish(id, reason: reason))

@@ -149,6 +149,13 @@ public struct BPETokenizer: Tokenizer {
         addedVocabulary.idToContent[id] ?? model.token(for: id)
     }
 
+    /// The bytes `id` adds to decoded text mid-sequence (see ``Tokenizer/tokenBytes(for:)``).
+    public func tokenBytes(for id: Int) -> [UInt8]? {
+        if let content = addedVocabulary.idToContent[id] { return Array(content.utf8) }
+        guard let token = model.token(for: id), let decoder else { return nil }
+        return decoder.bytes(ofMiddleToken: token)
+    }
+
     /// Id of an added token with content `token`, else of the model token; exact comparison.
     public func tokenID(for token: String) -> Int? {
         let scalars = Array(token.unicodeScalars)

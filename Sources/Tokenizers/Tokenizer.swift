@@ -42,12 +42,21 @@ public protocol Tokenizer: Sendable {
     /// Ids of all added tokens marked `special`.
     var specialTokenIDs: Set<Int> { get }
 
+    /// The bytes token `id` adds to decoded text in the middle of a sequence (byte-level tokens
+    /// through GPT-2's byte map, `<0xNN>` byte-fallback tokens as their byte, Metaspace `▁` as a
+    /// space; an added token as its content), or nil when `id` is unknown or the decoder has no
+    /// per-token bytes. Structured outputs build their token masks from it. Thread-safe.
+    func tokenBytes(for id: Int) -> [UInt8]?
+
     /// The Jinja chat template, if the checkpoint ships one; a `chat_template.jinja` file
     /// takes precedence over `chat_template` in `tokenizer_config.json`.
     var chatTemplate: String? { get }
 }
 
 extension Tokenizer {
+    /// Default for tokenizers without per-token bytes: none.
+    public func tokenBytes(for id: Int) -> [UInt8]? { nil }
+
     /// Encodes `text` with the post-processor's special tokens (for example BOS) added.
     public func encode(_ text: String) -> [Int] {
         encode(text, addSpecialTokens: true)

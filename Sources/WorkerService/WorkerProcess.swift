@@ -8,6 +8,7 @@ import Models
 import ProcessLifecycle
 import ServiceLifecycle
 import ServingTypes
+import StructuredOutput
 import Tokenizers
 import Transport
 
@@ -39,13 +40,16 @@ public struct WorkerProcess: Sendable {
     /// A worker's engine configuration from `base`: KV cache events published with page hashes
     /// seeded by `hashSeed` (the router's), and generation also ending at the end-of-sequence ids of
     /// the tokenizer beside the checkpoint in `directory`, if there is one (the router tokenizes;
-    /// the worker only needs to know where generation ends).
+    /// the worker only needs to know where generation ends, and the tokens' bytes for output
+    /// constraints).
     public static func engineConfig(_ base: EngineConfig, hashSeed: UInt64, directory: URL) throws -> EngineConfig {
         var config = base
         config.isPublishingKVEvents = true
         config.hashSeed = hashSeed
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) {
-            config.extraEOSTokenIDs = Set(try AutoTokenizer.load(directory: directory).eosTokenIDs.map(Int32.init))
+            let tokenizer = try AutoTokenizer.load(directory: directory)
+            config.extraEOSTokenIDs = Set(tokenizer.eosTokenIDs.map(Int32.init))
+            if config.vocabulary == nil { config.vocabulary = TokenVocabulary(tokenizer: tokenizer) }
         }
         return config
     }

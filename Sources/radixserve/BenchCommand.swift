@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
     @OptionGroup var server: ServerOptions
     @Option(name: .customLong("workload"), help: """
-        single (prefill + batch-1 decode), offline (random prompts), shared-prefix, router-index \
+        single (prefill + batch-1 decode), offline (random prompts), structured (offline without and with JSON Schemas), shared-prefix, router-index \
         (the router's prefix index over --groups workers and a --shared-tokens prompt; no model), or \
         matmul (the backend's matmuls on the 56M model's shapes for --rows, row-major against prepared weights). \
         With --url: shared-prefix (default), multi-turn or random.
@@ -114,6 +114,7 @@ struct BenchCommand: ParsableCommand {
         var bench = EngineBench(config: engineOptions.engineConfig(pageSize: modelOptions.pageSize)) {
             try modelOptions.loadModel(maxStepTokens: maxStepTokens, requirements: requirements) }
         bench.sampledTopK = topK
+        bench.modelDirectory = modelOptions.directory
         try bench.measure(workload, vocabulary: vocabulary, outputTokens: outputTokens, concurrencyLevels: concurrencyLevels) {
             StandardOutput.write(json ? try $0.jsonLine() : $0.summary)
         }
