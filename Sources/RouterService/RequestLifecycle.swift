@@ -136,7 +136,9 @@ struct RequestLifecycle: Sendable {
         state = .running(Attempt(decision: decision, resumeOffset: generated.count))
         var remaining = params
         remaining.maxTokens -= generated.count
-        let submit = WorkerSubmit(requestID: requestID, tokenIDs: prompt + generated, params: remaining)
+        remaining.minTokens = max(0, remaining.minTokens - generated.count)
+        let submit = WorkerSubmit(
+            requestID: requestID, tokenIDs: prompt + generated, params: remaining, resumedOutputCount: UInt32(generated.count))
         return (isRetry ? [.record(.retried)] : []) + [.sendSubmit(submit, to: decision.worker)]
     }
 

@@ -168,7 +168,11 @@ extension RouterToWorker {
         case 3: params.constraint = .regex(try reader.readString("constraint.regex", maxBytes: OutputConstraint.maxTextBytes))
         case let kind: throw WireError(.invalidValue, "request \(requestID): constraint kind \(kind) is not 0, 1, 2 or 3")
         }
-        return WorkerSubmit(requestID: requestID, tokenIDs: tokenIDs, params: params)
+        let resumed = try reader.read(UInt32.self, "resumedOutputCount")
+        guard resumed < tokenIDs.count || resumed == 0 else {
+            throw WireError(.invalidValue, "request \(requestID): resumedOutputCount \(resumed) is not below the \(tokenIDs.count) tokens")
+        }
+        return WorkerSubmit(requestID: requestID, tokenIDs: tokenIDs, params: params, resumedOutputCount: resumed)
     }
 }
 

@@ -74,6 +74,7 @@ extension RouterToWorker {
                 writer.write(UInt8(3))
                 writer.write(pattern)
             }
+            writer.write(submit.resumedOutputCount)
         case .abort(let requestID):
             writer.begin(kind: WireMessageKind.workerAbort)
             writer.write(requestID)

@@ -54,12 +54,16 @@ public struct WorkerSubmit: Sendable, Hashable {
     /// Prompt tokens (the router tokenizes once; workers never re-tokenize).
     public var tokenIDs: [Int32]
     public var params: SamplingParams
+    /// How many of `tokenIDs`' last tokens are output another worker already generated (a request
+    /// the router moved): they count toward an output constraint's progress, not the prompt's.
+    public var resumedOutputCount: UInt32
 
     /// Creates a submission.
-    public init(requestID: UInt64, tokenIDs: [Int32], params: SamplingParams) {
+    public init(requestID: UInt64, tokenIDs: [Int32], params: SamplingParams, resumedOutputCount: UInt32 = 0) {
         self.requestID = requestID
         self.tokenIDs = tokenIDs
         self.params = params
+        self.resumedOutputCount = resumedOutputCount
     }
 }
 

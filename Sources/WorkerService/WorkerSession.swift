@@ -201,7 +201,8 @@ final class WorkerSession {
         endpoint.takeUnretainedValue().updateUnfinishedRequests(liveRequests.count)
         do {
             try engine.submit(EngineRequest(
-                id: RequestID(submit.requestID), promptTokenIDs: submit.tokenIDs, params: submit.params))
+                id: RequestID(submit.requestID), promptTokenIDs: submit.tokenIDs, params: submit.params,
+                resumedOutputCount: Int(submit.resumedOutputCount)))
         } catch {
             liveRequests.remove(submit.requestID)
             endpoint.takeUnretainedValue().updateUnfinishedRequests(liveRequests.count)

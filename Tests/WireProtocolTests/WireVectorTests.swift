@@ -95,7 +95,8 @@ import WireProtocol
                 requestID 0x0000000100000002, tokenIDs [1, 396, 300, 40000], maxTokens 32, temperature 0.5, topK 40, \
                 topP 0.875, minP 0.0625, seed 42 (present), frequencyPenalty 0.25, presencePenalty -0.5, \
                 repetitionPenalty 1.5, stopTokenIDs [2, 7], ignoreEOS true, logprobs 5 (present), namespace 0xfeed, \
-                logitBias [(7, -100), (396, 2.5)], minTokens 4, constraint regex "[a-z]+( [a-z]+)*"
+                logitBias [(7, -100), (396, 2.5)], minTokens 4, constraint regex "[a-z]+( [a-z]+)*", \
+                resumedOutputCount 1
                 """,
             message: .router(.submit(WorkerSubmit(
                 requestID: 0x0000_0001_0000_0002, tokenIDs: [1, 396, 300, 40_000],
@@ -103,7 +104,7 @@ import WireProtocol
                     maxTokens: 32, temperature: 0.5, topK: 40, topP: 0.875, minP: 0.0625, seed: 42,
                     frequencyPenalty: 0.25, presencePenalty: -0.5, repetitionPenalty: 1.5, stopTokenIDs: [2, 7],
                     ignoreEOS: true, logprobs: 5, namespace: 0xfeed, logitBias: [396: 2.5, 7: -100], minTokens: 4,
-                    constraint: .regex("[a-z]+( [a-z]+)*")))))),
+                    constraint: .regex("[a-z]+( [a-z]+)*")), resumedOutputCount: 1)))),
         Vector(
             file: "0x0204-submit-json-schema.hex", direction: "router → worker",
             fields: """
@@ -122,7 +123,7 @@ import WireProtocol
             fields: """
                 requestID 9, tokenIDs [1, 2, 3], maxTokens 16, temperature 0 (greedy), topK 0, topP 1, minP 0, \
                 seed absent, penalties 0, 0, 1, stopTokenIDs [], ignoreEOS false, logprobs absent, namespace 0, \
-                logitBias [], minTokens 0, constraint none
+                logitBias [], minTokens 0, constraint none, resumedOutputCount 0
                 """,
             message: .router(.submit(WorkerSubmit(
                 requestID: 9, tokenIDs: [1, 2, 3], params: SamplingParams(maxTokens: 16, temperature: 0))))),

@@ -37,7 +37,7 @@ EXPECTED = {  # the fields each file's comment lists
                          'logitRows': [2, 3]},
     '0x0103-rank-heartbeat': {'sequence': 0x0102030405060708},
     '0x0104-rank-shutdown': {'reason': 'done'},
-    '0x0201-register': {'protocolRevision': 1, 'workerID': 7, 'incarnation': 0x0123456789abcdef, 'modelID': 'demo',
+    '0x0201-register': {'protocolRevision': 2, 'workerID': 7, 'incarnation': 0x0123456789abcdef, 'modelID': 'demo',
                         'modelFingerprint': 'd6eba23b1b75d4e6', 'pageSize': 16, 'hashSeed': 0,
                         'tensorParallelSize': 1, 'capacityPages': 4096, 'maxModelLength': 2048},
     '0x0202-registered': {'workerID': 7, 'heartbeatMilliseconds': 500},
@@ -45,11 +45,25 @@ EXPECTED = {  # the fields each file's comment lists
     '0x0204-submit-defaults': {'requestID': 9, 'tokenIDs': [1, 2, 3], 'maxTokens': 16, 'temperature': 0.0, 'topK': 0,
                                'topP': 1.0, 'minP': 0.0, 'seed': None, 'frequencyPenalty': 0.0,
                                'presencePenalty': 0.0, 'repetitionPenalty': 1.0, 'stopTokenIDs': [],
-                               'ignoreEOS': False, 'logprobs': None, 'namespace': 0},
+                               'ignoreEOS': False, 'logprobs': None, 'namespace': 0, 'logitBias': [], 'minTokens': 0,
+                               'constraint': {'tag': 0}, 'resumedOutputCount': 0},
     '0x0204-submit': {'requestID': 0x0000000100000002, 'tokenIDs': [1, 396, 300, 40000], 'maxTokens': 32,
                       'temperature': 0.5, 'topK': 40, 'topP': 0.875, 'minP': 0.0625, 'seed': 42,
                       'frequencyPenalty': 0.25, 'presencePenalty': -0.5, 'repetitionPenalty': 1.5,
-                      'stopTokenIDs': [2, 7], 'ignoreEOS': True, 'logprobs': 5, 'namespace': 0xfeed},
+                      'stopTokenIDs': [2, 7], 'ignoreEOS': True, 'logprobs': 5, 'namespace': 0xfeed,
+                      'logitBias': [{'tokenID': 7, 'bias': -100.0}, {'tokenID': 396, 'bias': 2.5}], 'minTokens': 4,
+                      'constraint': {'tag': 3, 'text': '[a-z]+( [a-z]+)*'}, 'resumedOutputCount': 1},
+    '0x0204-submit-json-schema': {'requestID': 10, 'tokenIDs': [1], 'maxTokens': 64, 'temperature': 1.0, 'topK': 0,
+                                  'topP': 1.0, 'minP': 0.0, 'seed': None, 'frequencyPenalty': 0.0,
+                                  'presencePenalty': 0.0, 'repetitionPenalty': 1.0, 'stopTokenIDs': [],
+                                  'ignoreEOS': False, 'logprobs': None, 'namespace': 0, 'logitBias': [], 'minTokens': 0,
+                                  'constraint': {'tag': 2, 'text': '{"type":"object","properties":{"name":{"type":"string"}},'
+                                                                   '"required":["name"]}'}, 'resumedOutputCount': 0},
+    '0x0204-submit-json-object': {'requestID': 11, 'tokenIDs': [1], 'maxTokens': 64, 'temperature': 1.0, 'topK': 0,
+                                  'topP': 1.0, 'minP': 0.0, 'seed': None, 'frequencyPenalty': 0.0,
+                                  'presencePenalty': 0.0, 'repetitionPenalty': 1.0, 'stopTokenIDs': [],
+                                  'ignoreEOS': False, 'logprobs': None, 'namespace': 0, 'logitBias': [], 'minTokens': 0,
+                                  'constraint': {'tag': 1}, 'resumedOutputCount': 0},
     '0x0205-abort': {'requestID': 0x0102030405060708},
     '0x0206-flush-cache': {}, '0x0207-snapshot-request': {}, '0x0208-register-again': {},
     '0x0210-tokens': {'outputs': [
@@ -105,6 +119,7 @@ for path in files:
 
 # 2. Decoder rules: each broken frame is rejected (never a crash, never accepted).
 submit = frame(VECTORS / '0x0204-submit.hex')
+T = 49
 abort = frame(VECTORS / '0x0205-abort.hex')
 refused = frame(VECTORS / '0x0203-refused.hex')
 header = lambda kind, payload, version=1, reserved=0: struct.pack(  # noqa: E731
@@ -123,11 +138,16 @@ broken = {  # what → (frame, a word of the error naming the rule); None: the a
     'array count past the end': (header(0x0204, submit[16:24] + struct.pack('<I', 1000) + submit[28:]), 'count 1000'),
     'string count above 4096': (header(0x0203, struct.pack('<I', 5000) + b'x' * 5000), 'count 5000'),
     'invalid UTF-8': (header(0x0203, struct.pack('<I', 2) + b'\xc3\x28'), 'UTF-8'),
-    # submit's payload ends: stopTokenIDs [2, 7] (12 bytes), ignoreEOS, logprobs (flag + u64), namespace (u64)
-    'bool of 2': (header(0x0204, submit[16:-18] + b'\x02' + submit[-17:]), 'bool'),
+    # submit's payload ends: stopTokenIDs [2, 7] (12 bytes), ignoreEOS, logprobs (flag + u64), namespace (u64), then the
+    # T = 49 bytes of revision 2: logitBias (count + 2 × 8), minTokens, constraint (tag 3 + count + 16 bytes), resumed
+    'bool of 2': (header(0x0204, submit[16:-18 - T] + b'\x02' + submit[-17 - T:]), 'bool'),
     'NaN temperature': (header(0x0204, submit[16:48] + struct.pack('<d', math.nan) + submit[56:]), 'finite'),
-    'stop tokens not increasing': (header(0x0204, submit[16:-26] + struct.pack('<2i', 7, 2) + submit[-18:]), 'stopTokenIDs'),
-    'logprobs above 64': (header(0x0204, submit[16:-16] + struct.pack('<Q', 65) + submit[-8:]), 'logprobs 65'),
+    'stop tokens not increasing': (header(0x0204, submit[16:-26 - T] + struct.pack('<2i', 7, 2) + submit[-18 - T:]),
+                                   'stopTokenIDs'),
+    'logprobs above 64': (header(0x0204, submit[16:-16 - T] + struct.pack('<Q', 65) + submit[-8 - T:]), 'logprobs 65'),
+    'logit bias not increasing': (header(0x0204, submit[16:-49] + struct.pack('<I', 2) + struct.pack('<if', 396, 2.5) + struct.pack('<if', 7, -100.0) + submit[-29:]),
+                                  'logitBias'),
+    'unknown constraint tag': (header(0x0204, submit[16:-25] + b'\x07' + submit[-24:]), 'tag 7'),
     'payload above the frame limit': (None, 'limit'),
 }
 for what, (data, rule) in broken.items():

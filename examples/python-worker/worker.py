@@ -20,11 +20,13 @@ def need(condition, message):
     if not condition: raise WireError(message)
 
 
-def F(spec):  # 'name:type …' → [(name, type)]; ou64 = opt u64; i32s, u64s = arrays; str, fp = string(4096), string(256)
+def F(spec):  # 'name:type …' → [(name, type)]; ou64 = opt u64; i32s, u64s = arrays; str, fp, big = string(4096, 256, 65536)
     return [tuple(field.split(':')) for field in spec.split()]
 
 
-MAX_FRAME, ARRAY, ITEMS, TOPS, TEXT, FINGERPRINT = 64 << 20, 1 << 22, 1 << 20, 64, 4096, 256  # the document's limits
+MAX_FRAME, ARRAY, ITEMS, TOPS, TEXT, FINGERPRINT, BIG = 64 << 20, 1 << 22, 1 << 20, 64, 4096, 256, 65536  # the limits
+BIASES = 1 << 16
+STRINGS = {'str': TEXT, 'fp': FINGERPRINT, 'big': BIG}
 SCALARS = {'u8': 'B', 'u16': 'H', 'u32': 'I', 'u64': 'Q', 'i32': 'i', 'f32': 'f', 'f64': 'd', 'bool': 'B'}
 CHAIN = F('namespace:u64 parentHash:ou64 pageHashes:u64s')
 EVENT = ('union', {1: CHAIN, 2: F('pageHashes:u64s'), 3: []})  # u8 tag: 1 stored, 2 removed, 3 cleared
@@ -37,7 +39,9 @@ KINDS = {  # router → worker: 0x0202–0x0208; worker → router: 0x0201, 0x02
     0x0202: ('registered', F('workerID:u32 heartbeatMilliseconds:u32')), 0x0203: ('refused', F('reason:str')),
     0x0204: ('submit', F('requestID:u64 tokenIDs:i32s maxTokens:u32 temperature:f64 topK:i32 topP:f64 minP:f64 seed:ou64 '
                          'frequencyPenalty:f64 presencePenalty:f64 repetitionPenalty:f64 stopTokenIDs:i32s ignoreEOS:bool '
-                         'logprobs:ou64 namespace:u64')),
+                         'logprobs:ou64 namespace:u64') + [('logitBias', ('list', BIASES, F('tokenID:i32 bias:f32')))]
+                + F('minTokens:u32') + [('constraint', ('union', {0: [], 1: [], 2: F('text:big'), 3: F('text:big')}))]
+                + F('resumedOutputCount:u32')),  # constraint tag: 0 none, 1 JSON object, 2 JSON Schema, 3 regex
     0x0205: ('abort', F('requestID:u64')), 0x0206: ('flushCache', []), 0x0207: ('snapshotRequest', []),
     0x0208: ('registerAgain', []), 0x0210: ('tokens', [('outputs', ('list', ITEMS, OUTPUT))]),
     0x0211: ('finished', F('requestID:u64 reason:u8 stopTokenID:i32 message:str promptTokens:u32 completionTokens:u32 '
@@ -58,8 +62,8 @@ def write(out, kind, value):  # appends `value` of type `kind` (see decode's `fi
         out += struct.pack('<I', len(value))
         for item in value: write(out, kind[2], item)
     elif kind[0] == 'union': write(out, [('tag', 'u8')] + kind[1][value['tag']], value)
-    elif kind in ('str', 'fp'):  # over-long text is cut on a character boundary
-        data = value.encode()[:FINGERPRINT if kind == 'fp' else TEXT].decode('utf-8', 'ignore').encode()
+    elif kind in STRINGS:  # over-long text is cut on a character boundary
+        data = value.encode()[:STRINGS[kind]].decode('utf-8', 'ignore').encode()
         out += struct.pack('<I', len(data)) + data
     elif kind in ('i32s', 'u64s'): out += struct.pack(f'<I{len(value)}{"i" if kind == "i32s" else "Q"}', len(value), *value)
     elif kind == 'ou64': out += struct.pack('<B', 0) if value is None else struct.pack('<BQ', 1, value)
@@ -77,7 +81,7 @@ def decode(frame, limit=MAX_FRAME):  # (name, fields) of a frame, or WireError n
     magic, version, kind, length, reserved = struct.unpack_from('<4sHHII', frame)
     need(magic == b'RXSW', f'wrong magic {bytes(magic)!r}')
     need(reserved == 0, f'reserved word {reserved} is not 0')
-    need(version == 1, f'protocol version {version} is not supported (this implementation speaks version 1)')
+    need(version == 1, f'frame version {version} is not supported (this implementation speaks version 1)')
     need(length <= limit, f'payload of {length} bytes is above the {limit}-byte limit')
     need(len(frame) == 16 + length, f'a frame of {len(frame)} bytes announces {16 + length}')
     need(kind in KINDS, f'unknown kind 0x{kind:04x} of {"a known" if kind >> 8 in (1, 2) else "an unknown"} family')
@@ -98,10 +102,10 @@ def decode(frame, limit=MAX_FRAME):  # (name, fields) of a frame, or WireError n
         if isinstance(kind, list): return {name: field(sub) for name, sub in kind}
         if kind[0] == 'list': return [field(kind[2]) for _ in range(count(kind[1], 1))]
         if kind[0] == 'union':
-            need((tag := take('B')[0]) in kind[1], f'unknown event tag {tag}')
+            need((tag := take('B')[0]) in kind[1], f'unknown tag {tag}')
             return {'tag': tag, **field(kind[1][tag])}
-        if kind in ('str', 'fp'):
-            try: return take(f'{count(FINGERPRINT if kind == "fp" else TEXT, 1)}s')[0].decode('utf-8')
+        if kind in STRINGS:
+            try: return take(f'{count(STRINGS[kind], 1)}s')[0].decode('utf-8')
             except UnicodeDecodeError as error: raise WireError(f'invalid UTF-8 in a string: {error}') from None
         if kind in ('i32s', 'u64s'):
             code = 'i' if kind == 'i32s' else 'Q'
@@ -117,6 +121,11 @@ def decode(frame, limit=MAX_FRAME):  # (name, fields) of a frame, or WireError n
     if kind == 0x0204:  # submit's consistency rules
         need(all(a < b for a, b in zip(message['stopTokenIDs'], message['stopTokenIDs'][1:])), 'stopTokenIDs not increasing')
         need((message['logprobs'] or 0) <= TOPS, f'logprobs {message["logprobs"]} is above {TOPS}')
+        biases = [b['tokenID'] for b in message['logitBias']]
+        need(all(a < b for a, b in zip(biases, biases[1:])), 'logitBias tokens not increasing')
+        need(all(math.isfinite(b['bias']) for b in message['logitBias']), 'a logitBias is not finite')
+        need(message['resumedOutputCount'] == 0 or message['resumedOutputCount'] < len(message['tokenIDs']),
+             'resumedOutputCount is not below the token count')
     return KINDS[kind][0], message
 
 
@@ -180,8 +189,13 @@ def model_step(batch, vocab_size, step_ms):
     return [[rng.random() * 8 for _ in range(vocab_size)] for rng in map(random.Random, seeds)]
 
 
-def sample(request, z):  # greedy (temperature 0), or temperature, top-k, top-p and min-p (penalties: left to the runtime)
-    m = request.m
+def sample(request, z, eos):  # logit_bias and min_tokens, then greedy (temperature 0), or temperature, top-k, top-p and
+    m, z = request.m, list(z)  # min-p (penalties: left to the runtime)
+    for entry in m['logitBias']:
+        if 0 <= entry['tokenID'] < len(z): z[entry['tokenID']] += entry['bias']
+    if len(request.out) < m['minTokens']:  # EOS and stop tokens masked until min_tokens were generated
+        for t in set(m['stopTokenIDs']) | (set() if m['ignoreEOS'] else eos):
+            if 0 <= t < len(z): z[t] = -math.inf
     if m['temperature'] == 0: return max(range(len(z)), key=z.__getitem__)
     order = sorted(range(len(z)), key=z.__getitem__, reverse=True)[:m['topK'] if m['topK'] > 0 else None]
     weights = [math.exp((z[t] - z[order[0]]) / m['temperature']) for t in order]
@@ -276,7 +290,10 @@ def invalid(m, vocab_size, max_len):  # the engine's admission check: a message 
             ('repetition_penalty', m['repetitionPenalty'], m['repetitionPenalty'] > 0, 'must be above 0'),
             ('prompt', f'of {n} tokens', n > 0, 'must hold at least 1 token'),
             ('max_tokens', m['maxTokens'], n + m['maxTokens'] <= max_len, f'plus the prompt must fit the max model length {max_len}'),
-            ('prompt token id', bad, bad is None, f'is outside the vocabulary [0, {vocab_size})')]:
+            ('prompt token id', bad, bad is None, f'is outside the vocabulary [0, {vocab_size})'),
+            ('logit_bias', m['logitBias'], all(-100 <= b['bias'] <= 100 for b in m['logitBias']), 'must be in [-100, 100]'),
+            ('min_tokens', m['minTokens'], m['minTokens'] <= m['maxTokens'], 'must be in [0, max_tokens]'),
+            ('response_format', 'with a constraint', m['constraint']['tag'] == 0, 'is not supported by this worker')]:
         if not ok: return f'invalid {name} {value}: {rule}'
     return None
 
@@ -296,7 +313,7 @@ class Worker:
         self.register_deadline = time.monotonic() + 30 if args.router else None  # --listen waits forever
         self.signals, self.drain_deadline = 0, None
         self.registration = dict(
-            protocolRevision=1, workerID=args.worker_id, incarnation=self.incarnation, modelID=args.model,
+            protocolRevision=2, workerID=args.worker_id, incarnation=self.incarnation, modelID=args.model,
             modelFingerprint=self.fingerprint, pageSize=self.P, hashSeed=args.hash_seed, tensorParallelSize=1,
             capacityPages=args.pages, maxModelLength=args.max_model_len)
         self.socket = zmq.Context.instance().socket(zmq.DEALER)
@@ -379,7 +396,7 @@ class Worker:
         entries = []
         for r, logits in zip(batch, rows):
             first, r.prefilled, r.new = not r.prefilled, True, 1
-            token = sample(r, logits)
+            token = sample(r, logits, self.eos)
             r.out.append(token)
             entries.append({'requestID': r.id, 'firstIndex': len(r.out) - 1, 'tokenIDs': [token], 'logprobs':
                             [] if r.m['logprobs'] is None else [logprobs(logits, token, r.m['logprobs'])]})
