@@ -169,7 +169,7 @@ let package = Package(
             name: "RouterHTTP",
             dependencies: [
                 "PageHashing", "RouterService", "ServingTypes", "Tokenizers", "WireProtocol", "Models", "RouterCore",
-                "Transport", "ProcessLifecycle",
+                "Transport", "ProcessLifecycle", "OrderedJSON", "StructuredOutput",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

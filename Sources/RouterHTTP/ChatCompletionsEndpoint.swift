@@ -11,7 +11,9 @@ import WireProtocol
 extension RouterHTTPServer {
     func chatCompletions(_ request: Request, _ context: RouterRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.decode(ChatCompletionRequest.self, from: &request)
+        let data = try await JSONBody.read(&request)
+        let body = try JSONBody.decode(ChatCompletionRequest.self, from: data)
+        let format = try OutputFormat.openAI(Array(data))
         try model.check(model: body.model)
         guard let chatPrompt = model.chatPrompt else {
             throw APIError.invalid("the model '\(model.id)' has no chat template; use /v1/completions", param: "messages")
@@ -28,7 +30,8 @@ extension RouterHTTPServer {
         }
         let logprobs = body.logprobs ? (body.topLogprobs ?? 0) : nil
         let remaining = max(model.maxModelLength - tokens.count, 1)
-        let params = try body.sampling.params(defaultMaxTokens: remaining, logprobs: logprobs, logprobsName: "top_logprobs")
+        let params = try body.sampling.params(
+            defaultMaxTokens: remaining, logprobs: logprobs, logprobsName: "top_logprobs", body: format)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
         let (handle, pass) = try await driver.start(
             tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)

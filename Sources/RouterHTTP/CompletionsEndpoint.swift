@@ -11,9 +11,11 @@ import WireProtocol
 extension RouterHTTPServer {
     func completions(_ request: Request, _ context: RouterRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.decode(CompletionRequest.self, from: &request)
+        let data = try await JSONBody.read(&request)
+        let body = try JSONBody.decode(CompletionRequest.self, from: data)
+        let format = try OutputFormat.openAI(Array(data))
         try model.check(model: body.model)
-        let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs)
+        let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs, body: format)
         let tokens = try model.tokens(of: body.prompt)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
         let (handle, pass) = try await driver.start(

@@ -70,7 +70,9 @@ struct GenerateResponse: Encodable, Sendable {
 extension RouterHTTPServer {
     func generate(_ request: Request, _ context: RouterRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.decode(GenerateRequest.self, from: &request)
+        let data = try await JSONBody.read(&request)
+        let body = try JSONBody.decode(GenerateRequest.self, from: data)
+        let format = try OutputFormat.generate(Array(data))
         let prompt: CompletionRequest.Prompt
         switch (body.text, body.inputIDs) {
         case (let text?, nil): prompt = .text(text)
@@ -80,7 +82,7 @@ extension RouterHTTPServer {
         }
         let sampling = body.sampling ?? SamplingFields()
         let logprobs = body.returnLogprob ? (body.topLogprobsNumber ?? 0) : nil
-        let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs, logprobsName: "top_logprobs_num")
+        let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs, logprobsName: "top_logprobs_num", body: format)
         let tokens = try model.tokens(of: prompt)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: sampling.maxTokensName.rawValue)
         let (handle, pass) = try await driver.start(

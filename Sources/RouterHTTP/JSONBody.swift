@@ -22,6 +22,16 @@ package enum JSONBody {
         return try decode(type, from: Data(buffer.readableBytesView))
     }
 
+    /// Reads the request body.
+    /// - Throws: ``APIError`` 413 when the body is too large.
+    package static func read(_ request: inout Request) async throws(APIError) -> Data {
+        do {
+            return Data(try await request.collectBody(upTo: maxBytes).readableBytesView)
+        } catch {
+            throw APIError(.contentTooLarge, "the request body is larger than \(maxBytes) bytes", code: "body_too_large")
+        }
+    }
+
     /// Decodes `data`, mapping decoding failures to 400s.
     package static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(APIError) -> T {
         if data.isEmpty { throw APIError.invalid("the request body is empty; expected a JSON object") }

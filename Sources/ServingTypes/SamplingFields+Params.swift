@@ -16,8 +16,11 @@ extension SamplingFields {
     /// - Throws: ``InvalidParameter`` naming the first offending field as the client sent it:
     ///   `n` other than 1, more than ``maxStopStrings`` stop strings, a stop token id outside
     ///   `0...Int32.max`, or a value outside the range ``SamplingParams/validate()`` allows.
+    ///   - constraint: what the output must match when the endpoint found one outside these fields
+    ///     (`response_format`); with `regex` or `json_schema` also set, an error.
     public func samplingParams(
-        defaultMaxTokens: Int, logprobs: Int? = nil, logprobsName: String = "logprobs", namespace: UInt64 = 0
+        defaultMaxTokens: Int, logprobs: Int? = nil, logprobsName: String = "logprobs", namespace: UInt64 = 0,
+        constraint: OutputConstraint? = nil
     ) throws(InvalidParameter) -> SamplingParams {
         if let n, n != 1 {
             throw InvalidParameter(
@@ -33,12 +36,27 @@ extension SamplingFields {
                 name: "stop_token_ids", value: "\(bad)", allowed: "[0, \(Int32.max)]",
                 explanation: "invalid stop_token_ids entry \(bad): must be a token id")
         }
+        var bias: [Int32: Float] = [:]
+        for (key, value) in logitBias {
+            guard let token = Int32(key), token >= 0 else {
+                throw InvalidParameter(
+                    name: "logit_bias", value: key, allowed: "token ids",
+                    explanation: "invalid logit_bias key '\(key)': must be a token id")
+            }
+            bias[token] = Float(value.isFinite ? value : .infinity)
+        }
+        let given = [constraint, regex.map(OutputConstraint.regex), jsonSchema.map(OutputConstraint.jsonSchema)].compactMap { $0 }
+        if given.count > 1 {
+            throw InvalidParameter(
+                name: "response_format", value: "\(given.count) constraints", allowed: "one",
+                explanation: "give one of response_format, regex and json_schema, not several")
+        }
         let params = SamplingParams(
             maxTokens: maxTokens ?? defaultMaxTokens, temperature: temperature ?? 1, topK: topK ?? 0, topP: topP ?? 1,
             minP: minP ?? 0, seed: seed.map { UInt64(bitPattern: $0) }, frequencyPenalty: frequencyPenalty ?? 0,
             presencePenalty: presencePenalty ?? 0, repetitionPenalty: repetitionPenalty ?? 1,
             stopTokenIDs: Set(stopTokenIDs.map { Int32($0) }), ignoreEOS: ignoreEOS, logprobs: logprobs,
-            namespace: namespace)
+            namespace: namespace, logitBias: bias, minTokens: minTokens ?? 0, constraint: given.first)
         do {
             try params.validate()
         } catch {

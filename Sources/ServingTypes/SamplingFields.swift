@@ -2,7 +2,8 @@
 
 /// Sampling and stopping fields as they travel in `/v1/completions`, `/v1/chat/completions` and
 /// `/generate`'s `sampling_params`: OpenAI's names plus the common extensions `top_k`, `min_p`,
-/// `repetition_penalty`, `ignore_eos`, `stop_token_ids` and `cache_salt`.
+/// `repetition_penalty`, `ignore_eos`, `stop_token_ids`, `cache_salt`, `min_tokens`, and SGLang's
+/// `regex` and `json_schema`.
 ///
 /// Every field is optional. ``samplingParams(defaultMaxTokens:logprobs:logprobsName:namespace:)``
 /// applies the defaults and validates, the one conversion to ``SamplingParams``.
@@ -46,14 +47,28 @@ public struct SamplingFields: Codable, Sendable, Hashable {
     public var n: Int?
     /// Requests with different salts never share cached prompt prefixes.
     public var cacheSalt: String?
+    /// OpenAI `logit_bias`: token id (as a string key) → bias in `[-100, 100]`.
+    public var logitBias: [String: Double]
+    /// End-of-sequence and stop tokens are masked until this many tokens were generated.
+    public var minTokens: Int?
+    /// The output must match this regular expression in full (SGLang's `regex`).
+    public var regex: String?
+    /// The output must be JSON valid against this schema, given as JSON text (SGLang's `json_schema`
+    /// as a string; the router reads an object-valued `json_schema` from the body in key order).
+    public var jsonSchema: String?
 
     /// Creates fields; `nil` (or an "off" value) leaves a field to the server's default.
     public init(
         maxTokens: Int? = nil, maxTokensName: MaxTokensName = .maxTokens, temperature: Double? = nil,
         topP: Double? = nil, topK: Int? = nil, minP: Double? = nil, seed: Int64? = nil, stop: [String] = [],
         frequencyPenalty: Double? = nil, presencePenalty: Double? = nil, repetitionPenalty: Double? = nil,
-        stopTokenIDs: [Int] = [], ignoreEOS: Bool = false, n: Int? = nil, cacheSalt: String? = nil
+        stopTokenIDs: [Int] = [], ignoreEOS: Bool = false, n: Int? = nil, cacheSalt: String? = nil,
+        logitBias: [String: Double] = [:], minTokens: Int? = nil, regex: String? = nil, jsonSchema: String? = nil
     ) {
+        self.logitBias = logitBias
+        self.minTokens = minTokens
+        self.regex = regex
+        self.jsonSchema = jsonSchema
         self.maxTokens = maxTokens
         self.maxTokensName = maxTokensName
         self.temperature = temperature
@@ -85,6 +100,10 @@ public struct SamplingFields: Codable, Sendable, Hashable {
         case stopTokenIDs = "stop_token_ids"
         case ignoreEOS = "ignore_eos"
         case cacheSalt = "cache_salt"
+        case logitBias = "logit_bias"
+        case minTokens = "min_tokens"
+        case regex
+        case jsonSchema = "json_schema"
 
         init(_ name: MaxTokensName) {
             switch name {
@@ -120,6 +139,11 @@ public struct SamplingFields: Codable, Sendable, Hashable {
         ignoreEOS = try container.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? false
         n = try container.decodeIfPresent(Int.self, forKey: .n)
         cacheSalt = try container.decodeIfPresent(String.self, forKey: .cacheSalt)
+        logitBias = try container.decodeIfPresent([String: Double].self, forKey: .logitBias) ?? [:]
+        minTokens = try container.decodeIfPresent(Int.self, forKey: .minTokens)
+        regex = try container.decodeIfPresent(String.self, forKey: .regex)
+        // An object-valued schema is left to the router, which reads it in key order.
+        jsonSchema = try? container.decodeIfPresent(String.self, forKey: .jsonSchema)
     }
 
     /// Encodes the fields that are not at their "off" value into the request object.
@@ -141,6 +165,10 @@ public struct SamplingFields: Codable, Sendable, Hashable {
         if ignoreEOS { try container.encode(true, forKey: .ignoreEOS) }
         try container.encodeIfPresent(n, forKey: .n)
         try container.encodeIfPresent(cacheSalt, forKey: .cacheSalt)
+        if !logitBias.isEmpty { try container.encode(logitBias, forKey: .logitBias) }
+        if let minTokens, minTokens != 0 { try container.encode(minTokens, forKey: .minTokens) }
+        try container.encodeIfPresent(regex, forKey: .regex)
+        try container.encodeIfPresent(jsonSchema, forKey: .jsonSchema)
     }
 }
 

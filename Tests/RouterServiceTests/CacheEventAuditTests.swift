@@ -46,7 +46,7 @@ import WireProtocol
         }
     }
 
-    func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) {
+    func waitUntil(timeout: Duration = .seconds(60), _ condition: () -> Bool) {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while !condition() && ContinuousClock.now < deadline { usleep(5_000) }
     }
@@ -54,7 +54,9 @@ import WireProtocol
     func worker(_ id: UInt32) throws -> FakeWorker {
         let worker = try FakeWorker(context: context, endpoint: coordinator.boundWorkerEndpoint, workerID: id)
         #expect(try worker.register())
+        // A loaded CI host can take seconds to run the router's thread.
         waitUntil { coordinator.workers().contains { $0.id == id && $0.isRoutable } }
+        try #require(coordinator.workers().contains { $0.id == id && $0.isRoutable }, "worker \(id) never became routable")
         return worker
     }
 

@@ -89,10 +89,10 @@ import WireProtocol
         RequestFinish(requestID: 7, reason: reason, promptTokens: 3, completionTokens: completionTokens, cachedTokens: cached)
     }
 
-    static func submit(_ tokens: [Int32], maxTokens: Int = 4) -> WorkerSubmit {
+    static func submit(_ tokens: [Int32], maxTokens: Int = 4, resumed: UInt32 = 0) -> WorkerSubmit {
         var params = Self.params
         params.maxTokens = maxTokens
-        return WorkerSubmit(requestID: 7, tokenIDs: tokens, params: params)
+        return WorkerSubmit(requestID: 7, tokenIDs: tokens, params: params, resumedOutputCount: resumed)
     }
 
     // MARK: - Normal progress
@@ -184,7 +184,7 @@ import WireProtocol
         ])
         let second = driver.decision(on: 2)
         #expect(driver.feed { $0.dispatched(second) } == [
-            .record(.retried), .sendSubmit(Self.submit([1, 2, 3, 40, 41], maxTokens: 2), to: WorkerID(2)),
+            .record(.retried), .sendSubmit(Self.submit([1, 2, 3, 40, 41], maxTokens: 2, resumed: 2), to: WorkerID(2)),
         ])
         // The new worker counts its output from 0; its first tokens end its prefill.
         #expect(driver.tokens([42], from: 2) == [.prefillCompleted(second), .yieldTokens([42], logprobs: [], isFirst: false)])
