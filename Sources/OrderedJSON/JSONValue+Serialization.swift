@@ -35,7 +35,9 @@ extension JSONValue {
         }
     }
 
-    private static func writeString(_ value: String, into text: inout String) {
+    /// Appends `value` as a JSON string literal, escaped as Python's `json.dumps(…, ensure_ascii=False)`
+    /// does (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other control characters as `\u00XX`; the rest as is).
+    public static func writeString(_ value: String, into text: inout String) {
         text += "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -44,6 +46,8 @@ extension JSONValue {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
+            case "\u{08}": text += "\\b"
+            case "\u{0C}": text += "\\f"
             case let control where control.value < 0x20:
                 let hex = String(control.value, radix: 16)
                 text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
