@@ -45,13 +45,14 @@ enum BootstrapMessage: Equatable {
             Self.append(UInt32(join.worldSize), to: &out)
             Self.append(join.fingerprint, to: &out)
             Self.append(join.endpoints, to: &out)
-            Self.append(join.dataKey, to: &out)
+            // Written as the message's own version lays it out, as `decode` reads it.
+            if join.version >= 3 { Self.append(join.dataKey, to: &out) }
         case .welcome(let version, let endpoints, let dataKeys):
             out.append(2)
             Self.append(version, to: &out)
             Self.append(UInt32(endpoints.count), to: &out)
             for list in endpoints { Self.append(list, to: &out) }
-            Self.append(dataKeys, to: &out)
+            if version >= 3 { Self.append(dataKeys, to: &out) }
         case .refusal(let version, let code, let reason):
             out.append(3)
             Self.append(version, to: &out)
