@@ -39,7 +39,7 @@ import WireProtocol
             let release = DispatchSemaphore(value: 0)
             let worker = try await Self.holdingWorker(harness, release: release)
             async let held = Self.post(client, key: "sk-alice-0001", Self.completion(maxTokens: 1))
-            try await waitUntil("alice's first request reached the worker") { worker.submits.count == 1 }
+            try await waitUntil("alice's first request reached the worker", timeout: .seconds(60)) { worker.submits.count == 1 }
             let refused = try await Self.post(client, key: "sk-alice-0001", Self.completion(maxTokens: 2))
             #expect(refused.status == .tooManyRequests)
             #expect(refused.headers[.retryAfter] == "1")
@@ -88,13 +88,13 @@ import WireProtocol
             let release = DispatchSemaphore(value: 0)
             let worker = try await Self.holdingWorker(harness, release: release)
             async let first = Self.post(client, key: "sk-alice-0001", Self.completion(maxTokens: 1))
-            try await waitUntil("the first request runs") { worker.submits.count == 1 }
+            try await waitUntil("the first request runs", timeout: .seconds(60)) { worker.submits.count == 1 }
             async let low = Self.post(client, key: "sk-alice-0001", Self.completion(maxTokens: 3, priority: -1))
-            try await waitUntil("the low-priority request waits") { gate.figures().queued == 1 }
+            try await waitUntil("the low-priority request waits", timeout: .seconds(60)) { gate.figures().queued == 1 }
             async let high = Self.post(
                 client, key: "sk-bob-00002", ByteBuffer(string: #"{"text":"Hello world","sampling_params":{"max_new_tokens":2},"priority":7}"#),
                 uri: "/generate")
-            try await waitUntil("both wait") { gate.figures().queued == 2 }
+            try await waitUntil("both wait", timeout: .seconds(60)) { gate.figures().queued == 2 }
             let full = try await Self.post(client, key: "sk-bob-00002", Self.completion(maxTokens: 4))
             #expect(full.status == .tooManyRequests && full.headers[.retryAfter] == "1")
             #expect((try full.json()["error"] as? [String: Any])?["code"] as? String == "queue_full")
@@ -111,7 +111,7 @@ import WireProtocol
             let release = DispatchSemaphore(value: 0)
             let worker = try await Self.holdingWorker(harness, release: release)
             async let first = client.post("/v1/completions", #"{"prompt":"Hello world","max_tokens":1}"#)
-            try await waitUntil("the first request runs") { worker.submits.count == 1 }
+            try await waitUntil("the first request runs", timeout: .seconds(60)) { worker.submits.count == 1 }
             let waited = try await client.post("/v1/completions", #"{"prompt":"Hello world","max_tokens":2}"#)
             #expect(waited.status == .tooManyRequests)
             #expect((try waited.json()["error"] as? [String: Any])?["code"] as? String == "queue_timeout")

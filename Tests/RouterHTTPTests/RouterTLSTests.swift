@@ -99,7 +99,7 @@ import Glibc
 
     private func client(_ port: Int, ca: String, host: String = "127.0.0.1") throws -> RouterClient {
         RouterClient(
-            url: try ServingURL("https://\(host):\(port)"), connectTimeout: .seconds(5), readTimeout: .seconds(20),
+            url: try ServingURL("https://\(host):\(port)"), connectTimeout: .seconds(30), readTimeout: .seconds(120),
             trust: try ServingTrust(caFile: ca))
     }
 

@@ -57,7 +57,7 @@ import Glibc
         let port = try Self.answerInTheClear()
         let url = try ServingURL("https://127.0.0.1:\(port)")
         let client = ServingHTTPClient(
-            url: url, connectTimeout: .seconds(5), readTimeout: .seconds(10), trust: try ServingTrust(caFile: Fixtures.tls("ca.pem")))
+            url: url, connectTimeout: .seconds(30), readTimeout: .seconds(60), trust: try ServingTrust(caFile: Fixtures.tls("ca.pem")))
         #expect {
             _ = try client.send("GET", "/health")
         } throws: { error in
