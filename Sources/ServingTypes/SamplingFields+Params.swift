@@ -13,11 +13,12 @@ extension SamplingFields {
     ///   - logprobsName: the request key that asked for `logprobs` (`top_logprobs` in chat,
     ///     `top_logprobs_num` in `/generate`); errors about it name this key.
     ///   - namespace: the prefix-cache namespace (the router derives it from ``cacheSalt``).
-    /// - Throws: ``InvalidParameter`` naming the first offending field as the client sent it:
-    ///   `n` other than 1, more than ``maxStopStrings`` stop strings, a stop token id outside
-    ///   `0...Int32.max`, or a value outside the range ``SamplingParams/validate()`` allows.
     ///   - constraint: what the output must match when the endpoint found one outside these fields
     ///     (`response_format`); with `regex` or `json_schema` also set, an error.
+    /// - Throws: ``InvalidParameter`` naming the first offending field as the client sent it:
+    ///   `n` other than 1, more than ``maxStopStrings`` stop strings, a stop token id outside
+    ///   `0...Int32.max`, a `logit_bias` key that is not a token id, more than one constraint, or a
+    ///   value outside the range ``SamplingParams/validate()`` allows.
     public func samplingParams(
         defaultMaxTokens: Int, logprobs: Int? = nil, logprobsName: String = "logprobs", namespace: UInt64 = 0,
         constraint: OutputConstraint? = nil

@@ -34,6 +34,9 @@ import WireProtocol
     func serve(_ count: Int, on worker: FakeWorker, storingWith hasher: PageHasher, firstSequence: UInt64 = 1) async throws {
         for index in 0..<count {
             let prompt = (0..<13).map { Int32(100 * (index + 1) + $0) }
+            // A starved test thread may have let the heartbeat limit pass: beat, and wait until the router saw it.
+            try worker.heartbeat(sequence: firstSequence - 1 + UInt64(index))
+            waitUntil { coordinator.workers().contains { $0.id == worker.workerID && $0.isRoutable } }
             let handle = try coordinator.submit(RoutedRequest(tokenIDs: prompt, params: SamplingParams(maxTokens: 1, temperature: 0)))
             let submit = try #require(try worker.nextSubmit(), "request \(index) was not dispatched")
             try worker.complete(submit, tokens: [5])
