@@ -33,15 +33,18 @@ import WireProtocol
             #expect(object.status == .ok, "\(object.text)")
             let text = try await client.post("/v1/completions", #"{"prompt":"Hi","response_format":{"type":"text"}}"#)
             #expect(text.status == .ok, "\(text.text)")
+            let flattened = try await client.post("/v1/completions", #"{"prompt":"Hi","json_schema":\#(Self.schema)}"#)
+            #expect(flattened.status == .ok, "\(flattened.text)")
 
             let params = worker.submits.map(\.params)
-            #expect(params.count == 5)
+            #expect(params.count == 6)
             #expect(params[0].constraint == .jsonSchema(Self.schema), "the schema's text keeps its key order")
             #expect(params[0].logitBias == [5: -100, 7: 3.5] && params[0].minTokens == 2)
             #expect(params[1].constraint == .jsonObject)
             #expect(params[2].constraint == .regex("[0-9]{3}"))
             #expect(params[3].constraint == .jsonSchema(Self.schema))
             #expect(params[4].constraint == nil)
+            #expect(params[5].constraint == .jsonSchema(Self.schema), "the sampling fields sit in an OpenAI body itself")
         }
     }
 
@@ -55,6 +58,9 @@ import WireProtocol
         ("/generate", #"{"text":"Hi","sampling_params":{"json_schema":{"oneOf":[]}}}"#, "json_schema", "oneOf"),
         ("/generate", #"{"text":"Hi","sampling_params":{"json_schema":7}}"#, "json_schema", "must be a JSON Schema object"),
         ("/generate", #"{"text":"Hi","sampling_params":{"regex":"a","json_schema":"{}"}}"#, "response_format", "not several"),
+        ("/v1/completions", #"{"prompt":"Hi","response_format":{"type":"json_object"},"json_schema":{"type":"object"}}"#,
+         "response_format", "not several"),
+        ("/v1/completions", #"{"prompt":"Hi","json_schema":[1]}"#, "json_schema", "must be a JSON Schema object"),
         ("/v1/completions", #"{"prompt":"Hi","logit_bias":{"x":1}}"#, "logit_bias", "must be a token id"),
         ("/v1/completions", #"{"prompt":"Hi","logit_bias":{"5":101}}"#, "logit_bias", "[-100, 100]"),
         ("/v1/completions", #"{"prompt":"Hi","max_tokens":4,"min_tokens":5}"#, "min_tokens", "[0, max_tokens]"),
