@@ -143,8 +143,9 @@ public struct RadixPrefixCache: PrefixCache {
         return tree.lockCount(of: handle.node)
     }
 
-    /// At least one token of a query must stay uncached so the model has something to compute.
-    func matchLimit(_ tokenCount: Int) -> Int {
+    /// Most leading tokens of a `tokenCount`-token query the cache can serve: whole pages, and at
+    /// least one token must stay uncached so the model has something to compute.
+    public func matchLimit(_ tokenCount: Int) -> Int {
         tokenCount <= 0 ? 0 : (tokenCount - 1) / pageSize * pageSize
     }
 }

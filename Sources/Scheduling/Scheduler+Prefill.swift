@@ -37,15 +37,49 @@ extension Scheduler {
         for id in running where budget > 0 && requests[id]!.isPrefilling {
             entries.append(nextChunk(of: id, budget: &budget))
         }
-        // 2. Admit waiting requests while the budget, the running limit and the pool allow.
+        // 2. Admit waiting requests while the budget, the running limit and the pool allow. A
+        //    request that a prefill in progress will serve from the cache waits for it.
         orderWaitingQueue()
-        while budget > 0, running.count < config.maxRunningRequests, let id = waiting.first {
+        var index = 0
+        while budget > 0, running.count < config.maxRunningRequests, index < waiting.count {
+            let id = waiting[index]
+            if waitsForSharedPrefill(requests[id]!, alongside: entries) {
+                index += 1
+                continue
+            }
             guard admit(id) else { break }  // Head-of-line: never overtake a request that does not fit.
-            waiting.removeFirst()
+            waiting.remove(at: index)
             running.append(id)
             entries.append(nextChunk(of: id, budget: &budget))
         }
         return entries.isEmpty ? nil : ScheduledBatch(entries: entries, isPrefill: true)
+    }
+
+    /// Fewest more prompt tokens a prefill in progress must be about to cache for a waiting request
+    /// to wait for it instead of computing them again (see ``waitsForSharedPrefill(_:alongside:)``).
+    static let sharedPrefillMinTokens = 32
+
+    /// Whether `request` should stay queued until a prefill in progress ends: a running request of
+    /// the same namespace whose prompt is not yet cached (prefilling, or in this step's `entries`)
+    /// shares at least ``sharedPrefillMinTokens`` more leading tokens, in whole pages, with
+    /// `request`'s prompt than the cache holds now. Its pages enter the cache when that prefill
+    /// ends, so the request is then admitted with them as a hit: `n` samples of one prompt, or
+    /// clients sending the same long system prompt at once, compute the shared prefix once.
+    func waitsForSharedPrefill(_ request: Request, alongside entries: [BatchEntry]) -> Bool {
+        let namespace = request.params.namespace
+        let limit = cache.matchLimit(request.tokenIDs.count)
+        guard limit >= Self.sharedPrefillMinTokens else { return false }
+        let cached = cache.peekCachedTokenCount(request.tokenIDs[...], namespace: namespace)
+        guard limit - cached >= Self.sharedPrefillMinTokens else { return false }
+        for id in running {
+            let other = requests[id]!
+            guard other.params.namespace == namespace,
+                other.isPrefilling || entries.contains(where: { $0.requestID == id && $0.isPrefill })
+            else { continue }
+            let common = commonPrefixLength(request.tokenIDs, other.tokenIDs, limit: limit)
+            if common / config.pageSize * config.pageSize - cached >= Self.sharedPrefillMinTokens { return true }
+        }
+        return false
     }
 
     /// The next prefill chunk of a running request, charged to `budget`.
@@ -122,6 +156,14 @@ extension Scheduler {
             return first0 != first1 ? first0 < first1 : $0.arrival < $1.arrival
         }.map(\.id)
     }
+}
+
+/// Length of the common prefix of `a` and `b`, at most `limit`.
+private func commonPrefixLength(_ a: [Int32], _ b: [Int32], limit: Int) -> Int {
+    let end = min(limit, a.count, b.count)
+    var index = 0
+    while index < end && a[index] == b[index] { index += 1 }
+    return index
 }
 
 /// A cached prefix as ``Scheduler/orderWaitingQueue()`` groups requests by: equal keys mean the

@@ -85,3 +85,59 @@ import Testing
         #expect(scheduler.load.cachedPages == 0)
     }
 }
+
+/// A request whose prompt a prefill in progress is about to cache waits for it and is then served
+/// from the cache: `n` samples of one prompt compute it once.
+@Suite struct SchedulerSharedPrefillTests {
+    static let prompt = SchedulerPrefixSharingTests.prompt(70)
+
+    @Test func aRequestSharingAPrefillInProgressWaitsAndHitsItsPages() throws {
+        let scheduler = Scheduler(config: SchedulerConfig(pageCount: 128, pageSize: 4))
+        var model = FakeModel(pageCount: 128, pageSize: 4)
+        var result = RunResult()
+        for id in 1...3 { _ = scheduler.add(makeRequest(UInt64(id), Self.prompt, maxTokens: 6)) }
+        let first = try #require(scheduler.schedule())
+        #expect(first.entries.map(\.requestID) == [RequestID(1)], "the two copies wait for the first prefill")
+        result.record(scheduler.postprocess(sampled: model.run(first, scheduler: scheduler)))
+        let second = try #require(scheduler.schedule())
+        #expect(second.isPrefill && second.entries.map(\.requestID) == [RequestID(2), RequestID(3)])
+        #expect(second.entries.allSatisfy { $0.startPosition == 68 }, "only the last, partial page is computed")
+        result.record(scheduler.postprocess(sampled: model.run(second, scheduler: scheduler)))
+        try runToCompletion(scheduler, model: &model, result: &result)
+        #expect(result.cached[1] == 0 && result.cached[2] == 68 && result.cached[3] == 68)
+        #expect(result.outputs[1] == result.outputs[2] && result.outputs[2] == result.outputs[3])
+    }
+
+    @Test func theWaitLastsAcrossChunksAndOthersGoAhead() throws {
+        let scheduler = Scheduler(config: SchedulerConfig(pageCount: 128, pageSize: 4, maxBatchedTokens: 32))
+        var model = FakeModel(pageCount: 128, pageSize: 4)
+        var result = RunResult()
+        _ = scheduler.add(makeRequest(1, Self.prompt, maxTokens: 4))
+        _ = scheduler.add(makeRequest(2, Self.prompt, maxTokens: 4))
+        _ = scheduler.add(makeRequest(3, [99, 98, 97], maxTokens: 4))
+        var order: [[RequestID]] = []
+        for _ in 0..<4 {
+            let batch = try #require(scheduler.schedule())
+            #expect(batch.isPrefill)
+            order.append(batch.entries.map(\.requestID))
+            result.record(scheduler.postprocess(sampled: model.run(batch, scheduler: scheduler)))
+            try scheduler.checkIntegrity()
+        }
+        // Chunks of 32 tokens: request 1 takes the whole budget twice; its last 6 tokens leave room
+        // for request 3, which overtakes the waiting request 2; request 2 comes after the prefill.
+        #expect(order == [[1], [1], [1, 3], [2]].map { $0.map { RequestID(UInt64($0)) } })
+        try runToCompletion(scheduler, model: &model, result: &result)
+        #expect(result.cached[2] == 68)
+    }
+
+    @Test func otherNamespacesAndShortSharesDoNotWait() throws {
+        let scheduler = Scheduler(config: SchedulerConfig(pageCount: 128, pageSize: 4))
+        var salted = SamplingParams()
+        salted.namespace = 7
+        _ = scheduler.add(makeRequest(1, Self.prompt, maxTokens: 4))
+        _ = scheduler.add(makeRequest(2, Self.prompt, maxTokens: 4, params: salted))
+        _ = scheduler.add(makeRequest(3, Array(Self.prompt.prefix(20)) + [77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92], maxTokens: 4))
+        let batch = try #require(scheduler.schedule())
+        #expect(batch.entries.map(\.requestID) == [1, 2, 3].map { RequestID(UInt64($0)) })
+    }
+}
