@@ -33,18 +33,23 @@ extension RouterHTTPServer {
         let params = try body.sampling.params(
             defaultMaxTokens: remaining, logprobs: logprobs, logprobsName: "top_logprobs", body: format)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
-        let (handle, pass) = try await driver.start(
-            tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)
-        let id = "chatcmpl-\(handle.id)"
+        let choices = body.sampling.choiceCount
+        let (handles, pass) = try await driver.start(
+            tokens, params, choices: choices, admission: admission, key: context.apiKeyName, priority: body.priority)
+        let id = "chatcmpl-\(handles[0].id)"
         let created = Int(Date().timeIntervalSince1970)
         let stops = body.sampling.stop
         guard body.stream else {
-            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops)
-            let choice = ChatCompletionResponse.Choice(
-                message: .assistant(outcome.text), logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
-                finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
+            let outcomes = try await driver.run(handles, pass: pass, stopStrings: stops)
+            let choices = outcomes.enumerated().map { index, outcome in
+                ChatCompletionResponse.Choice(
+                    index: index, message: .assistant(outcome.text),
+                    logprobs: body.logprobs ? chatLogprobs(outcome.tokenIDs, outcome.logprobs) : nil,
+                    finishReason: outcome.finishReason, tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
+            }
             return JSONBody.response(ChatCompletionResponse(
-                id: id, object: "chat.completion", created: created, model: model.id, choices: [choice], usage: outcome.usage))
+                id: id, object: "chat.completion", created: created, model: model.id, choices: choices,
+                usage: GenerationOutcome.usage(of: outcomes)))
         }
         @Sendable func chunk(_ choices: [ChatCompletionResponse.Choice], usage: Usage? = nil) -> ChatCompletionResponse {
             ChatCompletionResponse(id: id, object: "chat.completion.chunk", created: created, model: model.id, choices: choices, usage: usage)
@@ -53,14 +58,18 @@ extension RouterHTTPServer {
         let wantsLogprobs = body.logprobs
         let returnTokenIDs = body.returnTokenIDs
         return Self.eventStream { writer in
-            try await writer.write(JSONBody.event(chunk([.init(delta: .init(role: "assistant", content: ""))])))
-            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops) { piece in
+            for index in 0..<choices {
+                try await writer.write(JSONBody.event(chunk([.init(index: index, delta: .init(role: "assistant", content: ""))])))
+            }
+            let outcomes = try await driver.run(handles, pass: pass, stopStrings: stops) { index, piece in
                 let logprobs = wantsLogprobs ? chatLogprobs(piece.tokenIDs, piece.logprobs) : nil
                 try await writer.write(JSONBody.event(chunk([.init(
-                    delta: .init(content: piece.text), logprobs: logprobs, tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))
+                    index: index, delta: .init(content: piece.text), logprobs: logprobs,
+                    tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))
+            } onFinish: { index, outcome in
+                try await writer.write(JSONBody.event(chunk([.init(index: index, delta: .init(), finishReason: outcome.finishReason)])))
             }
-            try await writer.write(JSONBody.event(chunk([.init(delta: .init(), finishReason: outcome.finishReason)])))
-            if includeUsage { try await writer.write(JSONBody.event(chunk([], usage: outcome.usage))) }
+            if includeUsage { try await writer.write(JSONBody.event(chunk([], usage: GenerationOutcome.usage(of: outcomes)))) }
         }
     }
 

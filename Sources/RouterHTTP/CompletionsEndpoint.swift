@@ -18,9 +18,10 @@ extension RouterHTTPServer {
         let params = try body.sampling.params(defaultMaxTokens: 16, logprobs: body.logprobs, body: format)
         let tokens = try model.tokens(of: body.prompt)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: body.sampling.maxTokensName.rawValue)
-        let (handle, pass) = try await driver.start(
-            tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)
-        let id = "cmpl-\(handle.id)"
+        let choices = body.sampling.choiceCount
+        let (handles, pass) = try await driver.start(
+            tokens, params, choices: choices, admission: admission, key: context.apiKeyName, priority: body.priority)
+        let id = "cmpl-\(handles[0].id)"
         let created = Int(Date().timeIntervalSince1970)
         let echoed = body.echo ? model.tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true) : ""
         let stops = body.sampling.stop
@@ -28,35 +29,43 @@ extension RouterHTTPServer {
             CompletionResponse(id: id, created: created, model: model.id, choices: choices, usage: usage)
         }
         guard body.stream else {
-            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops)
-            let logprobs = body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) }
-            let choice = CompletionResponse.Choice(
-                text: echoed + outcome.text, logprobs: logprobs, finishReason: outcome.finishReason,
-                tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
-            return JSONBody.response(response([choice], usage: outcome.usage))
+            let outcomes = try await driver.run(handles, pass: pass, stopStrings: stops)
+            let choices = outcomes.enumerated().map { index, outcome in
+                CompletionResponse.Choice(
+                    index: index, text: echoed + outcome.text,
+                    logprobs: body.logprobs.map { _ in completionLogprobs(outcome, offset: echoed.utf8.count) },
+                    finishReason: outcome.finishReason,
+                    tokenIDs: body.returnTokenIDs ? outcome.tokenIDs.map(Int.init) : nil)
+            }
+            return JSONBody.response(response(choices, usage: GenerationOutcome.usage(of: outcomes)))
         }
         let includeUsage = body.includeUsage
         let wantsLogprobs = body.logprobs != nil
         let returnTokenIDs = body.returnTokenIDs
         return Self.eventStream { writer in
             if !echoed.isEmpty {
-                try await writer.write(JSONBody.event(response([.init(text: echoed, logprobs: nil, finishReason: nil)])))
+                for index in 0..<choices {
+                    try await writer.write(JSONBody.event(response([.init(index: index, text: echoed, logprobs: nil, finishReason: nil)])))
+                }
             }
-            var offset = echoed.utf8.count
-            let outcome = try await driver.run(handle, pass: pass, stopStrings: stops) { piece in
+            var offsets = [Int](repeating: echoed.utf8.count, count: choices)
+            let outcomes = try await driver.run(handles, pass: pass, stopStrings: stops) { index, piece in
                 var logprobs: CompletionLogprobs?
                 if wantsLogprobs {
                     logprobs = completionLogprobs(
                         GenerationOutcome(
                             finishReason: "", usage: Usage(prompt: 0, completion: 0, cached: 0), text: piece.text,
-                            tokenIDs: piece.tokenIDs, logprobs: piece.logprobs), offset: offset)
+                            tokenIDs: piece.tokenIDs, logprobs: piece.logprobs), offset: offsets[index])
                 }
-                offset += piece.text.utf8.count
+                offsets[index] += piece.text.utf8.count
                 try await writer.write(JSONBody.event(response([.init(
-                    text: piece.text, logprobs: logprobs, finishReason: nil, tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))
+                    index: index, text: piece.text, logprobs: logprobs, finishReason: nil,
+                    tokenIDs: returnTokenIDs ? piece.tokenIDs.map(Int.init) : nil)])))
+            } onFinish: { index, outcome in
+                try await writer.write(JSONBody.event(response([.init(
+                    index: index, text: "", logprobs: nil, finishReason: outcome.finishReason)])))
             }
-            try await writer.write(JSONBody.event(response([.init(text: "", logprobs: nil, finishReason: outcome.finishReason)])))
-            if includeUsage { try await writer.write(JSONBody.event(response([], usage: outcome.usage))) }
+            if includeUsage { try await writer.write(JSONBody.event(response([], usage: GenerationOutcome.usage(of: outcomes)))) }
         }
     }
 

@@ -8,8 +8,11 @@ import ServingTypes
 import Tokenizers
 import WireProtocol
 
-/// The `/generate` response (and each streamed event, cumulative as SGLang sends them).
+/// The `/generate` response (and each streamed event, cumulative as SGLang sends them). With
+/// `n` > 1 the answer is an array of one response per sample, and each streamed event names its
+/// sample in `index`.
 struct GenerateResponse: Encodable, Sendable {
+    var index: Int?
     var text: String
     var outputIDs: [Int32]
     var metaInfo: MetaInfo
@@ -61,6 +64,7 @@ struct GenerateResponse: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
+        case index
         case text
         case outputIDs = "output_ids"
         case metaInfo = "meta_info"
@@ -85,11 +89,13 @@ extension RouterHTTPServer {
         let params = try sampling.params(defaultMaxTokens: 128, logprobs: logprobs, logprobsName: "top_logprobs_num", body: format)
         let tokens = try model.tokens(of: prompt)
         try model.check(prompt: tokens, maxTokens: params.maxTokens, maxTokensName: sampling.maxTokensName.rawValue)
-        let (handle, pass) = try await driver.start(
-            tokens, params, admission: admission, key: context.apiKeyName, priority: body.priority)
-        let id = "\(handle.id)"
+        let choices = sampling.choiceCount
+        let (handles, pass) = try await driver.start(
+            tokens, params, choices: choices, admission: admission, key: context.apiKeyName, priority: body.priority)
         let returnLogprob = body.returnLogprob
-        @Sendable func response(_ outcome: GenerationOutcome?, text: String, ids: [Int32], logprobs: [Float], usage: Usage?) -> GenerateResponse {
+        @Sendable func response(
+            _ index: Int, _ outcome: GenerationOutcome?, text: String, ids: [Int32], logprobs: [Float], usage: Usage?
+        ) -> GenerateResponse {
             let reason = outcome.map { outcome in
                 GenerateResponse.FinishReason(
                     type: outcome.finishReason,
@@ -101,29 +107,35 @@ extension RouterHTTPServer {
                     })
             }
             return GenerateResponse(
-                text: text, outputIDs: ids,
+                index: choices > 1 ? index : nil, text: text, outputIDs: ids,
                 metaInfo: .init(
-                    id: id, promptTokens: usage?.promptTokens ?? tokens.count, completionTokens: usage?.completionTokens ?? ids.count,
-                    cachedTokens: usage?.cachedTokens ?? 0, finishReason: reason,
-                    outputTokenLogprobs: returnLogprob ? logprobs : nil))
+                    id: "\(handles[index].id)", promptTokens: usage?.promptTokens ?? tokens.count,
+                    completionTokens: usage?.completionTokens ?? ids.count, cachedTokens: usage?.cachedTokens ?? 0,
+                    finishReason: reason, outputTokenLogprobs: returnLogprob ? logprobs : nil))
+        }
+        @Sendable func final(_ index: Int, _ outcome: GenerationOutcome) -> GenerateResponse {
+            response(
+                index, outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob),
+                usage: outcome.usage)
         }
         guard body.stream else {
-            let outcome = try await driver.run(handle, pass: pass, stopStrings: sampling.stop)
-            return JSONBody.response(response(
-                outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage))
+            let outcomes = try await driver.run(handles, pass: pass, stopStrings: sampling.stop)
+            let responses = outcomes.enumerated().map { final($0, $1) }
+            return choices == 1 ? JSONBody.response(responses[0]) : JSONBody.response(responses)
         }
         return Self.eventStream { writer in
-            var text = ""
-            var ids: [Int32] = []
-            var logprobs: [Float] = []
-            let outcome = try await driver.run(handle, pass: pass, stopStrings: sampling.stop) { piece in
-                text += piece.text
-                ids += piece.tokenIDs
-                logprobs += piece.logprobs.map(\.logprob)
-                try await writer.write(JSONBody.event(response(nil, text: text, ids: ids, logprobs: logprobs, usage: nil)))
+            var texts = [String](repeating: "", count: choices)
+            var ids = [[Int32]](repeating: [], count: choices)
+            var logprobs = [[Float]](repeating: [], count: choices)
+            _ = try await driver.run(handles, pass: pass, stopStrings: sampling.stop) { index, piece in
+                texts[index] += piece.text
+                ids[index] += piece.tokenIDs
+                logprobs[index] += piece.logprobs.map(\.logprob)
+                try await writer.write(JSONBody.event(response(
+                    index, nil, text: texts[index], ids: ids[index], logprobs: logprobs[index], usage: nil)))
+            } onFinish: { index, outcome in
+                try await writer.write(JSONBody.event(final(index, outcome)))
             }
-            try await writer.write(JSONBody.event(response(
-                outcome, text: outcome.text, ids: outcome.tokenIDs, logprobs: outcome.logprobs.map(\.logprob), usage: outcome.usage)))
         }
     }
 }

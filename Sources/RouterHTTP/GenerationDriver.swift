@@ -43,40 +43,12 @@ package struct GenerationDriver: Sendable {
         self.model = model
     }
 
-    /// Dispatches a request.
-    /// - Throws: ``APIError`` 503 with no worker, 429 when the router is full.
-    package func start(_ tokens: [Int32], _ params: SamplingParams) throws(APIError) -> RoutedRequestHandle {
-        do {
-            return try coordinator.submit(RoutedRequest(tokenIDs: tokens, params: params))
-        } catch {
-            throw Self.apiError(error)
-        }
-    }
-
-    /// Passes `admission` for API key `key` (the request costs its prompt plus `max_tokens`, waiting
-    /// in the queue at `priority` when the router is full), then dispatches the request.
-    /// - Throws: ``APIError`` 429/400 from admission, or as ``start(_:_:)``.
-    package func start(
-        _ tokens: [Int32], _ params: SamplingParams, admission: AdmissionGate, key: String?, priority: Int?
-    ) async throws -> (RoutedRequestHandle, AdmissionPass) {
-        let pass = try await admission.admit(key: key, cost: tokens.count + params.maxTokens, priority: priority ?? 0)
-        do {
-            return (try start(tokens, params), pass)
-        } catch {
-            pass.release()
-            throw error
-        }
-    }
-
-    /// Reads the request's updates to the end, calling `onPiece` for each piece of output, and
-    /// releases `pass` when the request ends, however it ends.
+    /// Reads the request's updates to the end, calling `onPiece` for each piece of output.
     /// If `onPiece` throws (the client went away), the request is aborted and the error rethrown.
     /// - Throws: ``APIError`` when the request failed, or what `onPiece` threw.
     package func run(
-        _ handle: RoutedRequestHandle, pass: AdmissionPass? = nil, stopStrings: [String],
-        onPiece: (OutputPiece) async throws -> Void = { _ in }
+        _ handle: RoutedRequestHandle, stopStrings: [String], onPiece: (OutputPiece) async throws -> Void = { _ in }
     ) async throws -> GenerationOutcome {
-        defer { pass?.release() }
         var stream = OutputTextStream(tokenizer: model.tokenizer, stopStrings: stopStrings)
         var logprobs: [TokenLogprobs] = []
         var finish: RoutedFinish?

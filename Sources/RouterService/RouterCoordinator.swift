@@ -74,32 +74,62 @@ package final class RouterCoordinator: Sendable {
     /// the consuming task (or dropping the stream) aborts the request on its worker.
     /// - Throws: ``RoutedRequestError`` when no worker can take it now.
     package func submit(_ request: RoutedRequest) throws(RoutedRequestError) -> RoutedRequestHandle {
-        let (stream, continuation) = AsyncThrowingStream<RoutedUpdate, any Error>.makeStream()
-        let result: Result<UInt64, RoutedRequestError> = core.withLock { core in
-            guard core.flights.count < config.maxInFlightRequests else { return .failure(.overloaded(limit: config.maxInFlightRequests)) }
-            let id = core.nextRequestID
-            core.nextRequestID += 1
+        try submit([request])[0]
+    }
+
+    /// Routes several requests together, as for the `n` samples of one prompt: the first goes where
+    /// routing sends it, the others to the same worker while it can take them (its cache will hold
+    /// the prompt; the worker computes it once), else where routing sends each. All are admitted
+    /// or none.
+    /// - Throws: ``RoutedRequestError/overloaded(limit:)`` when they do not all fit under the
+    ///   in-flight limit, ``RoutedRequestError/noWorkers`` when one cannot be routed.
+    package func submit(_ requests: [RoutedRequest]) throws(RoutedRequestError) -> [RoutedRequestHandle] {
+        precondition(!requests.isEmpty, "submit needs at least one request")
+        let streams = requests.map { _ in AsyncThrowingStream<RoutedUpdate, any Error>.makeStream() }
+        let result: Result<[UInt64], RoutedRequestError> = core.withLock { core in
+            guard core.flights.count + requests.count <= config.maxInFlightRequests else {
+                return .failure(.overloaded(limit: config.maxInFlightRequests))
+            }
+            var decisions: [RouteDecision] = []
+            for request in requests {
+                var decision: RouteDecision?
+                if let first = decisions.first?.worker {
+                    let others = Set(core.workers.keys).subtracting([first])
+                    decision = route(request.tokenIDs, request.params, excluding: others, in: &core)
+                }
+                guard let routed = decision ?? route(request.tokenIDs, request.params, excluding: [], in: &core) else {
+                    for decision in decisions { core.state.finish(decision) }
+                    return .failure(.noWorkers)
+                }
+                decisions.append(routed)
+            }
             let admitted = now
-            guard let decision = route(request.tokenIDs, request.params, excluding: [], in: &core) else { return .failure(.noWorkers) }
-            core.metrics.requests.increment()
-            let lifecycle = RequestLifecycle(
-                requestID: id, prompt: request.tokenIDs, params: request.params, stopRule: config.stopRule,
-                maxAttempts: config.maxAttempts)
-            core.flights[id] = Flight(lifecycle: lifecycle, admittedAt: admitted, continuation: continuation)
-            update(id, in: &core) { $0.dispatched(decision) }
-            return .success(id)
+            var ids: [UInt64] = []
+            for ((request, decision), stream) in zip(zip(requests, decisions), streams) {
+                let id = core.nextRequestID
+                core.nextRequestID += 1
+                core.metrics.requests.increment()
+                let lifecycle = RequestLifecycle(
+                    requestID: id, prompt: request.tokenIDs, params: request.params, stopRule: config.stopRule,
+                    maxAttempts: config.maxAttempts)
+                core.flights[id] = Flight(lifecycle: lifecycle, admittedAt: admitted, continuation: stream.continuation)
+                update(id, in: &core) { $0.dispatched(decision) }
+                ids.append(id)
+            }
+            return .success(ids)
         }
-        let id: UInt64
         switch result {
-        case .success(let value): id = value
+        case .success(let ids):
+            return zip(ids, streams).map { id, stream in
+                stream.continuation.onTermination = { [weak self] termination in
+                    if case .cancelled = termination { self?.cancel(id) }
+                }
+                return RoutedRequestHandle(id: id, updates: stream.stream)
+            }
         case .failure(let error):
-            continuation.finish(throwing: error)
+            for stream in streams { stream.continuation.finish(throwing: error) }
             throw error
         }
-        continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.cancel(id) }
-        }
-        return RoutedRequestHandle(id: id, updates: stream)
     }
 
     /// Aborts a request: the worker is told to stop; the stream ends. Unknown ids are ignored.

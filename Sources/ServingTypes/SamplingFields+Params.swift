@@ -4,6 +4,12 @@ extension SamplingFields {
     /// Largest number of stop strings a request may carry.
     public static let maxStopStrings = 16
 
+    /// Most samples (`n`) one request may ask for.
+    public static let maxChoices = 16
+
+    /// The samples asked for (`n`, 1 when unset); valid once ``samplingParams(defaultMaxTokens:logprobs:logprobsName:namespace:constraint:)`` accepted the fields.
+    public var choiceCount: Int { n ?? 1 }
+
     /// The validated engine parameters of these fields. Unset fields take OpenAI's defaults
     /// (`temperature` 1, `top_p` 1, penalties off); `max_tokens` takes `defaultMaxTokens`.
     ///
@@ -16,16 +22,17 @@ extension SamplingFields {
     ///   - constraint: what the output must match when the endpoint found one outside these fields
     ///     (`response_format`); with `regex` or `json_schema` also set, an error.
     /// - Throws: ``InvalidParameter`` naming the first offending field as the client sent it:
-    ///   `n` other than 1, more than ``maxStopStrings`` stop strings, a stop token id outside
+    ///   `n` outside 1...``maxChoices``, more than ``maxStopStrings`` stop strings, a stop token id outside
     ///   `0...Int32.max`, a `logit_bias` key that is not a token id, more than one constraint, or a
     ///   value outside the range ``SamplingParams/validate()`` allows.
     public func samplingParams(
         defaultMaxTokens: Int, logprobs: Int? = nil, logprobsName: String = "logprobs", namespace: UInt64 = 0,
         constraint: OutputConstraint? = nil
     ) throws(InvalidParameter) -> SamplingParams {
-        if let n, n != 1 {
+        if let n, !(1...Self.maxChoices).contains(n) {
             throw InvalidParameter(
-                name: "n", value: "\(n)", allowed: "{1}", explanation: "n must be 1 (got \(n)); send one request per sample")
+                name: "n", value: "\(n)", allowed: "[1, \(Self.maxChoices)]",
+                explanation: "n must be between 1 and \(Self.maxChoices) (got \(n))")
         }
         if stop.count > Self.maxStopStrings {
             throw InvalidParameter(

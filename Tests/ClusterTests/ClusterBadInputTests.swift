@@ -37,7 +37,7 @@ import Transport
             ("/v1/completions", #"{"prompt": "\#(String(repeating: "word ", count: 3000))"}"#, 400, "maximum context length", "prompt"),
             ("/v1/chat/completions", #"{"messages": []}"#, 400, "messages", "messages"),
             ("/v1/chat/completions", #"{"messages": [{"role": "user"}]}"#, 400, "content", "messages[0].content"),
-            ("/v1/completions", #"{"prompt": "hi", "n": 3}"#, 400, "n must be 1", "n"),
+            ("/v1/completions", #"{"prompt": "hi", "n": 30}"#, 400, "n must be between 1 and 16", "n"),
             ("/generate", #"{"sampling_params": {"max_new_tokens": 2}}"#, 400, "text", "text"),
         ]
         for item in cases {

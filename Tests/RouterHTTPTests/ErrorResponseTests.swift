@@ -66,7 +66,7 @@ import WireProtocol
         (#""top_k":-2"#, "top_k"), (#""min_p":2"#, "min_p"), (#""frequency_penalty":3"#, "frequency_penalty"),
         (#""presence_penalty":-2.5"#, "presence_penalty"), (#""repetition_penalty":0"#, "repetition_penalty"),
         (#""max_tokens":0"#, "max_tokens"), (#""max_tokens":-3"#, "max_tokens"), (#""logprobs":21"#, "logprobs"),
-        (#""n":2"#, "n"), (#""stop_token_ids":[-1]"#, "stop_token_ids"),
+        (#""n":17"#, "n"), (#""n":0"#, "n"), (#""stop_token_ids":[-1]"#, "stop_token_ids"),
         (#""stop":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]"#, "stop"),
     ])
     func outOfRangeSamplingValuesNameTheParameter(field: String, param: String) async throws {

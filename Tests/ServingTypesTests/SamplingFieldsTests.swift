@@ -52,7 +52,7 @@ import Testing
             (SamplingFields(maxTokens: 0, maxTokensName: .maxCompletionTokens), "logprobs", "max_completion_tokens"),
             (SamplingFields(maxTokens: 0, maxTokensName: .maxNewTokens), "logprobs", "max_new_tokens"),
             (SamplingFields(), "top_logprobs", "top_logprobs"),
-            (SamplingFields(n: 2), "logprobs", "n"),
+            (SamplingFields(n: 17), "logprobs", "n"),
             (SamplingFields(stopTokenIDs: [Int(Int32.max) + 1]), "logprobs", "stop_token_ids"),
         ]
         for (fields, logprobsName, expected) in cases {
@@ -88,5 +88,32 @@ import Testing
         #expect(error.error.message == "gone" && error.error.code == "503")
         let encoded = try json(APIErrorBody(error: .init(message: "m", type: "t")))
         #expect((encoded["error"] as? [String: Any])?["param"] is NSNull)
+    }
+}
+
+@Suite struct SamplingChoicesTests {
+    @Test func nIsAcceptedUpToTheLimitAndRefusedOutsideIt() throws {
+        #expect(SamplingFields().choiceCount == 1)
+        for n in [1, 3, SamplingFields.maxChoices] {
+            _ = try SamplingFields(n: n).samplingParams(defaultMaxTokens: 4)
+            #expect(SamplingFields(n: n).choiceCount == n)
+        }
+        for n in [0, -1, SamplingFields.maxChoices + 1] {
+            let error = #expect(throws: InvalidParameter.self) { try SamplingFields(n: n).samplingParams(defaultMaxTokens: 4) }
+            #expect(error?.name == "n" && error?.description.contains("between 1 and \(SamplingFields.maxChoices)") == true)
+        }
+    }
+
+    @Test func sampleSeedsDeriveFromTheRequestSeed() {
+        let params = SamplingParams(temperature: 1, seed: 42)
+        #expect(params.forChoice(0).seed == 42, "sample 0 is the request with n = 1")
+        let seeds = (0..<16).map { params.forChoice($0).seed! }
+        #expect(Set(seeds).count == 16)
+        #expect(seeds == (0..<16).map { params.forChoice($0).seed! }, "the same on every call")
+        #expect(SamplingParams(seed: 43).forChoice(1).seed != seeds[1])
+        #expect(SamplingParams(temperature: 1).forChoice(3).seed == nil, "unseeded samples draw their own")
+        var changed = params.forChoice(2)
+        changed.seed = params.seed
+        #expect(changed == params, "only the seed differs")
     }
 }
