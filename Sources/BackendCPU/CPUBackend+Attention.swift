@@ -7,6 +7,8 @@ struct AttentionWork {
     var geometry: UnsafePointer<SequenceGeometry>
     var members: UnsafePointer<Int32>?
     var scratch: [ScratchArena]
+    /// Every item row by row (``CPUBackend/isBatchInvariant``), never through GEMM blocks.
+    var rowsOnly: Bool
 }
 
 extension CPUBackend {
@@ -38,7 +40,7 @@ extension CPUBackend {
                     sharedPrefixMembers.withUnsafeBufferPointer { members in
                         let work = AttentionWork(
                             operands: op, items: items.baseAddress!, geometry: geometry.baseAddress!,
-                            members: members.baseAddress, scratch: scratch)
+                            members: members.baseAddress, scratch: scratch, rowsOnly: isBatchInvariant)
                         withUnsafePointer(to: work) { pointer in
                             pool.run(parts: items.count, context: pointer) { raw, index, _, thread in
                                 let work = raw.assumingMemoryBound(to: AttentionWork.self)
@@ -79,7 +81,7 @@ extension CPUBackend {
             let rowStart = Int(batch.queryStarts[s])
             let queryCount = Int(batch.queryStarts[s + 1]) - rowStart
             guard queryCount > 0 && !inSharedPrefixItem[s] else { continue }
-            if queryCount * group >= Self.attentionGEMMMinRows {
+            if queryCount * group >= Self.attentionGEMMMinRows && !isBatchInvariant {
                 let blockRows = max(1, Self.attentionBlockRows / group)
                 for kvHead in 0..<op.kvHeadCount {
                     var start = 0
@@ -118,7 +120,7 @@ private func attend<E: KVElement>(_: E.Type, _ work: UnsafePointer<AttentionWork
     let scratch = work.scratch[thread]
     if item.memberCount > 0 {
         attendSharedPrefix(E.self, work.operands, item, members: work.members!, geometry: work.geometry, scratch: scratch)
-    } else if Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
+    } else if !work.rowsOnly && Int(item.rowCount) * Int(item.headCount) >= CPUBackend.attentionGEMMMinRows {
         attendBlock(E.self, work.operands, item, sequence, scratch: scratch)
     } else {
         attendRows(

@@ -53,11 +53,16 @@ extension CPUBackend {
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")
-            if x.rows <= kernels.panelMaxRows {
+            if x.rows <= kernels.panelMaxRows || isBatchInvariant {
                 matmul(x, packed: packed, bias: biasPointer, out: out)
                 return
             }
             return matmul(x, weight: packed.rowMajor, bias: bias, out: out)
+        }
+        if isBatchInvariant && x.rows > 1 {
+            // One row at a time through the matrix–vector kernel: the same sums as a single row.
+            for row in 0..<x.rows { matmul(x.rows(row, count: 1), weight: weight, bias: bias, out: out.rows(row, count: 1)) }
+            return
         }
         var work = MatMulWork(
             matVec: MatVecOperands(

@@ -11,12 +11,14 @@ extension CPUBackend {
     /// head for every group of two or more whose common full pages hold at least
     /// ``sharedPrefixMinLength`` positions. Sequences sharing cached prompt pages are the usual
     /// case: the prefix cache hands every hit the same physical pages. Marks the covered
-    /// sequences in `inSharedPrefixItem`. Allocates nothing once the arrays have grown.
+    /// sequences in `inSharedPrefixItem`. Allocates nothing once the arrays have grown. Groups nothing
+    /// while ``isBatchInvariant``.
     func planSharedPrefixes(_ op: AttentionOperands) {
         let pageSize = op.pageSize
         sharedPrefixMembers.removeAll(keepingCapacity: true)
         inSharedPrefixItem.removeAll(keepingCapacity: true)
         inSharedPrefixItem.append(contentsOf: repeatElement(false, count: sequenceGeometry.count))
+        guard !isBatchInvariant else { return }  // A group's sums depend on which sequences share pages.
         for (s, seq) in sequenceGeometry.enumerated()
         where seq.queryCount == 1 && seq.contextLength / pageSize * pageSize >= Self.sharedPrefixMinLength {
             sharedPrefixMembers.append(Int32(s))

@@ -23,6 +23,18 @@ public final class CPUBackend: HostMemoryBackend {
     /// Per sequence of the step: whether a shared-prefix item covers its decode row.
     var inSharedPrefixItem: [Bool] = []
 
+    /// Whether every op computes each row in an order of operations that depends only on that row
+    /// (deterministic mode, ``enableBatchInvariance()``): matmuls on packed weights always run the
+    /// panel kernel, whose per-row sums run over the input features in one fixed order for any row
+    /// count (OpenBLAS's GEMM above ``CPUKernelSet/panelMaxRows`` blocks them differently);
+    /// matmuls on unpacked weights run row by row; attention takes every query row through the
+    /// vector path (no shared-prefix items, whose sums depend on which sequences share pages, and
+    /// no GEMM blocks, whose sums depend on the chunk). Norms, activations and element-wise ops are
+    /// per row already.
+    public private(set) var isBatchInvariant = false
+
+    public func enableBatchInvariance() throws { isBatchInvariant = true }
+
     /// Rows at or below which matmul streams weights as matrix–vector products instead of GEMM.
     static let gemvMaxRows = 4
     /// Rows up to which f32 matmuls stream the weights with the batched matrix–vector kernel

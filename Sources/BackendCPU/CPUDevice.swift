@@ -17,7 +17,7 @@ public struct CPUDevice: ComputeDevice {
     public var capabilities: DeviceCapabilities {
         DeviceCapabilities(
             weightDTypes: Set(DType.allCases), kvCacheDTypes: CPUKVCache.dtypes, pageSizes: .any, sharesHostMemory: true,
-            hasHostVisibleBuffers: true, maxThreads: Self.coreCount)
+            hasHostVisibleBuffers: true, maxThreads: Self.coreCount, hooks: [.batchInvariant])
     }
 
     public func memoryInfo() -> (free: Int, total: Int) { HostMemory.info() }

@@ -140,10 +140,30 @@ public protocol ComputeBackend: AnyObject {
     /// which must have the shape the step was captured with (token count, sequence count, logit
     /// rows).
     func replay(_ step: any CapturedStep) throws
+
+    /// Optional hook ``OptionalHooks/batchInvariant``: switches this backend to kernels whose
+    /// results for a row depend only on that row, for all later steps (deterministic mode). A
+    /// device that claims the hook and always computes so needs nothing; the default implementation
+    /// throws ``BackendError`` `.missingCapability` for a device that does not claim it.
+    func enableBatchInvariance() throws
+
+    /// Whether this backend's kernels are batch-invariant now (the default: whether the device
+    /// claims ``OptionalHooks/batchInvariant``).
+    var isBatchInvariant: Bool { get }
 }
 
 extension ComputeBackend {
     public var threadCount: Int { 1 }
+
+    public func enableBatchInvariance() throws {
+        guard device.capabilities.hooks.contains(.batchInvariant) else {
+            throw BackendError(
+                .missingCapability,
+                "device '\(device.name)' cannot run deterministic mode: it does not claim batch-invariant kernels")
+        }
+    }
+
+    public var isBatchInvariant: Bool { device.capabilities.hooks.contains(.batchInvariant) }
 
     public var hostTransfers: HostTransferCounter? { nil }
 

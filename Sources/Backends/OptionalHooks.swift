@@ -18,12 +18,17 @@ public struct OptionalHooks: OptionSet, Sendable, Hashable, CustomStringConverti
     public static let stepCapture = OptionalHooks(rawValue: 1 << 3)
     /// RMSNorm fused with the matmul that follows it (``ComputeBackend/rmsNormMatmul(_:normWeight:epsilon:weight:bias:out:)``).
     public static let fusedNormMatmul = OptionalHooks(rawValue: 1 << 4)
+    /// Batch-invariant kernels: each row's results are bitwise independent of the other rows of
+    /// the step, of their number and of how a prompt was chunked, so a request computes the same
+    /// bits alone or batched, from the prefix cache or not (deterministic mode; a device may need
+    /// ``ComputeBackend/enableBatchInvariance()`` to switch its kernels; no entry point in the C ABI).
+    public static let batchInvariant = OptionalHooks(rawValue: 1 << 5)
 
     /// Every hook with its name, in bit order.
     public static let named: [(hook: OptionalHooks, name: String)] = [
         (.deviceArgmax, "on-device argmax"), (.deviceTopK, "on-device top-k"),
         (.deviceCommunicator, "device communicator"), (.stepCapture, "step capture"),
-        (.fusedNormMatmul, "fused norm+matmul"),
+        (.fusedNormMatmul, "fused norm+matmul"), (.batchInvariant, "batch-invariant kernels"),
     ]
 
     /// The names of the hooks in this set, comma-separated (unknown bits as hexadecimal).

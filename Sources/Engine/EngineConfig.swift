@@ -132,6 +132,11 @@ public struct EngineConfig: Sendable {
     /// The model's tokens as bytes, against which output constraints (structured outputs) are
     /// compiled; nil: a request with a constraint finishes with an error saying so.
     public var vocabulary: TokenVocabulary?
+    /// Deterministic mode (`--deterministic`): the device runs batch-invariant kernels
+    /// (``Backends/OptionalHooks/batchInvariant``), so a request's tokens and logprobs are bitwise
+    /// the same whatever else runs in its steps, whether its prefix came from the cache, and
+    /// however its prefill was chunked. One rank only (tensor parallelism is refused).
+    public var isDeterministic: Bool
 
     /// Creates a configuration.
     public init(
@@ -148,7 +153,8 @@ public struct EngineConfig: Sendable {
         isPublishingKVEvents: Bool = false,
         hashSeed: UInt64 = SchedulerConfig(pageCount: 1).hashSeed,
         usesDeviceSampling: Bool = true,
-        vocabulary: TokenVocabulary? = nil
+        vocabulary: TokenVocabulary? = nil,
+        isDeterministic: Bool = false
     ) {
         self.pageSize = pageSize
         self.kvMemory = kvMemory
@@ -164,12 +170,14 @@ public struct EngineConfig: Sendable {
         self.hashSeed = hashSeed
         self.usesDeviceSampling = usesDeviceSampling
         self.vocabulary = vocabulary
+        self.isDeterministic = isDeterministic
     }
 
-    /// What this configuration needs of a device: its KV cache dtype and page size. Commands
+    /// What this configuration needs of a device: its KV cache dtype and page size, and
+    /// batch-invariant kernels in deterministic mode. Commands
     /// pass it to the model loader so a device that lacks either is refused before weights load.
     public var deviceRequirements: DeviceRequirements {
-        DeviceRequirements(kvCacheDType: kvCacheDType, pageSize: pageSize)
+        DeviceRequirements(kvCacheDType: kvCacheDType, pageSize: pageSize, hooks: isDeterministic ? [.batchInvariant] : [])
     }
 
     /// The KV cache `model` needs for `pageCount` pages under this configuration.

@@ -29,6 +29,10 @@ final class EngineCore {
     ) throws {
         // Capabilities first: a device that cannot hold this cache is refused before it is sized.
         try model.backend.device.check(config.deviceRequirements)
+        if config.isDeterministic {
+            guard model.shard.size == 1 else { throw EngineError.deterministicTensorParallel(ranks: model.shard.size) }
+            try model.backend.enableBatchInvariance()
+        }
         let schedulerConfig = try config.schedulerConfig(for: model)
         self.config = config
         scheduler = Scheduler(config: schedulerConfig)

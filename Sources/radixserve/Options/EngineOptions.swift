@@ -21,6 +21,8 @@ struct EngineOptions: ParsableArguments {
     var schedulePolicy: SchedulingPolicy = .fcfs
     @Flag(help: "Download whole logits rows every step even where the device samples (argmax, top-k) itself.")
     var hostSampling = false
+    @Flag(help: "Deterministic mode: batch-invariant kernels, so a request's tokens and logprobs are bitwise the same however it is batched, cached or chunked (one rank; the device must claim it).")
+    var deterministic = false
 
     func validate() throws {
         if let problem = EngineConfig.flagsProblem(
@@ -34,7 +36,7 @@ struct EngineOptions: ParsableArguments {
         return EngineConfig(
             pageSize: pageSize, kvMemory: budget, kvCacheDType: kvCacheDType, maxBatchedTokens: maxBatchedTokens,
             maxRunningRequests: maxRunningRequests, policy: schedulePolicy, isPrefixCacheEnabled: !noPrefixCache,
-            seed: seed, usesDeviceSampling: !hostSampling)
+            seed: seed, usesDeviceSampling: !hostSampling, isDeterministic: deterministic)
     }
 }
 

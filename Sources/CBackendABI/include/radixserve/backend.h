@@ -73,6 +73,12 @@ typedef enum rs_buffer_usage { RS_USAGE_WEIGHTS = 0, RS_USAGE_KV_CACHE = 1, RS_U
 #define RS_HOOK_DEVICE_COMMUNICATOR (1u << 2) /* communicator_id … all_gather */
 #define RS_HOOK_STEP_CAPTURE (1u << 3)        /* capture_begin … release_graph */
 #define RS_HOOK_FUSED_NORM_MATMUL (1u << 4)   /* rms_norm_matmul */
+/* Batch-invariant kernels (no entry point): every op computes each row with an order of operations
+ * that depends only on that row (its own values, position and context), never on the other rows
+ * of the step, their number or how a prompt was chunked, so a request gets the same bits alone or
+ * batched, from the prefix cache or computed. Required by deterministic mode (`--deterministic`);
+ * a plugin that claims it keeps it in every step. */
+#define RS_HOOK_BATCH_INVARIANT (1u << 5)
 
 /* Bytes of a communicator id (communicator_id). */
 #define RS_COMMUNICATOR_ID_BYTES 128
