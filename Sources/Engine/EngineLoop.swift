@@ -32,6 +32,8 @@ import Synchronization
 public final class EngineLoop: @unchecked Sendable {
     /// The pool size and limits the engine runs with.
     public let schedulerConfig: SchedulerConfig
+    /// Whether the engine runs in deterministic mode (``EngineConfig/isDeterministic``).
+    public let isDeterministic: Bool
     let inbox = EngineInbox()
     let outbox: EngineOutbox
     let nextRequestID = Atomic<UInt64>(1 << 62)
@@ -61,6 +63,7 @@ public final class EngineLoop: @unchecked Sendable {
         }
         self.outbox = outbox
         schedulerConfig = core.scheduler.config
+        isDeterministic = config.isDeterministic
         outbox.publish(core.load)
         let handOff = CoreHandOff(core: core, inbox: inbox, outbox: outbox)
         var handle = pthread_t()

@@ -32,7 +32,7 @@ extension RouterHTTPServer {
         JSONBody.response(ModelList(data: [
             ModelCard(
                 id: model.id, created: model.created, ownedBy: "radixserve", maxModelLength: model.maxModelLength,
-                vocabularySize: model.vocabularySize)
+                vocabularySize: model.vocabularySize, isDeterministic: coordinator.isDeterministic)
         ]))
     }
 

@@ -82,9 +82,10 @@ package struct LocalCluster: Sendable {
 
 extension LocalCluster {
     /// The first problem with `up`'s own counts, named as the flag is spelled, or nil.
-    package static func flagsProblem(workers: Int, tp: Int, threads: Int, startTimeout: Double) -> String? {
+    package static func flagsProblem(workers: Int, tp: Int, threads: Int, startTimeout: Double, deterministic: Bool = false) -> String? {
         guard (1...64).contains(workers) else { return "--workers must be in 1...64, got \(workers)" }
         guard (1...16).contains(tp) else { return "--tp must be in 1...16, got \(tp)" }
+        guard !deterministic || tp == 1 else { return "--deterministic runs workers on one rank; drop --tp \(tp)" }
         guard threads >= 0 else { return "--threads must be ≥ 0, got \(threads)" }
         guard startTimeout > 0 else { return "--start-timeout must be > 0" }
         return nil
@@ -94,9 +95,10 @@ extension LocalCluster {
     /// level, and the worker options given to `up` (`nil`: the worker's default).
     package static func workerArguments(
         model: String, pageSize: Int, hashSeed: UInt64, logLevel: String, backend: String?, kvMemory: String?,
-        kvCacheDType: String?, schedulePolicy: String?
+        kvCacheDType: String?, schedulePolicy: String?, deterministic: Bool = false
     ) -> [String] {
         var arguments = ["--model", model, "--page-size", "\(pageSize)", "--hash-seed", "\(hashSeed)", "--log-level", logLevel]
+        if deterministic { arguments.append("--deterministic") }
         for (flag, value) in [("--backend", backend), ("--kv-memory", kvMemory), ("--kv-dtype", kvCacheDType), ("--schedule-policy", schedulePolicy)] {
             if let value { arguments += [flag, value] }
         }

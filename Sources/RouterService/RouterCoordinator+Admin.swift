@@ -27,8 +27,17 @@ extension RouterCoordinator {
                     totalPages: report?.totalPages ?? Int(entry.registration.capacityPages),
                     prefillTokensPerSecond: load?.prefillTokensPerSecond ?? 0,
                     decodeTokensPerSecond: report?.decodeTokensPerSecond ?? 0, inFlight: load?.inFlightCount ?? 0,
-                    cacheEvents: core.state.cacheEventTrust(of: worker).rawValue)
+                    cacheEvents: core.state.cacheEventTrust(of: worker).rawValue,
+                    isDeterministic: entry.registration.features.contains(.deterministic))
             }
+        }
+    }
+
+    /// Whether requests are served in deterministic mode: at least one worker is registered, and
+    /// every registered worker declared it (`register.features`).
+    package var isDeterministic: Bool {
+        core.withLock { core in
+            !core.workers.isEmpty && core.workers.values.allSatisfy { $0.registration.features.contains(.deterministic) }
         }
     }
 

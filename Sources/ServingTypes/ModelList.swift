@@ -33,13 +33,20 @@ public struct ModelCard: Codable, Sendable, Hashable {
     public var maxModelLength: Int?
     /// Token ids in prompts must be below this (`vocab_size`).
     public var vocabularySize: Int?
+    /// Whether every worker serving it runs in deterministic mode (`deterministic`, a RadixServe
+    /// extension): a request's output does not depend on batching, caching or chunking.
+    public var isDeterministic: Bool?
 
-    public init(id: String, created: Int? = nil, ownedBy: String? = nil, maxModelLength: Int? = nil, vocabularySize: Int? = nil) {
+    public init(
+        id: String, created: Int? = nil, ownedBy: String? = nil, maxModelLength: Int? = nil, vocabularySize: Int? = nil,
+        isDeterministic: Bool? = nil
+    ) {
         self.id = id
         self.created = created
         self.ownedBy = ownedBy
         self.maxModelLength = maxModelLength
         self.vocabularySize = vocabularySize
+        self.isDeterministic = isDeterministic
     }
 
     enum CodingKeys: String, CodingKey {
@@ -47,6 +54,7 @@ public struct ModelCard: Codable, Sendable, Hashable {
         case ownedBy = "owned_by"
         case maxModelLength = "max_model_len"
         case vocabularySize = "vocab_size"
+        case isDeterministic = "deterministic"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +64,7 @@ public struct ModelCard: Codable, Sendable, Hashable {
         ownedBy = try container.decodeIfPresent(String.self, forKey: .ownedBy)
         maxModelLength = try container.decodeIfPresent(Int.self, forKey: .maxModelLength)
         vocabularySize = try container.decodeIfPresent(Int.self, forKey: .vocabularySize)
+        isDeterministic = try container.decodeIfPresent(Bool.self, forKey: .isDeterministic)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,5 +75,6 @@ public struct ModelCard: Codable, Sendable, Hashable {
         try container.encodeIfPresent(ownedBy, forKey: .ownedBy)
         try container.encodeIfPresent(maxModelLength, forKey: .maxModelLength)
         try container.encodeIfPresent(vocabularySize, forKey: .vocabularySize)
+        try container.encodeIfPresent(isDeterministic, forKey: .isDeterministic)
     }
 }

@@ -34,12 +34,14 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
     /// Whether its cache events name the router's page hashes: `verified`, `unverified` (nothing
     /// matched yet) or `untrusted` (routed by load only; docs/WIRE_PROTOCOL.md, "What the router checks").
     public var cacheEvents: String
+    /// Whether it runs in deterministic mode (batch-invariant kernels; `register.features`).
+    public var isDeterministic: Bool
 
     public init(
         id: UInt32, endpoint: String?, isRoutable: Bool, isDraining: Bool, incarnation: UInt64, model: String,
         tensorParallelSize: Int, maxModelLength: Int, running: Int, waiting: Int, freePages: Int, evictablePages: Int,
         cachedPages: Int, totalPages: Int, prefillTokensPerSecond: Double, decodeTokensPerSecond: Double, inFlight: Int,
-        cacheEvents: String = "unverified"
+        cacheEvents: String = "unverified", isDeterministic: Bool = false
     ) {
         self.id = id
         self.endpoint = endpoint
@@ -59,6 +61,7 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
         self.decodeTokensPerSecond = decodeTokensPerSecond
         self.inFlight = inFlight
         self.cacheEvents = cacheEvents
+        self.isDeterministic = isDeterministic
     }
 
     enum CodingKeys: String, CodingKey {
@@ -75,6 +78,7 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
         case decodeTokensPerSecond = "decode_tokens_per_second"
         case inFlight = "in_flight"
         case cacheEvents = "cache_events"
+        case isDeterministic = "deterministic"
     }
 }
 

@@ -67,6 +67,16 @@ private func withFrame<T>(_ frame: [UInt8], _ body: (UnsafeRawBufferPointer) thr
     }
 }
 
+/// `register.features`, refusing reserved bits.
+private func decodeFeatures(_ reader: inout WireReader) throws(WireError) -> WorkerFeatures {
+    let features = WorkerFeatures(rawValue: try reader.read(UInt32.self, "features"))
+    let reserved = features.subtracting(.known)
+    guard reserved.isEmpty else {
+        throw WireError(.invalidValue, "'features' sets reserved bits 0x\(String(reserved.rawValue, radix: 16))")
+    }
+    return features
+}
+
 private func unknownKind(_ kind: UInt16, direction: String) -> WireError {
     WireError(.unknownKind, "kind 0x\(String(kind, radix: 16)) is not a \(direction) message")
 }
@@ -203,7 +213,8 @@ extension WorkerToRouter {
                 hashSeed: try reader.read(UInt64.self, "hashSeed"),
                 tensorParallelSize: try reader.read(UInt32.self, "tensorParallelSize"),
                 capacityPages: try reader.read(UInt32.self, "capacityPages"),
-                maxModelLength: try reader.read(UInt32.self, "maxModelLength")))
+                maxModelLength: try reader.read(UInt32.self, "maxModelLength"),
+                features: try decodeFeatures(&reader)))
         case WireMessageKind.workerTokens:
             message = .tokens(try decodeTokens(&reader))
         case WireMessageKind.workerFinished:

@@ -112,6 +112,7 @@ extension WorkerToRouter {
             writer.write(registration.tensorParallelSize)
             writer.write(registration.capacityPages)
             writer.write(registration.maxModelLength)
+            writer.write(registration.features.rawValue)
         case .tokens(let outputs):
             writer.begin(kind: WireMessageKind.workerTokens)
             writer.write(UInt32(outputs.count))

@@ -74,8 +74,9 @@ extension WireMessageKind {
 public enum WorkerMessageLimits {
     /// Revision of the router ⇄ worker family carried in `register` (the frame version covers
     /// the header; this covers the family's messages).
-    /// Revision 2 added `logitBias`, `minTokens` and `constraint` to `submit`.
-    public static let protocolRevision: UInt32 = 2
+    /// Revision 2 added `logitBias`, `minTokens`, `constraint` and `resumedOutputCount` to `submit`;
+    /// revision 3 added `features` to `register`.
+    public static let protocolRevision: UInt32 = 3
     /// Largest free-text field (model id, reasons, error messages), in bytes.
     public static let maxTextBytes = 4096
     /// Largest model fingerprint, in bytes.

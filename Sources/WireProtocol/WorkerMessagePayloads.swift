@@ -27,12 +27,14 @@ public struct WorkerRegistration: Sendable, Hashable {
     public var capacityPages: UInt32
     /// Longest sequence (prompt + output) the worker accepts.
     public var maxModelLength: UInt32
+    /// How the worker serves (``WorkerFeatures``).
+    public var features: WorkerFeatures
 
     /// Creates a registration.
     public init(
         protocolRevision: UInt32 = WorkerMessageLimits.protocolRevision, workerID: UInt32, incarnation: UInt64,
         modelID: String, modelFingerprint: String, pageSize: UInt32, hashSeed: UInt64, tensorParallelSize: UInt32,
-        capacityPages: UInt32, maxModelLength: UInt32
+        capacityPages: UInt32, maxModelLength: UInt32, features: WorkerFeatures = []
     ) {
         self.protocolRevision = protocolRevision
         self.workerID = workerID
@@ -44,7 +46,24 @@ public struct WorkerRegistration: Sendable, Hashable {
         self.tensorParallelSize = tensorParallelSize
         self.capacityPages = capacityPages
         self.maxModelLength = maxModelLength
+        self.features = features
     }
+}
+
+/// `register.features`: how a worker serves, as bits (the others are reserved and must be 0).
+public struct WorkerFeatures: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) {
+        self.rawValue = rawValue
+    }
+
+    /// Bit 0: deterministic mode (`--deterministic`): a request's tokens and logprobs do not depend
+    /// on batching, prefix-cache hits or prefill chunking.
+    public static let deterministic = WorkerFeatures(rawValue: 1 << 0)
+
+    /// Every defined bit.
+    public static let known: WorkerFeatures = [.deterministic]
 }
 
 /// One generation request dispatched to a worker.

@@ -49,7 +49,7 @@ final class WorkerSession {
             workerID: config.workerID, incarnation: config.incarnation, modelID: config.modelID,
             modelFingerprint: config.modelFingerprint, pageSize: UInt32(scheduler.pageSize), hashSeed: scheduler.hashSeed,
             tensorParallelSize: UInt32(config.tensorParallelSize), capacityPages: UInt32(scheduler.pageCount),
-            maxModelLength: UInt32(clamping: scheduler.maxModelLength))
+            maxModelLength: UInt32(clamping: scheduler.maxModelLength), features: engine.isDeterministic ? .deterministic : [])
     }
 
     func run() {

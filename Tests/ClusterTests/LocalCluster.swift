@@ -23,7 +23,7 @@ final class LocalCluster: @unchecked Sendable {
     /// waits on `/workers`).
     init(
         model: URL = Fixtures.demoModel, workerCount: Int, pageSize: Int = 16, routerArguments: [String] = [],
-        apiKey: String? = nil
+        workerArguments: [String] = [], apiKey: String? = nil
     ) throws {
         directory = try Fixtures.temporaryDirectory()
         workerEndpoint = "ipc://" + directory.appendingPathComponent("workers").path
@@ -33,7 +33,7 @@ final class LocalCluster: @unchecked Sendable {
         self.apiKey = apiKey
         (router, url, client) = try Self.startRouter(
             model: model, workerEndpoint: workerEndpoint, pageSize: pageSize, arguments: routerArguments, apiKey: apiKey)
-        for id in 1...UInt32(workerCount) { try startWorker(id) }
+        for id in 1...UInt32(workerCount) { try startWorker(id, extra: workerArguments) }
         try waitForRoutableWorkers(workerCount)
     }
 

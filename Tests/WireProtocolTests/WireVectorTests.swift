@@ -145,13 +145,14 @@ import WireProtocol
         Vector(
             file: "0x0201-register.hex", direction: "worker → router",
             fields: """
-                protocolRevision 2, workerID 7, incarnation 0x0123456789abcdef, modelID "demo", \
+                protocolRevision 3, workerID 7, incarnation 0x0123456789abcdef, modelID "demo", \
                 modelFingerprint "d6eba23b1b75d4e6", pageSize 16, hashSeed 0, tensorParallelSize 1, \
-                capacityPages 4096, maxModelLength 2048
+                capacityPages 4096, maxModelLength 2048, features 1 (deterministic)
                 """,
             message: .worker(.register(WorkerRegistration(
                 workerID: 7, incarnation: 0x0123_4567_89ab_cdef, modelID: "demo", modelFingerprint: "d6eba23b1b75d4e6",
-                pageSize: 16, hashSeed: 0, tensorParallelSize: 1, capacityPages: 4096, maxModelLength: 2048)))),
+                pageSize: 16, hashSeed: 0, tensorParallelSize: 1, capacityPages: 4096, maxModelLength: 2048,
+                features: .deterministic)))),
         Vector(
             file: "0x0210-tokens.hex", direction: "worker → router",
             fields: """

@@ -24,7 +24,7 @@ import WireProtocol
     static let workerMessages: [WorkerToRouter] = [
         .register(WorkerRegistration(
             workerID: 7, incarnation: 0x0123_4567_89ab_cdef, modelID: "llama-gqa", modelFingerprint: "a1b2c3",
-            pageSize: 16, hashSeed: 99, tensorParallelSize: 2, capacityPages: 4096, maxModelLength: 8192)),
+            pageSize: 16, hashSeed: 99, tensorParallelSize: 2, capacityPages: 4096, maxModelLength: 8192, features: .deterministic)),
         .tokens([
             TokenOutput(requestID: 1, firstIndex: 0, tokenIDs: [5]),
             TokenOutput(
@@ -110,6 +110,19 @@ import WireProtocol
         var old = registration
         old.protocolRevision = 0
         #expect(old.incompatibility(modelFingerprint: "a1b2c3", pageSize: 16, hashSeed: 99)?.contains("revision 0") == true)
+    }
+
+    @Test func registerFeaturesRoundTripAndReservedBitsAreRefused() throws {
+        guard case .register(var registration) = Self.workerMessages[0] else {
+            Issue.record("fixture is not a register")
+            return
+        }
+        registration.features = []
+        #expect(try WorkerToRouter.decode(WorkerToRouter.register(registration).encoded) == .register(registration))
+        var frame = WorkerToRouter.register(registration).encoded
+        frame[frame.count - 4] = 0x06  // bits 1 and 2: reserved
+        let error = #expect(throws: WireError.self) { try WorkerToRouter.decode(frame) }
+        #expect(error?.code == .invalidValue && "\(error!)".contains("reserved bits 0x6"))
     }
 
     // MARK: - Malformed frames

@@ -35,7 +35,7 @@ OUTPUT = F('requestID:u64 firstIndex:u32 tokenIDs:i32s') + [('logprobs', ('list'
 LOAD = 'runningCount waitingCount waitingPrefillTokens freePages evictablePages cachedPages totalPages'.split()
 KINDS = {  # router → worker: 0x0202–0x0208; worker → router: 0x0201, 0x0210–0x0217
     0x0201: ('register', F('protocolRevision:u32 workerID:u32 incarnation:u64 modelID:str modelFingerprint:fp pageSize:u32 '
-                           'hashSeed:u64 tensorParallelSize:u32 capacityPages:u32 maxModelLength:u32')),
+                           'hashSeed:u64 tensorParallelSize:u32 capacityPages:u32 maxModelLength:u32 features:u32')),
     0x0202: ('registered', F('workerID:u32 heartbeatMilliseconds:u32')), 0x0203: ('refused', F('reason:str')),
     0x0204: ('submit', F('requestID:u64 tokenIDs:i32s maxTokens:u32 temperature:f64 topK:i32 topP:f64 minP:f64 seed:ou64 '
                          'frequencyPenalty:f64 presencePenalty:f64 repetitionPenalty:f64 stopTokenIDs:i32s ignoreEOS:bool '
@@ -313,9 +313,9 @@ class Worker:
         self.register_deadline = time.monotonic() + 30 if args.router else None  # --listen waits forever
         self.signals, self.drain_deadline = 0, None
         self.registration = dict(
-            protocolRevision=2, workerID=args.worker_id, incarnation=self.incarnation, modelID=args.model,
+            protocolRevision=3, workerID=args.worker_id, incarnation=self.incarnation, modelID=args.model,
             modelFingerprint=self.fingerprint, pageSize=self.P, hashSeed=args.hash_seed, tensorParallelSize=1,
-            capacityPages=args.pages, maxModelLength=args.max_model_len)
+            capacityPages=args.pages, maxModelLength=args.max_model_len, features=0)  # bit 0: deterministic
         self.socket = zmq.Context.instance().socket(zmq.DEALER)
         self.socket.linger, self.socket.sndhwm = 2000, 0  # at exit, the last messages still go out
         if args.router: self.socket.routing_id = struct.pack('<I', args.worker_id)  # the worker id, 4 bytes LE
