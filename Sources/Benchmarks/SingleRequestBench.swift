@@ -43,11 +43,12 @@ public enum SingleRequestBench {
 
     /// Measures `model` (which the engine owns from here): a warm-up, then `runs` times a prefill of
     /// `promptTokens` random tokens and a decode of `decodeTokens` more; reports medians. `modelName`
-    /// and `backendName` only label the result; the KV cache holds `kvCacheDType`.
+    /// and `backendName` only label the result; the KV cache holds `kvCacheDType`; `isDeterministic`
+    /// runs the batch-invariant kernels.
     /// - Throws: ``ContextTooLong`` when `promptTokens + decodeTokens + 1` exceeds the model's context.
     public static func measure(
         model: sending LlamaModel, modelName: String, backendName: String, pageSize: Int, kvCacheDType: DType = .f32,
-        usesDeviceSampling: Bool = true, promptTokens: Int, decodeTokens: Int, runs: Int
+        usesDeviceSampling: Bool = true, isDeterministic: Bool = false, promptTokens: Int, decodeTokens: Int, runs: Int
     ) throws -> Result {
         let context = promptTokens + decodeTokens + 1
         guard context <= model.config.maxPositionEmbeddings else {
@@ -61,7 +62,7 @@ public enum SingleRequestBench {
         let config = EngineConfig(
             pageSize: pageSize, kvMemory: .pages((context + pageSize - 1) / pageSize), kvCacheDType: kvCacheDType,
             maxBatchedTokens: max(promptTokens, 16), maxRunningRequests: 1, isPrefixCacheEnabled: false,
-            usesDeviceSampling: usesDeviceSampling)
+            usesDeviceSampling: usesDeviceSampling, isDeterministic: isDeterministic)
         let probe = TokenProbe()
         let engine = try EngineLoop(model: model, config: config, sink: probe.receive)
         defer { engine.shutdown() }

@@ -91,7 +91,7 @@ struct BenchCommand: ParsableCommand {
             let result = try SingleRequestBench.measure(
                 model: model, modelName: modelOptions.model, backendName: modelOptions.backend, pageSize: modelOptions.pageSize,
                 kvCacheDType: engineOptions.kvCacheDType, usesDeviceSampling: !engineOptions.hostSampling,
-                promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
+                isDeterministic: engineOptions.deterministic, promptTokens: promptTokens, decodeTokens: decodeTokens, runs: runs)
             StandardOutput.write(json ? try result.jsonLine() : result.summary)
         default:
             try runEngineWorkload()
