@@ -63,6 +63,31 @@ import TestSupport
         #expect((records.last!["token_ids"] as? [Int])?.count == 3)
     }
 
+    @Test func regexAndJSONSchemaFlagsConstrainTheOutput() throws {
+        let regex = try Self.run([
+            "generate", "--model", Fixtures.demoModel.path, "--prompt", "Code:", "--regex", "[A-Z]{2}-[0-9]{3}",
+            "--temperature", "1", "--seed", "4", "--max-tokens", "16", "--kv-memory", "8M", "--json",
+        ])
+        #expect(regex.status == 0, "\(regex.standardError)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(regex.standardOutput.utf8)) as? [String: Any])
+        // The record's text decodes every generated token, the end-of-sequence token included.
+        let text = try #require(record["text"] as? String).replacingOccurrences(of: "<|endoftext|>", with: "")
+        #expect(text.wholeMatch(of: /[A-Z]{2}-[0-9]{3}/) != nil, "\(text)")
+        let schema = #"{"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":9}},"required":["n"]}"#
+        let json = try Self.run([
+            "generate", "--model", Fixtures.demoModel.path, "--prompt", "JSON:", "--json-schema", schema, "--max-tokens", "24",
+            "--kv-memory", "8M", "--json",
+        ])
+        #expect(json.status == 0, "\(json.standardError)")
+        let generated = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let object = try JSONSerialization.jsonObject(
+            with: Data(try #require(generated["text"] as? String).replacingOccurrences(of: "<|endoftext|>", with: "").utf8))
+        let n = (object as? [String: Any])?["n"] as? Int
+        #expect(n.map { (1...9).contains($0) } == true, "\(json.standardOutput)")
+        let bad = try Self.run(["generate", "--model", Fixtures.demoModel.path, "--prompt", "x", "--json-schema", #"{"oneOf": []}"#])
+        #expect(bad.status != 0 && bad.standardError.contains("oneOf"), "\(bad.standardError)")
+    }
+
     @Test(arguments: [
         ("{\"prompt\": \"a\"}\n{\"prompt\": 3}\n", "line 2"),
         ("{\"prompt\": \"a\"}\n\n{\"prompt\": \"b\", \"temperature\": -1}\n", "line 3"),

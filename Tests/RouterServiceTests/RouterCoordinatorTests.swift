@@ -104,6 +104,25 @@ import WireProtocol
         }
     }
 
+    @Test func samplesOfOnePromptGoToOneWorkerWithTheirOwnSeeds() async throws {
+        defer { coordinator.shutdown() }
+        let workers = [try worker(1), try worker(2)]
+        let params = SamplingParams(maxTokens: 4, temperature: 1, seed: 9)
+        for round in 0..<4 {
+            let prompt = (0..<40).map { Int32(round * 100 + $0) }
+            for worker in workers { try worker.heartbeat() }  // both routable again after the last round's wait
+            let handles = try coordinator.submit((0..<3).map { RoutedRequest(tokenIDs: prompt, params: params.forChoice($0)) })
+            #expect(Set(handles.map(\.id)).count == 3)
+            let (holder, first) = try #require(try firstSubmit(among: workers))
+            var submits = [first]
+            while submits.count < 3, let next = try holder.nextSubmit(timeout: .seconds(5)) { submits.append(next) }
+            #expect(submits.count == 3, "round \(round): every sample went to worker \(holder.workerID)")
+            #expect(submits.map(\.params.seed) == (0..<3).map { params.forChoice($0).seed })
+            for submit in submits { try holder.complete(submit, tokens: [5]) }
+            for handle in handles { #expect(try await collect(handle).finish?.workerID == holder.workerID) }
+        }
+    }
+
     @Test func failedDispatchIsRetriedOnAnotherWorker() async throws {
         defer { coordinator.shutdown() }
         let first = try worker(1)

@@ -27,6 +27,8 @@ struct SamplingOptions: ParsableArguments {
     var repetitionPenalty: Double = 1
     @Option(name: .customLong("stop-token-id"), help: "Stop after this token id; repeat for several.")
     var stopTokenIDs: [Int32] = []
+    @Option(help: "The whole output must match this regular expression (README, \"Structured outputs\").") var regex: String?
+    @Option(help: "The output must be JSON valid under this JSON Schema, given as its text.") var jsonSchema: String?
 
     /// Checks every flag with `SamplingParams.validate()`, naming the flag that is out of range.
     func validate() throws {
@@ -44,7 +46,7 @@ struct SamplingOptions: ParsableArguments {
             maxTokens: maxTokens, temperature: SamplingFields.decimal(temperature), topP: SamplingFields.decimal(topP),
             topK: topK, minP: SamplingFields.decimal(minP), seed: Int64(bitPattern: seed), frequencyPenalty: frequencyPenalty,
             presencePenalty: presencePenalty, repetitionPenalty: repetitionPenalty,
-            stopTokenIDs: stopTokenIDs.map(Int.init), ignoreEOS: ignoreEOS)
+            stopTokenIDs: stopTokenIDs.map(Int.init), ignoreEOS: ignoreEOS, regex: regex, jsonSchema: jsonSchema)
     }
 
     /// The engine's per-request parameters (prompts-file lines may override them).
