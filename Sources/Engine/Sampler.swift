@@ -71,13 +71,57 @@ public struct Sampler {
         _ logits: UnsafeBufferPointer<Float>, settings: SamplerSettings, random: inout SeededRandom
     ) -> Int32 {
         if settings.isGreedy { return Self.argmax(logits) }
-        candidates.removeAll(keepingCapacity: true)
-        for (i, value) in logits.enumerated() where value > -Float.infinity {
-            candidates.append((Int32(i), value))
+        if settings.topK > 0 {
+            selectTop(settings.topK, of: logits)
+        } else {
+            candidates.removeAll(keepingCapacity: true)
+            for (i, value) in logits.enumerated() where value > -Float.infinity {
+                candidates.append((Int32(i), value))
+            }
+            candidates.sort(by: Self.precedes)
         }
         guard !candidates.isEmpty else { return Self.argmax(logits) }
-        candidates.sort { $0.value > $1.value || ($0.value == $1.value && $0.id < $1.id) }
         return pick(settings: settings, random: &random)
+    }
+
+    /// The candidate order: larger value first, equal values by lower id.
+    @inline(__always)
+    private static func precedes(_ a: (id: Int32, value: Float), _ b: (id: Int32, value: Float)) -> Bool {
+        a.value > b.value || (a.value == b.value && a.id < b.id)
+    }
+
+    /// Leaves in ``candidates`` the first `k` of the row's finite-or-`+inf` logits in
+    /// ``precedes(_:_:)`` order, exactly what sorting them all and keeping `k` gives, in
+    /// O(vocabulary · log k): a heap of the best `k` so far whose root is the worst of them, so
+    /// most logits are turned away by one comparison.
+    private mutating func selectTop(_ k: Int, of logits: UnsafeBufferPointer<Float>) {
+        candidates.removeAll(keepingCapacity: true)
+        for (i, value) in logits.enumerated() where value > -Float.infinity {
+            let candidate = (id: Int32(i), value: value)
+            if candidates.count < k {
+                candidates.append(candidate)
+                var child = candidates.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard Self.precedes(candidates[parent], candidates[child]) else { break }
+                    candidates.swapAt(parent, child)
+                    child = parent
+                }
+            } else if Self.precedes(candidate, candidates[0]) {
+                candidates[0] = candidate
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1
+                    guard left < k else { break }
+                    var worse = left
+                    if left + 1 < k && Self.precedes(candidates[left], candidates[left + 1]) { worse = left + 1 }
+                    guard Self.precedes(candidates[parent], candidates[worse]) else { break }
+                    candidates.swapAt(parent, worse)
+                    parent = worse
+                }
+            }
+        }
+        candidates.sort(by: Self.precedes)
     }
 
     /// Samples as ``sample(_:settings:random:)`` would from the whole row, given only the row's

@@ -77,6 +77,39 @@ import TestSupport
 
     /// The candidate path is the full path restricted to the top k: equal logits keep the lower id
     /// first in both, and top-p/min-p see the same renormalised candidates.
+    /// The row sampler selects its top-k with a heap instead of sorting the row: the draws must be
+    /// those of the k first candidates in sorted order, with many ties, -inf, NaN and +inf in the
+    /// row, and k beyond the number of finite logits.
+    @Test func topKSelectionDrawsAsTheSortedCandidates() {
+        var generator = SeededRandom(seed: 5)
+        for trial in 0..<40 {
+            var row = (0..<2000).map { _ in Float(generator.next() % 40) / 8 - 2 }  // 40 distinct values: ties everywhere
+            for _ in 0..<50 { row[Int(generator.next() % 2000)] = -.infinity }
+            row[Int(generator.next() % 2000)] = .nan
+            if trial % 5 == 0 { row[Int(generator.next() % 2000)] = .infinity }
+            if trial % 7 == 0 { for i in 10..<2000 { row[i] = -.infinity } }  // fewer finite logits than k
+            let order = row.indices.filter { row[$0] > -.infinity }
+                .sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            let k = [1, 2, 7, 40, 64, 500][trial % 6]
+            let settings = SamplerSettings(temperature: 0.9, topK: k, topP: trial % 2 == 0 ? 1 : 0.8)
+            let ids = order.prefix(k).map(Int32.init)
+            let values = ids.map { row[Int($0)] }
+            for seed in 0..<10 as Range<UInt64> {
+                var sampler = Sampler()
+                var full = SeededRandom(seed: seed)
+                var sorted = SeededRandom(seed: seed)
+                let got = row.withUnsafeBufferPointer { sampler.sample($0, settings: settings, random: &full) }
+                let expected = ids.withUnsafeBufferPointer { ids in
+                    values.withUnsafeBufferPointer {
+                        sampler.sample(topCandidates: ids, values: $0, settings: SamplerSettings(
+                            temperature: 0.9, topK: min(k, ids.count), topP: settings.topP), random: &sorted)
+                    }
+                }
+                #expect(got == expected, "trial \(trial) k \(k) seed \(seed)")
+            }
+        }
+    }
+
     @Test func samplerOverCandidatesEqualsSamplerOverTheRow() {
         var generator = SeededRandom(seed: 99)
         var row = (0..<300).map { _ in Float(generator.next() % 1000) / 100 - 5 }
