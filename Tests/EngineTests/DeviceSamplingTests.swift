@@ -92,21 +92,31 @@ import TestSupport
                 .sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
             let k = [1, 2, 7, 40, 64, 500][trial % 6]
             let settings = SamplerSettings(temperature: 0.9, topK: k, topP: trial % 2 == 0 ? 1 : 0.8)
-            let ids = order.prefix(k).map(Int32.init)
-            let values = ids.map { row[Int($0)] }
-            for seed in 0..<10 as Range<UInt64> {
-                var sampler = Sampler()
-                var full = SeededRandom(seed: seed)
-                var sorted = SeededRandom(seed: seed)
-                let got = row.withUnsafeBufferPointer { sampler.sample($0, settings: settings, random: &full) }
-                let expected = ids.withUnsafeBufferPointer { ids in
-                    values.withUnsafeBufferPointer {
-                        sampler.sample(topCandidates: ids, values: $0, settings: SamplerSettings(
-                            temperature: 0.9, topK: min(k, ids.count), topP: settings.topP), random: &sorted)
-                    }
+            var candidateSettings = settings
+            candidateSettings.topK = min(k, order.count)
+            let differing = Self.seedsDrawingDifferently(
+                row: row, ids: order.prefix(k).map(Int32.init), settings: settings, candidateSettings: candidateSettings, seeds: 0..<10)
+            #expect(differing.isEmpty, "trial \(trial) k \(k) seeds \(differing)")
+        }
+    }
+
+    /// The seeds for which sampling `row` with `settings` draws another token than sampling its
+    /// candidates `ids` (with their values, in order) with `candidateSettings`.
+    static func seedsDrawingDifferently(
+        row: [Float], ids: [Int32], settings: SamplerSettings, candidateSettings: SamplerSettings, seeds: Range<UInt64>
+    ) -> [UInt64] {
+        let values = ids.map { row[Int($0)] }
+        var sampler = Sampler()
+        return seeds.filter { seed in
+            var full = SeededRandom(seed: seed)
+            var candidates = SeededRandom(seed: seed)
+            let expected = row.withUnsafeBufferPointer { sampler.sample($0, settings: settings, random: &full) }
+            let got = ids.withUnsafeBufferPointer { ids in
+                values.withUnsafeBufferPointer {
+                    sampler.sample(topCandidates: ids, values: $0, settings: candidateSettings, random: &candidates)
                 }
-                #expect(got == expected, "trial \(trial) k \(k) seed \(seed)")
             }
+            return got != expected
         }
     }
 
@@ -119,19 +129,10 @@ import TestSupport
             SamplerSettings(temperature: 0.7, topK: 10), SamplerSettings(temperature: 1.5, topK: 64, topP: 0.6),
             SamplerSettings(temperature: 1, topK: 3, minP: 0.3), SamplerSettings(temperature: 0, topK: 8),
         ] {
-            let k = max(settings.topK, 1)
-            let ids = order.prefix(k).map(Int32.init)
-            let values = ids.map { row[Int($0)] }
-            for seed in 0..<20 as Range<UInt64> {
-                var sampler = Sampler()
-                var full = SeededRandom(seed: seed)
-                var candidates = SeededRandom(seed: seed)
-                let expected = row.withUnsafeBufferPointer { sampler.sample($0, settings: settings, random: &full) }
-                let got = ids.withUnsafeBufferPointer { ids in
-                    values.withUnsafeBufferPointer { sampler.sample(topCandidates: ids, values: $0, settings: settings, random: &candidates) }
-                }
-                #expect(got == expected, "\(settings) seed \(seed)")
-            }
+            let ids = order.prefix(max(settings.topK, 1)).map(Int32.init)
+            let differing = Self.seedsDrawingDifferently(
+                row: row, ids: ids, settings: settings, candidateSettings: settings, seeds: 0..<20)
+            #expect(differing.isEmpty, "\(settings) seeds \(differing)")
         }
     }
 }
