@@ -53,11 +53,11 @@ extension CPUBackend {
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")
-            if x.rows <= kernels.panelMaxRows || isBatchInvariant {
+            guard x.rows > kernels.panelMaxRows && !isBatchInvariant, let rowMajor = packed.rowMajor else {
                 matmul(x, packed: packed, bias: biasPointer, out: out)
                 return
             }
-            return matmul(x, weight: packed.rowMajor, bias: bias, out: out)
+            return matmul(x, weight: rowMajor, bias: bias, out: out)
         }
         if isBatchInvariant && x.rows > 1 {
             // One row at a time through the matrix–vector kernel: the same sums as a single row.

@@ -12,11 +12,12 @@ import Backends
 /// word `j` holds feature `j` in its low half and feature `j + 8` in its high half.
 final class PackedWeights: DeviceBuffer {
     let storage: HostBuffer
-    /// The row-major original, kept for many-row matmuls (prefill): OpenBLAS's AVX-512 GEMM is faster
-    /// there than the panel kernel, and turning panels back into rows on every call would cost as much
-    /// as reading the weights. Borrowed from the memory-mapped checkpoint where the matrix is not
-    /// fused or sliced, so the packed copy is the only extra memory for those.
-    let rowMajor: Tensor
+    /// The row-major original of an f32 weight, kept for many-row matmuls (prefill), where
+    /// OpenBLAS's GEMM is faster than the panel kernel. Not kept for bf16 and f16: OpenBLAS would
+    /// widen them block by block on every call, and the panel kernel comes within 6% of it at 256
+    /// and 512 rows (`bench --workload matmul`, docs/BENCHMARKS.md), so the packed copy is the only
+    /// one held.
+    let rowMajor: Tensor?
     let dtype: DType
     /// N and K of the logical matrix.
     let outFeatures: Int
@@ -34,7 +35,7 @@ final class PackedWeights: DeviceBuffer {
     init(packing weight: Tensor) {
         precondition(weight.isContiguous && weight.hostAddress != nil, "packing needs a contiguous host tensor")
         dtype = weight.dtype
-        rowMajor = weight
+        rowMajor = weight.dtype == .f32 ? weight : nil
         outFeatures = weight.rows
         inFeatures = weight.columns
         let width = panelWidth
@@ -66,7 +67,7 @@ final class PackedWeights: DeviceBuffer {
 
 extension CPUBackend {
     /// Packs every f32, f16 and bf16 matmul weight into column panels (see ``PackedWeights``) for
-    /// decode; the row-major original is kept for prefill.
+    /// decode; the row-major original of an f32 weight is kept for prefill.
     public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor {
         guard weight.isContiguous, weight.rows > 0 else { return weight }
         let packed = PackedWeights(packing: weight)

@@ -39,6 +39,14 @@ public struct Checkpoint {
         tensors = merged
     }
 
+    /// Drops every shard's mapped pages from the resident set (``MappedFile/releaseResidentPages()``).
+    public func releaseResidentPages() {
+        var seen: Set<ObjectIdentifier> = []
+        for tensor in tensors.values where seen.insert(ObjectIdentifier(tensor.file)).inserted {
+            tensor.file.releaseResidentPages()
+        }
+    }
+
     /// Names of all tensors.
     public var tensorNames: [String] { Array(tensors.keys) }
 

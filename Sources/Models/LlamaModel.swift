@@ -80,6 +80,9 @@ public final class LlamaModel {
         fusesNormMatmul = backend.device.capabilities.hooks.contains(.fusedNormMatmul)
         weights = try ModelWeights(
             config: config, checkpoint: checkpoint, shard: shard, backend: backend, isVocabParallel: isVocabParallel)
+        // The weights are packed or copied now; what still reads the mapping in place (the
+        // embedding table) faults its pages back in as it goes, so the checkpoint is not held twice.
+        checkpoint.releaseResidentPages()
         workspace = try ForwardWorkspace(
             config: config, shard: shard, maxTokens: maxStepTokens, maxLogitRows: min(maxLogitRows, maxStepTokens),
             backend: backend, logitColumns: vocabularyRange.count)

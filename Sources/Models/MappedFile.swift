@@ -32,6 +32,14 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// Drops the pages of the mapping from this process's resident set (`MADV_DONTNEED`). The
+    /// mapping stays valid: a later read faults its page back in from the page cache or the file.
+    /// For after loading, once packed or copied weights hold what was read.
+    public func releaseResidentPages() {
+        guard let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
