@@ -34,14 +34,15 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
     /// Whether its cache events name the router's page hashes: `verified`, `unverified` (nothing
     /// matched yet) or `untrusted` (routed by load only; docs/WIRE_PROTOCOL.md, "What the router checks").
     public var cacheEvents: String
-    /// Whether it runs in deterministic mode (batch-invariant kernels; `register.features`).
-    public var isDeterministic: Bool
+    /// Whether it runs in deterministic mode (batch-invariant kernels; `register.features`); nil
+    /// when the router did not say (one from before the field).
+    public var isDeterministic: Bool?
 
     public init(
         id: UInt32, endpoint: String?, isRoutable: Bool, isDraining: Bool, incarnation: UInt64, model: String,
         tensorParallelSize: Int, maxModelLength: Int, running: Int, waiting: Int, freePages: Int, evictablePages: Int,
         cachedPages: Int, totalPages: Int, prefillTokensPerSecond: Double, decodeTokensPerSecond: Double, inFlight: Int,
-        cacheEvents: String = "unverified", isDeterministic: Bool = false
+        cacheEvents: String = "unverified", isDeterministic: Bool? = nil
     ) {
         self.id = id
         self.endpoint = endpoint

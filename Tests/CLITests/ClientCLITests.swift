@@ -81,7 +81,7 @@ import TestSupport
             case "/v1/models":
                 return [.send(ScriptedHTTPServer.response(body: #"{"object":"list","data":[{"id":"demo","max_model_len":4096}]}"#))]
             case "/workers":
-                return [.send(ScriptedHTTPServer.response(body: #"{"workers":[{"id":0,"endpoint":"tcp://127.0.0.1:7001","routable":true,"draining":false,"model":"demo","tensor_parallel_size":1,"max_model_len":4096,"running":2,"waiting":1,"free_pages":900,"evictable_pages":10,"cached_pages":40,"total_pages":1024,"prefill_tokens_per_second":5321.7,"decode_tokens_per_second":80.5,"in_flight":3,"incarnation":1,"cache_events":"verified","deterministic":false}]}"#))]
+                return [.send(ScriptedHTTPServer.response(body: #"{"workers":[{"id":0,"endpoint":"tcp://127.0.0.1:7001","routable":true,"draining":false,"model":"demo","tensor_parallel_size":1,"max_model_len":4096,"running":2,"waiting":1,"free_pages":900,"evictable_pages":10,"cached_pages":40,"total_pages":1024,"prefill_tokens_per_second":5321.7,"decode_tokens_per_second":80.5,"in_flight":3,"incarnation":1,"cache_events":"verified"}]}"#))]
             default:
                 let json = request.jsonObject ?? [:]
                 let isChat = request.path == "/v1/chat/completions"
