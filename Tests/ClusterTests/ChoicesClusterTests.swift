@@ -13,8 +13,8 @@ import TestSupport
         url = sys.argv[1]
         client = openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0, timeout=300)
         model = client.models.list().data[0].id
-        def fresh_prompt():
-            return "Once upon a time, in a land far away, there lived a king. " * 8 + uuid.uuid4().hex
+        def fresh_prompt():  # unique from its first token, so no earlier prompt's pages serve it
+            return uuid.uuid4().hex + " Once upon a time, in a land far away, there lived a king." * 8
         def post(path, body):
             request = urllib.request.Request(url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
             return json.loads(urllib.request.urlopen(request, timeout=300).read())
