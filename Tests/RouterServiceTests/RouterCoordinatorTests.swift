@@ -110,7 +110,11 @@ import WireProtocol
         let params = SamplingParams(maxTokens: 4, temperature: 1, seed: 9)
         for round in 0..<4 {
             let prompt = (0..<40).map { Int32(round * 100 + $0) }
-            for worker in workers { try worker.heartbeat() }  // both routable again after the last round's wait
+            // Both routable again after the last round's wait (a loaded host may have let one miss its heartbeats).
+            try waitUntil {
+                for worker in workers { try? worker.heartbeat() }
+                return coordinator.routableWorkerCount == 2
+            }
             let handles = try coordinator.submit((0..<3).map { RoutedRequest(tokenIDs: prompt, params: params.forChoice($0)) })
             #expect(Set(handles.map(\.id)).count == 3)
             let (holder, first) = try #require(try firstSubmit(among: workers))
