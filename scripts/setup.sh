@@ -25,10 +25,11 @@ if ! "$PYTHON" -c "import openai" 2>/dev/null; then
     echo "installing the openai Python client (for the cluster tests)"
     "$PYTHON" -m pip install -q "openai==3.57.0"
 fi
-# examples/python-worker (a worker in Python; PythonWorkerTests runs it) talks ZeroMQ through pyzmq.
-if ! "$PYTHON" -c "import zmq" 2>/dev/null; then
-    echo "installing pyzmq (for examples/python-worker and its tests)"
-    "$PYTHON" -m pip install -q "pyzmq==27.3.0"
+# examples/python-worker (a worker in Python; PythonWorkerTests runs it) talks ZeroMQ through pyzmq and hashes
+# pages with xxhash.
+if ! "$PYTHON" -c "import zmq, xxhash" 2>/dev/null; then
+    echo "installing pyzmq and xxhash (for examples/python-worker and its tests)"
+    "$PYTHON" -m pip install -q -r "$(dirname "$0")/../examples/python-worker/requirements.txt"
 fi
 # scripts/certify.sh validates certify's JSON reports against docs/certify-report.schema.json.
 if ! "$PYTHON" -c "import jsonschema" 2>/dev/null; then

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `examples/python-worker`, a worker written in Python from docs/WIRE_PROTOCOL.md alone: its codec
 /// against the golden frames, two of them behind a real router, and the conformance kit against it.
-/// Needs python3 with pyzmq (scripts/setup.sh installs it); without it the tests fail saying so.
+/// Needs python3 with pyzmq and xxhash (scripts/setup.sh installs them); without them the tests fail saying so.
 @Suite(.serialized) struct PythonWorkerTests {
     static let directory = Fixtures.demoModel.deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/python-worker")
@@ -19,8 +19,11 @@ import TestSupport
         return (run.status, run.output + run.error)
     }
 
-    /// Whether python3 imports pyzmq; records an issue naming scripts/setup.sh when it does not.
-    static func pyzmqInstalled() throws -> Bool { try Python.requireModule("zmq", package: "pyzmq") }
+    /// Whether python3 imports xxhash (the page hashes) and, for a running worker, pyzmq; records an issue
+    /// naming scripts/setup.sh when it does not.
+    static func requirementsInstalled(socket: Bool = true) throws -> Bool {
+        try Python.requireModule("xxhash", package: "xxhash") && (!socket || Python.requireModule("zmq", package: "pyzmq"))
+    }
 
     /// The fields of a `POST /generate` answer this test reads.
     struct Generated: Decodable {
@@ -52,13 +55,14 @@ import TestSupport
     }
 
     @Test func checkVectorsDecodesAndReencodesEveryGoldenFrame() throws {
+        guard try Self.requirementsInstalled(socket: false) else { return }
         let (status, output) = try Self.python([Self.directory.appendingPathComponent("check_vectors.py").path])
         #expect(status == 0, "\(output)")
         #expect(output.contains("all checks passed"), "\(output)")
     }
 
     @Test func twoPythonWorkersBehindARealRouterServeRepeatsFromTheirCaches() throws {
-        guard try Self.pyzmqInstalled() else { return }
+        guard try Self.requirementsInstalled() else { return }
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let endpoint = "ipc://" + directory.appendingPathComponent("workers").path
@@ -116,7 +120,7 @@ import TestSupport
     }
 
     @Test func theConformanceKitPassesAgainstThePythonWorker() throws {
-        guard try Self.pyzmqInstalled() else { return }
+        guard try Self.requirementsInstalled() else { return }
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let endpoint = "ipc://" + directory.appendingPathComponent("kit").path

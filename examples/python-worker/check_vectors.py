@@ -6,7 +6,7 @@
 - frames that break a decoder rule are rejected with WireError;
 - docs/wire-vectors/page-hash-chains.json, XXH64 of the empty input, and the demo model's fingerprint.
 
-Exits 1 on any mismatch. Needs no pyzmq."""
+Exits 1 on any mismatch. Needs xxhash, not pyzmq."""
 import json, math, struct, sys
 from pathlib import Path
 

@@ -1,32 +1,25 @@
 #!/usr/bin/env python3
 """A RadixServe worker written from docs/WIRE_PROTOCOL.md alone: the router <-> worker protocol over one ZeroMQ DEALER
 socket, a paged prefix cache reported by page hash, and a stand-in model (`model_step`: the one function to replace with a
-real runtime). Python 3.11, standard library + pyzmq, one thread. Run with --help for the flags."""
+real runtime). Python 3.11, standard library + pyzmq and xxhash, one thread. Run with --help for the flags."""
 import argparse, heapq, json, math, random, signal, struct, sys, time
 from pathlib import Path
 from types import SimpleNamespace as Page  # a cached page: hash, parent, namespace, depth; holders (refs), LRU clock (used)
+from xxhash import xxh64_intdigest as xxh64  # the standard 64-bit xxHash: xxh64(data, seed)
 try: import zmq
 except ImportError: zmq = None  # the codec and the hashes work without it (check_vectors.py uses them)
 
 # ---- Frame codec: a 16-byte header (magic RXSW, version 1, kind, payload length, reserved 0), then the payload; integers
 # are little-endian. Each kind is a list of (field, type), so one reader and one writer serve every message.
 
-
-class WireError(Exception):
-    """A frame that breaks a decoder rule: logged and dropped, never a crash."""
-
-
+class WireError(Exception): """A frame that breaks a decoder rule: logged and dropped, never a crash."""
 def need(condition, message):
     if not condition: raise WireError(message)
-
-
 def F(spec):  # 'name:type …' → [(name, type)]; ou64 = opt u64; i32s, u64s = arrays; str, fp, big = string(4096, 256, 65536)
     return [tuple(field.split(':')) for field in spec.split()]
 
-
-MAX_FRAME, ARRAY, ITEMS, TOPS, TEXT, FINGERPRINT, BIG = 64 << 20, 1 << 22, 1 << 20, 64, 4096, 256, 65536  # the limits
-BIASES = 1 << 16
-STRINGS = {'str': TEXT, 'fp': FINGERPRINT, 'big': BIG}
+MAX_FRAME, ARRAY, ITEMS, TOPS, BIASES = 64 << 20, 1 << 22, 1 << 20, 64, 1 << 16  # the limits
+STRINGS = {'str': 4096, 'fp': 256, 'big': 65536}
 SCALARS = {'u8': 'B', 'u16': 'H', 'u32': 'I', 'u64': 'Q', 'i32': 'i', 'f32': 'f', 'f64': 'd', 'bool': 'B'}
 CHAIN = F('namespace:u64 parentHash:ou64 pageHashes:u64s')
 EVENT = ('union', {1: CHAIN, 2: F('pageHashes:u64s'), 3: []})  # u8 tag: 1 stored, 2 removed, 3 cleared
@@ -54,7 +47,6 @@ KINDS = {  # router → worker: 0x0202–0x0208; worker → router: 0x0201, 0x02
     0x0216: ('draining', F('deadlineMilliseconds:u32')), 0x0217: ('leaving', []),
 }
 
-
 def write(out, kind, value):  # appends `value` of type `kind` (see decode's `field`) to the bytearray `out`
     if isinstance(kind, list):
         for name, sub in kind: write(out, sub, value[name])
@@ -68,14 +60,10 @@ def write(out, kind, value):  # appends `value` of type `kind` (see decode's `fi
     elif kind in ('i32s', 'u64s'): out += struct.pack(f'<I{len(value)}{"i" if kind == "i32s" else "Q"}', len(value), *value)
     elif kind == 'ou64': out += struct.pack('<B', 0) if value is None else struct.pack('<BQ', 1, value)
     else: out += struct.pack('<' + SCALARS[kind], value)
-
-
 def encode(name, message):  # the frame of message `name` (see KINDS) with the fields of the dict `message`
     kind, payload = next(k for k, (n, _) in KINDS.items() if n == name), bytearray()
     write(payload, KINDS[kind][1], message)
     return struct.pack('<4sHHII', b'RXSW', 1, kind, len(payload), 0) + bytes(payload)
-
-
 def decode(frame, limit=MAX_FRAME):  # (name, fields) of a frame, or WireError naming the rule it breaks
     need(len(frame) >= 16, f'a frame of {len(frame)} bytes is shorter than the 16-byte header')
     magic, version, kind, length, reserved = struct.unpack_from('<4sHHII', frame)
@@ -86,18 +74,15 @@ def decode(frame, limit=MAX_FRAME):  # (name, fields) of a frame, or WireError n
     need(len(frame) == 16 + length, f'a frame of {len(frame)} bytes announces {16 + length}')
     need(kind in KINDS, f'unknown kind 0x{kind:04x} of {"a known" if kind >> 8 in (1, 2) else "an unknown"} family')
     pos = 16
-
     def take(fmt):  # unpacks the next field, checking its length against the bytes left before reading it
         nonlocal pos
         size = struct.calcsize('<' + fmt)
         need(size <= len(frame) - pos, f'a field runs past the end of the frame (byte {pos})')
         pos += size
         return struct.unpack_from('<' + fmt, frame, pos - size)
-
     def count(limit, size):  # an array, list or string count: at most `limit`, and that many items must fit
         need((n := take('I')[0]) <= limit and n * size <= len(frame) - pos, f'count {n} is above {limit} or past the end')
         return n
-
     def field(kind):  # a value of type `kind`: a type name, ('list', limit, item), ('union', …) or [(name, type)]
         if isinstance(kind, list): return {name: field(sub) for name, sub in kind}
         if kind[0] == 'list': return [field(kind[2]) for _ in range(count(kind[1], 1))]
@@ -119,39 +104,15 @@ def decode(frame, limit=MAX_FRAME):  # (name, fields) of a frame, or WireError n
     message = field(KINDS[kind][1])
     need(pos == len(frame), f'{len(frame) - pos} bytes left over after the last field')
     if kind == 0x0204:  # submit's consistency rules
-        need(all(a < b for a, b in zip(message['stopTokenIDs'], message['stopTokenIDs'][1:])), 'stopTokenIDs not increasing')
+        for name, ids in ('stopTokenIDs', message['stopTokenIDs']), ('logitBias', [b['tokenID'] for b in message['logitBias']]):
+            need(all(a < b for a, b in zip(ids, ids[1:])), f'{name} tokens not increasing')
         need((message['logprobs'] or 0) <= TOPS, f'logprobs {message["logprobs"]} is above {TOPS}')
-        biases = [b['tokenID'] for b in message['logitBias']]
-        need(all(a < b for a, b in zip(biases, biases[1:])), 'logitBias tokens not increasing')
         need(all(math.isfinite(b['bias']) for b in message['logitBias']), 'a logitBias is not finite')
         need(message['resumedOutputCount'] == 0 or message['resumedOutputCount'] < len(message['tokenIDs']),
              'resumedOutputCount is not below the token count')
     return KINDS[kind][0], message
 
-
-# ---- Page hashes (XXH64 chains) and the model fingerprint (FNV-1a) --------------------------------------------------------
-MASK = (1 << 64) - 1
-P1, P2, P3, P4, P5 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5
-rotl = lambda x, r: ((x << r) | (x >> (64 - r))) & MASK  # noqa: E731
-mix = lambda acc, lane: rotl((acc + lane * P2) & MASK, 31) * P1 & MASK  # XXH64's round  # noqa: E731
-
-
-def xxh64(data, seed=0):  # the standard 64-bit xxHash (doc/xxhash_spec.md in the xxHash repository)
-    n, i, h = len(data), 0, (seed + P5) & MASK
-    if n >= 32:
-        v = [(seed + P1 + P2) & MASK, (seed + P2) & MASK, seed, (seed - P1) & MASK]
-        while i + 32 <= n: v, i = [mix(acc, lane) for acc, lane in zip(v, struct.unpack_from('<4Q', data, i))], i + 32
-        h = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & MASK
-        for acc in v: h = ((h ^ mix(0, acc)) * P1 + P4) & MASK
-    h = (h + n) & MASK
-    while i + 8 <= n: h, i = (rotl(h ^ mix(0, struct.unpack_from('<Q', data, i)[0]), 27) * P1 + P4) & MASK, i + 8
-    if i + 4 <= n: h, i = (rotl(h ^ (struct.unpack_from('<I', data, i)[0] * P1 & MASK), 23) * P2 + P3) & MASK, i + 4
-    for byte in data[i:]: h = rotl(h ^ (byte * P5 & MASK), 11) * P1 & MASK
-    h = (h ^ (h >> 33)) * P2 & MASK
-    h = (h ^ (h >> 29)) * P3 & MASK
-    return h ^ (h >> 32)
-
-
+# ---- Page hashes (XXH64 chains, from the `xxhash` package) and the model fingerprint (FNV-1a) ---------------------------
 def page_hashes(tokens, page_size, seed, namespace, known=()):
     """Hashes of the whole pages of `tokens` (i32 LE): page 0 = XXH64(LE64(namespace) ‖ its tokens, seed), page i =
     XXH64(its tokens, hash of page i-1). The `known` leading hashes are reused."""
@@ -160,7 +121,6 @@ def page_hashes(tokens, page_size, seed, namespace, known=()):
         data = struct.pack(f'<{page_size}i', *tokens[i * page_size:(i + 1) * page_size])
         hashes.append(xxh64(struct.pack('<Q', namespace) + data, seed) if i == 0 else xxh64(data, hashes[-1]))
     return hashes
-
 
 def model_fingerprint(directory):  # FNV-1a 64 of config.json, then `NAME:DTYPE:[D0, D1];` per tensor by name; hex
     directory, tensors = Path(directory), {}
@@ -172,22 +132,19 @@ def model_fingerprint(directory):  # FNV-1a 64 of config.json, then `NAME:DTYPE:
     text = ''.join(f'{name}:{tensors[name]["dtype"].lower()}:[{", ".join(map(str, tensors[name]["shape"]))}];'
                    for name in sorted(tensors, key=str.encode))
     h = 0xCBF29CE484222325
-    for byte in (directory / 'config.json').read_bytes() + text.encode(): h = (h ^ byte) * 0x100000001B3 & MASK
+    for byte in (directory / 'config.json').read_bytes() + text.encode(): h = (h ^ byte) * 0x100000001B3 & 0xFFFFFFFFFFFFFFFF
     return format(h, 'x')
-
 
 # ---- THE MODEL STEP: the one function to replace with your runtime -------------------------------------------------------
 def model_step(batch, vocab_size, step_ms):
-    """One forward step over `batch` (every running request): per request, `vocab_size` raw logits of its last token.
-
-    A request gives `request.tokens()` (prompt + output so far) and `request.new`, the tokens at the end that are new this
-    step: the uncached part of the prompt on its prefill step (its first `request.cached` tokens have KV in cached pages),
-    else 1. A real runtime writes their KV into the request's pages and attends over all of them.
-    This stand-in sleeps `step_ms` and hashes the last three tokens: greedy output is a pure function of the tokens so far."""
+    """One forward step over `batch` (every running request): per request, `vocab_size` raw logits of its last token. A
+    request gives `request.tokens()` (prompt + output so far) and `request.new`, the tokens at the end new this step: on
+    prefill the uncached part of the prompt (its first `request.cached` tokens have KV in cached pages), else 1. A real runtime
+    writes their KV into the request's pages and attends over all of them. This stand-in sleeps `step_ms` and hashes the last
+    three tokens: greedy output is a pure function of the tokens so far."""
     time.sleep(step_ms / 1000)
     seeds = [xxh64(struct.pack('<3i', *([0, 0, 0] + request.tokens())[-3:])) for request in batch]
     return [[rng.random() * 8 for _ in range(vocab_size)] for rng in map(random.Random, seeds)]
-
 
 def sample(request, z, eos):  # logit_bias and min_tokens, then greedy (temperature 0), or temperature, top-k, top-p and
     m, z = request.m, list(z)  # min-p (penalties: left to the runtime)
@@ -203,14 +160,11 @@ def sample(request, z, eos):  # logit_bias and min_tokens, then greedy (temperat
     while kept < len(order) and mass < m['topP'] and weights[kept] >= m['minP'] * weights[0]:
         mass, kept = mass + weights[kept] / total, kept + 1
     return request.rng.choices(order[:kept], weights[:kept])[0]
-
-
 def logprobs(logits, token, top):  # log-probabilities under the raw logits of `token` and of the `top` likeliest tokens
     peak = max(logits)
     lse = peak + math.log(sum(math.exp(x - peak) for x in logits))
     best = heapq.nlargest(top, range(len(logits)), key=logits.__getitem__)
     return {'logprob': min(0.0, logits[token] - lse), 'top': [{'tokenID': t, 'logprob': min(0.0, logits[t] - lse)} for t in best]}
-
 
 # ---- Requests and the paged prefix cache ----------------------------------------------------------------------------------
 class Request:
@@ -218,30 +172,22 @@ class Request:
         self.m, self.id, self.prompt, self.ns, self.hashes = m, m['requestID'], m['tokenIDs'], m['namespace'], []
         self.out, self.held, self.private, self.cached, self.new, self.prefilled = [], [], 0, 0, 0, False
         self.rng = random.Random(m['seed'] if m['seed'] is not None else random.getrandbits(64))
-
     def tokens(self): return self.prompt + self.out
-
 
 class PrefixCache:
     """`capacity` pages: cached ones by hash (held by running requests, or evictable), and `private` ones requests reserve."""
-
     def __init__(self, capacity):
         self.capacity, self.pages, self.private, self.clock, self.events = capacity, {}, 0, 0, []
-
     def free(self): return self.capacity - self.private - len(self.pages)
-
     def match(self, hashes): return next((i for i, h in enumerate(hashes) if h not in self.pages), len(hashes))
-
     def hold(self, request, page_hash):
         page, self.clock = self.pages[page_hash], self.clock + 1
         page.refs, page.used = page.refs + 1, self.clock
         request.held.append(page_hash)
-
     def release(self, request):
         self.clock += 1
         for page in map(self.pages.get, request.held): page.refs, page.used = page.refs - 1, self.clock
         self.private, request.held, request.private = self.private - request.private, [], 0
-
     def insert(self, request, hashes):  # moves the pages `hashes` of the request into the cache; `stored` names the new ones
         new = []
         for i in range(len(request.held), len(hashes)):  # new pages follow the cached ones: parents stay cached
@@ -253,7 +199,6 @@ class PrefixCache:
             self.hold(request, hashes[i])
         if new: self.events.append({'tag': 1, 'namespace': request.ns, 'parentHash': self.pages[new[0]].parent,
                                     'pageHashes': new})
-
     def evict(self, wanted):  # evicts least recently used unheld leaves until `wanted` pages are free; `removed` per run
         runs, parent = [], None
         while self.free() < wanted:
@@ -266,37 +211,30 @@ class PrefixCache:
             else: runs.append([page.hash])
             parent = page.parent
         self.events += [{'tag': 2, 'pageHashes': run} for run in runs]
-
     def flush(self):
         if any(page.refs for page in self.pages.values()): return self.evict(math.inf)  # held pages stay
         self.pages.clear()
         self.events.append({'tag': 3})
-
     def snapshot(self):  # one chain per page, parents before children
         return [{'namespace': p.namespace, 'parentHash': p.parent, 'pageHashes': [p.hash]}
                 for p in sorted(self.pages.values(), key=lambda p: p.depth)]
 
-
 def invalid(m, vocab_size, max_len):  # the engine's admission check: a message naming the first bad parameter, or None
-    n, bad = len(m['tokenIDs']), next((t for t in m['tokenIDs'] if not 0 <= t < vocab_size), None)
-    for name, value, ok, rule in [
-            ('max_tokens', m['maxTokens'], m['maxTokens'] >= 1, 'must be at least 1'),
-            ('temperature', m['temperature'], m['temperature'] >= 0, 'must be at least 0'),
+    n, bad, inf = len(m['tokenIDs']), next((t for t in m['tokenIDs'] if not 0 <= t < vocab_size), None), math.inf
+    ranges = [('max_tokens', 'maxTokens', 1, inf), ('temperature', 'temperature', 0, inf), ('top_k', 'topK', -1, inf),
+              ('min_p', 'minP', 0, 1), ('frequency_penalty', 'frequencyPenalty', -2, 2),
+              ('presence_penalty', 'presencePenalty', -2, 2), ('min_tokens', 'minTokens', 0, m['maxTokens'])]
+    for name, value, ok, rule in [(name, m[key], low <= m[key] <= high, f'must be in [{low}, {high}]')
+                                  for name, key, low, high in ranges] + [
             ('top_p', m['topP'], 0 < m['topP'] <= 1, 'must be in (0, 1]'),
-            ('top_k', m['topK'], m['topK'] >= -1, 'must be -1, 0 (both: disabled) or positive'),
-            ('min_p', m['minP'], 0 <= m['minP'] <= 1, 'must be in [0, 1]'),
-            ('frequency_penalty', m['frequencyPenalty'], -2 <= m['frequencyPenalty'] <= 2, 'must be in [-2, 2]'),
-            ('presence_penalty', m['presencePenalty'], -2 <= m['presencePenalty'] <= 2, 'must be in [-2, 2]'),
             ('repetition_penalty', m['repetitionPenalty'], m['repetitionPenalty'] > 0, 'must be above 0'),
             ('prompt', f'of {n} tokens', n > 0, 'must hold at least 1 token'),
             ('max_tokens', m['maxTokens'], n + m['maxTokens'] <= max_len, f'plus the prompt must fit the max model length {max_len}'),
             ('prompt token id', bad, bad is None, f'is outside the vocabulary [0, {vocab_size})'),
             ('logit_bias', m['logitBias'], all(-100 <= b['bias'] <= 100 for b in m['logitBias']), 'must be in [-100, 100]'),
-            ('min_tokens', m['minTokens'], m['minTokens'] <= m['maxTokens'], 'must be in [0, max_tokens]'),
             ('response_format', 'with a constraint', m['constraint']['tag'] == 0, 'is not supported by this worker')]:
         if not ok: return f'invalid {name} {value}: {rule}'
     return None
-
 
 # ---- The worker: socket, registration, heartbeats, requests, steps, drain -------------------------------------------------
 class Worker:
@@ -308,10 +246,9 @@ class Worker:
         self.vocab_size, self.fingerprint = configs[0]['vocab_size'], model_fingerprint(model)
         self.incarnation = random.getrandbits(64)  # a new process: a new incarnation with an empty cache
         self.cache, self.live, self.waiting, self.running, self.finished = PrefixCache(args.pages), {}, [], [], []
-        self.sequence, self.snapshot_wanted, self.rates = 0, False, [0.0, 0.0]  # prefill, decode tokens/s
+        self.sequence, self.snapshot_wanted, self.rates, self.signals = 0, False, [0.0, 0.0], 0  # rates: prefill, decode tok/s
         self.registered, self.heartbeat_s, self.next_heartbeat, self.next_register = False, 1.0, 0.0, 0.0
-        self.register_deadline = time.monotonic() + 30 if args.router else None  # --listen waits forever
-        self.signals, self.drain_deadline = 0, None
+        self.register_deadline, self.drain_deadline = time.monotonic() + 30 if args.router else None, None  # --listen: forever
         self.registration = dict(
             protocolRevision=3, workerID=args.worker_id, incarnation=self.incarnation, modelID=args.model,
             modelFingerprint=self.fingerprint, pageSize=self.P, hashSeed=args.hash_seed, tensorParallelSize=1,
@@ -320,14 +257,11 @@ class Worker:
         self.socket.linger, self.socket.sndhwm = 2000, 0  # at exit, the last messages still go out
         if args.router: self.socket.routing_id = struct.pack('<I', args.worker_id)  # the worker id, 4 bytes LE
         (self.socket.connect if args.router else self.socket.bind)(args.router or args.listen)
-
     def log(self, *text): print(f'python-worker {self.args.worker_id}:', *text, file=sys.stderr, flush=True)
-
     def send(self, name, message=None):
         try: self.socket.send(encode(name, message or {}), zmq.NOBLOCK)
         except zmq.Again:  # no router connected (a listening worker before a router connects)
             if name not in ('register', 'heartbeat'): self.log(f'{name} not sent: no router connected')
-
     def finish(self, r, reason, stop=-1):  # caches the pages it computed, frees the rest, queues `finished`
         if r.prefilled: self.cache.insert(r, self.chain(r, (len(r.prompt) + len(r.out) - 1) // self.P))  # KV: all but the last
         self.cache.release(r)
@@ -335,7 +269,6 @@ class Worker:
         del self.live[r.id]
         self.finished.append({'requestID': r.id, 'reason': reason, 'stopTokenID': stop, 'message': '',
                               'promptTokens': len(r.prompt), 'completionTokens': len(r.out), 'cachedTokens': r.cached})
-
     def handle(self, frame):
         try:
             name, m = decode(frame)
@@ -350,8 +283,7 @@ class Worker:
             if not self.registered: self.log(f'registered (incarnation {self.incarnation:#x})')  # queued retries: answered too
             self.registered, self.register_deadline, self.next_heartbeat = True, None, 0.0  # heartbeat at once
             self.heartbeat_s = m['heartbeatMilliseconds'] / 1000 or self.heartbeat_s
-        elif name == 'refused':
-            self.exit(1, f'refused by the router: {m["reason"]}')
+        elif name == 'refused': self.exit(1, f'refused by the router: {m["reason"]}')
         elif name == 'registerAgain': self.registered, self.next_register = False, 0.0  # same incarnation, cache intact
         elif name == 'submit' and (self.drain_deadline is not None or rid in self.live):
             code, text = (3, 'worker is shutting down') if rid not in self.live else (4, f'duplicate request id {rid}')
@@ -359,22 +291,17 @@ class Worker:
         elif name == 'submit' and (error := invalid(m, self.vocab_size, self.args.max_model_len)):
             self.finished.append({'requestID': rid, 'reason': 3, 'stopTokenID': -1, 'message': error,
                                   'promptTokens': len(m['tokenIDs']), 'completionTokens': 0, 'cachedTokens': 0})
-        elif name == 'submit':
-            self.live[rid] = Request(m)
-            self.waiting.append(self.live[rid])
+        elif name == 'submit': self.waiting.append(self.live.setdefault(rid, Request(m)))
         elif name == 'abort':  # unknown or finished ids are ignored
             if rid in self.live: self.finish(self.live[rid], 2)
         elif name == 'flushCache': self.cache.flush()
         elif name == 'snapshotRequest': self.snapshot_wanted = True
         else: self.log(f'ignored {name}: not a router → worker message')
-
     def chain(self, r, pages):  # hashes of r's first `pages` whole pages (prompt, then output); each page is hashed once
         if len(r.hashes) < pages: r.hashes = page_hashes(r.tokens()[:pages * self.P], self.P, self.args.hash_seed, r.ns, r.hashes)
         return r.hashes[:pages]
-
     def usable(self, r):  # cached prompt pages a request can use: whole pages, never the one with the last prompt token
         return min(self.cache.match(self.chain(r, len(r.prompt) // self.P)), (len(r.prompt) - 1) // self.P)
-
     def admit(self, r):  # holds the request's cached prefix; reserves pages for the rest of its longest possible output
         usable = self.usable(r)
         wanted = -(-min(len(r.prompt) + r.m['maxTokens'], self.args.max_model_len) // self.P) - usable
@@ -384,7 +311,6 @@ class Worker:
         r.private, r.cached, r.new = wanted, usable * self.P, len(r.prompt) - usable * self.P
         self.cache.private += wanted
         return True
-
     def step(self):  # one engine step: admit queued requests (oldest first), run the model once, sample one token each
         while self.waiting and self.admit(self.waiting[0]): self.running.append(self.waiting.pop(0))
         if not self.running: return []
@@ -404,19 +330,16 @@ class Worker:
             elif len(r.out) >= r.m['maxTokens'] or len(r.prompt) + len(r.out) >= self.args.max_model_len: self.finish(r, 1)
             elif first: self.cache.insert(r, self.chain(r, len(r.prompt) // self.P))  # prefill done, still running: share
         return entries
-
     def heartbeat(self):  # the load as of the end of the last step; counts clamped to u32
         c, waiting = self.cache, sum(len(r.prompt) - self.usable(r) * self.P for r in self.waiting)
-        load = [len(self.running), len(self.waiting), waiting, c.free(), sum(not p.refs for p in c.pages.values()), len(c.pages),
-                c.capacity]
+        evictable = sum(not p.refs for p in c.pages.values())
+        load = [len(self.running), len(self.waiting), waiting, c.free(), evictable, len(c.pages), c.capacity]
         return dict(zip(LOAD, (min(v, 0xFFFFFFFF) for v in load)), incarnation=self.incarnation, sequence=self.sequence,
                     prefillTokensPerSecond=self.rates[0], decodeTokensPerSecond=self.rates[1])
-
     def exit(self, status, why):
         self.log(why)
         zmq.Context.instance().destroy(linger=2000)  # waits up to 2 s for the last messages to reach the router
         sys.exit(status)
-
     def run(self):
         for number in (signal.SIGTERM, signal.SIGINT): signal.signal(number, self.on_signal)
         while True:
@@ -435,12 +358,9 @@ class Worker:
                 self.cache.events = []
             if self.snapshot_wanted:  # after the pending batch: the state as of `sequence`
                 self.snapshot_wanted = False
-                self.send('snapshot', {'incarnation': self.incarnation, 'sequence': self.sequence,
-                                       'chains': self.cache.snapshot()})
+                self.send('snapshot', {'incarnation': self.incarnation, 'sequence': self.sequence, 'chains': self.cache.snapshot()})
             self.timers(time.monotonic())
-
     def on_signal(self, *_): self.signals += 1
-
     def timers(self, now):  # heartbeats, register retries, and the drain on SIGTERM/SIGINT
         if self.registered and now >= self.next_heartbeat:
             self.send('heartbeat', self.heartbeat())
@@ -459,7 +379,6 @@ class Worker:
             self.send('leaving')  # a second signal skips the rest of the drain
             self.exit(0, f'leaving with {len(self.live)} unfinished requests')
 
-
 def main():
     parser = argparse.ArgumentParser(description='A RadixServe worker written from docs/WIRE_PROTOCOL.md.')
     where = parser.add_mutually_exclusive_group(required=True)
@@ -477,7 +396,4 @@ def main():
     if args.pages * args.page_size < args.max_model_len:
         sys.exit(f'--pages {args.pages} × --page-size {args.page_size} cannot hold --max-model-len {args.max_model_len}')
     Worker(args).run()
-
-
-if __name__ == '__main__':
-    main()
+if __name__ == '__main__': main()
