@@ -261,7 +261,8 @@ let package = Package(
             dependencies: ["BackendCatalog", "BackendPlugin", "Backends", "TestSupport", "ServingTypes"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BackendCPUTests", dependencies: ["BackendCPU", "Backends"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackendCPUTests", dependencies: ["BackendCPU", "BackendReference", "Backends", "CKernels"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelsTests",
             dependencies: ["Certification", "ServingTypes", "BackendCatalog", "Backends", "Models", "Engine", "Scheduling", "TestSupport"],

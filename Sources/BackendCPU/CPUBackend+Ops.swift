@@ -50,6 +50,11 @@ extension CPUBackend {
         precondition(x.columns == weight.columns && out.rows == x.rows && out.columns == weight.rows, "matmul shape")
         precondition(weight.isContiguous && bias.map { $0.columns == weight.rows } ?? true, "matmul weight/bias")
         let biasPointer = bias.map { UnsafePointer($0.floats) }
+        if let quantized = weight.buffer as? QuantizedWeights {
+            precondition(weight.byteOffset == 0 && quantized.outFeatures == weight.rows && quantized.inFeatures == weight.columns,
+                "a quantized weight cannot be sliced")
+            return matmul(x, quantized: quantized, bias: biasPointer, out: out)
+        }
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")

@@ -35,6 +35,15 @@ public final class CPUBackend: HostMemoryBackend {
 
     public func enableBatchInvariance() throws { isBatchInvariant = true }
 
+    /// How ``prepareMatmulWeight(_:)`` stores the weights it lays out (`--quantize`).
+    public private(set) var weightQuantization = WeightQuantization.none
+
+    public func enableWeightQuantization(_ scheme: WeightQuantization) throws { weightQuantization = scheme }
+
+    /// The caller thread's int8 copy of the inputs of matmuls on quantized weights: slot 0 the
+    /// blocks, slot 1 their scales.
+    let quantizedInput = ScratchArena()
+
     /// Rows at or below which matmul streams weights as matrix–vector products instead of GEMM.
     static let gemvMaxRows = 4
     /// Rows up to which f32 matmuls stream the weights with the batched matrix–vector kernel

@@ -67,9 +67,14 @@ final class PackedWeights: DeviceBuffer {
 
 extension CPUBackend {
     /// Packs every f32, f16 and bf16 matmul weight into column panels (see ``PackedWeights``) for
-    /// decode; the row-major original of an f32 weight is kept for prefill.
+    /// decode; the row-major original of an f32 weight is kept for prefill. With
+    /// ``WeightQuantization/int8`` it quantizes them instead (see ``QuantizedWeights``).
     public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor {
         guard weight.isContiguous, weight.rows > 0 else { return weight }
+        if weightQuantization == .int8 {
+            let quantized = QuantizedWeights(quantizing: weight)
+            return Tensor(preparedWeight: quantized, dtype: weight.dtype, rows: weight.rows, columns: weight.columns)
+        }
         let packed = PackedWeights(packing: weight)
         return Tensor(buffer: packed, dtype: weight.dtype, rows: weight.rows, columns: weight.columns)
     }

@@ -150,6 +150,11 @@ public protocol ComputeBackend: AnyObject {
     /// Whether this backend's kernels are batch-invariant now (the default: whether the device
     /// claims ``OptionalHooks/batchInvariant``).
     var isBatchInvariant: Bool { get }
+
+    /// Makes ``prepareMatmulWeight(_:)`` store the weights it lays out from now on as `scheme`
+    /// (`--quantize`); called before the model loads. Optional: the default implementation accepts
+    /// `.none` and throws ``BackendError`` `.missingCapability` naming the device for any other.
+    func enableWeightQuantization(_ scheme: WeightQuantization) throws
 }
 
 extension ComputeBackend {
@@ -164,6 +169,12 @@ extension ComputeBackend {
     }
 
     public var isBatchInvariant: Bool { device.capabilities.hooks.contains(.batchInvariant) }
+
+    public func enableWeightQuantization(_ scheme: WeightQuantization) throws {
+        guard scheme == .none else {
+            throw BackendError(.missingCapability, "device '\(device.name)' cannot quantize weights to \(scheme)")
+        }
+    }
 
     public var hostTransfers: HostTransferCounter? { nil }
 

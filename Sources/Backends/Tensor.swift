@@ -27,6 +27,19 @@ public struct Tensor {
         self.rowStride = stride
     }
 
+    /// A backend's own layout of the logical `rows × columns` matrix of `dtype` that
+    /// ``ComputeBackend/prepareMatmulWeight(_:)`` returns, in a buffer that may be smaller than the
+    /// matrix (a quantized copy, say): only that backend reads it, as a whole, never sliced.
+    public init(preparedWeight buffer: any DeviceBuffer, dtype: DType, rows: Int, columns: Int) {
+        precondition(rows >= 0 && columns >= 0, "invalid tensor shape")
+        self.buffer = buffer
+        self.byteOffset = 0
+        self.dtype = dtype
+        self.rows = rows
+        self.columns = columns
+        self.rowStride = columns
+    }
+
     /// Number of elements in the view.
     public var elementCount: Int { rows * columns }
 

@@ -74,4 +74,36 @@ void radixserve_weighted_values64_avx512(
 /// 16 × 16 blocks are transposed in registers.
 void radixserve_pack_rows16_avx512(const float *x, long stride, int rows, long columns, float *out);
 
+/// Values per block of int8 weights and activations (one scale per block).
+#define RADIXSERVE_Q8_BLOCK 32
+
+/// Quantizes `rows` rows of `columns` floats (`stride` apart) to int8 blocks of 32, the last one
+/// zero-padded: block `b` of row `r` is `quants[(r · blocks + b) · 32 ...]` with scale
+/// `scales[r · blocks + b]` = max |v| / 127, each value round(v / scale) to nearest even, where
+/// `blocks` = ⌈columns / 32⌉. Needs AVX2.
+void radixserve_q8_quantize_rows(const float *x, long stride, long rows, long columns, int8_t *quants, float *scales);
+
+/// `out[r][f] = Σ_b weight_scale[f][b] · input_scale[r][b] · Σ_i w[f][b·32 + i] · x[r][b·32 + i]`
+/// (`+ bias[f]`) for output features `first ..< end` of every input row, both operands quantized
+/// by ``radixserve_q8_quantize_rows``. Each block's integer dot product is exact; its scaled
+/// value is added to 8 float lanes in block order, then the lanes are summed, the same for any row
+/// count, so a row's result does not depend on the others.
+typedef struct {
+    const int8_t *input_quants;
+    const float *input_scales;
+    long rows;
+    const int8_t *weight_quants;
+    const float *weight_scales;
+    long blocks;
+    long first;
+    long end;
+    const float *bias;
+    float *out;
+    long out_stride;
+} radixserve_q8_matmul;
+
+/// Runs ``radixserve_q8_matmul`` with AVX2 (`vpmaddubsw` on |w| and x signed by w, then
+/// `vpmaddwd`): weight rows in chunks of 16, input rows in tiles of 4 per weight load.
+void radixserve_q8_matmul_avx2(const radixserve_q8_matmul *m);
+
 #endif
