@@ -235,7 +235,10 @@ let package = Package(
         ),
         .testTarget(name: "ServingTypesTests", dependencies: ["ServingTypes"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "BenchmarksTests", dependencies: ["Benchmarks", "RouterCore", "ServingClient", "ServingTypes", "TestSupport"],
+            name: "BenchmarksTests",
+            dependencies: [
+                "BackendCPU", "Backends", "Benchmarks", "Models", "RouterCore", "ServingClient", "ServingTypes", "TestSupport", "Tokenizers",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "PageHashingTests", dependencies: ["PageHashing"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),

@@ -52,4 +52,16 @@ public enum BackendCatalog {
         }
         throw BackendError(.invalidArgument, "unknown backend '\(name)'; available: \(usage)")
     }
+
+    /// A new backend of the device called `name` (see ``device(named:environment:)``) with
+    /// `threads` threads, storing matmul weights as `quantization` (`--quantize`).
+    /// - Throws: what ``device(named:environment:)`` throws, or ``Backends/BackendError``
+    ///   `.missingCapability` when the device cannot quantize weights so.
+    public static func makeBackend(
+        named name: String, threads: Int, quantization: WeightQuantization = .none
+    ) throws -> any ComputeBackend {
+        let backend = try device(named: name).makeBackend(threads: threads)
+        try backend.enableWeightQuantization(quantization)
+        return backend
+    }
 }

@@ -155,6 +155,9 @@ public protocol ComputeBackend: AnyObject {
     /// (`--quantize`); called before the model loads. Optional: the default implementation accepts
     /// `.none` and throws ``BackendError`` `.missingCapability` naming the device for any other.
     func enableWeightQuantization(_ scheme: WeightQuantization) throws
+
+    /// How ``prepareMatmulWeight(_:)`` stores weights now (default `.none`).
+    var weightQuantization: WeightQuantization { get }
 }
 
 extension ComputeBackend {
@@ -169,6 +172,8 @@ extension ComputeBackend {
     }
 
     public var isBatchInvariant: Bool { device.capabilities.hooks.contains(.batchInvariant) }
+
+    public var weightQuantization: WeightQuantization { .none }
 
     public func enableWeightQuantization(_ scheme: WeightQuantization) throws {
         guard scheme == .none else {

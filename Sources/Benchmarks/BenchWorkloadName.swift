@@ -1,7 +1,7 @@
 /// The workloads `radixserve bench` runs: in its own process, or against a router (`--url`).
 public enum BenchWorkloadName {
     /// Workloads of a model (or index) in the benchmarking process.
-    public static let local = ["single", "offline", "shared-prefix", "structured", "router-index", "matmul"]
+    public static let local = ["single", "offline", "shared-prefix", "structured", "router-index", "matmul", "quantization"]
     /// Workloads sent to a router through `/v1/completions` (``ServingBenchmark``).
     public static let served = ["shared-prefix", "multi-turn", "random"]
 

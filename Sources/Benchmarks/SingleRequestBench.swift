@@ -55,7 +55,8 @@ public enum SingleRequestBench {
             throw ContextTooLong(neededTokens: context, maxPositionEmbeddings: model.config.maxPositionEmbeddings)
         }
         let threads = model.backend.threadCount
-        let weightDType = model.weights.layers[0].qkv.dtype.description
+        let weightDType = model.backend.weightQuantization == .none ? model.weights.layers[0].qkv.dtype.description
+            : "\(model.backend.weightQuantization) (from \(model.weights.layers[0].qkv.dtype))"
         let vocabulary = UInt64(model.config.vocabularySize)
         // One request at a time over a pool of exactly one context, never hitting the prefix
         // cache (every run prefills the same prompt), prefill in one chunk.

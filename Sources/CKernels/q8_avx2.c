@@ -67,35 +67,57 @@ static inline __attribute__((always_inline)) AVX2 float horizontal_sum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/// Outputs `first ..< end` of `n` rows (constant after inlining) starting at row `row`.
-static inline __attribute__((always_inline)) AVX2 void rows_times_features(
-    const radixserve_q8_matmul *m, long row, const int n, long first, long end) {
+/// Outputs `f ..< f + features` of `n` rows starting at row `row` (both constants after inlining):
+/// each block of input is loaded once for all the features, each block of weights once for all
+/// the rows, and the `n · features` sums are independent chains.
+static inline __attribute__((always_inline)) AVX2 void tile(
+    const radixserve_q8_matmul *m, long row, const int n, long f, const int features) {
     const long blocks = m->blocks, width = blocks * BLOCK;
     const int8_t *xq = m->input_quants + row * width;
     const float *xs = m->input_scales + row * blocks;
-    for (long f = first; f < end; f++) {
-        const int8_t *wq = m->weight_quants + f * width;
-        const float *ws = m->weight_scales + f * blocks;
-        __m256 acc[4];
+    const int8_t *wq = m->weight_quants + f * width;
+    const float *ws = m->weight_scales + f * blocks;
+    __m256 acc[4][4];
 #pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) acc[r] = _mm256_setzero_ps();
-        for (long b = 0; b < blocks; b++) {
-            const __m256i w = _mm256_loadu_si256((const __m256i *)(wq + b * BLOCK));
+    for (int r = 0; r < n; r++) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < features; j++) acc[r][j] = _mm256_setzero_ps();
+    }
+    for (long b = 0; b < blocks; b++) {
+        __m256i x[4];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < n; r++) x[r] = _mm256_loadu_si256((const __m256i *)(xq + r * width + b * BLOCK));
+#pragma clang loop unroll(full)
+        for (int j = 0; j < features; j++) {
+            const __m256i w = _mm256_loadu_si256((const __m256i *)(wq + j * width + b * BLOCK));
             const __m256i magnitude = _mm256_sign_epi8(w, w);
-            const float scale = ws[b];
+            const float scale = ws[j * blocks + b];
 #pragma clang loop unroll(full)
             for (int r = 0; r < n; r++) {
-                const __m256i x = _mm256_loadu_si256((const __m256i *)(xq + r * width + b * BLOCK));
-                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale * xs[r * blocks + b]), block_dot(magnitude, w, x), acc[r]);
+                acc[r][j] = _mm256_fmadd_ps(
+                    _mm256_set1_ps(scale * xs[r * blocks + b]), block_dot(magnitude, w, x[r]), acc[r][j]);
             }
         }
+    }
 #pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) {
-            float sum = horizontal_sum(acc[r]);
-            if (m->bias) sum += m->bias[f];
-            m->out[(row + r) * m->out_stride + f] = sum;
+    for (int r = 0; r < n; r++) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < features; j++) {
+            float sum = horizontal_sum(acc[r][j]);
+            if (m->bias) sum += m->bias[f + j];
+            m->out[(row + r) * m->out_stride + f + j] = sum;
         }
     }
+}
+
+/// Outputs `first ..< end` of `n` rows from row `row`: 4 features at a time for one row, 2 for
+/// two, 1 for three or four (at most 8 accumulators), then the remaining features one by one.
+static inline __attribute__((always_inline)) AVX2 void rows_times_features(
+    const radixserve_q8_matmul *m, long row, const int n, long first, long end) {
+    const int features = n == 1 ? 4 : n == 2 ? 2 : 1;
+    long f = first;
+    for (; f + features <= end; f += features) tile(m, row, n, f, features);
+    for (; f < end; f++) tile(m, row, n, f, 1);
 }
 
 AVX2 void radixserve_q8_matmul_avx2(const radixserve_q8_matmul *m) {

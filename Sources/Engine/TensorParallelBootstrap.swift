@@ -34,11 +34,15 @@ public struct TensorParallelConfiguration: Sendable {
     public var curve: GroupCurve?
     /// Version written in this rank's hello. Only tests change it, to exercise the refusal.
     public var helloVersion: UInt16 = WireFrameHeader.currentVersion
+    /// How every rank stores its matmul weights (`--quantize`); part of the model identity the
+    /// ranks compare, so a group whose ranks quantize differently is refused.
+    public var quantization = WeightQuantization.none
 
     public init(
         rank: Int, size: Int, rendezvous: String, dataEndpoint: String? = nil, timeout: Duration = .seconds(30),
         bootstrapTimeout: Duration = .seconds(60), isVocabParallel: Bool = true, maxStepTokens: Int = 2048,
-        maxLogitRows: Int = 256, kvCacheDType: DType = .f32, pageSize: Int? = nil, curve: GroupCurve? = nil
+        maxLogitRows: Int = 256, kvCacheDType: DType = .f32, pageSize: Int? = nil, curve: GroupCurve? = nil,
+        quantization: WeightQuantization = .none
     ) {
         self.rank = rank
         self.size = size
@@ -52,6 +56,7 @@ public struct TensorParallelConfiguration: Sendable {
         self.kvCacheDType = kvCacheDType
         self.pageSize = pageSize
         self.curve = curve
+        self.quantization = quantization
     }
 
     /// What this rank needs of its device besides the checkpoint's weights: its KV cache dtype
@@ -66,13 +71,14 @@ extension TensorParallelConfiguration {
     /// `timeout` seconds per collective (at least 10 for forming the group).
     public static func follower(
         rank: Int, size: Int, leader: String, dataEndpoint: String?, timeout: Double, isVocabParallel: Bool,
-        kvCacheDType: DType, curve: GroupCurve?, helloVersion: UInt16?
+        kvCacheDType: DType, curve: GroupCurve?, helloVersion: UInt16?, quantization: WeightQuantization = .none
     ) -> TensorParallelConfiguration {
         var configuration = TensorParallelConfiguration(
             rank: rank, size: size, rendezvous: leader, dataEndpoint: dataEndpoint,
             timeout: .milliseconds(Int64(timeout * 1000)), bootstrapTimeout: .milliseconds(Int64(max(timeout, 10) * 1000)),
             isVocabParallel: isVocabParallel, kvCacheDType: kvCacheDType, curve: curve)
         configuration.helloVersion = helloVersion ?? WireFrameHeader.currentVersion
+        configuration.quantization = quantization
         return configuration
     }
 
@@ -101,7 +107,9 @@ public enum TensorParallelBootstrap {
         try backend.device.check(configuration.deviceRequirements)
         let config = try ModelConfig.load(directory: directory)
         let checkpoint = try Checkpoint(directory: directory)
-        let fingerprint = try ModelFingerprint.compute(directory: directory, checkpoint: checkpoint)
+        try backend.enableWeightQuantization(configuration.quantization)
+        var fingerprint = try ModelFingerprint.compute(directory: directory, checkpoint: checkpoint)
+        if configuration.quantization != .none { fingerprint += " with \(configuration.quantization) weights" }
         let communicator: SocketCommunicator
         do {
             communicator = try SocketCommunicator.connect(

@@ -27,10 +27,13 @@ public struct TensorParallelLaunch: Sendable {
     /// plain traffic. Applies to ranks started by hand (``endpoint``); spawned ranks meet rank 0
     /// over `ipc://` in a fresh directory of this host.
     public var curve: GroupCurve?
+    /// How every rank stores its matmul weights (passed to spawned ranks as `--quantize`).
+    public var quantization: WeightQuantization
 
     public init(
         size: Int, endpoint: String?, dataEndpoint: String?, timeout: Duration, isVocabParallel: Bool,
-        requirements: DeviceRequirements = DeviceRequirements(kvCacheDType: .f32), curve: GroupCurve? = nil
+        requirements: DeviceRequirements = DeviceRequirements(kvCacheDType: .f32), curve: GroupCurve? = nil,
+        quantization: WeightQuantization = .none
     ) {
         self.size = size
         self.endpoint = endpoint
@@ -39,6 +42,7 @@ public struct TensorParallelLaunch: Sendable {
         self.isVocabParallel = isVocabParallel
         self.requirements = requirements
         self.curve = curve
+        self.quantization = quantization
     }
 
     /// The KV cache dtype of every rank.
@@ -49,7 +53,8 @@ public struct TensorParallelLaunch: Sendable {
         TensorParallelConfiguration(
             rank: rank, size: size, rendezvous: rendezvous, dataEndpoint: dataEndpoint, timeout: timeout,
             bootstrapTimeout: max(timeout, .seconds(10)), isVocabParallel: isVocabParallel, maxStepTokens: maxStepTokens,
-            kvCacheDType: kvCacheDType, pageSize: requirements.pageSize, curve: rank == 0 ? curve : nil)
+            kvCacheDType: kvCacheDType, pageSize: requirements.pageSize, curve: rank == 0 ? curve : nil,
+            quantization: quantization)
     }
 
     /// Starts ranks 1..<N as `radixserve rank` children running the checkpoint at `model` on the
@@ -62,7 +67,8 @@ public struct TensorParallelLaunch: Sendable {
         return try TensorParallelRanks(size: size, endpoint: endpoint, handlesSignals: killsOnSignal) { rank, rendezvous in
             ["rank", "--rank", "\(rank)", "--tp", "\(size)", "--leader", rendezvous, "--model", model, "--backend", backend,
              "--threads", "\(threads)", "--timeout", "\(seconds)", "--parent-pid", "\(parent)",
-             "--kv-dtype", kvCacheDType.description, "--log-level", ProcessLogging.level.rawValue] + lmHead
+             "--kv-dtype", kvCacheDType.description, "--quantize", quantization.description,
+             "--log-level", ProcessLogging.level.rawValue] + lmHead
         }
     }
 

@@ -13,6 +13,16 @@ public enum BundledModel {
         environment: ProcessInfo.processInfo.environment, currentDirectory: FileManager.default.currentDirectoryPath,
         executable: CommandLine.arguments[0])
 
+    /// Held-out text of the demo model's corpus (`scripts/demo_model/held-out.txt`, found beside
+    /// the repository's `models/demo` as ``locate(environment:currentDirectory:executable:)`` finds
+    /// it, ignoring `$RADIXSERVE_MODEL`).
+    public static var heldOutText: URL {
+        let demo = locate(
+            environment: [:], currentDirectory: FileManager.default.currentDirectoryPath, executable: CommandLine.arguments[0])
+        return URL(fileURLWithPath: demo).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/demo_model/held-out.txt")
+    }
+
     static let hint = " (the bundled demo model lives in models/demo of the repository; run from there or pass --model DIR)"
 
     /// `$RADIXSERVE_MODEL` of `environment` when set; else the first `models/demo` holding a

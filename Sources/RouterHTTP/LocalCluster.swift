@@ -95,11 +95,14 @@ extension LocalCluster {
     /// level, and the worker options given to `up` (`nil`: the worker's default).
     package static func workerArguments(
         model: String, pageSize: Int, hashSeed: UInt64, logLevel: String, backend: String?, kvMemory: String?,
-        kvCacheDType: String?, schedulePolicy: String?, deterministic: Bool = false
+        kvCacheDType: String?, schedulePolicy: String?, deterministic: Bool = false, quantize: String? = nil
     ) -> [String] {
         var arguments = ["--model", model, "--page-size", "\(pageSize)", "--hash-seed", "\(hashSeed)", "--log-level", logLevel]
         if deterministic { arguments.append("--deterministic") }
-        for (flag, value) in [("--backend", backend), ("--kv-memory", kvMemory), ("--kv-dtype", kvCacheDType), ("--schedule-policy", schedulePolicy)] {
+        for (flag, value) in [
+            ("--backend", backend), ("--kv-memory", kvMemory), ("--kv-dtype", kvCacheDType), ("--schedule-policy", schedulePolicy),
+            ("--quantize", quantize),
+        ] {
             if let value { arguments += [flag, value] }
         }
         return arguments

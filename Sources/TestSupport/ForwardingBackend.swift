@@ -25,6 +25,7 @@ open class ForwardingBackend: ComputeBackend {
     open func embedding(table: Tensor, out: Tensor) { base.embedding(table: table, out: out) }
     open func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor { try base.prepareMatmulWeight(weight) }
     open func enableWeightQuantization(_ scheme: WeightQuantization) throws { try base.enableWeightQuantization(scheme) }
+    open var weightQuantization: WeightQuantization { base.weightQuantization }
     open func matmul(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
         base.matmul(x, weight: weight, bias: bias, out: out)
     }

@@ -20,23 +20,21 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var server: ServerOptions
     @Option(name: .customLong("workload"), help: """
         single (prefill + batch-1 decode), offline (random prompts), structured (offline without and with JSON Schemas), shared-prefix, router-index \
-        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model), or \
-        matmul (the backend's matmuls on the 56M model's shapes for --rows, row-major against prepared weights). \
+        (the router's prefix index over --groups workers and a --shared-tokens prompt; no model), \
+        matmul (the backend's matmuls on the 56M model's shapes for --rows, row-major against prepared weights), or \
+        quantization (teacher-forced top-1 agreement and perplexity of --quantize, default int8, against the unquantized model). \
         With --url: shared-prefix (default), multi-turn or random.
         """)
     var workloadName: String?
     @Option(help: "Requests of the offline workload and of the --url random workload.") var requests: Int = 64
-    @Option(
-        name: .customLong("output-tokens"),
-        help: "Tokens generated per request (offline, shared-prefix; default 128, 32 with --url).")
+    @Option(name: .customLong("output-tokens"), help: "Tokens generated per request (offline, shared-prefix; default 128, 32 with --url).")
     var outputTokensValue: Int?
     @Option(name: .customLong("concurrency"), help: """
         Comma-separated running-request limits to measure (offline, shared-prefix; default 1,8,16,32); \
         with --url, one number of requests in flight (default 16).
         """)
     var concurrencyValue: String?
-    @Option(
-        name: .customLong("groups"), help: "Shared-prefix groups, or multi-turn conversations (default 16; 32 with --url).")
+    @Option(name: .customLong("groups"), help: "Shared-prefix groups, or multi-turn conversations (default 16; 32 with --url).")
     var groupsValue: Int?
     @Option(help: "Requests per shared-prefix group.") var perGroup: Int = 8
     @Option(
@@ -78,13 +76,16 @@ struct BenchCommand: ParsableCommand {
         if server.url != nil { return try runServed() }
         switch workload {
         case "router-index":
-            // The router's prefix index and dispatch decision, no model involved.
             StandardOutput.write(benchmarkPrefixIndex(workerCount: groups, promptTokens: sharedTokens).description + "\n")
         case "matmul":
-            let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
+            let backend = try BackendCatalog.makeBackend(named: modelOptions.backend, threads: modelOptions.threads, quantization: modelOptions.quantize)
             StandardOutput.write(
                 try MatMulBench(backend: backend, runs: max(runs, 5)).report(
-                    rowCounts: rowCounts, backendName: modelOptions.backend, json: json))
+                    rowCounts: MatMulBench.rowCounts(rows) ?? [], backendName: modelOptions.backend, json: json))
+        case "quantization":
+            let result = try QuantizationAccuracy.measure(directory: modelOptions.directory, scheme: modelOptions.quantize == .none ? .int8 : modelOptions.quantize) {
+                try BackendCatalog.makeBackend(named: modelOptions.backend, threads: modelOptions.threads, quantization: $0) }
+            StandardOutput.write(json ? try result.jsonLine() : result.summary)
         case "single":
             let model = try modelOptions.loadModel(
                 maxStepTokens: max(promptTokens, 16), requirements: engineOptions.deviceRequirements(pageSize: modelOptions.pageSize))
@@ -99,9 +100,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     var concurrencyLevels: [Int] { concurrency.split(separator: ",").compactMap { Int($0) } }
-
-    /// `--rows` parsed; empty (and validation fails) when any entry is not an integer.
-    var rowCounts: [Int] { MatMulBench.rowCounts(rows) ?? [] }
 
     /// Runs the offline or shared-prefix workload once per concurrency level.
     func runEngineWorkload() throws {

@@ -58,7 +58,7 @@ struct RankCommand: AsyncParsableCommand {
         let backend = try BackendCatalog.device(named: modelOptions.backend).makeBackend(threads: modelOptions.threads)
         let configuration = TensorParallelConfiguration.follower(
             rank: rank, size: tp, leader: leader, dataEndpoint: dataEndpoint, timeout: timeout, isVocabParallel: !replicatedLMHead,
-            kvCacheDType: kvCacheDType, curve: curve, helloVersion: wireVersion)
+            kvCacheDType: kvCacheDType, curve: curve, helloVersion: wireVersion, quantization: modelOptions.quantize)
         let logger = Logger(label: "radixserve.rank")
         try await ProcessServices.run(
             [TensorParallelRankService(configuration, directory: modelOptions.directory, backend: backend)],

@@ -46,7 +46,7 @@ struct TensorParallelOptions: ParsableArguments {
         return TensorParallelLaunch(
             size: size, endpoint: tpEndpoint, dataEndpoint: tpDataEndpoint, timeout: .milliseconds(Int64(tpTimeout * 1000)),
             isVocabParallel: !tpReplicatedLMHead, requirements: engine.deviceRequirements(pageSize: modelOptions.pageSize),
-            curve: curve)
+            curve: curve, quantization: modelOptions.quantize)
     }
 
     /// Starts ranks 1..<N for a model run with `modelOptions` and `engine` (see ``TensorParallelLaunch``).

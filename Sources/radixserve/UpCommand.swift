@@ -25,6 +25,7 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Workers' admission order: fcfs or lpm (default: the worker's default, fcfs).") var schedulePolicy: SchedulingPolicy?
     @Option(help: "Seconds to wait for every worker to register.") var startTimeout: Double = 120
     @Flag(help: "Workers run in deterministic mode (batch-invariant kernels; see worker --deterministic).") var deterministic = false
+    @Option(help: "Workers' matmul weights: none or int8 (see worker --quantize).") var quantize: WeightQuantization?
 
     func validate() throws {
         if let problem = LocalCluster.flagsProblem(workers: workers, tp: tp, threads: threads, startTimeout: startTimeout, deterministic: deterministic) {
@@ -37,7 +38,7 @@ struct UpCommand: AsyncParsableCommand {
         let arguments = LocalCluster.workerArguments(
             model: routing.model, pageSize: routing.pageSize, hashSeed: routing.hashSeed, logLevel: logging.logLevel.rawValue,
             backend: backend, kvMemory: kvMemory, kvCacheDType: kvCacheDType?.description, schedulePolicy: schedulePolicy?.name,
-            deterministic: deterministic)
+            deterministic: deterministic, quantize: quantize?.description)
         let cluster = LocalCluster(
             workerCount: workers, tensorParallelSize: tp, threadsPerWorker: threads, workerArguments: arguments,
             startTimeout: .milliseconds(Int(startTimeout * 1000)))

@@ -55,6 +55,8 @@ import TestSupport
         (["--max-tokens", "0"], "--max-tokens"),
         (["--backend", "tpu"], "tpu"),
         (["--threads", "-2"], "--threads"),
+        (["--quantize", "int4"], "--quantize"),
+        (["--backend", "reference", "--quantize", "int8"], "device 'reference' cannot quantize weights to int8"),
     ])
     func invalidFlagsFailWithAMessageNamingTheFlag(flags: [String], expected: String) throws {
         let outcome = try ProcessHarness.run(
@@ -68,6 +70,23 @@ import TestSupport
         let outcome = try ProcessHarness.run(["generate", "--model", "/nonexistent/model", "--prompt", "hi"])
         #expect(outcome.status != 0)
         #expect(outcome.standardError.contains("/nonexistent/model"), "\(outcome.standardError)")
+    }
+
+    /// `--quantize int8`: the same prompt generates with int8 weights (a release build's
+    /// `bench --workload quantization` measures how close they stay), and `bench` says which
+    /// weights it ran.
+    @Test func int8WeightsGenerateAndBenchReportsThem() throws {
+        let model = Fixtures.model("llama-gqa").path
+        let generated = try ProcessHarness.run(
+            ["generate", "--model", model, "--prompt", "hello", "--max-tokens", "8", "--ignore-eos", "--json", "--quantize", "int8"])
+        #expect(generated.status == 0, "\(generated.standardError)")
+        let line = try JSONDecoder().decode(Line.self, from: Data(generated.standardOutput.utf8))
+        #expect(line.tokenIDs.count == 8 && line.finishReason == "length")
+        let bench = try ProcessHarness.run(
+            ["bench", "--model", model, "--prompt-tokens", "20", "--decode-tokens", "4", "--runs", "1", "--json", "--quantize", "int8"])
+        #expect(bench.status == 0, "\(bench.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(bench.standardOutput.utf8)) as? [String: Any]
+        #expect(json?["weight_d_type"] as? String == "int8 (from f32)", "\(bench.standardOutput)")
     }
 
     @Test func benchRunsOnATinyModel() throws {

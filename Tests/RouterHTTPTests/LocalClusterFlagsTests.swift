@@ -19,4 +19,14 @@ import Testing
             model: "m", pageSize: 16, hashSeed: 0, logLevel: "info", backend: nil, kvMemory: nil, kvCacheDType: nil,
             schedulePolicy: nil).contains("--deterministic"))
     }
+
+    @Test func quantizeIsPassedToEveryWorkerWhenGiven() {
+        let arguments = LocalCluster.workerArguments(
+            model: "m", pageSize: 16, hashSeed: 0, logLevel: "info", backend: nil, kvMemory: nil, kvCacheDType: nil,
+            schedulePolicy: nil, quantize: "int8")
+        #expect(arguments.suffix(2) == ["--quantize", "int8"])
+        #expect(!LocalCluster.workerArguments(
+            model: "m", pageSize: 16, hashSeed: 0, logLevel: "info", backend: nil, kvMemory: nil, kvCacheDType: nil,
+            schedulePolicy: nil).contains("--quantize"))
+    }
 }

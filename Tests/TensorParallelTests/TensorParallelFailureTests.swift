@@ -66,11 +66,13 @@ import TestSupport
         for pid in pids { #expect(!ChildProcess.isAlive(pid), "rank pid \(pid) outlived an interrupted leader") }
     }
 
-    /// Rank 0 and a hand-started rank 1 that disagree: both fail quickly, naming the difference.
+    /// Rank 0 and a hand-started rank 1 that disagree (model, wire version, group size, weight
+    /// quantization): both fail quickly, naming the difference.
     @Test(arguments: [
         (["--model", Fixtures.model("qwen3-qknorm").path], "loaded a different model"),
         (["--model", Fixtures.model("llama-tp4").path, "--wire-version", "2"], "speaks wire protocol v2"),
         (["--model", Fixtures.model("llama-tp4").path, "--tp", "3"], "world size 3"),
+        (["--model", Fixtures.model("llama-tp4").path, "--quantize", "int8"], "with int8 weights"),
     ])
     func mismatchedRanksAreRefused(rankArguments: [String], expected: String) throws {
         let endpoint = Self.endpoint()

@@ -38,9 +38,7 @@ struct EngineOptions: ParsableArguments {
             maxRunningRequests: maxRunningRequests, policy: schedulePolicy, isPrefixCacheEnabled: !noPrefixCache,
             seed: seed, usesDeviceSampling: !hostSampling, isDeterministic: deterministic)
     }
-}
 
-extension EngineOptions {
     /// What the engine configuration for pages of `pageSize` tokens needs of the device.
     func deviceRequirements(pageSize: Int) -> DeviceRequirements { engineConfig(pageSize: pageSize).deviceRequirements }
 }

@@ -17,6 +17,8 @@ struct ModelOptions: ParsableArguments {
     var threads: Int = 0
     @Option(help: "Tokens per KV-cache page.")
     var pageSize: Int = 16
+    @Option(help: "Matmul weights as loaded (none) or quantized at load to int8 blocks of 32 with one scale each (int8; the device must support it: cpu does).")
+    var quantize: WeightQuantization = .none
 
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0, got \(threads)") }
@@ -39,7 +41,10 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model onto a new backend, once its device is checked against the checkpoint and
     /// `requirements` (the engine's KV cache dtype and page size).
     func loadModel(maxStepTokens: Int = 2048, requirements: DeviceRequirements) throws -> LlamaModel {
-        let backend = try BackendCatalog.device(named: backend).makeBackend(threads: threads)
+        let backend = try BackendCatalog.makeBackend(named: backend, threads: threads, quantization: quantize)
         return try LlamaModel(directory: directory, backend: backend, maxStepTokens: maxStepTokens, requirements: requirements)
     }
 }
+
+/// `--quantize` values: none, int8.
+extension WeightQuantization: ExpressibleByArgument {}
