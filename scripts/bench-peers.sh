@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # RadixServe against llama.cpp on this host, side by side, with 2 threads each:
 # prefill, batch-1 decode (and its peak RSS), an offline batch at concurrency 16 and HTTP
-# serving with 16 clients, for the benchmark Llama in f32 and bf16 (and q8_0 for llama.cpp
-# alone: RadixServe has no int8 weights yet). Each round runs every measurement on llama.cpp
+# serving with 16 clients, for the benchmark Llama in f32, bf16 and int8 (llama.cpp's q8_0
+# converted from the f32 checkpoint; RadixServe's --quantize int8 of the same checkpoint, the
+# same block format). Each round runs every measurement on llama.cpp
 # and then on RadixServe, so the drift of a shared host lands on both; medians over rounds.
 #
 #   scripts/bench-peers.sh [--quick] [--shapes 56m,1.1b] [--rounds N] [--out FILE.json]

@@ -68,6 +68,10 @@ public struct ModelWeights {
                 gateUp: try backend.prepareMatmulWeight(loader.concatenate([gate, up], columns: h)),
                 down: try backend.prepareMatmulWeight(
                     loader.columns(p + "mlp.down_proj.weight", shape: [h, config.intermediateSize], mlp))))
+            // This layer's weights are packed or copied: drop the mapped pages read for them, so
+            // the peak holds the laid-out weights plus one layer of the mapping, not all of both
+            // (what is still read in place faults its pages back in from the page cache).
+            checkpoint.releaseResidentPages()
         }
         self.layers = layers
         finalNorm = try loader.vector("model.norm.weight", count: h)

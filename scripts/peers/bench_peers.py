@@ -177,23 +177,23 @@ def llama_http(tools: Path, gguf: Path, requests: int, prompt: int, output: int)
 
 # ---------------------------------------------------------------------------- RadixServe
 
-def radix_single(binary: str, model: Path, prompt: int, decode: int, runs: int,
+def radix_single(binary: str, model: Path, prompt: int, decode: int, runs: int, flags: list[str],
                  threads: int = THREADS) -> tuple[dict, int]:
     out, rss = run([binary, "bench", "--model", str(model), "--threads", str(threads), "--runs", str(runs),
-                    "--prompt-tokens", str(prompt), "--decode-tokens", str(decode), "--json"])
+                    "--prompt-tokens", str(prompt), "--decode-tokens", str(decode), "--json"] + flags)
     return json.loads(out), rss
 
 
-def radix_offline(binary: str, model: Path, requests: int) -> dict:
+def radix_offline(binary: str, model: Path, requests: int, flags: list[str]) -> dict:
     out, _ = run([binary, "bench", "--model", str(model), "--threads", str(THREADS), "--kv-memory", "2G",
                   "--workload", "offline", "--requests", str(requests), "--prompt-tokens", str(OFFLINE_PROMPT),
-                  "--output-tokens", str(OFFLINE_OUTPUT), "--concurrency", str(CONCURRENCY), "--json"])
+                  "--output-tokens", str(OFFLINE_OUTPUT), "--concurrency", str(CONCURRENCY), "--json"] + flags)
     return json.loads(out.strip().splitlines()[-1])
 
 
-def radix_http(binary: str, model: Path, requests: int, prompt: int, output: int) -> dict:
+def radix_http(binary: str, model: Path, requests: int, prompt: int, output: int, flags: list[str]) -> dict:
     server = Server([binary, "up", "--model", str(model), "--workers", "1", "--threads", str(THREADS),
-                     "--kv-memory", "2G", "--http-port", "0", "--router-seed", "1"])
+                     "--kv-memory", "2G", "--http-port", "0", "--router-seed", "1"] + flags)
     try:
         server.wait_for(lambda: "Ctrl-C" in server.text(), "radixserve up")
         url = next(w for w in server.text().split() if w.startswith("http://")).rstrip(".,)")
@@ -227,7 +227,8 @@ def measure(args, shape: str, dtype: str, s: dict, rnd: int, raw: list) -> None:
     model = args.models / f"llama-{shape}-{'f32' if dtype == 'q8_0' else dtype}"
     gguf = args.gguf / f"llama-{shape}-{dtype}.gguf"
     tools, binary = args.llama_bin, args.radixserve
-    ours = dtype != "q8_0"  # RadixServe has no int8 weights yet
+    # llama.cpp's q8_0 file is converted from the f32 checkpoint; RadixServe quantizes the same one at load.
+    flags = ["--quantize", "int8"] if dtype == "q8_0" else []
 
     def record(system, metric, value, detail=None):
         raw.append({"shape": shape, "dtype": dtype, "round": rnd, "system": system, "metric": metric,
@@ -240,31 +241,27 @@ def measure(args, shape: str, dtype: str, s: dict, rnd: int, raw: list) -> None:
     tg, rss = llama_bench(tools, gguf, ["-p", "0", "-n", str(s["decode"]), "-d", str(s["prompt"])], s["runs"])
     record("llama.cpp", "decode", max(tg.values()), tg)
     record("llama.cpp", "decode_rss", rss / 1024)
-    if ours:
-        single, rss = radix_single(binary, model, s["prompt"], s["decode"], s["runs"])
-        record("radixserve", "prefill", single["prefill_tokens_per_second"], single)
-        record("radixserve", "decode", single["decode_tokens_per_second"], single)
-        record("radixserve", "decode_rss", rss / 1024)
+    single, rss = radix_single(binary, model, s["prompt"], s["decode"], s["runs"], flags)
+    record("radixserve", "prefill", single["prefill_tokens_per_second"], single)
+    record("radixserve", "decode", single["decode_tokens_per_second"], single)
+    record("radixserve", "decode_rss", rss / 1024)
     # Contention probe: batch-1 decode on one thread. On a quiet host two threads beat one;
     # when other processes hold the cores, a thread that waits at a barrier for a descheduled
     # partner can make two threads slower than one, and the 2-thread rows above mislead.
     tg1, _ = llama_bench(tools, gguf, ["-p", "0", "-n", str(s["decode"]), "-d", str(s["prompt"])], s["runs"], threads=1)
     record("llama.cpp", "decode_1t", max(tg1.values()), tg1)
-    if ours:
-        single1, _ = radix_single(binary, model, s["prompt"], s["decode"], s["runs"], threads=1)
-        record("radixserve", "decode_1t", single1["decode_tokens_per_second"], single1)
+    single1, _ = radix_single(binary, model, s["prompt"], s["decode"], s["runs"], flags, threads=1)
+    record("radixserve", "decode_1t", single1["decode_tokens_per_second"], single1)
     # offline batch
     batched = llama_batched(tools, gguf, CONCURRENCY, OFFLINE_PROMPT, OFFLINE_OUTPUT)
     record("llama.cpp", "offline", batched["output_tokens_per_second"], batched)
-    if ours:
-        offline = radix_offline(binary, model, s["requests"])
-        record("radixserve", "offline", offline["output_tokens_per_second"], offline)
+    offline = radix_offline(binary, model, s["requests"], flags)
+    record("radixserve", "offline", offline["output_tokens_per_second"], offline)
     # HTTP serving
     http = llama_http(tools, gguf, s["requests"], OFFLINE_PROMPT, OFFLINE_OUTPUT)
     record("llama.cpp", "http", http["output_tokens_per_second"], http)
-    if ours:
-        http = radix_http(binary, model, s["requests"], OFFLINE_PROMPT, OFFLINE_OUTPUT)
-        record("radixserve", "http", http["output_tokens_per_second"], http)
+    http = radix_http(binary, model, s["requests"], OFFLINE_PROMPT, OFFLINE_OUTPUT, flags)
+    record("radixserve", "http", http["output_tokens_per_second"], http)
 
 
 def medians(raw: list, settings: dict) -> list[dict]:
