@@ -119,7 +119,8 @@ extension MatMulBench {
         var results: [Row] = []
         for dtype in [DType.f32, .bf16] { results += try measure(dtype: dtype, rowCounts: rowCounts) }
         if json { return String(decoding: try JSONEncoder().encode(results), as: UTF8.self) + "\n" }
+        let prepared = backend.weightQuantization == .none ? "" : ", prepared weights quantized to \(backend.weightQuantization)"
         return "matmul pass of the 56M model's shapes (8 layers + LM head), \(backend.threadCount) threads, backend "
-            + "\(backendName):\n" + Self.table(results) + "\n"
+            + "\(backendName)\(prepared):\n" + Self.table(results) + "\n"
     }
 }

@@ -18,14 +18,7 @@ import Testing
         var weight = try backend.makeWeightTensor(w, rows: n, columns: k, dtype: weightDType)
         if packed { weight = try backend.prepareMatmulWeight(weight) }
         let x = (0..<300 * k).map { _ in Float.random(in: -1...1, using: &generator) }
-        func product(rows: Range<Int>) throws -> [Float] {
-            let out = try backend.makeTensor(rows: rows.count, columns: n)
-            backend.matmul(
-                try backend.makeTensor(Array(x[rows.lowerBound * k..<rows.upperBound * k]), rows: rows.count, columns: k),
-                weight: weight, bias: bias, out: out)
-            backend.synchronize()
-            return backend.read(out)
-        }
+        func product(rows: Range<Int>) throws -> [Float] { try backend.product(x, k: k, rows: rows, weight: weight, bias: bias) }
         let all = try product(rows: 0..<300)
         for rows in [0..<1, 5..<12, 100..<230, 299..<300] {
             let part = try product(rows: rows)

@@ -85,14 +85,7 @@ import Testing
         let w = (0..<n * k).map { _ in Float.random(in: -1...1, using: &generator) }
         let weight = try backend.prepareMatmulWeight(try backend.makeWeightTensor(w, rows: n, columns: k, dtype: .bf16))
         let x = (0..<200 * k).map { _ in Float.random(in: -1...1, using: &generator) }
-        func product(rows: Range<Int>) throws -> [Float] {
-            let out = try backend.makeTensor(rows: rows.count, columns: n)
-            backend.matmul(
-                try backend.makeTensor(Array(x[rows.lowerBound * k..<rows.upperBound * k]), rows: rows.count, columns: k),
-                weight: weight, bias: nil, out: out)
-            backend.synchronize()
-            return backend.read(out)
-        }
+        func product(rows: Range<Int>) throws -> [Float] { try backend.product(x, k: k, rows: rows, weight: weight, bias: nil) }
         let all = try product(rows: 0..<200)
         for rows in [0..<1, 5..<12, 100..<187, 199..<200] {
             let expected = Array(all[rows.lowerBound * n..<rows.upperBound * n])
