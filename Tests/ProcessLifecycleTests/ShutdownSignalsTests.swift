@@ -101,10 +101,12 @@ private struct ServiceFailure: Error, Equatable {
 
     /// Polls `condition` from a thread of its own (the test's task may wait for the pool). The
     /// deadline is a hang guard only: in a full run on two cores, long synchronous tests hold the
-    /// cooperative pool for minutes, and parts of swift-service-lifecycle still run there.
+    /// cooperative pool for minutes, and parts of swift-service-lifecycle still run there (a CI run
+    /// kept it busy for over 10 minutes, until its last suites finished), so the guard is 30
+    /// minutes, well inside CI's limit.
     static func waitUntil(_ condition: @escaping @Sendable () -> Bool) async throws {
         let met = try await onOwnThread {
-            let deadline = Date().addingTimeInterval(600)
+            let deadline = Date().addingTimeInterval(1800)
             while !condition() && Date() < deadline { usleep(10_000) }
             return condition()
         }
