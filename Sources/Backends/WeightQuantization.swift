@@ -9,7 +9,4 @@ public enum WeightQuantization: String, CaseIterable, Sendable, CustomStringConv
     case int8
 
     public var description: String { rawValue }
-
-    /// The scheme named `name`, or nil.
-    public init?(name: String) { self.init(rawValue: name) }
 }

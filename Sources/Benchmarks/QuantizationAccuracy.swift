@@ -1,6 +1,7 @@
 // RadixServe: how far quantized weights move a model's predictions (`radixserve bench --workload quantization`).
 
 import Backends
+import Engine
 import Foundation
 import Models
 import Tokenizers
@@ -43,9 +44,11 @@ public struct QuantizationAccuracy: Encodable, Sendable {
     }
 
     /// Loads the checkpoint in `directory` twice, on `makeBackend(.none)` and on
-    /// `makeBackend(scheme)`, and measures them on `text` (default: the demo corpus' held-out text).
+    /// `makeBackend(scheme)`, and measures them on `text` (default: the demo corpus' held-out text),
+    /// at most `limit` tokens of it.
+    /// - Throws: ``UnreadableText`` naming the file when `text` cannot be read, or what loading throws.
     public static func measure(
-        directory: URL, scheme: WeightQuantization, text: URL = BundledModel.heldOutText,
+        directory: URL, scheme: WeightQuantization, text: URL = BundledModel.heldOutText, limit: Int = 4096,
         makeBackend: (WeightQuantization) throws -> any ComputeBackend
     ) throws -> QuantizationAccuracy {
         let content: String
@@ -56,7 +59,8 @@ public struct QuantizationAccuracy: Encodable, Sendable {
         func load(_ scheme: WeightQuantization) throws -> LlamaModel {
             try LlamaModel(directory: directory, backend: try makeBackend(scheme), maxStepTokens: window, maxLogitRows: window)
         }
-        return try measure(baseline: try load(.none), quantized: try load(scheme), tokens: tokens, modelName: directory.path)
+        return try measure(
+            baseline: try load(.none), quantized: try load(scheme), tokens: tokens, limit: limit, modelName: directory.path)
     }
 
     /// Runs `baseline` and `quantized` (the same checkpoint, `quantized` on a backend storing its
@@ -71,11 +75,14 @@ public struct QuantizationAccuracy: Encodable, Sendable {
         var start = 0
         while start + 1 < tokens.count {
             let chunk = Array(tokens[start..<min(start + window, tokens.count)])
-            let want = try logits(baseline, chunk)
-            let got = try logits(quantized, chunk)
+            let rows = (0..<Int32(chunk.count)).map { $0 }
+            let want = try baseline.prefillLogits(chunk, logitRows: rows)
+            let got = try quantized.prefillLogits(chunk, logitRows: rows)
             for row in 0..<(chunk.count - 1) {
                 let next = Int(chunk[row + 1])
-                if argmax(want[row]) == argmax(got[row]) { agreeing += 1 }
+                if want[row].withUnsafeBufferPointer(Sampler.argmax) == got[row].withUnsafeBufferPointer(Sampler.argmax) {
+                    agreeing += 1
+                }
                 loss -= logSoftmax(want[row], at: next)
                 quantizedLoss -= logSoftmax(got[row], at: next)
                 predicted += 1
@@ -87,27 +94,6 @@ public struct QuantizationAccuracy: Encodable, Sendable {
             weightDType: baseline.weights.layers[0].qkv.dtype.description, tokens: tokens.count,
             top1Agreement: Double(agreeing) / Double(predicted), perplexity: exp(loss / Double(predicted)),
             quantizedPerplexity: exp(quantizedLoss / Double(predicted)))
-    }
-
-    /// The logits of every position of `tokens`, one prefill into a fresh cache.
-    static func logits(_ model: LlamaModel, _ tokens: [Int32]) throws -> [[Float]] {
-        let pageSize = 16
-        let pages = (tokens.count + pageSize - 1) / pageSize
-        var batch = StepInputs()
-        batch.append(tokens: tokens, startPosition: 0, pages: (0..<Int32(pages)).map { $0 }, pageSize: pageSize, needsLogits: false)
-        batch.logitRows = (0..<Int32(tokens.count)).map { $0 }
-        let cache = try model.backend.makeKVCache(
-            KVCacheSpec(config: model.config, shard: .single, pageSize: pageSize, pageCount: pages))
-        let values = model.backend.read(try model.forward(batch, cache: cache))
-        let vocabulary = values.count / tokens.count
-        return (0..<tokens.count).map { Array(values[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
-    }
-
-    /// The first index of the largest value.
-    static func argmax(_ values: [Float]) -> Int {
-        var best = 0
-        for index in values.indices where values[index] > values[best] { best = index }
-        return best
     }
 
     /// `log softmax(values)[index]`, in double precision.

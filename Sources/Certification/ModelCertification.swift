@@ -48,7 +48,7 @@ enum ModelCertification {
         var worst: (difference: Float, prompt: Int, id: Int) = (difference: 0, prompt: 0, id: 0)
         var top5Failures: [String] = []
         for (index, prompt) in reference.prompts.enumerated() {
-            let logits = try forward(model, tokens: prompt.promptTokenIDs, logitRows: [Int32(prompt.promptTokenIDs.count - 1)])[0]
+            let logits = try model.prefillLogits(prompt.promptTokenIDs, logitRows: [Int32(prompt.promptTokenIDs.count - 1)])[0]
             guard logits.count == prompt.lastLogits.count else {
                 return [CertificationCheck(.models, "\(name).logits", .fail, figure: "wrong vocabulary",
                     detail: "prompt \(index): \(logits.count) logits, reference has \(prompt.lastLogits.count)")]
@@ -103,7 +103,7 @@ enum ModelCertification {
             let tokens = prompt.promptTokenIDs + prompt.greedyTokenIDs.prefix(steps.count - 1)
             let first = prompt.promptTokenIDs.count - 1
             guard tokens.count <= model.config.maxPositionEmbeddings, tokens.count <= 512 else { continue }
-            let rows = try forward(model, tokens: tokens, logitRows: (0..<steps.count).map { Int32(first + $0) })
+            let rows = try model.prefillLogits(tokens, logitRows: (0..<steps.count).map { Int32(first + $0) })
             for (step, (logits, want)) in zip(rows, steps).enumerated() {
                 stepsChecked += 1
                 for candidate in want {
@@ -164,19 +164,5 @@ enum ModelCertification {
         return [CertificationCheck(.models, "\(name).greedy", divergences.isEmpty ? .pass : .fail,
             figure: "\(matched)/\(total) tokens", detail: divergences.joined(separator: "\n"),
             values: ["matched": Double(matched), "tokens": Double(total)])]
-    }
-
-    /// Logits of `logitRows` after one prefill of `tokens` into a fresh cache.
-    static func forward(_ model: LlamaModel, tokens: [Int32], logitRows: [Int32]) throws -> [[Float]] {
-        let pageSize = 16
-        let pages = (tokens.count + pageSize - 1) / pageSize
-        var batch = StepInputs()
-        batch.append(tokens: tokens, startPosition: 0, pages: (0..<Int32(pages)).map { $0 }, pageSize: pageSize, needsLogits: false)
-        batch.logitRows = logitRows
-        let backend = model.backend
-        let cache = try backend.makeKVCache(KVCacheSpec(config: model.config, shard: .single, pageSize: pageSize, pageCount: pages))
-        let logits = backend.read(try model.forward(batch, cache: cache))
-        let vocabulary = logits.count / logitRows.count
-        return (0..<logitRows.count).map { Array(logits[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
     }
 }

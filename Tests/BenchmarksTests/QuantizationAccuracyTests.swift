@@ -28,21 +28,28 @@ import Tokenizers
 
     /// int8 keeps each fixture's greedy predictions and perplexity close to the unquantized
     /// model's (bounds from `bench --workload quantization` on 4,096 tokens, docs/BENCHMARKS.md,
-    /// with room for the shorter text here); the unquantized model against itself agrees exactly.
+    /// with room for the shorter text here), measured as the bench does it (the held-out text found
+    /// beside the demo model); the unquantized model against itself agrees exactly.
     @Test(arguments: ["llama-gqa", "qwen3-qknorm", "mistral-mqa-f16", "llama-linear-bf16"])
     func int8StaysCloseToTheUnquantizedModel(model name: String) throws {
         let directory = Fixtures.model(name)
         let text = try String(contentsOf: Self.heldOutText, encoding: .utf8)
         let ids = try AutoTokenizer.load(directory: directory).encode(text).map { Int32($0) }
-        let load = { (scheme: WeightQuantization) in
-            try LlamaModel(directory: directory, backend: try Self.backend(scheme), maxStepTokens: 256, maxLogitRows: 256)
-        }
-        let baseline = try load(.none)
+        let baseline = try LlamaModel(directory: directory, backend: try Self.backend(.none), maxStepTokens: 256, maxLogitRows: 256)
         let same = try QuantizationAccuracy.measure(baseline: baseline, quantized: baseline, tokens: ids, limit: 300, modelName: name)
         #expect(same.top1Agreement == 1 && same.perplexity == same.quantizedPerplexity && same.tokens == 300)
-        let result = try QuantizationAccuracy.measure(baseline: baseline, quantized: try load(.int8), tokens: ids, limit: 512, modelName: name)
-        #expect(result.scheme == "int8" && result.tokens == 512)
+        let result = try QuantizationAccuracy.measure(directory: directory, scheme: .int8, limit: 512, makeBackend: Self.backend)
+        #expect(result.scheme == "int8" && result.tokens == 512 && result.model == directory.path)
         #expect(result.top1Agreement >= 0.9, "\(result.summary)")
         #expect(abs(result.perplexityChange) < 2, "\(result.summary)")
+    }
+
+    @Test func anUnreadableTextIsAnErrorNamingTheFile() throws {
+        let missing = URL(fileURLWithPath: "/nonexistent/held-out.txt")
+        let error = #expect(throws: QuantizationAccuracy.UnreadableText.self) {
+            try QuantizationAccuracy.measure(
+                directory: Fixtures.model("llama-gqa"), scheme: .int8, text: missing, makeBackend: Self.backend)
+        }
+        #expect(error?.description.contains("cannot read the held-out text /nonexistent/held-out.txt") == true)
     }
 }
