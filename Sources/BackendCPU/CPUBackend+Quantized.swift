@@ -24,7 +24,7 @@ extension CPUBackend {
             guard !features.isEmpty else { return }
             work.first = features.lowerBound
             work.end = features.upperBound
-            radixserve_q8_matmul_avx2(&work)
+            radixserve_q8_matmul_run(&work, CPUKernelSet.int8)
         }
     }
 }

@@ -2,9 +2,9 @@ import Backends
 import CKernels
 
 /// A matmul weight `[N, K]` quantized to int8 (``WeightQuantization/int8``): row `n` is ⌈K / 32⌉
-/// blocks of 32 signed bytes (the last zero-padded) with one f32 scale each, max |w| / 127, so a
-/// block holds round(w / scale). The quantized rows and the scales are two arrays; one weight
-/// element costs 1 + 4/32 bytes.
+/// blocks of 32 signed bytes (the last zero-padded) with one f16 scale each, max |w| / 127 rounded
+/// up to an f16, so a block holds round(w / scale). The quantized rows and the scales are two
+/// arrays; one weight element costs 1 + 2/32 bytes, as in GGUF's Q8_0.
 final class QuantizedWeights: DeviceBuffer {
     let quants: HostBuffer
     let scales: HostBuffer
@@ -18,7 +18,8 @@ final class QuantizedWeights: DeviceBuffer {
     var hostAddress: UnsafeMutableRawPointer? { quants.hostAddress }
 
     var quantPointer: UnsafePointer<Int8> { UnsafePointer(quants.hostAddress!.assumingMemoryBound(to: Int8.self)) }
-    var scalePointer: UnsafePointer<Float> { UnsafePointer(scales.hostAddress!.assumingMemoryBound(to: Float.self)) }
+    /// The scales' f16 bit patterns.
+    var scalePointer: UnsafePointer<UInt16> { UnsafePointer(scales.hostAddress!.assumingMemoryBound(to: UInt16.self)) }
 
     /// Quantizes the contiguous row-major f32, bf16 or f16 matrix `weight`, widening `rowsPerBlock`
     /// rows at a time.
@@ -29,12 +30,12 @@ final class QuantizedWeights: DeviceBuffer {
         blocks = (inFeatures + Int(RADIXSERVE_Q8_BLOCK) - 1) / Int(RADIXSERVE_Q8_BLOCK)
         let width = blocks * Int(RADIXSERVE_Q8_BLOCK)
         quants = HostBuffer(byteCount: max(outFeatures * width, 1), usage: .weights)
-        scales = HostBuffer(byteCount: max(outFeatures * blocks * 4, 1), usage: .weights)
+        scales = HostBuffer(byteCount: max(outFeatures * blocks * 2, 1), usage: .weights)
         let q = quants.hostAddress!.assumingMemoryBound(to: Int8.self)
-        let s = scales.hostAddress!.assumingMemoryBound(to: Float.self)
+        let s = scales.hostAddress!.assumingMemoryBound(to: UInt16.self)
         let k = inFeatures
         if weight.dtype == .f32 {
-            radixserve_q8_quantize_rows(weight.floats, k, outFeatures, k, q, s)
+            radixserve_q8_quantize_weight_rows(weight.floats, k, outFeatures, k, q, s)
             return
         }
         let widened = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerBlock * k)
@@ -42,7 +43,7 @@ final class QuantizedWeights: DeviceBuffer {
         for first in stride(from: 0, to: outFeatures, by: rowsPerBlock) {
             let rows = min(rowsPerBlock, outFeatures - first)
             widen(weight.raw + first * k * weight.dtype.byteSize, weight.dtype, into: widened, rows * k)
-            radixserve_q8_quantize_rows(widened, k, rows, k, q + first * width, s + first * blocks)
+            radixserve_q8_quantize_weight_rows(widened, k, rows, k, q + first * width, s + first * blocks)
         }
     }
 }

@@ -2,6 +2,7 @@ import BackendCPU
 import BackendReference
 import Backends
 import CKernels
+import Foundation
 import Testing
 
 /// `--quantize int8`: weights and activations in blocks of 32 with one scale each (Q8_0), matmuls
@@ -14,6 +15,15 @@ import Testing
         var scales = [Float](repeating: 0, count: rows * blocks)
         radixserve_q8_quantize_rows(x, columns, rows, columns, &quants, &scales)
         return (quants, scales)
+    }
+
+    /// Quantizes weights with the kernel's routine: scales are f16, returned widened.
+    static func quantizeWeight(_ x: [Float], rows: Int, columns: Int) -> (quants: [Int8], scales: [Float]) {
+        let blocks = (columns + 31) / 32
+        var quants = [Int8](repeating: 0, count: rows * blocks * 32)
+        var bits = [UInt16](repeating: 0, count: rows * blocks)
+        radixserve_q8_quantize_weight_rows(x, columns, rows, columns, &quants, &bits)
+        return (quants, bits.map { Float(Float16(bitPattern: $0)) })
     }
 
     @Test func aBlockHoldsItsValuesOverItsLargestMagnitudeTimes127RoundedToNearestEven() {
@@ -32,6 +42,69 @@ import Testing
         #expect(Array(tail[32..<40]) == [16, -32, 48, -64, 79, -95, 111, -127] && tail[40...].allSatisfy { $0 == 0 })
     }
 
+    /// Weight scales are stored as f16 (as in GGUF's Q8_0), rounded up so that no value passes
+    /// ±127, and the values are divided by the rounded scale.
+    @Test func weightScalesAreF16RoundedUpAndTheValuesUseTheRoundedScale() {
+        // 1/127 is not an f16: rounded up it is 0.0078773…, and 1 / that is 126.95 → 127.
+        for peak: Float in [1, 0.37, 3e-6, 1e-9, 5e4] {
+            let values = (0..<32).map { peak * Float($0 - 16) / 16 }
+            let (quants, scales) = Self.quantizeWeight(values, rows: 1, columns: 32)
+            let exact = peak / 127
+            let nearest = Float16(exact)
+            let roundedUp = Float(nearest) >= exact ? Float(nearest) : Float(nearest.nextUp)
+            #expect(scales[0] == roundedUp, "peak \(peak): scale \(scales[0]), max/127 \(exact)")
+            let expected = values.map { Int8(($0 * (1 / scales[0])).rounded(.toNearestOrEven)) }
+            #expect(quants == expected, "peak \(peak)")
+            #expect(quants.allSatisfy { $0 >= -127 })
+        }
+        // Beyond f16's range the scale stops at 65504 and the values saturate at ±127.
+        let (huge, hugeScale) = Self.quantizeWeight([Float](repeating: -1e8, count: 32), rows: 1, columns: 32)
+        #expect(hugeScale == [65504] && huge.allSatisfy { $0 == -127 })
+    }
+
+    /// The int8 kernel this CPU runs is the one its flags allow, and every kernel it can run gives
+    /// the AVX2 kernel's bits (on a CPU without VNNI there is only the AVX2 kernel to run).
+    @Test func theVNNIKernelsRunWhereTheCPUHasThemAndGiveTheAVX2KernelsBits() throws {
+        let flags = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ").map(String.init)) } ?? []
+        let expected = flags.isSuperset(of: ["avx512_vnni", "avx512vl"]) ? RADIXSERVE_Q8_AVX512_VNNI
+            : flags.contains("avx_vnni") ? RADIXSERVE_Q8_AVX_VNNI : RADIXSERVE_Q8_AVX2
+        #expect(Int(radixserve_q8_best_kernel()) == Int(expected), "flags: \(flags.filter { $0.contains("vnni") })")
+        var kernels = [Int32(RADIXSERVE_Q8_AVX2)]
+        if radixserve_cpu_has_avx_vnni() != 0 { kernels.append(Int32(RADIXSERVE_Q8_AVX_VNNI)) }
+        if radixserve_cpu_has_avx512_vnni() != 0 { kernels.append(Int32(RADIXSERVE_Q8_AVX512_VNNI)) }
+        var generator = SystemRandomNumberGenerator()
+        for (rows, n, k) in [(1, 40, 96), (3, 19, 72), (9, 37, 200), (5, 64, 1000)] {
+            let blocks = (k + 31) / 32
+            let x = (0..<rows * k).map { _ in Float.random(in: -2...2, using: &generator) }
+            let w = (0..<n * k).map { _ in Float.random(in: -1...1, using: &generator) }
+            let bias = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
+            var xq = [Int8](repeating: 0, count: rows * blocks * 32), xs = [Float](repeating: 0, count: rows * blocks)
+            var wq = [Int8](repeating: 0, count: n * blocks * 32), ws = [UInt16](repeating: 0, count: n * blocks)
+            radixserve_q8_quantize_rows(x, k, rows, k, &xq, &xs)
+            radixserve_q8_quantize_weight_rows(w, k, n, k, &wq, &ws)
+            let outputs = kernels.map { kernel in
+                var out = [Float](repeating: .nan, count: rows * n)
+                xq.withUnsafeBufferPointer { xq in xs.withUnsafeBufferPointer { xs in
+                    wq.withUnsafeBufferPointer { wq in ws.withUnsafeBufferPointer { ws in
+                        bias.withUnsafeBufferPointer { bias in out.withUnsafeMutableBufferPointer { out in
+                            var work = radixserve_q8_matmul(
+                                input_quants: xq.baseAddress, input_scales: xs.baseAddress, rows: rows, weight_quants: wq.baseAddress,
+                                weight_scales: ws.baseAddress, blocks: blocks, first: 0, end: n, bias: bias.baseAddress,
+                                out: out.baseAddress, out_stride: n)
+                            radixserve_q8_matmul_run(&work, kernel)
+                        } }
+                    } }
+                } }
+                return out.map(\.bitPattern)
+            }
+            #expect(outputs[0].allSatisfy { !Float(bitPattern: $0).isNaN }, "every output written")
+            for (kernel, output) in zip(kernels, outputs).dropFirst() {
+                #expect(output == outputs[0], "kernel \(kernel), \(rows) rows × \(n) × \(k)")
+            }
+        }
+    }
+
     /// The backend's int8 matmul equals the exact sum of the quantized blocks (within float
     /// rounding of the scaled block sums), and comes within the quantization error of the f32
     /// product, for K a multiple of 32 and not, one row and many, with and without bias.
@@ -46,7 +119,7 @@ import Testing
         let biasValues = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
         let bias = try backend.makeTensor(biasValues, rows: 1, columns: n)
         let weight = try backend.prepareMatmulWeight(try backend.makeWeightTensor(w, rows: n, columns: k, dtype: weightDType))
-        let (wq, ws) = Self.quantize(w, rows: n, columns: k)
+        let (wq, ws) = Self.quantizeWeight(w, rows: n, columns: k)
         let blocks = (k + 31) / 32
         for rows in [1, 3, 9] {
             let x = (0..<rows * k).map { _ in Float.random(in: -2...2, using: &generator) }

@@ -34,10 +34,13 @@ enum CPUKernelSet: Sendable {
 
     /// The best set this CPU runs; `RADIXSERVE_CPU_KERNELS=avx2` picks the AVX2 kernels on an
     /// AVX-512 machine (for comparisons).
-    static let preferred: CPUKernelSet = {
-        if let forced = getenv("RADIXSERVE_CPU_KERNELS").map({ String(cString: $0) }), forced == "avx2" { return .avx2 }
-        return avx512Supported ? .avx512 : .avx2
-    }()
+    static let preferred: CPUKernelSet = !forcedAVX2 && avx512Supported ? .avx512 : .avx2
+
+    /// The int8 matmul kernel (`radixserve_q8_matmul_run`): VNNI where the CPU has it, AVX2
+    /// otherwise or under `RADIXSERVE_CPU_KERNELS=avx2`. All of them compute the same bits.
+    static let int8: Int32 = forcedAVX2 ? Int32(RADIXSERVE_Q8_AVX2) : radixserve_q8_best_kernel()
+
+    private static let forcedAVX2 = getenv("RADIXSERVE_CPU_KERNELS").map { String(cString: $0) } == "avx2"
 
     /// Whether this CPU and OS run ``avx512``.
     static let avx512Supported = radixserve_cpu_has_avx512() != 0

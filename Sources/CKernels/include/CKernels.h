@@ -12,6 +12,13 @@
 /// Whether the CPU and the operating system support AVX-512 F (ZMM state enabled in XCR0).
 int radixserve_cpu_has_avx512(void);
 
+/// Whether the CPU and the operating system support AVX512-VNNI with AVX512-VL (`vpdpbusd` on
+/// 256-bit registers).
+int radixserve_cpu_has_avx512_vnni(void);
+
+/// Whether the CPU and the operating system support AVX-VNNI (VEX-encoded `vpdpbusd`).
+int radixserve_cpu_has_avx_vnni(void);
+
 /// Element formats of a weight panel (see PackedWeights.swift).
 enum {
     RADIXSERVE_PANEL_F32 = 0,
@@ -80,20 +87,26 @@ void radixserve_pack_rows16_avx512(const float *x, long stride, int rows, long c
 /// Quantizes `rows` rows of `columns` floats (`stride` apart) to int8 blocks of 32, the last one
 /// zero-padded: block `b` of row `r` is `quants[(r · blocks + b) · 32 ...]` with scale
 /// `scales[r · blocks + b]` = max |v| / 127, each value round(v / scale) to nearest even, where
-/// `blocks` = ⌈columns / 32⌉. Needs AVX2.
+/// `blocks` = ⌈columns / 32⌉. Needs AVX2 and F16C (so do all the int8 functions here).
 void radixserve_q8_quantize_rows(const float *x, long stride, long rows, long columns, int8_t *quants, float *scales);
 
+/// ``radixserve_q8_quantize_rows`` for weights: each scale is max |v| / 127 rounded up to an f16
+/// (at most 65504), stored as its bits, and the values are divided by that rounded scale.
+void radixserve_q8_quantize_weight_rows(
+    const float *x, long stride, long rows, long columns, int8_t *quants, uint16_t *scales);
+
 /// `out[r][f] = Σ_b weight_scale[f][b] · input_scale[r][b] · Σ_i w[f][b·32 + i] · x[r][b·32 + i]`
-/// (`+ bias[f]`) for output features `first ..< end` of every input row, both operands quantized
-/// by ``radixserve_q8_quantize_rows``. Each block's integer dot product is exact; its scaled
-/// value is added to 8 float lanes in block order, then the lanes are summed, the same for any row
-/// count, so a row's result does not depend on the others.
+/// (`+ bias[f]`) for output features `first ..< end` of every input row, the input quantized by
+/// ``radixserve_q8_quantize_rows`` and the weights by ``radixserve_q8_quantize_weight_rows``.
+/// Each block's integer dot product is exact; its scaled value is added to 8 float lanes in block
+/// order, then the lanes are summed, the same for any row count, so a row's result does not
+/// depend on the others.
 typedef struct {
     const int8_t *input_quants;
     const float *input_scales;
     long rows;
     const int8_t *weight_quants;
-    const float *weight_scales;
+    const uint16_t *weight_scales;
     long blocks;
     long first;
     long end;
@@ -102,8 +115,23 @@ typedef struct {
     long out_stride;
 } radixserve_q8_matmul;
 
-/// Runs ``radixserve_q8_matmul`` with AVX2 (`vpmaddubsw` on |w| and x signed by w, then
-/// `vpmaddwd`): weight rows in chunks of 16, input rows in tiles of 4 per weight load.
-void radixserve_q8_matmul_avx2(const radixserve_q8_matmul *m);
+/// Instruction sets of ``radixserve_q8_matmul_run``, each computing the same bits: weight rows in
+/// chunks of 16, input rows in tiles of 4 per weight load, and per block the products of |w| and x
+/// signed by w summed in 8 int32 lanes.
+enum {
+    /// `vpmaddubsw` then `vpmaddwd` (pairwise 16-bit sums, at most 2·127·127, never saturate).
+    RADIXSERVE_Q8_AVX2 = 0,
+    /// One VEX `vpdpbusd`.
+    RADIXSERVE_Q8_AVX_VNNI = 1,
+    /// One EVEX `vpdpbusd` on 256-bit registers.
+    RADIXSERVE_Q8_AVX512_VNNI = 2,
+};
+
+/// The fastest of the kernels above that this CPU runs.
+int radixserve_q8_best_kernel(void);
+
+/// Runs ``radixserve_q8_matmul`` with `kernel`: AVX2, or a VNNI kernel whose check above
+/// (``radixserve_cpu_has_avx_vnni``, ``radixserve_cpu_has_avx512_vnni``) said yes.
+void radixserve_q8_matmul_run(const radixserve_q8_matmul *m, int kernel);
 
 #endif
