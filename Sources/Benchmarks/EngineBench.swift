@@ -13,8 +13,8 @@ public struct EngineBench {
     public var makeModel: () throws -> sending any ForwardModel
     /// The engine configuration; each run sets its own running-request limit.
     public var config: EngineConfig
-    /// Sample with temperature 1 from each row's `sampledTopK` most likely tokens (seeded per
-    /// request) instead of greedily; nil: greedy.
+    /// Sample with temperature 1 from each row's `sampledTopK` most likely tokens (0: from the
+    /// whole row; seeded per request) instead of greedily; nil: greedy.
     public var sampledTopK: Int?
     /// The output constraint of request `index` (the structured workload); nil: none.
     public var constraint: (@Sendable (Int) -> OutputConstraint?)?
@@ -31,7 +31,7 @@ public struct EngineBench {
     public struct Outcome: Encodable, Sendable {
         var workload: String
         var concurrency: Int
-        /// `greedy`, or `top-k K` (``sampledTopK``).
+        /// `greedy`, `top-k K` or `temperature 1` (``sampledTopK`` K, or 0).
         var sampling: String
         var prefixCache: Bool
         var schedulePolicy: String
@@ -103,7 +103,7 @@ public struct EngineBench {
         let cached = outputs.reduce(0) { $0 + ($1.usage?.cachedTokenCount ?? 0) }
         let load = engine.load
         return Outcome(
-            workload: workload, concurrency: concurrency, sampling: sampledTopK.map { "top-k \($0)" } ?? "greedy",
+            workload: workload, concurrency: concurrency, sampling: sampledTopK.map { $0 == 0 ? "temperature 1" : "top-k \($0)" } ?? "greedy",
             prefixCache: config.isPrefixCacheEnabled,
             schedulePolicy: config.policy.name, requests: prompts.count, seconds: seconds,
             outputTokensPerSecond: Double(outputCount) / seconds,

@@ -71,17 +71,69 @@ public struct Sampler {
         _ logits: UnsafeBufferPointer<Float>, settings: SamplerSettings, random: inout SeededRandom
     ) -> Int32 {
         if settings.isGreedy { return Self.argmax(logits) }
-        if settings.topK > 0 {
+        guard settings.topK == 0 else {
             selectTop(settings.topK, of: logits)
-        } else {
+            guard !candidates.isEmpty else { return Self.argmax(logits) }
+            return pick(settings: settings, random: &random)
+        }
+        let best = Int(Self.argmax(logits))
+        // Nothing above -inf: argmax's 0; a +inf logit: its token has all the probability.
+        guard logits[best] > -.infinity && logits[best] < .infinity else { return Int32(best) }
+        let inverseTemperature = 1 / settings.temperature
+        let maximum = logits[best] * inverseTemperature
+        if settings.topP >= 1 && settings.minP <= 0 {
+            return drawFromWholeRow(logits, inverseTemperature: inverseTemperature, maximum: maximum, random: &random)
+        }
+        if settings.topP >= 1 {
+            // min-p alone keeps the tokens whose probability is at least min_p times the largest
+            // (`pick` applies the same test to the same values): only those need sorting.
             candidates.removeAll(keepingCapacity: true)
-            for (i, value) in logits.enumerated() where value > -Float.infinity {
-                candidates.append((Int32(i), value))
+            for (i, value) in logits.enumerated() where value > -.infinity {
+                if expf(value * inverseTemperature - maximum) >= settings.minP { candidates.append((Int32(i), value)) }
             }
             candidates.sort(by: Self.precedes)
+            return pick(settings: settings, random: &random)
         }
-        guard !candidates.isEmpty else { return Self.argmax(logits) }
-        return pick(settings: settings, random: &random)
+        // top-p keeps a prefix of the sorted row that reaches top_p of the whole row's mass: sort
+        // only a top-k that holds it, k growing eightfold from 64 (one heap pass each), and the
+        // whole row once k would pass half of it.
+        var total: Float = 0
+        for value in logits where value > -.infinity { total += expf(value * inverseTemperature - maximum) }
+        let finite = logits.reduce(0) { $0 + ($1 > -.infinity ? 1 : 0) }
+        var k = 64
+        while true {
+            if 2 * k >= finite {
+                selectTop(finite, of: logits)
+                break
+            }
+            selectTop(k, of: logits)
+            var cumulative: Float = 0
+            let reaches = candidates.contains {
+                cumulative += expf($0.value * inverseTemperature - maximum) / total
+                return cumulative >= settings.topP
+            }
+            if reaches { break }
+            k *= 8
+        }
+        return pick(settings: settings, random: &random, total: total)
+    }
+
+    /// Samples from the softmax of the whole row without sorting it: one pass for the total, one
+    /// for the draw, both in vocabulary order (so a given draw maps to a token through that order;
+    /// the distribution is the same).
+    private func drawFromWholeRow(
+        _ logits: UnsafeBufferPointer<Float>, inverseTemperature: Float, maximum: Float, random: inout SeededRandom
+    ) -> Int32 {
+        var total: Float = 0
+        for value in logits where value > -.infinity { total += expf(value * inverseTemperature - maximum) }
+        var target = random.nextUnitFloat() * total
+        var last = 0
+        for (i, value) in logits.enumerated() where value > -.infinity {
+            target -= expf(value * inverseTemperature - maximum)
+            if target < 0 { return Int32(i) }
+            last = i
+        }
+        return Int32(last)
     }
 
     /// The candidate order: larger value first, equal values by lower id.
@@ -144,8 +196,9 @@ public struct Sampler {
     }
 
     /// Draws from ``candidates`` (raw logits, largest first): top-k, temperature, softmax, top-p,
-    /// min-p, then one uniform draw.
-    private mutating func pick(settings: SamplerSettings, random: inout SeededRandom) -> Int32 {
+    /// min-p, then one uniform draw. `total` is the softmax denominator of the whole row where the
+    /// candidates are only its top (without top-k); nil: the candidates' own.
+    private mutating func pick(settings: SamplerSettings, random: inout SeededRandom, total rowTotal: Float? = nil) -> Int32 {
         if settings.topK > 0 && settings.topK < candidates.count {
             candidates.removeSubrange(settings.topK...)
         }
@@ -157,6 +210,7 @@ public struct Sampler {
             candidates[i].value = expf(candidates[i].value * inverseTemperature - maximum)
             total += candidates[i].value
         }
+        total = rowTotal ?? total
         var keep = candidates.count
         if settings.topP < 1 {
             var cumulative: Float = 0

@@ -45,7 +45,7 @@ struct BenchCommand: ParsableCommand {
     var questionTokens: Int = 64
     @Option(help: "Prompt length for the prefill measurement, and of --url random prompts.") var promptTokens: Int = 512
     @Option(help: "Tokens decoded one at a time after the prompt.") var decodeTokens: Int = 128
-    @Option(help: "Sample offline and shared-prefix outputs with temperature 1 from the K most likely tokens (default: greedy).")
+    @Option(help: "Sample offline and shared-prefix outputs with temperature 1 from the K most likely tokens, 0 for all of them (default: greedy).")
     var topK: Int?
     @Option(help: "Measured repetitions; the median is reported.") var runs: Int = 3
     @Option(help: "Comma-separated row counts (tokens per step) of the matmul workload.") var rows: String = "1,8,16,32,128,512"
@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let problem = BenchWorkloadName.countsProblem(
-            [promptTokens, decodeTokens, runs, requests, outputTokens, groups, perGroup, sharedTokens, questionTokens, topK ?? 1],
+            [promptTokens, decodeTokens, runs, requests, outputTokens, groups, perGroup, sharedTokens, questionTokens, (topK ?? 0) + 1],
             concurrency: concurrencyLevels) { throw ValidationError(problem) }
         let problem = server.url == nil
             ? BenchWorkloadName.localFlagsProblem(workload, rows: rows)
