@@ -58,11 +58,7 @@ extension CPUBackend {
         if let packed = weight.buffer as? PackedWeights {
             precondition(weight.byteOffset == 0 && packed.outFeatures == weight.rows && packed.inFeatures == weight.columns,
                 "a packed weight cannot be sliced")
-            guard x.rows > kernels.panelMaxRows && !isBatchInvariant, let rowMajor = packed.rowMajor else {
-                matmul(x, packed: packed, bias: biasPointer, out: out)
-                return
-            }
-            return matmul(x, weight: rowMajor, bias: bias, out: out)
+            return matmul(x, packed: packed, bias: biasPointer, out: out)
         }
         if isBatchInvariant && x.rows > 1 {
             // One row at a time through the matrix–vector kernel: the same sums as a single row.
@@ -196,7 +192,7 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-    /// Matmul on a packed weight through the panel kernel (rows up to ``CPUKernelSet/panelMaxRows``).
+    /// Matmul on a packed weight through the panel kernel (any row count).
     func matmul(_ x: Tensor, packed: PackedWeights, bias: UnsafePointer<Float>?, out: Tensor) {
         var operands = MatMulOperands(
             x: x.floats, xStride: x.rowStride, weight: UnsafeRawPointer(packed.hostAddress!), weightDType: packed.dtype,

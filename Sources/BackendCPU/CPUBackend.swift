@@ -24,10 +24,10 @@ public final class CPUBackend: HostMemoryBackend {
     var inSharedPrefixItem: [Bool] = []
 
     /// Whether every op computes each row in an order of operations that depends only on that row
-    /// (deterministic mode, ``enableBatchInvariance()``): matmuls on packed weights always run the
-    /// panel kernel, whose per-row sums run over the input features in one fixed order for any row
-    /// count (OpenBLAS's GEMM above ``CPUKernelSet/panelMaxRows`` blocks them differently);
-    /// matmuls on unpacked weights run row by row; attention takes every query row through the
+    /// (deterministic mode, ``enableBatchInvariance()``): matmuls on packed weights run the panel
+    /// kernel as always, whose per-row sums run over the input features in one fixed order for any
+    /// row count; matmuls on unpacked weights run row by row (OpenBLAS's GEMM would block them
+    /// differently for different row counts); attention takes every query row through the
     /// vector path (no shared-prefix items, whose sums depend on which sequences share pages, and
     /// no GEMM blocks, whose sums depend on the chunk). Norms, activations and element-wise ops are
     /// per row already.

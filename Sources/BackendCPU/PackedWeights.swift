@@ -11,13 +11,12 @@ import Backends
 /// order. A bf16 group is stored so that one 32-byte load widens with two bit operations: 32-bit
 /// word `j` holds feature `j` in its low half and feature `j + 8` in its high half.
 final class PackedWeights: DeviceBuffer {
+    /// The only copy of the weight that is held: the checkpoint's mapping is released once packed.
+    /// Every row count runs the panel kernel: against OpenBLAS's GEMM on the row-major f32 original
+    /// it is ahead up to 128 rows and within 10% at 512 (bf16: ahead at every row count; `bench
+    /// --workload matmul`, docs/BENCHMARKS.md), and keeping that original beside the panels would
+    /// double the weights' memory.
     let storage: HostBuffer
-    /// The row-major original of an f32 weight, kept for many-row matmuls (prefill), where
-    /// OpenBLAS's GEMM is faster than the panel kernel. Not kept for bf16 and f16: OpenBLAS would
-    /// widen them block by block on every call, and the panel kernel comes within 6% of it at 256
-    /// and 512 rows (`bench --workload matmul`, docs/BENCHMARKS.md), so the packed copy is the only
-    /// one held.
-    let rowMajor: Tensor?
     let dtype: DType
     /// N and K of the logical matrix.
     let outFeatures: Int
@@ -35,7 +34,6 @@ final class PackedWeights: DeviceBuffer {
     init(packing weight: Tensor) {
         precondition(weight.isContiguous && weight.hostAddress != nil, "packing needs a contiguous host tensor")
         dtype = weight.dtype
-        rowMajor = weight.dtype == .f32 ? weight : nil
         outFeatures = weight.rows
         inFeatures = weight.columns
         let width = panelWidth
@@ -66,8 +64,7 @@ final class PackedWeights: DeviceBuffer {
 }
 
 extension CPUBackend {
-    /// Packs every f32, f16 and bf16 matmul weight into column panels (see ``PackedWeights``) for
-    /// decode; the row-major original of an f32 weight is kept for prefill. With
+    /// Packs every f32, f16 and bf16 matmul weight into column panels (see ``PackedWeights``). With
     /// ``WeightQuantization/int8`` it quantizes them instead (see ``QuantizedWeights``).
     public func prepareMatmulWeight(_ weight: Tensor) throws -> Tensor {
         guard weight.isContiguous, weight.rows > 0 else { return weight }

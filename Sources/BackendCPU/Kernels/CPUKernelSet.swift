@@ -13,16 +13,6 @@ enum CPUKernelSet: Sendable {
     /// registers).
     case avx512
 
-    /// Rows up to which a matmul on packed weights runs this kernel; above, OpenBLAS's GEMM on the
-    /// row-major weights is as fast or faster (`radixserve bench --workload matmul`: the AVX-512
-    /// kernel is ahead up to 128 rows, even at 256).
-    var panelMaxRows: Int {
-        switch self {
-        case .avx2: 64
-        case .avx512: 128
-        }
-    }
-
     /// Rows per group of ``packRowGroups(_:stride:rows:columns:kernels:into:)``: one AVX2 kernel
     /// call, two AVX-512 ones.
     var panelGroupRows: Int {

@@ -2,9 +2,8 @@ import Backends
 import CIntrinsics
 import CKernels
 
-// `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), for the few rows
-// of a decode step or a short prefill chunk (the CPU backend sends more than
-// ``CPUKernelSet/panelMaxRows`` rows to OpenBLAS on the row-major original).
+// `out = x · Wᵀ + bias` for weights packed in column panels (``PackedWeights``), for every row
+// count: the rows of a decode step and the chunks of a prefill.
 //
 // The micro-kernel keeps up to 6 rows × 16 output features in 12 AVX2 registers. Each step over the
 // input features loads one 16-wide weight group (widened from bf16/f16 in registers) and one
