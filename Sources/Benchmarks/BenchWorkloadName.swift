@@ -15,10 +15,12 @@ public enum BenchWorkloadName {
         return "--workload\(isServed ? " with --url" : "") must be \(list(names, "or")), got '\(name)'\(hint)"
     }
 
-    /// Nil when every token and request count is at least 1 and `concurrency` (parsed
-    /// `--concurrency`) lists at least one level, all positive; otherwise the message for the user.
-    public static func countsProblem(_ counts: [Int], concurrency: [Int]) -> String? {
+    /// Nil when every token and request count is at least 1, `--top-k` (if given) at least 0, and
+    /// `concurrency` (parsed `--concurrency`) lists at least one level, all positive; otherwise the
+    /// message for the user.
+    public static func countsProblem(_ counts: [Int], topK: Int? = nil, concurrency: [Int]) -> String? {
         guard counts.allSatisfy({ $0 >= 1 }) else { return "token and request counts must be ≥ 1" }
+        if let topK, topK < 0 { return "--top-k must be ≥ 0 (0 samples from every token), got \(topK)" }
         guard !concurrency.isEmpty, concurrency.allSatisfy({ $0 >= 1 }) else {
             return "--concurrency must be a comma-separated list of positive integers"
         }

@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let problem = BenchWorkloadName.countsProblem(
-            [promptTokens, decodeTokens, runs, requests, outputTokens, groups, perGroup, sharedTokens, questionTokens, (topK ?? 0) + 1],
+            [promptTokens, decodeTokens, runs, requests, outputTokens, groups, perGroup, sharedTokens, questionTokens], topK: topK,
             concurrency: concurrencyLevels) { throw ValidationError(problem) }
         let problem = server.url == nil
             ? BenchWorkloadName.localFlagsProblem(workload, rows: rows)

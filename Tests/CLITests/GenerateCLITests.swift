@@ -98,6 +98,19 @@ import TestSupport
         #expect((json?["prefill_tokens_per_second"] as? Double ?? 0) > 0)
         #expect((json?["decode_tokens_per_second"] as? Double ?? 0) > 0)
     }
+
+    /// `--top-k 0` samples offline outputs from the whole row; a negative one is refused by name.
+    @Test func benchSamplesFromTheWholeRowWithTopKZero() throws {
+        let model = Fixtures.model("llama-gqa").path
+        let outcome = try ProcessHarness.run(
+            ["bench", "--model", model, "--workload", "offline", "--requests", "4", "--prompt-tokens", "8",
+             "--output-tokens", "4", "--concurrency", "2", "--top-k", "0", "--runs", "1", "--json"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
+        #expect(json?["sampling"] as? String == "temperature 1", "\(outcome.standardOutput)")
+        let refused = try ProcessHarness.run(["bench", "--model", model, "--workload", "offline", "--top-k=-1"])
+        #expect(refused.status != 0 && refused.standardError.contains("--top-k must be ≥ 0"), "\(refused.standardError)")
+    }
 }
 
 /// `--prompt` (one request at a time) and `--prompts-file` (one batch) run on the same engine loop and sampling

@@ -63,6 +63,10 @@ import TestSupport
         #expect((records.last!["token_ids"] as? [Int])?.count == 3)
     }
 
+    static func withoutEndOfSequence(_ text: String) -> String {
+        text.replacingOccurrences(of: "<|endoftext|>", with: "").replacingOccurrences(of: "<|im_end|>", with: "")
+    }
+
     @Test func regexAndJSONSchemaFlagsConstrainTheOutput() throws {
         let regex = try Self.run([
             "generate", "--model", Fixtures.demoModel.path, "--prompt", "Code:", "--regex", "[A-Z]{2}-[0-9]{3}",
@@ -70,8 +74,9 @@ import TestSupport
         ])
         #expect(regex.status == 0, "\(regex.standardError)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(regex.standardOutput.utf8)) as? [String: Any])
-        // The record's text decodes every generated token, the end-of-sequence token included.
-        let text = try #require(record["text"] as? String).replacingOccurrences(of: "<|endoftext|>", with: "")
+        // The record's text decodes every generated token, the end-of-sequence token included
+        // (the demo model has two: <|endoftext|> and <|im_end|>).
+        let text = Self.withoutEndOfSequence(try #require(record["text"] as? String))
         #expect(text.wholeMatch(of: /[A-Z]{2}-[0-9]{3}/) != nil, "\(text)")
         let schema = #"{"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":9}},"required":["n"]}"#
         let json = try Self.run([
@@ -81,7 +86,7 @@ import TestSupport
         #expect(json.status == 0, "\(json.standardError)")
         let generated = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         let object = try JSONSerialization.jsonObject(
-            with: Data(try #require(generated["text"] as? String).replacingOccurrences(of: "<|endoftext|>", with: "").utf8))
+            with: Data(Self.withoutEndOfSequence(try #require(generated["text"] as? String)).utf8))
         let n = (object as? [String: Any])?["n"] as? Int
         #expect(n.map { (1...9).contains($0) } == true, "\(json.standardOutput)")
         let bad = try Self.run(["generate", "--model", Fixtures.demoModel.path, "--prompt", "x", "--json-schema", #"{"oneOf": []}"#])
