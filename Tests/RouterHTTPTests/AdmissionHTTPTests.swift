@@ -25,11 +25,12 @@ import WireProtocol
             uri: uri, method: .post, headers: [.contentType: "application/json", .authorization: "Bearer \(key)"], body: body)
     }
 
-    /// A worker whose request with `max_tokens` 1 waits for `release` before answering.
+    /// A worker whose request with `max_tokens` 1 waits for `release` before answering (still
+    /// heartbeating).
     static func holdingWorker(_ harness: RouterHarness, release: DispatchSemaphore) async throws -> ScriptedWorker {
         try await harness.worker { submit in
-            if submit.params.maxTokens == 1 { release.wait() }
-            return .generate([Array(Served.generatedIDs.prefix(1))])
+            let answer = [Array(Served.generatedIDs.prefix(1))]
+            return submit.params.maxTokens == 1 ? .generateWhenReleased(release, answer) : .generate(answer)
         }
     }
 

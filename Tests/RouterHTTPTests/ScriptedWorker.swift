@@ -14,6 +14,10 @@ enum WorkerReply: Sendable {
     case generateThenHold([[Int32]])
     /// Sends nothing until the router aborts the request.
     case hold
+    /// Answers as `.generate(batches)` once `release` is signalled, heartbeating meanwhile (a
+    /// script that blocked its thread instead would stop the heartbeats, and a slow host would
+    /// see the router drop the worker).
+    case generateWhenReleased(DispatchSemaphore, [[Int32]])
     /// Answers `failed` with `code`.
     case fail(WorkerFailureCode, String)
 }
@@ -100,8 +104,13 @@ final class ScriptedWorker: @unchecked Sendable {
                 }
             }
             var held: [UInt64: UInt32] = [:]  // request → tokens sent
+            var waiting: [(submit: WorkerSubmit, release: DispatchSemaphore, batches: [[Int32]])] = []
             var lastBeat = ContinuousClock.now
             while !shouldStop {
+                while let ready = waiting.firstIndex(where: { $0.release.wait(timeout: .now()) == .success }) {
+                    let entry = waiting.remove(at: ready)
+                    try answer(entry.submit, .generate(entry.batches), held: &held)
+                }
                 if state.withLock({ registration }) == true, ContinuousClock.now - lastBeat > .milliseconds(50) {
                     try fake.heartbeat()
                     lastBeat = ContinuousClock.now
@@ -115,7 +124,12 @@ final class ScriptedWorker: @unchecked Sendable {
                 case .refused:
                     state.withLock { if registration == nil { registration = false } }
                 case .submit(let submit):
-                    try answer(submit, held: &held)
+                    let reply = script(submit)
+                    if case .generateWhenReleased(let release, let batches) = reply {
+                        waiting.append((submit, release, batches))
+                    } else {
+                        try answer(submit, reply, held: &held)
+                    }
                 case .abort(let id):
                     guard let sent = held.removeValue(forKey: id) else { break }
                     try fake.send(.finished(RequestFinish(
@@ -132,7 +146,7 @@ final class ScriptedWorker: @unchecked Sendable {
 
     private func submit(_ id: UInt64) -> WorkerSubmit? { submits.last { $0.requestID == id } }
 
-    private func answer(_ submit: WorkerSubmit, held: inout [UInt64: UInt32]) throws {
+    private func answer(_ submit: WorkerSubmit, _ reply: WorkerReply, held: inout [UInt64: UInt32]) throws {
         func stream(_ batches: [[Int32]], _ logprobs: [[TokenLogprobs]]) throws -> UInt32 {
             var index: UInt32 = 0
             for (number, batch) in batches.enumerated() {
@@ -143,7 +157,7 @@ final class ScriptedWorker: @unchecked Sendable {
             }
             return index
         }
-        switch script(submit) {
+        switch reply {
         case .generate(let batches, let logprobs, let finish, let cached):
             let count = try stream(batches, logprobs)
             try fake.send(.finished(RequestFinish(
@@ -155,6 +169,8 @@ final class ScriptedWorker: @unchecked Sendable {
             held[submit.requestID] = 0
         case .fail(let code, let message):
             try fake.send(.failed(requestID: submit.requestID, code: code, message: message))
+        case .generateWhenReleased:
+            preconditionFailure("answered from the run loop once released")
         }
     }
 }
