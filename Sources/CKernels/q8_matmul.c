@@ -55,11 +55,11 @@ static inline __attribute__((always_inline)) AVX2 void quantize_rows(
     for (long r = 0; r < rows; r++) {
         const float *row = x + r * stride;
         int8_t *q = quants + r * blocks * BLOCK;
-        long b = 0;
-        for (; b < blocks; b++) {
+        for (long b = 0; b < blocks; b++) {
             const float *v = row + b * BLOCK;
-            float tail[BLOCK] = {0};
+            float tail[BLOCK];  // the last block, zero-padded, when the row ends inside it
             if ((b + 1) * BLOCK > columns) {
+                memset(tail, 0, sizeof tail);
                 memcpy(tail, v, (size_t)(columns - b * BLOCK) * sizeof(float));
                 v = tail;
             }

@@ -98,8 +98,11 @@ public struct Sampler {
         // only a top-k that holds it, k growing eightfold from 64 (one heap pass each), and the
         // whole row once k would pass half of it.
         var total: Float = 0
-        for value in logits where value > -.infinity { total += expf(value * inverseTemperature - maximum) }
-        let finite = logits.reduce(0) { $0 + ($1 > -.infinity ? 1 : 0) }
+        var finite = 0
+        for value in logits where value > -.infinity {
+            total += expf(value * inverseTemperature - maximum)
+            finite += 1
+        }
         var k = 64
         while true {
             if 2 * k >= finite {

@@ -104,12 +104,12 @@ final class ScriptedWorker: @unchecked Sendable {
                 }
             }
             var held: [UInt64: UInt32] = [:]  // request → tokens sent
-            var waiting: [(submit: WorkerSubmit, release: DispatchSemaphore, batches: [[Int32]])] = []
+            var waiting: [Release] = []
             var lastBeat = ContinuousClock.now
             while !shouldStop {
                 while let ready = waiting.firstIndex(where: { $0.release.wait(timeout: .now()) == .success }) {
                     let entry = waiting.remove(at: ready)
-                    try answer(entry.submit, .generate(entry.batches), held: &held)
+                    try answer(entry.submit, .generate(entry.batches), held: &held, waiting: &waiting)
                 }
                 if state.withLock({ registration }) == true, ContinuousClock.now - lastBeat > .milliseconds(50) {
                     try fake.heartbeat()
@@ -124,12 +124,7 @@ final class ScriptedWorker: @unchecked Sendable {
                 case .refused:
                     state.withLock { if registration == nil { registration = false } }
                 case .submit(let submit):
-                    let reply = script(submit)
-                    if case .generateWhenReleased(let release, let batches) = reply {
-                        waiting.append((submit, release, batches))
-                    } else {
-                        try answer(submit, reply, held: &held)
-                    }
+                    try answer(submit, script(submit), held: &held, waiting: &waiting)
                 case .abort(let id):
                     guard let sent = held.removeValue(forKey: id) else { break }
                     try fake.send(.finished(RequestFinish(
@@ -144,9 +139,17 @@ final class ScriptedWorker: @unchecked Sendable {
         }
     }
 
+    /// A request answered as `.generate(batches)` once `release` is signalled.
+    private typealias Release = (submit: WorkerSubmit, release: DispatchSemaphore, batches: [[Int32]])
+
     private func submit(_ id: UInt64) -> WorkerSubmit? { submits.last { $0.requestID == id } }
 
-    private func answer(_ submit: WorkerSubmit, _ reply: WorkerReply, held: inout [UInt64: UInt32]) throws {
+    /// Answers `submit` as `reply` says: requests held until aborted go to `held`, those held until
+    /// released to `waiting`.
+    private func answer(
+        _ submit: WorkerSubmit, _ reply: WorkerReply, held: inout [UInt64: UInt32],
+        waiting: inout [Release]
+    ) throws {
         func stream(_ batches: [[Int32]], _ logprobs: [[TokenLogprobs]]) throws -> UInt32 {
             var index: UInt32 = 0
             for (number, batch) in batches.enumerated() {
@@ -169,8 +172,8 @@ final class ScriptedWorker: @unchecked Sendable {
             held[submit.requestID] = 0
         case .fail(let code, let message):
             try fake.send(.failed(requestID: submit.requestID, code: code, message: message))
-        case .generateWhenReleased:
-            preconditionFailure("answered from the run loop once released")
+        case .generateWhenReleased(let release, let batches):
+            waiting.append((submit, release, batches))
         }
     }
 }
